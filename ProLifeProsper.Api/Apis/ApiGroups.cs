@@ -1,0 +1,15 @@
+using ProLifeProsper.Api.Auth;
+
+namespace ProLifeProsper.Api.Apis;
+
+internal static class ApiGroups
+{
+    /// <summary>A group under <c>/api/organizations/{orgId}</c>: authenticated and tenant-isolated.</summary>
+    public static RouteGroupBuilder MapOrganizationGroup(this IEndpointRouteBuilder app, string segment, string tag) =>
+        app.MapGroup(segment.Length == 0 ? "/api/organizations/{orgId:guid}" : $"/api/organizations/{{orgId:guid}}/{segment}")
+            .RequireAuthorization()
+            .AddEndpointFilter<OrganizationAccessFilter>()
+            .WithTags(tag)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using ProLifeProsper.Api.Apis.Contracts;
+using ProLifeProsper.Api.Services;
+
+namespace ProLifeProsper.Api.Apis;
+
+public static class CampaignsApi
+{
+    public static IEndpointRouteBuilder MapCampaignsApi(this IEndpointRouteBuilder app)
+    {
+        var campaigns = app.MapOrganizationGroup("campaigns", "Campaigns");
+        campaigns.MapPost("/", CreateCampaign).WithName("CreateCampaign").WithSummary("Create a fundraising campaign.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        campaigns.MapGet("/", ListCampaigns).WithName("ListCampaigns").WithSummary("List campaigns with their progress, newest first.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        campaigns.MapGet("/{campaignId:guid}", GetCampaign).WithName("GetCampaign").WithSummary("Get a campaign with its progress.");
+        return app;
+    }
+
+    public static async Task<Created<CampaignResponse>> CreateCampaign(Guid orgId, CreateCampaignRequest request, CampaignService campaigns, CancellationToken cancellationToken)
+    {
+        var created = await campaigns.CreateAsync(orgId, request.Name, request.GoalAmountMinor, request.Currency,
+            request.StartsAt, request.EndsAt, request.Status, cancellationToken);
+        return TypedResults.Created($"/api/organizations/{orgId}/campaigns/{created.Campaign.Id}", CampaignResponse.From(created));
+    }
+
+    public static async Task<Ok<ListResponse<CampaignResponse>>> ListCampaigns(Guid orgId, int? limit, string? cursor, CampaignService campaigns, CancellationToken cancellationToken)
+    {
+        var page = await campaigns.ListAsync(orgId, RequestParsing.Page(limit, cursor), cancellationToken);
+        return TypedResults.Ok(new ListResponse<CampaignResponse>(page.Items.Select(CampaignResponse.From).ToList(), page.Next?.Encode()));
+    }
+
+    public static async Task<Ok<CampaignResponse>> GetCampaign(Guid orgId, Guid campaignId, CampaignService campaigns, CancellationToken cancellationToken) =>
+        TypedResults.Ok(CampaignResponse.From(await campaigns.GetAsync(orgId, campaignId, cancellationToken)));
+}

@@ -1,0 +1,55 @@
+using ProLifeProsper.Api.Services;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Apis;
+
+/// <summary>Checks of query strings and headers shared by the endpoints; failures are 400 ProblemDetails.</summary>
+internal static class RequestParsing
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
+
+    public static PageRequest Page(int? limit, string? cursor)
+    {
+        var errors = new ValidationErrors()
+            .Require(limit is null or >= 1 and <= PageRequest.MaxLimit, "limit", $"'limit' must be from 1 to {PageRequest.MaxLimit}.");
+        PageCursor? after = null;
+        if (cursor is not null)
+        {
+            if (PageCursor.TryDecode(cursor, out var decoded)) after = decoded;
+            else errors.Add("cursor", "'cursor' is not a cursor this API returned.");
+        }
+        errors.ThrowIfAny();
+        return new PageRequest(limit ?? PageRequest.DefaultLimit, after);
+    }
+
+    /// <summary>The required Idempotency-Key: 1 to 255 visible ASCII characters.</summary>
+    public static string IdempotencyKey(string? value)
+    {
+        new ValidationErrors()
+            .Require(!string.IsNullOrEmpty(value), IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header is required for this request.")
+            .Require(value is null || value.Length <= IdempotencyRecord.MaxKeyLength, IdempotencyKeyHeader,
+                $"The {IdempotencyKeyHeader} header must be at most {IdempotencyRecord.MaxKeyLength} characters.")
+            .Require(value is null || value.All(c => c is >= '!' and <= '~'), IdempotencyKeyHeader,
+                $"The {IdempotencyKeyHeader} header must be visible ASCII characters (no spaces).")
+            .ThrowIfAny();
+        return value!;
+    }
+
+    /// <summary>A time range [from, to); both bounds optional, to after from.</summary>
+    public static (DateTimeOffset From, DateTimeOffset To) Range(DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset defaultFrom, DateTimeOffset defaultTo)
+    {
+        var start = from?.ToUniversalTime() ?? defaultFrom;
+        var end = to?.ToUniversalTime() ?? defaultTo;
+        new ValidationErrors().Require(start < end, "to", "'to' must be after 'from'.").ThrowIfAny();
+        return (start, end);
+    }
+
+    public static PaymentStatus? Status(string? status)
+    {
+        if (status is null) return null;
+        if (PaymentStatusNames.TryParse(status, out var parsed)) return parsed;
+        throw DomainErrors.Validation("status", "'status' must be one of pending, succeeded, failed, partially_refunded, refunded.");
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using ProLifeProsper.Domain.Common;
+
+namespace ProLifeProsper.Api.Errors;
+
+/// <summary>
+/// Turns domain errors and malformed requests into RFC 7807 ProblemDetails with stable types, so
+/// nothing a client sends produces a 500.
+/// </summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ProblemDetails? problem = exception switch
+        {
+            DomainException domain => FromDomain(domain),
+            BadHttpRequestException bad => new ProblemDetails
+            {
+                Status = bad.StatusCode,
+                Type = ProblemTypes.For(bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "payload-too-large" : "malformed-request"),
+                Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : "The request could not be read.",
+                Detail = ClientSafeDetail(bad),
+            },
+            _ => null,
+        };
+        if (problem is null) return false;
+
+        logger.LogDebug(exception, "Request refused with {Status}", problem.Status);
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails FromDomain(DomainException e)
+    {
+        var status = e.Kind switch
+        {
+            DomainErrorKind.Validation => StatusCodes.Status400BadRequest,
+            DomainErrorKind.NotFound => StatusCodes.Status404NotFound,
+            DomainErrorKind.Conflict => StatusCodes.Status409Conflict,
+            DomainErrorKind.Unprocessable => StatusCodes.Status422UnprocessableEntity,
+            _ => StatusCodes.Status400BadRequest,
+        };
+        var problem = e.Errors is { } errors
+            ? new HttpValidationProblemDetails(errors.ToDictionary(kv => kv.Key, kv => kv.Value))
+            : new ProblemDetails();
+        problem.Status = status;
+        problem.Type = ProblemTypes.For(e.Code);
+        problem.Title = e.Title;
+        problem.Detail = e.Message;
+        return problem;
+    }
+
+    // Say where the body went wrong (JSON path), never which server types were involved.
+    private static string ClientSafeDetail(BadHttpRequestException e) => e.InnerException switch
+    {
+        System.Text.Json.JsonException json =>
+            $"The request body is not valid JSON for this endpoint (at '{json.Path ?? "$"}'): check syntax, field types and that numbers are whole where required.",
+        _ when e.StatusCode == StatusCodes.Status413PayloadTooLarge => "The request body is larger than 64 KiB.",
+        _ => e.Message,
+    };
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using ProLifeProsper.Api.Auth;
+using ProLifeProsper.Api.Errors;
+using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Api.Services;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Extensions;
+
+public static class ApplicationServiceExtensions
+{
+    /// <summary>Name of the PostgreSQL connection string (<c>ConnectionStrings__prolifeprosper</c>).</summary>
+    public const string DatabaseConnectionName = "prolifeprosper";
+
+    /// <summary>Largest request body accepted; anything bigger is refused with 413 before it is read.</summary>
+    public const long MaxRequestBodyBytes = 64 * 1024;
+
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+
+        // PostgreSQL: one pooled data source, shared by EF Core and the hand-written payment SQL.
+        builder.AddNpgsqlDataSource(DatabaseConnectionName);
+        services.AddDbContext<ProLifeProsperDbContext>((sp, options) =>
+            options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()).UseSnakeCaseNamingConvention());
+        builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
+        services.AddHostedService<DatabaseMigrator>();
+
+        // Payments.
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IPaymentGateway, SandboxPaymentGateway>();
+        services.AddSingleton<IPaymentTransactionStore, PostgreSqlPaymentTransactionStore>();
+        services.AddScoped<OrganizationService>();
+        services.AddScoped<CampaignService>();
+        services.AddScoped<DonorService>();
+        services.AddScoped<PaymentTransactionService>();
+        services.AddOptions<PaymentSettlementOptions>().BindConfiguration(PaymentSettlementOptions.SectionName);
+        services.AddHostedService<PaymentSettlementWorker>();
+
+        // Authentication: X-Api-Key, admin or organization.
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName);
+        services.AddMemoryCache();
+        services.AddAuthentication(ApiKeyDefaults.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyDefaults.AdminPolicy, policy => policy.RequireRole(ApiKeyDefaults.AdminRole));
+
+        // Errors: RFC 7807 everywhere, including binding failures and oversized bodies.
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.Configure<JsonOptions>(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+
+        services.AddOpenApi();
+        return builder;
+    }
+}

@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace ProLifeProsper.Api.Infrastructure;
+
+/// <summary>
+/// Applies EF Core migrations before the API serves traffic. Safe when replicas start together:
+/// EF Core takes a table lock on the migrations history while migrating, and a replica that loses the
+/// race to create the database simply retries (its peer created it).
+/// </summary>
+public sealed class DatabaseMigrator(IServiceProvider services, ILogger<DatabaseMigrator> logger) : IHostedService
+{
+    private const int MaxAttempts = 5;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<ProLifeProsperDbContext>();
+                await db.Database.MigrateAsync(cancellationToken);
+                logger.LogInformation("Database schema is up to date");
+                return;
+            }
+            catch (PostgresException e) when (attempt < MaxAttempts && e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable)
+            {
+                logger.LogInformation("Another instance is creating the database ({SqlState}); retrying", e.SqlState);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

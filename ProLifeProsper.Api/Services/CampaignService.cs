@@ -1,0 +1,41 @@
+using Microsoft.EntityFrameworkCore;
+using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Domain.Campaigns;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Services;
+
+/// <summary>A campaign with its progress, computed from the payment store whichever database it is.</summary>
+public sealed record CampaignWithProgress(Campaign Campaign, CampaignTotals Totals);
+
+/// <summary>Campaigns; always PostgreSQL. Progress comes from the payment store.</summary>
+public sealed class CampaignService(ProLifeProsperDbContext db, IPaymentTransactionStore payments, TimeProvider time)
+{
+    public async Task<CampaignWithProgress> CreateAsync(Guid organizationId, string? name, long? goalAmountMinor, string? currency,
+        DateTimeOffset? startsAt, DateTimeOffset? endsAt, CampaignStatus? status, CancellationToken cancellationToken)
+    {
+        var campaign = Campaign.Create(organizationId, name, goalAmountMinor, currency, startsAt, endsAt, status, UtcClock.Now(time));
+        db.Campaigns.Add(campaign);
+        await db.SaveChangesAsync(cancellationToken);
+        return new CampaignWithProgress(campaign, CampaignTotals.Zero);
+    }
+
+    public async Task<CampaignWithProgress> GetAsync(Guid organizationId, Guid campaignId, CancellationToken cancellationToken)
+    {
+        var campaign = await FindAsync(organizationId, campaignId, cancellationToken) ?? throw DomainErrors.NotFound("campaign", campaignId);
+        var totals = await payments.GetCampaignTotalsAsync(organizationId, [campaign.Id], cancellationToken);
+        return new CampaignWithProgress(campaign, totals.GetValueOrDefault(campaign.Id, CampaignTotals.Zero));
+    }
+
+    public Task<Campaign?> FindAsync(Guid organizationId, Guid campaignId, CancellationToken cancellationToken) =>
+        db.Campaigns.AsNoTracking().FirstOrDefaultAsync(c => c.Id == campaignId && c.OrganizationId == organizationId, cancellationToken);
+
+    public async Task<Page<CampaignWithProgress>> ListAsync(Guid organizationId, PageRequest page, CancellationToken cancellationToken)
+    {
+        var campaigns = await db.Campaigns.AsNoTracking().Where(c => c.OrganizationId == organizationId).ToPageAsync(page, cancellationToken);
+        var totals = await payments.GetCampaignTotalsAsync(organizationId, campaigns.Items.Select(c => c.Id).ToArray(), cancellationToken);
+        return new Page<CampaignWithProgress>(
+            campaigns.Items.Select(c => new CampaignWithProgress(c, totals.GetValueOrDefault(c.Id, CampaignTotals.Zero))).ToList(), campaigns.Next);
+    }
+}

@@ -1,0 +1,111 @@
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Services;
+
+/// <summary>
+/// Takes, reads, refunds and settles payments. It speaks only to <see cref="IPaymentTransactionStore"/>,
+/// so the database router can send payments to PostgreSQL or DynamoDB without a change here.
+/// </summary>
+public sealed class PaymentTransactionService(
+    IPaymentTransactionStore store,
+    IPaymentGateway gateway,
+    CampaignService campaigns,
+    DonorService donors,
+    TimeProvider time,
+    ILogger<PaymentTransactionService> logger)
+{
+    private const int MaxUpdateAttempts = 5;
+
+    public async Task<IdempotentResult<PaymentTransaction>> CreateAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken)
+    {
+        var fingerprint = request.Fingerprint();
+        if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
+            return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
+
+        var now = UtcClock.Now(time);
+        var campaign = await campaigns.FindAsync(organizationId, request.CampaignId, cancellationToken)
+            ?? throw DomainErrors.ReferenceNotFound("campaign", request.CampaignId);
+        _ = await donors.FindAsync(organizationId, request.DonorId, cancellationToken)
+            ?? throw DomainErrors.ReferenceNotFound("donor", request.DonorId);
+        if (campaign.Currency != request.Currency) throw DomainErrors.CurrencyMismatch(campaign.Currency, request.Currency);
+        if (!campaign.AcceptsDonationsAt(now)) throw DomainErrors.CampaignNotAcceptingDonations(campaign.Id);
+
+        var outcome = await gateway.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
+        var payment = PaymentTransaction.Create(organizationId, request, outcome, idempotencyKey, now);
+        var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), now);
+        var stored = await store.CreateAsync(payment, record, cancellationToken);
+        return stored.ResourceId == payment.TransactionId
+            ? new IdempotentResult<PaymentTransaction>(payment, Replayed: false)
+            : Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment);
+    }
+
+    public async Task<PaymentTransaction> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken) =>
+        await store.GetAsync(organizationId, transactionId, cancellationToken) ?? throw DomainErrors.NotFound("payment", transactionId);
+
+    public Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken) => store.ListAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        store.GetHourlyTotalsAsync(organizationId, from, to, cancellationToken);
+
+    /// <summary>Refunds <paramref name="amountMinor"/> (or everything left when null) of a captured payment.</summary>
+    public async Task<IdempotentResult<RefundReceipt>> RefundAsync(Guid organizationId, Guid transactionId, string idempotencyKey, long? amountMinor, CancellationToken cancellationToken)
+    {
+        var fingerprint = IdempotencyFingerprint.Of("payments.refund", transactionId, amountMinor?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "remaining");
+        if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
+            return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializeRefund);
+
+        var refundId = Guid.CreateVersion7();
+        for (var attempt = 1; ; attempt++)
+        {
+            var payment = await GetAsync(organizationId, transactionId, cancellationToken);
+            var now = UtcClock.Now(time);
+            var amount = amountMinor ?? payment.RefundableAmountMinor;
+            var refunded = payment.Refund(amount, now);
+            await gateway.RefundAsync(payment, refundId, amount, cancellationToken);
+            var receipt = new RefundReceipt(refundId, amount, payment.Currency, now, refunded);
+            var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, refundId, PaymentSnapshotJson.Serialize(receipt), now);
+            try
+            {
+                var stored = await store.UpdateAsync(refunded, record, cancellationToken);
+                return stored is null || stored.ResourceId == refundId
+                    ? new IdempotentResult<RefundReceipt>(receipt, Replayed: false)
+                    : Replay(stored, fingerprint, PaymentSnapshotJson.DeserializeRefund);
+            }
+            catch (DomainException e) when (e.Code == DomainErrors.ConcurrentUpdate().Code && attempt < MaxUpdateAttempts)
+            {
+                // Another write (a settlement, another refund) won the race: re-read and apply to the new state.
+            }
+        }
+    }
+
+    /// <summary>Settles pending payments created before now - <paramref name="delay"/>, oldest first; returns how many changed.</summary>
+    public async Task<int> SettleDuePaymentsAsync(TimeSpan delay, int batchSize, CancellationToken cancellationToken)
+    {
+        var due = await store.GetPendingAsync(UtcClock.Now(time) - delay, batchSize, cancellationToken);
+        var settled = 0;
+        foreach (var payment in due)
+        {
+            var outcome = await gateway.GetSettlementAsync(payment, cancellationToken);
+            if (outcome.Status == PaymentStatus.Pending) continue;
+            var now = UtcClock.Now(time);
+            var updated = outcome.Status == PaymentStatus.Succeeded ? payment.Settle(now) : payment.Fail(outcome.FailureCode ?? "settlement_failed", now);
+            try
+            {
+                await store.UpdateAsync(updated, null, cancellationToken);
+                settled++;
+            }
+            catch (DomainException e) when (e.Kind == DomainErrorKind.Conflict)
+            {
+                // Another replica settled it first; nothing to do.
+                logger.LogDebug("Payment {TransactionId} was settled concurrently", payment.TransactionId);
+            }
+        }
+        return settled;
+    }
+
+    private static IdempotentResult<T> Replay<T>(IdempotencyRecord record, string fingerprint, Func<string, T> read) =>
+        record.Fingerprint == fingerprint
+            ? new IdempotentResult<T>(read(record.ResponseJson), Replayed: true)
+            : throw DomainErrors.IdempotencyKeyReused();
+}

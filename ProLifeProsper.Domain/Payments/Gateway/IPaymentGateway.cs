@@ -1,0 +1,17 @@
+namespace ProLifeProsper.Domain.Payments;
+
+/// <summary>
+/// The payment processor. Calls carry the organization's idempotency key so that a retried request
+/// never charges twice at the processor either (as Stripe-like processors accept).
+/// </summary>
+public interface IPaymentGateway
+{
+    /// <summary>Charges the payment method; unknown or unusable methods raise a 422 domain error.</summary>
+    ValueTask<GatewayOutcome> ChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Asks whether a pending payment has settled yet; <see cref="GatewayOutcome.Pending"/> when not.</summary>
+    ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken);
+
+    /// <summary>Returns money to the donor.</summary>
+    ValueTask RefundAsync(PaymentTransaction payment, Guid refundId, long amountMinor, CancellationToken cancellationToken);
+}

@@ -1,0 +1,39 @@
+using ProLifeProsper.Domain.Common;
+
+namespace ProLifeProsper.Domain.Payments;
+
+/// <summary>
+/// A deterministic test processor (no money moves). Its tokens behave like a real processor's test
+/// tokens: <c>tok_visa</c> succeeds, <c>tok_chargeDeclined</c> and <c>tok_insufficientFunds</c> fail,
+/// <c>tok_bankTransfer</c> stays pending until the settlement worker settles it. Other tokens are refused.
+/// </summary>
+public sealed class SandboxPaymentGateway : IPaymentGateway
+{
+    public const string Visa = "tok_visa";
+    public const string ChargeDeclined = "tok_chargeDeclined";
+    public const string InsufficientFunds = "tok_insufficientFunds";
+    public const string BankTransfer = "tok_bankTransfer";
+
+    public ValueTask<GatewayOutcome> ChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken)
+    {
+        var outcome = (request.PaymentMethodType, request.PaymentMethodToken) switch
+        {
+            (PaymentMethodType.Card, Visa) => GatewayOutcome.Succeeded,
+            (PaymentMethodType.Card, ChargeDeclined) => GatewayOutcome.Failed("card_declined"),
+            (PaymentMethodType.Card, InsufficientFunds) => GatewayOutcome.Failed("insufficient_funds"),
+            (PaymentMethodType.BankTransfer, BankTransfer) => GatewayOutcome.Pending,
+            _ => throw new DomainException(DomainErrorKind.Unprocessable, "payment-method-invalid",
+                "The payment method was not accepted.",
+                $"The sandbox gateway knows no {request.PaymentMethodType.ToWire()} token '{request.PaymentMethodToken}'. " +
+                $"Use {Visa}, {ChargeDeclined}, {InsufficientFunds} (card) or {BankTransfer} (bank_transfer)."),
+        };
+        return ValueTask.FromResult(outcome);
+    }
+
+    // Sandbox bank transfers always clear; the worker decides when (after the configured delay).
+    public ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(GatewayOutcome.Succeeded);
+
+    public ValueTask RefundAsync(PaymentTransaction payment, Guid refundId, long amountMinor, CancellationToken cancellationToken) =>
+        ValueTask.CompletedTask;
+}

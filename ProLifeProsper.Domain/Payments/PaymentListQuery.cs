@@ -1,0 +1,19 @@
+using ProLifeProsper.Domain.Common;
+
+namespace ProLifeProsper.Domain.Payments;
+
+/// <summary>One page of an organization's payments, newest first, created in [<see cref="From"/>, <see cref="To"/>).</summary>
+public sealed record PaymentListQuery(
+    Guid OrganizationId,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    PaymentStatus? Status,
+    int Limit,
+    PageCursor? After)
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 500;
+}
+
+/// <summary>A page of payments and, when more may follow, the cursor of the next page.</summary>
+public sealed record PaymentPage(IReadOnlyList<PaymentTransaction> Items, PageCursor? Next);
