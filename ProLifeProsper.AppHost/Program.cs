@@ -14,7 +14,7 @@ if (ContainerRuntime.IsAvailable())
 }
 else if (LocalPostgresCluster.FindBinDirectory() is { } postgresBin)
 {
-    database = builder.AddLocalPostgres("postgres", "prolifeprosper", postgresBin, LocalDataDirectories.For("postgres"));
+    database = builder.AddLocalPostgres("postgres", "prolifeprosper", postgresBin, LocalDataDirectories.For("postgres", builder.Configuration["LocalData:Root"]));
 }
 else
 {

@@ -1,0 +1,219 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using ProLifeProsper.Api.Apis.Contracts;
+using ProLifeProsper.Api.Tests.Infrastructure;
+
+namespace ProLifeProsper.Api.Tests.Apis;
+
+/// <summary>
+/// Every bad input gets a 4xx ProblemDetails, never a 500, and stores nothing: afterwards the
+/// organization has no payment and the idempotency key is still free.
+/// </summary>
+public sealed class BadInputApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    public static TheoryData<string, int> BadPaymentBodies() => new()
+    {
+        { """{"campaignId":null}""", 400 },
+        { """{}""", 400 },
+        { "null", 400 },
+        { "[]", 400 },
+        { "not json", 400 },
+        { """{"amountMinor": 10""", 400 },
+        { "{amount: 1}", 400 },
+        { """{"$campaign","$donor","amountMinor":0,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":-5,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100000000001,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":12.5,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":"100","currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":1e3,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":99999999999999999999999,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"XYZ","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"US","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":5,"paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"USD"}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"crypto","token":"tok_visa"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":""}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":"4242 4242 4242 4242"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":"4111111111111111"}}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":"tok_unknown"}}""", 422 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"bank_transfer","token":"tok_visa"}}""", 422 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"EUR","paymentMethod":{"type":"card","token":"tok_visa"}}""", 422 },
+        { """{"campaignId":"00000000-0000-0000-0000-000000000000","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"campaignId":"not-a-guid","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 400 },
+        { """{"campaignId":"0199b6d8-1111-7000-8000-000000000001","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 422 },
+        { """{"$campaign","donorId":"0199b6d8-1111-7000-8000-000000000002","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":"tok_visa"}}""", 422 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"USD","paymentMethod":"tok_visa"}""", 400 },
+        { """{"$campaign","$donor","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":"$longToken"}}""", 400 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadPaymentBodies))]
+    public async Task A_bad_payment_body_is_refused_with_problem_details_and_nothing_is_stored(string template, int expectedStatus)
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var body = template
+            .Replace("\"$campaign\"", $"\"campaignId\":\"{tenant.CampaignId}\"")
+            .Replace("\"$donor\"", $"\"donorId\":\"{tenant.DonorId}\"")
+            .Replace("$longToken", new string('t', 256));
+        var key = Guid.NewGuid().ToString();
+        var response = await SendRawAsync(tenant, body, key);
+
+        await AssertProblemAsync(response, expectedStatus);
+        await AssertNothingStoredAsync(tenant, key);
+    }
+
+    public static TheoryData<string?> BadIdempotencyKeys() => new() { null, "", new string('k', 256), "has space", "tab\there" };
+
+    [Theory]
+    [MemberData(nameof(BadIdempotencyKeys))]
+    public async Task A_missing_or_malformed_Idempotency_Key_is_400(string? key)
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var request = new HttpRequestMessage(HttpMethod.Post, tenant.Path("/payments")) { Content = JsonContent.Create(tenant.PaymentBody()) };
+        if (key is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        var response = await tenant.Client.SendAsync(request);
+        await AssertProblemAsync(response, 400);
+        Assert.Empty((await tenant.ListPaymentsAsync()).Items);
+    }
+
+    [Fact]
+    public async Task A_key_of_255_characters_is_accepted()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var response = await tenant.PostPaymentAsync(tenant.PaymentBody(), new string('k', 255));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_body_over_64_KiB_is_refused_before_it_is_read()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var node = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(tenant.PaymentBody()))!.AsObject();
+        node["padding"] = new string('x', 70 * 1024);
+        var key = Guid.NewGuid().ToString();
+        var response = await SendRawAsync(tenant, node.ToJsonString(), key);
+        await AssertProblemAsync(response, 413);
+        await AssertNothingStoredAsync(tenant, key);
+    }
+
+    [Fact]
+    public async Task Unknown_fields_are_ignored()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var node = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(tenant.PaymentBody()))!.AsObject();
+        node["favouriteColour"] = "green";
+        var response = await SendRawAsync(tenant, node.ToJsonString(), Guid.NewGuid().ToString());
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_wrong_content_type_is_415()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var request = new HttpRequestMessage(HttpMethod.Post, tenant.Path("/payments")) { Content = new StringContent("amount=1", Encoding.UTF8, "application/x-www-form-urlencoded") };
+        request.Headers.Add("Idempotency-Key", "form");
+        var response = await tenant.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        await AssertNothingStoredAsync(tenant, "form");
+    }
+
+    public static TheoryData<string, string, int> BadQueriesAndOtherBodies() => new()
+    {
+        { "GET", "/payments?limit=0", 400 },
+        { "GET", "/payments?limit=501", 400 },
+        { "GET", "/payments?limit=abc", 400 },
+        { "GET", "/payments?cursor=garbage", 400 },
+        { "GET", "/payments?status=lost", 400 },
+        { "GET", "/payments?from=yesterday", 400 },
+        { "GET", "/payments?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", 400 },
+        { "GET", "/analytics/hourly?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", 400 },
+        { "GET", "/campaigns?limit=-1", 400 },
+        { "GET", "/donors?cursor=AAAA", 400 },
+        { "POST /campaigns", """{"name":"","goalAmountMinor":100,"currency":"USD"}""", 400 },
+        { "POST /campaigns", """{"name":"Gala","goalAmountMinor":0,"currency":"USD"}""", 400 },
+        { "POST /campaigns", """{"name":"Gala","goalAmountMinor":100,"currency":"usdollar"}""", 400 },
+        { "POST /campaigns", """{"name":"Gala","goalAmountMinor":100,"currency":"USD","startsAt":"2026-02-01T00:00:00Z","endsAt":"2026-01-01T00:00:00Z"}""", 400 },
+        { "POST /campaigns", """{"name":"Gala","goalAmountMinor":100,"currency":"USD","status":"exploded"}""", 400 },
+        { "POST /donors", """{"email":"not-an-email","name":"X"}""", 400 },
+        { "POST /donors", """{"email":"a@example.org","name":""}""", 400 },
+        { "POST /donors", """{"email":"a@example.org"}""", 400 },
+        { "POST /donors", """{"email":"Ann <a@example.org>","name":"Ann"}""", 400 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadQueriesAndOtherBodies))]
+    public async Task Bad_queries_and_bad_campaign_or_donor_bodies_are_refused(string request, string pathOrBody, int expectedStatus)
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        HttpResponseMessage response;
+        if (request == "GET")
+        {
+            response = await tenant.Client.GetAsync(tenant.Path(pathOrBody));
+        }
+        else
+        {
+            var path = request["POST ".Length..];
+            response = await tenant.Client.PostAsync(tenant.Path(path), new StringContent(pathOrBody, Encoding.UTF8, "application/json"));
+        }
+        await AssertProblemAsync(response, expectedStatus);
+
+        // Nothing new was stored: the tenant still has exactly its first campaign and donor.
+        var campaigns = await TestTenant.ReadAsync<ListResponse<CampaignResponse>>(await tenant.Client.GetAsync(tenant.Path("/campaigns")), HttpStatusCode.OK);
+        Assert.Single(campaigns.Items);
+        var donors = await TestTenant.ReadAsync<ListResponse<DonorResponse>>(await tenant.Client.GetAsync(tenant.Path("/donors")), HttpStatusCode.OK);
+        Assert.Single(donors.Items);
+    }
+
+    [Theory]
+    [InlineData("""{"amountMinor":0}""", 400)]
+    [InlineData("""{"amountMinor":-1}""", 400)]
+    [InlineData("""{"amountMinor":"ten"}""", 400)]
+    [InlineData("""{"amountMinor":2501}""", 422)]
+    public async Task Bad_refunds_are_refused_and_refund_nothing(string body, int expectedStatus)
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var payment = await tenant.PayAsync(2_500);
+        var request = new HttpRequestMessage(HttpMethod.Post, tenant.Path($"/payments/{payment.TransactionId}/refunds"))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", "bad-refund");
+        await AssertProblemAsync(await tenant.Client.SendAsync(request), expectedStatus);
+
+        var after = (await tenant.ListPaymentsAsync()).Items.Single();
+        Assert.Equal(0, after.RefundedAmountMinor);
+        Assert.Equal("succeeded", after.Status);
+        Assert.Equal(HttpStatusCode.Created, (await tenant.PostRefundAsync(payment.TransactionId, 1, "bad-refund")).StatusCode);
+    }
+
+    private static Task<HttpResponseMessage> SendRawAsync(TestTenant tenant, string body, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, tenant.Path("/payments")) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("Idempotency-Key", key);
+        return tenant.Client.SendAsync(request);
+    }
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, int expectedStatus)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expectedStatus == (int)response.StatusCode, $"Expected {expectedStatus}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonNode.Parse(text)!.AsObject();
+        Assert.Equal(expectedStatus, (int)problem["status"]!);
+        Assert.StartsWith(ProblemTypes.BaseUri, (string)problem["type"]!);
+        Assert.False(string.IsNullOrWhiteSpace((string?)problem["title"]));
+        Assert.DoesNotContain("ProLifeProsper.", text);
+    }
+
+    /// <summary>No payment exists and the key was not consumed: a valid request with it creates a payment.</summary>
+    private static async Task AssertNothingStoredAsync(TestTenant tenant, string key)
+    {
+        Assert.Empty((await tenant.ListPaymentsAsync()).Items);
+        var valid = await tenant.PostPaymentAsync(tenant.PaymentBody(), key);
+        Assert.Equal(HttpStatusCode.Created, valid.StatusCode);
+        Assert.False(valid.Headers.Contains("Idempotent-Replayed"));
+    }
+}

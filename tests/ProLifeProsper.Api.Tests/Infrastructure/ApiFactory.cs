@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using ProLifeProsper.Testing;
+
+namespace ProLifeProsper.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real API on Kestrel (real sockets, real request limits) against a real PostgreSQL database of
+/// its own. Subclasses choose the routing configuration, so the same tests run on every one.
+/// </summary>
+public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminApiKey = "test-admin-key-0123456789abcdef";
+
+    private string _connectionString = "";
+
+    /// <summary>The routing configuration under test.</summary>
+    protected virtual string RoutingConfiguration => "current";
+
+    /// <summary>Extra configuration for subclasses (for example the DynamoDB endpoint).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings() => [];
+
+    public string ConnectionString => _connectionString;
+
+    public virtual async Task InitializeAsync()
+    {
+        var server = await PostgresServer.GetAsync();
+        _connectionString = server.ConnectionStringFor(PostgresServer.NewDatabaseName("api"));
+        UseKestrel(0);
+        StartServer();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("ConnectionStrings:prolifeprosper", _connectionString);
+        builder.UseSetting("Auth:AdminApiKey", AdminApiKey);
+        builder.UseSetting("Routing:Configuration", RoutingConfiguration);
+        builder.UseSetting("Payments:Settlement:Delay", "00:00:01");
+        builder.UseSetting("Payments:Settlement:PollInterval", "00:00:00.200");
+        foreach (var (key, value) in ExtraSettings()) builder.UseSetting(key, value);
+    }
+
+    public HttpClient CreateClient(string? apiKey)
+    {
+        var client = CreateClient();
+        if (apiKey is not null) client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+
+    public HttpClient CreateAdminClient() => CreateClient(AdminApiKey);
+
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+}
