@@ -26,6 +26,7 @@ app.MapCampaignsApi();
 app.MapDonorsApi();
 app.MapPaymentsApi();
 app.MapAnalyticsApi();
+app.MapAdminApi();
 
 app.Run();
 

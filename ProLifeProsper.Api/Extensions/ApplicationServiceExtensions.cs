@@ -7,7 +7,7 @@ using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Services;
-using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.Extensions;
@@ -34,7 +34,8 @@ public static class ApplicationServiceExtensions
         // Payments.
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IPaymentGateway, SandboxPaymentGateway>();
-        services.AddSingleton<IPaymentTransactionStore, PostgreSqlPaymentTransactionStore>();
+        builder.AddDatabaseRouter();
+        services.AddSingleton<SystemHealthService>();
         services.AddScoped<OrganizationService>();
         services.AddScoped<CampaignService>();
         services.AddScoped<DonorService>();

@@ -8,9 +8,17 @@ public static class UtcClock
 {
     public static DateTimeOffset Now(TimeProvider time) => Truncate(time.GetUtcNow());
 
-    public static DateTimeOffset Truncate(DateTimeOffset value)
+    public static DateTimeOffset Truncate(DateTimeOffset value) => Truncate(value, TimeSpan.TicksPerMicrosecond);
+
+    /// <summary>
+    /// Whole milliseconds: the precision of a payment's creation time, which is also the precision of its
+    /// UUIDv7 id, so the id alone locates the payment in time-ordered storage.
+    /// </summary>
+    public static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value) => Truncate(value, TimeSpan.TicksPerMillisecond);
+
+    private static DateTimeOffset Truncate(DateTimeOffset value, long unit)
     {
         var utc = value.ToUniversalTime();
-        return new DateTimeOffset(utc.Ticks - utc.Ticks % TimeSpan.TicksPerMicrosecond, TimeSpan.Zero);
+        return new DateTimeOffset(utc.Ticks - utc.Ticks % unit, TimeSpan.Zero);
     }
 }

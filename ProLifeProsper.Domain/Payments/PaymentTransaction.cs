@@ -30,8 +30,11 @@ public sealed record PaymentTransaction
 
     public long RefundableAmountMinor => Status.IsCaptured() ? AmountMinor - RefundedAmountMinor : 0;
 
-    /// <summary>A new payment as the gateway's first answer left it.</summary>
+    /// <summary>A new payment as the gateway's first answer left it; created at <paramref name="now"/> to the millisecond, as its id says.</summary>
     public static PaymentTransaction Create(Guid organizationId, PaymentRequest request, GatewayOutcome outcome,
+        string idempotencyKey, DateTimeOffset now) => CreateAt(organizationId, request, outcome, idempotencyKey, UtcClock.TruncateToMilliseconds(now));
+
+    private static PaymentTransaction CreateAt(Guid organizationId, PaymentRequest request, GatewayOutcome outcome,
         string idempotencyKey, DateTimeOffset now) => new()
     {
         TransactionId = Guid.CreateVersion7(now),

@@ -256,7 +256,7 @@ public abstract class PaymentTransactionStoreContract
     protected static PaymentTransaction NewPayment(Guid organizationId, DateTimeOffset createdAt, long amount = 2_500,
         PaymentStatus status = PaymentStatus.Succeeded, string currency = "USD", Guid? campaign = null) => new()
     {
-        TransactionId = Guid.CreateVersion7(createdAt),
+        TransactionId = Guid.CreateVersion7(UtcClock.TruncateToMilliseconds(createdAt)),
         OrganizationId = organizationId,
         CampaignId = campaign ?? Guid.CreateVersion7(),
         DonorId = Guid.CreateVersion7(),
@@ -267,8 +267,8 @@ public abstract class PaymentTransactionStoreContract
         PaymentMethodToken = status == PaymentStatus.Pending ? "tok_bankTransfer" : "tok_visa",
         IdempotencyKey = Guid.NewGuid().ToString(),
         FailureCode = status == PaymentStatus.Failed ? "card_declined" : null,
-        CreatedAt = UtcClock.Truncate(createdAt),
-        UpdatedAt = UtcClock.Truncate(createdAt),
+        CreatedAt = UtcClock.TruncateToMilliseconds(createdAt),
+        UpdatedAt = UtcClock.TruncateToMilliseconds(createdAt),
     };
 
     protected static IdempotencyRecord RecordFor(PaymentTransaction payment, string key, string fingerprint = "fp") =>

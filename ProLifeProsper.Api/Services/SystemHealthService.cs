@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.Instrumentation;
+using ProLifeProsper.Api.Storage.PostgreSql;
+
+namespace ProLifeProsper.Api.Services;
+
+public sealed record DatabaseHealth(string Status, double? LatencyMs, string? Error = null);
+
+public sealed record RoutingHealth(string Configuration, string PaymentsStore);
+
+public sealed record SystemHealth(
+    string Status,
+    RoutingHealth Routing,
+    IReadOnlyDictionary<string, DatabaseHealth> Databases,
+    IReadOnlyDictionary<string, StorePerformance> Performance);
+
+/// <summary>
+/// The operator's view (<c>GET /api/admin/health</c>): routing, a live round trip to each database, and the
+/// payment stores' figures from traffic since start-up. DynamoDB is "not_configured" when no route uses it.
+/// </summary>
+public sealed class SystemHealthService(
+    RoutingConfiguration routing,
+    NpgsqlDataSource postgres,
+    IServiceProvider services,
+    IOptions<DynamoDbOptions> dynamoOptions,
+    StoreMetrics metrics)
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+
+    public async Task<SystemHealth> CheckAsync(CancellationToken cancellationToken)
+    {
+        var usesDynamo = routing.PaymentsStore == PaymentsStoreKind.DynamoDb;
+        var postgresProbe = ProbeAsync(async ct =>
+        {
+            await using var command = postgres.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(ct);
+        }, cancellationToken);
+        var dynamoProbe = usesDynamo
+            ? ProbeAsync(ct => services.GetRequiredService<IAmazonDynamoDB>().DescribeTableAsync(
+                new DescribeTableRequest { TableName = dynamoOptions.Value.TransactionsTableName }, ct), cancellationToken)
+            : Task.FromResult(new DatabaseHealth("not_configured", null));
+
+        var databases = new Dictionary<string, DatabaseHealth>
+        {
+            [PostgreSqlPaymentTransactionStore.StoreName] = await postgresProbe,
+            [DynamoDbPaymentTransactionStore.StoreName] = await dynamoProbe,
+        };
+        var performance = new Dictionary<string, StorePerformance> { [PostgreSqlPaymentTransactionStore.StoreName] = metrics.Snapshot(PostgreSqlPaymentTransactionStore.StoreName) };
+        if (usesDynamo) performance[DynamoDbPaymentTransactionStore.StoreName] = metrics.Snapshot(DynamoDbPaymentTransactionStore.StoreName);
+
+        var healthy = databases.Values.All(d => d.Status is "healthy" or "not_configured");
+        return new SystemHealth(healthy ? "healthy" : "unhealthy", new RoutingHealth(routing.Name, routing.PaymentsStoreName), databases, performance);
+    }
+
+    private static async Task<DatabaseHealth> ProbeAsync(Func<CancellationToken, Task> probe, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProbeTimeout);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await probe(timeout.Token);
+            return new DatabaseHealth("healthy", Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new DatabaseHealth("unhealthy", null, e.GetType().Name);
+        }
+    }
+}

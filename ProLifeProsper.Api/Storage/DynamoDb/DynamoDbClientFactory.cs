@@ -1,0 +1,33 @@
+using Amazon;
+using Amazon.DynamoDBv2;
+using Amazon.Runtime;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb;
+
+/// <summary>
+/// Builds the DynamoDB client the AWS way: region from <c>AWS_REGION</c> (or the profile), endpoint from
+/// <c>AWS_ENDPOINT_URL_DYNAMODB</c> for a local server, credentials from the standard chain.
+/// <see cref="DynamoDbOptions.ServiceUrl"/>/<see cref="DynamoDbOptions.Region"/> override them for this process.
+/// </summary>
+public static class DynamoDbClientFactory
+{
+    public static IAmazonDynamoDB Create(DynamoDbOptions options)
+    {
+        var config = new AmazonDynamoDBConfig
+        {
+            // DynamoDbCaller retries (and counts) throttling itself.
+            MaxErrorRetry = 0,
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+        if (!string.IsNullOrEmpty(options.Region)) config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
+        if (!string.IsNullOrEmpty(options.ServiceUrl))
+        {
+            config.ServiceURL = options.ServiceUrl;
+            config.AuthenticationRegion = options.Region ?? "us-east-1";
+            // A local server (dynalite) accepts any credentials; don't probe EC2 metadata for them.
+            if (Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is null)
+                return new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"), config);
+        }
+        return new AmazonDynamoDBClient(config);
+    }
+}

@@ -1,0 +1,53 @@
+namespace ProLifeProsper.Api.Storage.DynamoDb;
+
+/// <summary>How the DynamoDB tables are billed.</summary>
+public enum DynamoDbBillingMode
+{
+    /// <summary>Pay per request; scales by itself. The recommended default.</summary>
+    OnDemand,
+    /// <summary>Fixed read/write capacity units (the design guide's 1,000 / 2,000).</summary>
+    Provisioned,
+}
+
+/// <summary>
+/// Configuration section <c>DynamoDb</c>. The endpoint, region and credentials follow AWS conventions
+/// (standard credential chain, <c>AWS_REGION</c>, <c>AWS_ENDPOINT_URL_DYNAMODB</c> for a local server);
+/// <see cref="ServiceUrl"/> overrides the endpoint for one process only (tests).
+/// </summary>
+public sealed class DynamoDbOptions
+{
+    public const string SectionName = "DynamoDb";
+
+    /// <summary>Prefix for table names, e.g. per environment or test run (<c>staging_</c>).</summary>
+    public string TablePrefix { get; set; } = "";
+
+    public DynamoDbBillingMode BillingMode { get; set; } = DynamoDbBillingMode.OnDemand;
+
+    /// <summary>Provisioned mode only: read capacity units of the table and of each index.</summary>
+    public long ReadCapacityUnits { get; set; } = 1_000;
+
+    /// <summary>Provisioned mode only: write capacity units of the table and of each index.</summary>
+    public long WriteCapacityUnits { get; set; } = 2_000;
+
+    /// <summary>
+    /// Write shards of the pending-status and hourly indexes (see <see cref="PaymentItemKeys"/>). May only grow:
+    /// reads scan shards 0..n-1, so items written with a smaller n are still found.
+    /// </summary>
+    public int WriteShards { get; set; } = 8;
+
+    /// <summary>Create missing tables at start-up (on in Development and tests; production uses the explicit command).</summary>
+    public bool? CreateTablesOnStartup { get; set; }
+
+    /// <summary>Endpoint override for this process; normally unset (AWS_ENDPOINT_URL_DYNAMODB or the regional endpoint).</summary>
+    public string? ServiceUrl { get; set; }
+
+    /// <summary>Region override; normally unset (AWS_REGION or the profile's region).</summary>
+    public string? Region { get; set; }
+
+    /// <summary>How many times a throttled or transiently failed call is retried (exponential backoff with jitter).</summary>
+    public int MaxRetries { get; set; } = 8;
+
+    public string TransactionsTableName => TablePrefix + "pro_life_prosper_transactions";
+
+    public string IdempotencyTableName => TablePrefix + "pro_life_prosper_idempotency";
+}

@@ -1,0 +1,478 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Options;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb;
+
+/// <summary>
+/// Payments in DynamoDB, correct without DynamoDB transactions (dynalite has none, and they double the cost).
+/// <para>
+/// Idempotency: the idempotency record is written first, conditionally (<c>attribute_not_exists</c>), and it
+/// carries everything needed to finish the change it stands for. Whoever finds a record — a retry, a racing
+/// request with the same key, the original writer — completes that change before answering: a create by a
+/// conditional put of the payment, an update by applying it if the payment is still at the version before it.
+/// So a crash between the two writes leaves neither a lost nor a duplicated payment, and the next request
+/// with the key finishes the work. Updates are conditional on the expected version and mark the payment
+/// with the key they applied, which is how "was it applied?" is answered after a race.
+/// </para>
+/// </summary>
+public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, DynamoDbCaller caller, IOptions<DynamoDbOptions> options)
+    : IPaymentTransactionStore
+{
+    public const string StoreName = "dynamodb";
+
+    // Query fan-out above which hourly analytics read the organization's partition instead of the hourly index.
+    private const int MaxIndexQueriesForAnalytics = 256;
+    private const int ScatterParallelism = 16;
+
+    private readonly DynamoDbOptions _options = options.Value;
+    private string Transactions => _options.TransactionsTableName;
+    private string Idempotency => _options.IdempotencyTableName;
+    private int Shards => _options.WriteShards;
+
+    public string Name => StoreName;
+
+    public async Task<IdempotencyRecord?> FindIdempotencyRecordAsync(Guid organizationId, string key, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var item = await GetRecordItemAsync(organizationId, key, cancellationToken);
+            if (item is null) return null;
+            if (await CompleteAsync(item, cancellationToken)) return ToRecord(item);
+        }
+        throw DomainErrors.IdempotencyKeyInFlight();
+    }
+
+    public async Task<IdempotencyRecord> CreateAsync(PaymentTransaction payment, IdempotencyRecord record, CancellationToken cancellationToken)
+    {
+        if (!await TryPutRecordAsync(record, RecordKind.Create, payment, cancellationToken))
+            return await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
+                ?? throw DomainErrors.IdempotencyKeyInFlight();
+        await PutPaymentIfAbsentAsync(payment, cancellationToken);
+        return record;
+    }
+
+    public async Task<IdempotencyRecord?> UpdateAsync(PaymentTransaction updated, IdempotencyRecord? record, CancellationToken cancellationToken)
+    {
+        if (record is null)
+        {
+            if (!await TryApplyAsync(updated, null, cancellationToken)) throw DomainErrors.ConcurrentUpdate();
+            return null;
+        }
+
+        if (!await TryPutRecordAsync(record, RecordKind.Update, updated, cancellationToken))
+        {
+            // The key is taken: answer with that record once its change is complete (or it turned out void).
+            if (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken) is { } existing) return existing;
+            if (!await TryPutRecordAsync(record, RecordKind.Update, updated, cancellationToken)) throw DomainErrors.IdempotencyKeyInFlight();
+        }
+
+        if (await TryApplyAsync(updated, record.Key, cancellationToken) || await IsAppliedAsync(updated, record.Key, cancellationToken))
+            return record;
+
+        // Lost the race to another change: withdraw the record so the key stays free, and let the caller retry.
+        await DeleteRecordAsync(record, cancellationToken);
+        throw DomainErrors.ConcurrentUpdate();
+    }
+
+    public async Task<PaymentTransaction?> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken)
+    {
+        var sortKey = PaymentItemKeys.SortKeyOf(transactionId) ?? await FindSortKeyByIdAsync(transactionId, cancellationToken);
+        if (sortKey is null) return null;
+        var item = await GetPaymentItemAsync(organizationId, sortKey, cancellationToken);
+        return item is null ? null : PaymentItemMapper.FromItem(item);
+    }
+
+    public async Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken)
+    {
+        var wanted = query.Limit + 1;
+        var items = new List<PaymentTransaction>(wanted);
+        var request = new QueryRequest
+        {
+            TableName = Transactions,
+            KeyConditionExpression = "#pk = :org AND #sk BETWEEN :from AND :to",
+            ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#sk"] = PaymentItemKeys.SortKey },
+            ExpressionAttributeValues = new()
+            {
+                [":org"] = PaymentItemMapper.S(query.OrganizationId),
+                // Sort keys are "<timestamp>#<id>": every key of an instant t sorts after "t" itself, so
+                // BETWEEN from AND to selects exactly from <= createdAt < to.
+                [":from"] = new(PaymentItemKeys.Timestamp(query.From)),
+                [":to"] = new(PaymentItemKeys.Timestamp(query.To)),
+            },
+            ScanIndexForward = false,
+            ConsistentRead = true,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            ExclusiveStartKey = query.After is { } after
+                ? PaymentItemMapper.KeyOf(query.OrganizationId, PaymentItemKeys.SortKeyOf(after.CreatedAt, after.Id))
+                : null,
+        };
+        if (query.Status is { } status)
+        {
+            request.FilterExpression = "#status = :status";
+            request.ExpressionAttributeNames["#status"] = "status";
+            request.ExpressionAttributeValues[":status"] = new(status.ToWire());
+        }
+
+        do
+        {
+            // A filter drops items after the limit is applied, so read more per page when filtering.
+            request.Limit = query.Status is null ? wanted - items.Count : Math.Min(1_000, Math.Max(100, (wanted - items.Count) * 4));
+            var response = await caller.CallAsync("query", Transactions, ct => dynamo.QueryAsync(request, ct), cancellationToken);
+            foreach (var item in response.Items ?? []) if (items.Count < wanted) items.Add(PaymentItemMapper.FromItem(item));
+            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (items.Count < wanted && request.ExclusiveStartKey is not null);
+
+        if (items.Count <= query.Limit) return new PaymentPage(items, null);
+        items.RemoveAt(items.Count - 1);
+        return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));
+    }
+
+    public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken)
+    {
+        // Scatter over the pending shards (each already oldest first), gather, and keep the oldest overall.
+        var perShard = await ScatterAsync(Enumerable.Range(0, Shards), async (shard, ct) =>
+        {
+            var request = new QueryRequest
+            {
+                TableName = Transactions,
+                IndexName = PaymentItemKeys.StatusTimestampIndex,
+                KeyConditionExpression = "#shard = :shard AND #sk < :before",
+                ExpressionAttributeNames = new() { ["#shard"] = PaymentItemKeys.StatusShard, ["#sk"] = PaymentItemKeys.SortKey },
+                ExpressionAttributeValues = new()
+                {
+                    [":shard"] = new(PaymentItemKeys.PendingShard(shard)),
+                    [":before"] = new(PaymentItemKeys.Timestamp(createdBefore)),
+                },
+                ScanIndexForward = true,
+                Limit = limit,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            };
+            var response = await caller.CallAsync("query_pending", Transactions, c => dynamo.QueryAsync(request, c), ct);
+            return (response.Items ?? []).Select(PaymentItemMapper.FromItem).ToList();
+        }, cancellationToken);
+
+        return perShard.SelectMany(p => p)
+            .Where(p => p.Status == PaymentStatus.Pending) // the index is eventually consistent
+            .OrderBy(p => p.CreatedAt).ThenBy(p => p.TransactionId.ToString("D"), StringComparer.Ordinal)
+            .Take(limit).ToList();
+    }
+
+    public async Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var hours = new List<DateTimeOffset>();
+        for (var hour = PaymentItemKeys.FloorHour(from); hour < to; hour = hour.AddHours(1)) hours.Add(hour);
+
+        IEnumerable<Dictionary<string, AttributeValue>> rows;
+        if (hours.Count * Shards <= MaxIndexQueriesForAnalytics)
+        {
+            var shards = hours.SelectMany(h => Enumerable.Range(0, Shards).Select(s => PaymentItemKeys.DateHourShardOf(h, s)));
+            var perShard = await ScatterAsync(shards, (shard, ct) => QueryAllAsync(new QueryRequest
+            {
+                TableName = Transactions,
+                IndexName = PaymentItemKeys.DateHourIndex,
+                KeyConditionExpression = "#shard = :shard AND #org = :org",
+                ExpressionAttributeNames = new() { ["#shard"] = PaymentItemKeys.DateHourShard, ["#org"] = PaymentItemKeys.OrganizationId },
+                ExpressionAttributeValues = new() { [":shard"] = new(shard), [":org"] = PaymentItemMapper.S(organizationId) },
+            }, "query_hourly", ct), cancellationToken);
+            rows = perShard.SelectMany(r => r);
+        }
+        else
+        {
+            // Long ranges: one pass over the organization's partition is cheaper than hours × shards queries.
+            rows = await QueryAllAsync(new QueryRequest
+            {
+                TableName = Transactions,
+                KeyConditionExpression = "#pk = :org AND #sk BETWEEN :from AND :to",
+                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#sk"] = PaymentItemKeys.SortKey },
+                ExpressionAttributeValues = new()
+                {
+                    [":org"] = PaymentItemMapper.S(organizationId),
+                    [":from"] = new(PaymentItemKeys.Timestamp(from)),
+                    [":to"] = new(PaymentItemKeys.Timestamp(to)),
+                },
+            }, "query_hourly", cancellationToken);
+        }
+
+        return rows
+            .Select(r => (CreatedAt: PaymentItemMapper.ParseTime(r["createdAt"].S), Status: PaymentStatusNames.Parse(r["status"].S),
+                Currency: r["currency"].S, Amount: Number(r["amountMinor"]), Refunded: Number(r["refundedAmountMinor"])))
+            .Where(r => r.Status.IsCaptured() && r.CreatedAt >= from && r.CreatedAt < to)
+            .GroupBy(r => (Hour: PaymentItemKeys.FloorHour(r.CreatedAt), r.Currency))
+            .Select(g => new HourlyPaymentTotal(g.Key.Hour, g.Key.Currency, g.LongCount(), g.Sum(r => r.Amount), g.Sum(r => r.Refunded)))
+            .OrderBy(t => t.Hour).ThenBy(t => t.Currency, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public async Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
+    {
+        var totals = new Dictionary<Guid, CampaignTotals>();
+        if (campaignIds.Count == 0) return totals;
+        // One pass over the organization's partition, reading only the four attributes summed. Cost grows with
+        // the organization's payment count; docs/dynamodb.md describes the counter item that would replace it.
+        var wanted = campaignIds.Select(id => id.ToString("D")).ToHashSet(StringComparer.Ordinal);
+        var rows = await QueryAllAsync(new QueryRequest
+        {
+            TableName = Transactions,
+            KeyConditionExpression = "#pk = :org",
+            FilterExpression = "#status IN (:succeeded, :partial)",
+            ProjectionExpression = "campaignId, amountMinor, refundedAmountMinor",
+            ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#status"] = "status" },
+            ExpressionAttributeValues = new()
+            {
+                [":org"] = PaymentItemMapper.S(organizationId),
+                [":succeeded"] = new(PaymentStatus.Succeeded.ToWire()),
+                [":partial"] = new(PaymentStatus.PartiallyRefunded.ToWire()),
+            },
+        }, "query_campaign_totals", cancellationToken);
+
+        foreach (var row in rows)
+        {
+            var campaign = row["campaignId"].S;
+            if (!wanted.Contains(campaign)) continue;
+            var id = Guid.Parse(campaign);
+            var current = totals.GetValueOrDefault(id, CampaignTotals.Zero);
+            totals[id] = new CampaignTotals(current.RaisedAmountMinor + Number(row["amountMinor"]) - Number(row["refundedAmountMinor"]), current.DonationCount + 1);
+        }
+        return totals;
+    }
+
+    // ----- idempotency records -----
+
+    private enum RecordKind { Create, Update }
+
+    private async Task<bool> TryPutRecordAsync(IdempotencyRecord record, RecordKind kind, PaymentTransaction applies, CancellationToken cancellationToken)
+    {
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(record.OrganizationId),
+            [DynamoDbTables.IdempotencyKey] = new(record.Key),
+            ["fingerprint"] = new(record.Fingerprint),
+            ["resourceId"] = PaymentItemMapper.S(record.ResourceId),
+            ["responseJson"] = new(record.ResponseJson),
+            ["createdAt"] = PaymentItemMapper.Time(record.CreatedAt),
+            ["kind"] = new(kind.ToString()),
+            ["applies"] = new(PaymentSnapshotJson.Serialize(applies)),
+        };
+        try
+        {
+            await caller.CallAsync("put_idempotency_record", Idempotency, ct => dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = Idempotency,
+                Item = item,
+                ConditionExpression = "attribute_not_exists(#pk)",
+                ExpressionAttributeNames = new() { ["#pk"] = DynamoDbTables.IdempotencyOrganizationId },
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Makes sure the change a record stands for is in the table. False when the record is void (an update that
+    /// lost its race and can no longer apply); it is then removed and the key is free again.
+    /// </summary>
+    private async Task<bool> CompleteAsync(Dictionary<string, AttributeValue> recordItem, CancellationToken cancellationToken)
+    {
+        var applies = PaymentSnapshotJson.DeserializePayment(recordItem["applies"].S);
+        if (recordItem["kind"].S == nameof(RecordKind.Create))
+        {
+            await PutPaymentIfAbsentAsync(applies, cancellationToken);
+            return true;
+        }
+
+        var key = recordItem[DynamoDbTables.IdempotencyKey].S;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var current = await GetPaymentItemAsync(applies.OrganizationId, PaymentItemKeys.SortKeyOf(applies.CreatedAt, applies.TransactionId), cancellationToken);
+            if (current is null) return false;
+            if (AppliedKeys(current).Contains(key)) return true;
+            if (int.Parse(current["version"].N, CultureInfo.InvariantCulture) != applies.Version - 1) break;
+            if (await TryApplyAsync(applies, key, cancellationToken)) return true;
+        }
+        await DeleteRecordAsync(ToRecord(recordItem), cancellationToken);
+        return false;
+    }
+
+    private async Task<Dictionary<string, AttributeValue>?> GetRecordItemAsync(Guid organizationId, string key, CancellationToken cancellationToken)
+    {
+        var response = await caller.CallAsync("get_idempotency_record", Idempotency, ct => dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = Idempotency,
+            Key = new() { [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(organizationId), [DynamoDbTables.IdempotencyKey] = new(key) },
+            ConsistentRead = true,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        }, ct), cancellationToken);
+        return response.Item is { Count: > 0 } item ? item : null;
+    }
+
+    private async Task DeleteRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Only this record: a newer one under the same key (written after ours was withdrawn) stays.
+            await caller.CallAsync("delete_idempotency_record", Idempotency, ct => dynamo.DeleteItemAsync(new DeleteItemRequest
+            {
+                TableName = Idempotency,
+                Key = new() { [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(record.OrganizationId), [DynamoDbTables.IdempotencyKey] = new(record.Key) },
+                ConditionExpression = "resourceId = :rid",
+                ExpressionAttributeValues = new() { [":rid"] = PaymentItemMapper.S(record.ResourceId) },
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+        }
+    }
+
+    private static IdempotencyRecord ToRecord(Dictionary<string, AttributeValue> item) => new(
+        Guid.Parse(item[DynamoDbTables.IdempotencyOrganizationId].S),
+        item[DynamoDbTables.IdempotencyKey].S,
+        item["fingerprint"].S,
+        Guid.Parse(item["resourceId"].S),
+        item["responseJson"].S,
+        PaymentItemMapper.ParseTime(item["createdAt"].S));
+
+    // ----- payment items -----
+
+    private async Task PutPaymentIfAbsentAsync(PaymentTransaction payment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = Transactions,
+                Item = PaymentItemMapper.ToItem(payment, Shards),
+                ConditionExpression = "attribute_not_exists(#pk)",
+                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId },
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Already there (a peer completed it first): never overwrite, it may have moved on since.
+        }
+    }
+
+    /// <summary>Applies <paramref name="updated"/> if the stored version is the one before it; marks it with <paramref name="key"/>.</summary>
+    private async Task<bool> TryApplyAsync(PaymentTransaction updated, string? key, CancellationToken cancellationToken)
+    {
+        var names = new Dictionary<string, string>
+        {
+            ["#pk"] = PaymentItemKeys.OrganizationId, ["#status"] = "status", ["#refunded"] = "refundedAmountMinor",
+            ["#updatedAt"] = "updatedAt", ["#version"] = "version", ["#failure"] = "failureCode", ["#shard"] = PaymentItemKeys.StatusShard,
+        };
+        var values = new Dictionary<string, AttributeValue>
+        {
+            [":status"] = new(updated.Status.ToWire()),
+            [":refunded"] = PaymentItemMapper.N(updated.RefundedAmountMinor),
+            [":updatedAt"] = PaymentItemMapper.Time(updated.UpdatedAt),
+            [":version"] = PaymentItemMapper.N(updated.Version),
+            [":expected"] = PaymentItemMapper.N(updated.Version - 1),
+        };
+        var set = new List<string> { "#status = :status", "#refunded = :refunded", "#updatedAt = :updatedAt", "#version = :version" };
+        var remove = new List<string>();
+        if (updated.FailureCode is null) remove.Add("#failure");
+        else { set.Add("#failure = :failure"); values[":failure"] = new(updated.FailureCode); }
+        // The pending index is sparse: leaving "pending" takes the payment out of it.
+        if (updated.Status == PaymentStatus.Pending) { set.Add("#shard = :shard"); values[":shard"] = new(PaymentItemMapper.PendingShardOf(updated, Shards)); }
+        else remove.Add("#shard");
+        var expression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : "");
+        if (key is not null)
+        {
+            names["#applied"] = PaymentItemMapper.AppliedKeys;
+            values[":key"] = new AttributeValue { SS = [key] };
+            expression += " ADD #applied :key";
+        }
+
+        try
+        {
+            await caller.CallAsync("update_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = Transactions,
+                Key = PaymentItemMapper.KeyOf(updated),
+                UpdateExpression = expression,
+                ConditionExpression = "attribute_exists(#pk) AND #version = :expected",
+                ExpressionAttributeNames = names,
+                ExpressionAttributeValues = values,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<bool> IsAppliedAsync(PaymentTransaction updated, string key, CancellationToken cancellationToken)
+    {
+        var item = await GetPaymentItemAsync(updated.OrganizationId, PaymentItemKeys.SortKeyOf(updated.CreatedAt, updated.TransactionId), cancellationToken);
+        return item is not null && AppliedKeys(item).Contains(key);
+    }
+
+    private static List<string> AppliedKeys(Dictionary<string, AttributeValue> item) =>
+        item.TryGetValue(PaymentItemMapper.AppliedKeys, out var applied) ? applied.SS ?? [] : [];
+
+    private async Task<Dictionary<string, AttributeValue>?> GetPaymentItemAsync(Guid organizationId, string sortKey, CancellationToken cancellationToken)
+    {
+        var response = await caller.CallAsync("get_payment", Transactions, ct => dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = Transactions,
+            Key = PaymentItemMapper.KeyOf(organizationId, sortKey),
+            ConsistentRead = true,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        }, ct), cancellationToken);
+        return response.Item is { Count: > 0 } item ? item : null;
+    }
+
+    // Ids that are not UUIDv7 (none are issued, but a client may send any) are looked up in the id index.
+    private async Task<string?> FindSortKeyByIdAsync(Guid transactionId, CancellationToken cancellationToken)
+    {
+        var response = await caller.CallAsync("query_by_id", Transactions, ct => dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = Transactions,
+            IndexName = PaymentItemKeys.TransactionIdIndex,
+            KeyConditionExpression = "#id = :id",
+            ExpressionAttributeNames = new() { ["#id"] = PaymentItemKeys.TransactionId },
+            ExpressionAttributeValues = new() { [":id"] = PaymentItemMapper.S(transactionId) },
+            Limit = 1,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        }, ct), cancellationToken);
+        return response.Items is { Count: > 0 } items ? items[0][PaymentItemKeys.SortKey].S : null;
+    }
+
+    // ----- helpers -----
+
+    private async Task<List<Dictionary<string, AttributeValue>>> QueryAllAsync(QueryRequest request, string operation, CancellationToken cancellationToken)
+    {
+        request.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL;
+        var rows = new List<Dictionary<string, AttributeValue>>();
+        do
+        {
+            var response = await caller.CallAsync(operation, Transactions, ct => dynamo.QueryAsync(request, ct), cancellationToken);
+            rows.AddRange(response.Items ?? []);
+            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+        return rows;
+    }
+
+    private static async Task<IReadOnlyList<T>> ScatterAsync<TInput, T>(IEnumerable<TInput> inputs, Func<TInput, CancellationToken, Task<T>> query, CancellationToken cancellationToken)
+    {
+        var results = new System.Collections.Concurrent.ConcurrentBag<T>();
+        await Parallel.ForEachAsync(inputs, new ParallelOptions { MaxDegreeOfParallelism = ScatterParallelism, CancellationToken = cancellationToken },
+            async (input, ct) => results.Add(await query(input, ct)));
+        return results.ToList();
+    }
+
+    private static long Number(AttributeValue value) => long.Parse(value.N, CultureInfo.InvariantCulture);
+}

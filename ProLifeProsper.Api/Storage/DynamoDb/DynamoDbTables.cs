@@ -1,0 +1,79 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb;
+
+/// <summary>
+/// The definition of every DynamoDB table the product uses, in one place, for both billing modes.
+/// Index projections are chosen for cost: the id index only finds the key (KEYS_ONLY), the sparse pending
+/// index carries the whole item the settlement worker needs (ALL), the hourly index only what analytics sums.
+/// </summary>
+public static class DynamoDbTables
+{
+    public const string IdempotencyOrganizationId = "organizationId";
+    public const string IdempotencyKey = "idempotencyKey";
+
+    public static readonly IReadOnlyList<string> AnalyticsAttributes = ["amountMinor", "refundedAmountMinor", "currency", "status", "createdAt"];
+
+    public static CreateTableRequest Transactions(DynamoDbOptions options)
+    {
+        var request = new CreateTableRequest
+        {
+            TableName = options.TransactionsTableName,
+            AttributeDefinitions =
+            [
+                new(PaymentItemKeys.OrganizationId, ScalarAttributeType.S),
+                new(PaymentItemKeys.SortKey, ScalarAttributeType.S),
+                new(PaymentItemKeys.TransactionId, ScalarAttributeType.S),
+                new(PaymentItemKeys.StatusShard, ScalarAttributeType.S),
+                new(PaymentItemKeys.DateHourShard, ScalarAttributeType.S),
+            ],
+            KeySchema = [new(PaymentItemKeys.OrganizationId, KeyType.HASH), new(PaymentItemKeys.SortKey, KeyType.RANGE)],
+            GlobalSecondaryIndexes =
+            [
+                Index(options, PaymentItemKeys.TransactionIdIndex, PaymentItemKeys.TransactionId, null, new Projection { ProjectionType = ProjectionType.KEYS_ONLY }),
+                Index(options, PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.StatusShard, PaymentItemKeys.SortKey, new Projection { ProjectionType = ProjectionType.ALL }),
+                Index(options, PaymentItemKeys.DateHourIndex, PaymentItemKeys.DateHourShard, PaymentItemKeys.OrganizationId,
+                    new Projection { ProjectionType = ProjectionType.INCLUDE, NonKeyAttributes = [.. AnalyticsAttributes] }),
+            ],
+        };
+        return WithBilling(request, options);
+    }
+
+    public static CreateTableRequest Idempotency(DynamoDbOptions options) => WithBilling(new CreateTableRequest
+    {
+        TableName = options.IdempotencyTableName,
+        AttributeDefinitions = [new(IdempotencyOrganizationId, ScalarAttributeType.S), new(IdempotencyKey, ScalarAttributeType.S)],
+        KeySchema = [new(IdempotencyOrganizationId, KeyType.HASH), new(IdempotencyKey, KeyType.RANGE)],
+    }, options);
+
+    public static IEnumerable<CreateTableRequest> All(DynamoDbOptions options) => [Transactions(options), Idempotency(options)];
+
+    private static GlobalSecondaryIndex Index(DynamoDbOptions options, string name, string partitionKey, string? sortKey, Projection projection)
+    {
+        var index = new GlobalSecondaryIndex
+        {
+            IndexName = name,
+            KeySchema = sortKey is null ? [new(partitionKey, KeyType.HASH)] : [new(partitionKey, KeyType.HASH), new(sortKey, KeyType.RANGE)],
+            Projection = projection,
+        };
+        if (options.BillingMode == DynamoDbBillingMode.Provisioned) index.ProvisionedThroughput = Throughput(options);
+        return index;
+    }
+
+    private static CreateTableRequest WithBilling(CreateTableRequest request, DynamoDbOptions options)
+    {
+        if (options.BillingMode == DynamoDbBillingMode.Provisioned)
+        {
+            request.BillingMode = BillingMode.PROVISIONED;
+            request.ProvisionedThroughput = Throughput(options);
+        }
+        else
+        {
+            request.BillingMode = BillingMode.PAY_PER_REQUEST;
+        }
+        return request;
+    }
+
+    private static ProvisionedThroughput Throughput(DynamoDbOptions options) => new(options.ReadCapacityUnits, options.WriteCapacityUnits);
+}

@@ -1,0 +1,79 @@
+using System.Buffers.Binary;
+using System.Globalization;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb;
+
+/// <summary>
+/// The key design of the transactions table, in one place.
+/// <list type="bullet">
+/// <item>Table: <c>organizationId</c> (partition) + <c>timestampTransactionId</c> (sort) =
+/// <c>2026-11-25T17:33:39.003Z#&lt;uuid&gt;</c>: fixed width, so string order is time order and a query on one
+/// organization is chronological. Payment timestamps have millisecond precision, the precision of the
+/// UUIDv7 id, so the whole key is derived from the id alone: a get by id is one strongly consistent GetItem.</item>
+/// <item><c>status-timestamp-index</c>: partition <c>statusShard</c> = <c>pending#n</c>. Sparse: only pending payments
+/// carry it, because the only question asked of it is "pending payments, oldest first"; card payments never
+/// pay for it.</item>
+/// <item><c>dateHour-index</c>: partition <c>dateHourShard</c> = <c>2026-11-25T17#n</c>, sort <c>organizationId</c>.</item>
+/// </list>
+/// Why shards: one index partition takes at most 1,000 write units/s. A plain <c>pending</c> or
+/// <c>2026-11-25T17</c> partition key would put every pending payment, or every payment of the hour across all
+/// 20,000 organizations, into one partition and throttle the whole platform. <c>n</c> = hash(transaction id) mod
+/// shard count spreads them evenly; reads ask every shard in parallel and merge (scatter-gather).
+/// </summary>
+public static class PaymentItemKeys
+{
+    public const string OrganizationId = "organizationId";
+    public const string SortKey = "timestampTransactionId";
+    public const string TransactionId = "transactionId";
+    public const string StatusShard = "statusShard";
+    public const string DateHourShard = "dateHourShard";
+
+    public const string TransactionIdIndex = "transactionId-index";
+    public const string StatusTimestampIndex = "status-timestamp-index";
+    public const string DateHourIndex = "dateHour-index";
+
+    private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+    private const string HourFormat = "yyyy-MM-dd'T'HH";
+
+    public static string Timestamp(DateTimeOffset value) => value.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+
+    public static string SortKeyOf(DateTimeOffset createdAt, Guid transactionId) => $"{Timestamp(createdAt)}#{transactionId:D}";
+
+    /// <summary>The sort key of a payment from its id alone (UUIDv7 carries the creation millisecond); null for other ids.</summary>
+    public static string? SortKeyOf(Guid transactionId) =>
+        CreatedAtOf(transactionId) is { } createdAt ? SortKeyOf(createdAt, transactionId) : null;
+
+    /// <summary>The creation time a UUIDv7 id carries (its first 48 bits, Unix milliseconds).</summary>
+    public static DateTimeOffset? CreatedAtOf(Guid transactionId)
+    {
+        if (transactionId.Version != 7) return null;
+        Span<byte> bytes = stackalloc byte[16];
+        transactionId.TryWriteBytes(bytes, bigEndian: true, out _);
+        var milliseconds = (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) >> 16);
+        return DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
+    }
+
+    /// <summary>A stable shard in [0, shards) from the id's random bits.</summary>
+    public static int ShardOf(Guid transactionId, int shards)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        transactionId.TryWriteBytes(bytes, bigEndian: true, out _);
+        return (int)(BinaryPrimitives.ReadUInt32BigEndian(bytes[12..]) % (uint)shards);
+    }
+
+    public static string PendingShard(int shard) => $"pending#{shard.ToString(CultureInfo.InvariantCulture)}";
+
+    public static string Hour(DateTimeOffset value) => value.UtcDateTime.ToString(HourFormat, CultureInfo.InvariantCulture);
+
+    public static string DateHourShardOf(DateTimeOffset hour, int shard) => $"{Hour(hour)}#{shard.ToString(CultureInfo.InvariantCulture)}";
+
+    public static DateTimeOffset ParseHour(string dateHourShard) =>
+        DateTimeOffset.ParseExact(dateHourShard[..dateHourShard.IndexOf('#')], HourFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+    /// <summary>The start of the UTC hour that contains <paramref name="value"/>.</summary>
+    public static DateTimeOffset FloorHour(DateTimeOffset value)
+    {
+        var utc = value.ToUniversalTime();
+        return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using HdrHistogram;
+
+namespace ProLifeProsper.Api.Storage.Instrumentation;
+
+/// <summary>
+/// Store telemetry: OpenTelemetry instruments (exported to the Aspire dashboard) and running totals since
+/// start-up per store, for <c>GET /api/admin/health</c>.
+/// </summary>
+public sealed class StoreMetrics
+{
+    public const string TelemetryName = "ProLifeProsper";
+    public static readonly ActivitySource ActivitySource = new(TelemetryName);
+
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _errors;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _throttled;
+    private readonly Counter<double> _consumedCapacity;
+    private readonly ConcurrentDictionary<string, StoreTotals> _totals = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly long _startedAt;
+
+    public StoreMetrics(IMeterFactory meterFactory, TimeProvider time)
+    {
+        var meter = meterFactory.Create(TelemetryName);
+        _duration = meter.CreateHistogram<double>("prolifeprosper.store.operation.duration", "s", "Duration of payment store operations.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+        _errors = meter.CreateCounter<long>("prolifeprosper.store.errors", "{error}", "Store operations that failed.");
+        _retries = meter.CreateCounter<long>("prolifeprosper.store.retries", "{retry}", "Store calls retried after a transient failure.");
+        _throttled = meter.CreateCounter<long>("prolifeprosper.store.throttled", "{request}", "Store calls refused for exceeding throughput.");
+        _consumedCapacity = meter.CreateCounter<double>("prolifeprosper.store.consumed_capacity", "{capacity_unit}", "Capacity units consumed, as the store reports them.");
+        _time = time;
+        _startedAt = time.GetTimestamp();
+    }
+
+    public void RecordOperation(string store, string operation, TimeSpan elapsed, bool failed)
+    {
+        var tags = new TagList { { "store", store }, { "operation", operation }, { "outcome", failed ? "error" : "ok" } };
+        _duration.Record(elapsed.TotalSeconds, tags);
+        var totals = Totals(store);
+        totals.Latency.RecordValue(Math.Max(1, elapsed.Ticks / 10)); // microseconds
+        Interlocked.Increment(ref totals.Operations);
+        if (failed)
+        {
+            Interlocked.Increment(ref totals.Errors);
+            _errors.Add(1, new TagList { { "store", store }, { "operation", operation } });
+        }
+    }
+
+    public void RecordRetry(string store, string operation, bool throttled)
+    {
+        var tags = new TagList { { "store", store }, { "operation", operation } };
+        _retries.Add(1, tags);
+        Interlocked.Increment(ref Totals(store).Retries);
+        if (!throttled) return;
+        _throttled.Add(1, tags);
+        Interlocked.Increment(ref Totals(store).Throttled);
+    }
+
+    public void RecordConsumedCapacity(string store, string table, double readUnits, double writeUnits)
+    {
+        var totals = Totals(store);
+        if (readUnits > 0)
+        {
+            _consumedCapacity.Add(readUnits, new TagList { { "store", store }, { "table", table }, { "kind", "read" } });
+            lock (totals) totals.ConsumedRead += readUnits;
+        }
+        if (writeUnits > 0)
+        {
+            _consumedCapacity.Add(writeUnits, new TagList { { "store", store }, { "table", table }, { "kind", "write" } });
+            lock (totals) totals.ConsumedWrite += writeUnits;
+        }
+    }
+
+    /// <summary>Figures since start-up for one store.</summary>
+    public StorePerformance Snapshot(string store)
+    {
+        var totals = Totals(store);
+        var uptime = _time.GetElapsedTime(_startedAt).TotalSeconds;
+        var operations = Interlocked.Read(ref totals.Operations);
+        var latency = totals.Latency;
+        double read, write;
+        lock (totals) (read, write) = (totals.ConsumedRead, totals.ConsumedWrite);
+        return new StorePerformance(
+            operations,
+            uptime > 0 ? Math.Round(operations / uptime, 2) : 0,
+            operations > 0 ? Math.Round(latency.GetMean() / 1000.0, 3) : 0,
+            operations > 0 ? Math.Round(latency.GetValueAtPercentile(99) / 1000.0, 3) : 0,
+            Interlocked.Read(ref totals.Errors),
+            Interlocked.Read(ref totals.Retries),
+            Interlocked.Read(ref totals.Throttled),
+            Math.Round(read, 1),
+            Math.Round(write, 1));
+    }
+
+    private StoreTotals Totals(string store) => _totals.GetOrAdd(store, _ => new StoreTotals());
+
+    private sealed class StoreTotals
+    {
+        // Microseconds from 1 µs to 1 minute, 3 significant digits.
+        public readonly LongConcurrentHistogram Latency = new(1, 60_000_000, 3);
+        public long Operations;
+        public long Errors;
+        public long Retries;
+        public long Throttled;
+        public double ConsumedRead;
+        public double ConsumedWrite;
+    }
+}
+
+/// <summary>A store's live figures, as <c>/api/admin/health</c> reports them.</summary>
+public sealed record StorePerformance(
+    long Operations, double OperationsPerSecond, double AverageLatencyMs, double P99LatencyMs,
+    long Errors, long Retries, long Throttled, double ConsumedReadCapacity, double ConsumedWriteCapacity);

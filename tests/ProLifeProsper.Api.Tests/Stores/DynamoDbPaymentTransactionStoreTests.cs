@@ -1,0 +1,147 @@
+using System.Diagnostics.Metrics;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.Instrumentation;
+using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Testing;
+
+namespace ProLifeProsper.Api.Tests.Stores;
+
+/// <summary>Tables of their own on the real test dynalite server.</summary>
+public sealed class DynamoDbStoreFixture : IAsyncLifetime
+{
+    public IAmazonDynamoDB Client { get; private set; } = null!;
+    public DynamoDbOptions Options { get; } = new() { TablePrefix = DynaliteServer.NewTablePrefix("store"), WriteShards = 4 };
+    public StoreMetrics Metrics { get; private set; } = null!;
+    public DynamoDbPaymentTransactionStore Store { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var server = await DynaliteServer.GetAsync();
+        Client = server.CreateClient();
+        var options = Microsoft.Extensions.Options.Options.Create(Options);
+        Metrics = new StoreMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(), TimeProvider.System);
+        await new DynamoDbTableInitializer(Client, options, NullLogger<DynamoDbTableInitializer>.Instance).EnsureTablesAsync(default);
+        Store = new DynamoDbPaymentTransactionStore(Client, new DynamoDbCaller(Metrics, options), options);
+    }
+
+    public Task DisposeAsync()
+    {
+        Client.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fixture)
+    : PaymentTransactionStoreContract, IClassFixture<DynamoDbStoreFixture>
+{
+    protected override IPaymentTransactionStore Store => fixture.Store;
+
+    [Fact]
+    public async Task Creating_the_tables_again_is_harmless()
+    {
+        var options = Options.Create(fixture.Options);
+        await new DynamoDbTableInitializer(fixture.Client, options, NullLogger<DynamoDbTableInitializer>.Instance).EnsureTablesAsync(default);
+        var table = await fixture.Client.DescribeTableAsync(fixture.Options.TransactionsTableName);
+        Assert.Equal(
+            [PaymentItemKeys.DateHourIndex, PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.TransactionIdIndex],
+            table.Table.GlobalSecondaryIndexes.Select(i => i.IndexName).Order());
+    }
+
+    [Fact]
+    public async Task A_crash_after_the_idempotency_record_is_completed_by_the_next_request_with_the_key()
+    {
+        var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow);
+        var record = RecordFor(payment, "crashed");
+        await WriteRecordOnlyAsync(record, "Create", payment); // as if the process died before writing the payment
+
+        Assert.Null(await Store.GetAsync(payment.OrganizationId, payment.TransactionId, default));
+        var found = await Store.FindIdempotencyRecordAsync(payment.OrganizationId, "crashed", default);
+        Assert.Equal(record, found);
+        Assert.Equal(payment, await Store.GetAsync(payment.OrganizationId, payment.TransactionId, default));
+
+        // And a retry through CreateAsync with a fresh payment still yields the first one only.
+        var retry = NewPayment(payment.OrganizationId, DateTimeOffset.UtcNow);
+        Assert.Equal(payment.TransactionId, (await Store.CreateAsync(retry, RecordFor(retry, "crashed"), default)).ResourceId);
+        Assert.Null(await Store.GetAsync(payment.OrganizationId, retry.TransactionId, default));
+    }
+
+    [Fact]
+    public async Task A_crash_after_a_refund_record_is_completed_exactly_once()
+    {
+        var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow, amount: 1_000);
+        await Store.CreateAsync(payment, RecordFor(payment, "pay"), default);
+        var refunded = payment.Refund(300, DateTimeOffset.UtcNow);
+        var record = new IdempotencyRecord(payment.OrganizationId, "refund-crashed", "fp", Guid.CreateVersion7(), "{}", DateTimeOffset.UtcNow);
+        await WriteRecordOnlyAsync(record, "Update", refunded);
+
+        Assert.Equal(record, await Store.FindIdempotencyRecordAsync(payment.OrganizationId, "refund-crashed", default));
+        Assert.Equal(refunded, await Store.GetAsync(payment.OrganizationId, payment.TransactionId, default));
+        // Asking again does not apply it twice.
+        await Store.FindIdempotencyRecordAsync(payment.OrganizationId, "refund-crashed", default);
+        Assert.Equal(300, (await Store.GetAsync(payment.OrganizationId, payment.TransactionId, default))!.RefundedAmountMinor);
+    }
+
+    [Fact]
+    public async Task A_refund_record_that_can_no_longer_apply_is_withdrawn_and_frees_its_key()
+    {
+        var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow, amount: 1_000);
+        await Store.CreateAsync(payment, RecordFor(payment, "pay"), default);
+        var stale = payment.Refund(300, DateTimeOffset.UtcNow);
+        await Store.UpdateAsync(payment.Refund(500, DateTimeOffset.UtcNow), null, default); // someone else moved the version on
+        await WriteRecordOnlyAsync(new IdempotencyRecord(payment.OrganizationId, "void", "fp", Guid.CreateVersion7(), "{}", DateTimeOffset.UtcNow), "Update", stale);
+
+        Assert.Null(await Store.FindIdempotencyRecordAsync(payment.OrganizationId, "void", default));
+        Assert.Equal(500, (await Store.GetAsync(payment.OrganizationId, payment.TransactionId, default))!.RefundedAmountMinor);
+    }
+
+    [Fact]
+    public async Task Settled_payments_leave_the_sparse_pending_index()
+    {
+        var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow.AddYears(-40), status: PaymentStatus.Pending);
+        await Store.CreateAsync(payment, RecordFor(payment, "p"), default);
+        Assert.Contains(await Store.GetPendingAsync(DateTimeOffset.UtcNow.AddYears(-39), 100, default), p => p.TransactionId == payment.TransactionId);
+
+        await Store.UpdateAsync(payment.Settle(DateTimeOffset.UtcNow), null, default);
+        var item = (await fixture.Client.GetItemAsync(fixture.Options.TransactionsTableName, new()
+        {
+            ["organizationId"] = new(payment.OrganizationId.ToString()),
+            ["timestampTransactionId"] = new(PaymentItemKeys.SortKeyOf(payment.TransactionId)),
+        })).Item;
+        Assert.False(item.ContainsKey(PaymentItemKeys.StatusShard));
+        Assert.DoesNotContain(await Store.GetPendingAsync(DateTimeOffset.UtcNow.AddYears(-39), 100, default), p => p.TransactionId == payment.TransactionId);
+    }
+
+    [Fact]
+    public async Task Store_calls_are_counted_with_their_consumed_capacity()
+    {
+        var before = fixture.Metrics.Snapshot(DynamoDbPaymentTransactionStore.StoreName);
+        var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow);
+        await Store.CreateAsync(payment, RecordFor(payment, "m"), default);
+        await Store.GetAsync(payment.OrganizationId, payment.TransactionId, default);
+        var after = fixture.Metrics.Snapshot(DynamoDbPaymentTransactionStore.StoreName);
+        Assert.True(after.ConsumedWriteCapacity >= before.ConsumedWriteCapacity + 2, $"{before.ConsumedWriteCapacity} -> {after.ConsumedWriteCapacity}");
+        Assert.True(after.ConsumedReadCapacity > before.ConsumedReadCapacity);
+    }
+
+    private Task WriteRecordOnlyAsync(IdempotencyRecord record, string kind, PaymentTransaction applies) =>
+        fixture.Client.PutItemAsync(new PutItemRequest
+        {
+            TableName = fixture.Options.IdempotencyTableName,
+            Item = new()
+            {
+                ["organizationId"] = new(record.OrganizationId.ToString("D")),
+                ["idempotencyKey"] = new(record.Key),
+                ["fingerprint"] = new(record.Fingerprint),
+                ["resourceId"] = new(record.ResourceId.ToString("D")),
+                ["responseJson"] = new(record.ResponseJson),
+                ["createdAt"] = PaymentItemMapper.Time(record.CreatedAt),
+                ["kind"] = new(kind),
+                ["applies"] = new(PaymentSnapshotJson.Serialize(applies)),
+            },
+        });
+}
