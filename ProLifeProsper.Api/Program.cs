@@ -8,6 +8,7 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
 var app = builder.Build();
+if (await app.TryRunAsync(args)) return;
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -1,14 +1,19 @@
 using ProLifeProsper.LocalInfrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
+var useContainers = ContainerRuntime.IsAvailable();
 
 // The platform operator's key: generated once, kept in user secrets, visible on the dashboard.
 var adminApiKey = builder.AddParameter("admin-api-key",
     new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// Where payments go: current/development (PostgreSQL) or highScale/production (DynamoDB).
+// `dotnet run --project ProLifeProsper.AppHost -- --Routing:Configuration=highScale` switches it.
+var routingConfiguration = builder.AddParameter("routing-configuration", builder.Configuration["Routing:Configuration"] ?? "current");
+
 // PostgreSQL: a container where a runtime answers, otherwise the local binaries as a process.
 IResourceBuilder<IResourceWithConnectionString> database;
-if (ContainerRuntime.IsAvailable())
+if (useContainers)
 {
     database = builder.AddPostgres("postgres").WithDataVolume().AddDatabase("prolifeprosper");
 }
@@ -22,10 +27,32 @@ else
     return 1;
 }
 
+// DynamoDB: Amazon's local container where a runtime answers, otherwise dynalite (npm) as a process.
+IResourceBuilder<IResourceWithEndpoints> dynamoDb;
+try
+{
+    dynamoDb = useContainers
+        ? builder.AddDynamoDbLocalContainer("dynamodb")
+        : builder.AddDynalite("dynamodb", LocalDynalite.FindRepositoryRoot(builder.AppHostDirectory));
+}
+catch (InvalidOperationException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
+
 builder.AddProject<Projects.ProLifeProsper_Api>("api")
     .WithReference(database, "prolifeprosper")
     .WaitFor(database)
+    .WaitFor(dynamoDb)
     .WithEnvironment("Auth__AdminApiKey", adminApiKey)
+    .WithEnvironment("Routing__Configuration", routingConfiguration)
+    // AWS conventions for a local server: endpoint, region and any credentials.
+    .WithEnvironment("AWS_ENDPOINT_URL_DYNAMODB", dynamoDb.GetEndpoint(DynamoDbServerBuilderExtensions.EndpointName))
+    .WithEnvironment("AWS_REGION", "us-east-1")
+    .WithEnvironment("AWS_ACCESS_KEY_ID", "local")
+    .WithEnvironment("AWS_SECRET_ACCESS_KEY", "local")
+    .WithEnvironment("DynamoDb__CreateTablesOnStartup", "true")
     .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

@@ -51,7 +51,7 @@ public static class LocalDynalite
     }
 
     /// <summary>The node arguments that start dynalite on 127.0.0.1:<paramref name="port"/> (in memory; tables ACTIVE at once).</summary>
-    public static string[] ServerArguments(string port) => [CliPath, "--host", "127.0.0.1", "--port", port, "--createTableMs", "0"];
+    public static object[] ServerArguments(object port) => [CliPath, "--host", "127.0.0.1", "--port", port, "--createTableMs", "0"];
 
     private static FileStream AcquireLock(string path)
     {

@@ -5,8 +5,9 @@ using System.Text.Json.Nodes;
 namespace ProLifeProsper.AppHost.Tests;
 
 /// <summary>
-/// The whole distributed app, as <c>dotnet run --project ProLifeProsper.AppHost</c> starts it: PostgreSQL
-/// (container or local process, whichever this machine has) and the API, wired and healthy.
+/// The whole distributed app, as <c>dotnet run --project ProLifeProsper.AppHost -- --Routing:Configuration=highScale</c>
+/// starts it: PostgreSQL and the DynamoDB-compatible server (containers or local processes, whichever this
+/// machine has) and the API, wired and healthy, with payments going to DynamoDB.
 /// </summary>
 public sealed class AppHostTests
 {
@@ -16,14 +17,15 @@ public sealed class AppHostTests
     private static readonly string DataRoot = Path.Combine(Path.GetTempPath(), $"plp-apphost-test-{Guid.NewGuid():N}");
 
     [Fact]
-    public async Task The_app_host_starts_postgres_and_a_healthy_api_that_takes_a_payment()
+    public async Task The_app_host_starts_postgres_dynamodb_and_a_healthy_api_that_takes_a_payment()
     {
         using var cts = new CancellationTokenSource(StartupTimeout);
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ProLifeProsper_AppHost>(
-            ["--Parameters:admin-api-key=apphost-test-admin-key", $"--LocalData:Root={DataRoot}"], cts.Token);
+            ["--Parameters:admin-api-key=apphost-test-admin-key", $"--LocalData:Root={DataRoot}", "--Routing:Configuration=highScale"], cts.Token);
         await using var app = await appHost.BuildAsync(cts.Token);
         await app.StartAsync(cts.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", cts.Token);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("dynamodb", cts.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("api", cts.Token);
 
         using var client = app.CreateHttpClient("api");
@@ -45,6 +47,13 @@ public sealed class AppHostTests
         request.Headers.Add("Idempotency-Key", "apphost-1");
         var payment = await ReadAsync(await client.SendAsync(request, cts.Token));
         Assert.Equal("succeeded", (string)payment["status"]!);
+
+        client.DefaultRequestHeaders.Remove("X-Api-Key");
+        client.DefaultRequestHeaders.Add("X-Api-Key", "apphost-test-admin-key");
+        var health = JsonNode.Parse(await client.GetStringAsync("/api/admin/health", cts.Token))!;
+        Assert.Equal("highScale", (string)health["routing"]!["configuration"]!);
+        Assert.Equal("healthy", (string)health["databases"]!["dynamodb"]!["status"]!);
+        Assert.True((long)health["performance"]!["dynamodb"]!["operations"]! >= 2);
 
         await app.StopAsync(CancellationToken.None);
         TryDelete(DataRoot);

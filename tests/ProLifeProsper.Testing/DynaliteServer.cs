@@ -39,7 +39,7 @@ public sealed class DynaliteServer
         LocalDynalite.EnsureInstalled(root);
         var port = FreePort.Next();
         var start = new ProcessStartInfo("node") { WorkingDirectory = root, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in LocalDynalite.ServerArguments(port.ToString(System.Globalization.CultureInfo.InvariantCulture))) start.ArgumentList.Add(arg);
+        foreach (var arg in LocalDynalite.ServerArguments(port.ToString(System.Globalization.CultureInfo.InvariantCulture))) start.ArgumentList.Add((string)arg);
         _process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dynalite.");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
