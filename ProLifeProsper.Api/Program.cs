@@ -28,6 +28,7 @@ app.MapDonorsApi();
 app.MapPaymentsApi();
 app.MapAnalyticsApi();
 app.MapAdminApi();
+app.MapMigrationApi();
 
 app.Run();
 

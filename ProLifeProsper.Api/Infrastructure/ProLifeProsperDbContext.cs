@@ -18,6 +18,10 @@ public sealed class ProLifeProsperDbContext(DbContextOptions<ProLifeProsperDbCon
     public DbSet<Donor> Donors => Set<Donor>();
     public DbSet<PaymentTransaction> PaymentTransactions => Set<PaymentTransaction>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<PaymentMigration.RoutingStateRow> RoutingState => Set<PaymentMigration.RoutingStateRow>();
+    public DbSet<PaymentMigration.BackfillProgressRow> BackfillProgress => Set<PaymentMigration.BackfillProgressRow>();
+    public DbSet<PaymentMigration.VerificationRow> Verifications => Set<PaymentMigration.VerificationRow>();
+    public DbSet<PaymentMigration.OutboxRow> Outbox => Set<PaymentMigration.OutboxRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(ProLifeProsperDbContext).Assembly);

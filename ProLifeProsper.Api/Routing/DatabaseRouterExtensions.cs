@@ -1,6 +1,7 @@
 using Amazon.DynamoDBv2;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Payments;
@@ -8,8 +9,9 @@ using ProLifeProsper.Domain.Payments;
 namespace ProLifeProsper.Api.Routing;
 
 /// <summary>
-/// The database router: reads <c>Routing:Configuration</c> and registers the payment store it names. The
-/// services and endpoints depend only on <see cref="IPaymentTransactionStore"/>, so switching is configuration alone.
+/// The database router. <c>Routing:Configuration</c> names where payments live on a fresh database; from then on
+/// the migration phase persisted in PostgreSQL decides, and every instance follows it live. The services and
+/// endpoints depend only on <see cref="IPaymentTransactionStore"/>, so switching needs no code change.
 /// </summary>
 public static class DatabaseRouterExtensions
 {
@@ -31,13 +33,24 @@ public static class DatabaseRouterExtensions
         services.AddSingleton<PostgreSqlPaymentTransactionStore>();
         services.AddSingleton<DynamoDbPaymentTransactionStore>();
 
-        services.AddSingleton<IPaymentTransactionStore>(sp => new InstrumentedPaymentTransactionStore(
-            routing.PaymentsStore == PaymentsStoreKind.DynamoDb
-                ? sp.GetRequiredService<DynamoDbPaymentTransactionStore>()
-                : sp.GetRequiredService<PostgreSqlPaymentTransactionStore>(),
-            sp.GetRequiredService<StoreMetrics>()));
+        // The router: a migration state machine in PostgreSQL decides, per phase, where payments are read and written.
+        services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
+        services.AddSingleton<MigrationMetrics>();
+        services.AddSingleton<RoutingStateRepository>();
+        services.AddSingleton<RoutingStateCache>();
+        services.AddSingleton<PaymentOutbox>();
+        services.AddSingleton<PaymentMirror>();
+        services.AddSingleton<OutboxDrainer>();
+        services.AddSingleton<IPaymentTransactionStore, RoutedPaymentTransactionStore>();
+        services.AddSingleton<Backfill>();
+        services.AddSingleton<MigrationVerifier>();
+        services.AddSingleton<MigrationCoordinator>();
 
-        if (routing.PaymentsStore == PaymentsStoreKind.DynamoDb) services.AddHostedService<DynamoDbStartup>();
+        // Start-up order matters: tables exist, then the routing state is loaded, then background work starts.
+        services.AddHostedService<DynamoDbStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<RoutingStateCache>());
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDrainer>());
+        services.AddHostedService<BackfillWorker>();
         return builder;
     }
 }

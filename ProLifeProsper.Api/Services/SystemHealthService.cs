@@ -3,7 +3,7 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Api.Storage.PostgreSql;
@@ -25,7 +25,7 @@ public sealed record SystemHealth(
 /// payment stores' figures from traffic since start-up. DynamoDB is "not_configured" when no route uses it.
 /// </summary>
 public sealed class SystemHealthService(
-    RoutingConfiguration routing,
+    MigrationCoordinator migration,
     NpgsqlDataSource postgres,
     IServiceProvider services,
     IOptions<DynamoDbOptions> dynamoOptions,
@@ -35,7 +35,8 @@ public sealed class SystemHealthService(
 
     public async Task<SystemHealth> CheckAsync(CancellationToken cancellationToken)
     {
-        var usesDynamo = routing.PaymentsStore == PaymentsStoreKind.DynamoDb;
+        var routing = await migration.GetRoutingAsync(cancellationToken);
+        var usesDynamo = routing.Phase != MigrationPhase.Postgres.ToWire();
         var postgresProbe = ProbeAsync(async ct =>
         {
             await using var command = postgres.CreateCommand("SELECT 1");
@@ -55,7 +56,7 @@ public sealed class SystemHealthService(
         if (usesDynamo) performance[DynamoDbPaymentTransactionStore.StoreName] = metrics.Snapshot(DynamoDbPaymentTransactionStore.StoreName);
 
         var healthy = databases.Values.All(d => d.Status is "healthy" or "not_configured");
-        return new SystemHealth(healthy ? "healthy" : "unhealthy", new RoutingHealth(routing.Name, routing.PaymentsStoreName), databases, performance);
+        return new SystemHealth(healthy ? "healthy" : "unhealthy", new RoutingHealth(routing.Configuration, routing.PaymentsStore), databases, performance);
     }
 
     private static async Task<DatabaseHealth> ProbeAsync(Func<CancellationToken, Task> probe, CancellationToken cancellationToken)

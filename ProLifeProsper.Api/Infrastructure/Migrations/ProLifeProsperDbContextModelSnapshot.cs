@@ -22,6 +22,212 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.BackfillProgressRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("CheckpointCreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("checkpoint_created_at");
+
+                    b.Property<string>("CheckpointRecordKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("checkpoint_record_key");
+
+                    b.Property<Guid?>("CheckpointRecordOrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("checkpoint_record_organization_id");
+
+                    b.Property<Guid?>("CheckpointTransactionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("checkpoint_transaction_id");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<long>("Copied")
+                        .HasColumnType("bigint")
+                        .HasColumnName("copied");
+
+                    b.Property<bool>("PaymentsDone")
+                        .HasColumnType("boolean")
+                        .HasColumnName("payments_done");
+
+                    b.Property<long>("RecordsCopied")
+                        .HasColumnType("bigint")
+                        .HasColumnName("records_copied");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<long>("Total")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total");
+
+                    b.HasKey("Id")
+                        .HasName("pk_backfill_progress");
+
+                    b.ToTable("backfill_progress", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_backfill_progress_single_row", "id = 1");
+                        });
+                });
+
+            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.OutboxRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("EnqueuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("enqueued_at");
+
+                    b.Property<int>("ExpectedVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("expected_version");
+
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("target");
+
+                    b.Property<Guid>("TransactionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("transaction_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_payment_outbox");
+
+                    b.HasIndex("Target", "NextAttemptAt")
+                        .HasDatabaseName("ix_payment_outbox_target_next_attempt_at");
+
+                    b.HasIndex("TransactionId", "Target")
+                        .HasDatabaseName("ix_payment_outbox_transaction_id_target");
+
+                    b.ToTable("payment_outbox", (string)null);
+                });
+
+            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.RoutingStateRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<string>("ChangedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("changed_by");
+
+                    b.Property<DateTimeOffset?>("FinalizedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finalized_at");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("phase");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_routing_state");
+
+                    b.ToTable("routing_state", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_routing_state_single_row", "id = 1");
+                        });
+                });
+
+            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.VerificationRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Clean")
+                        .HasColumnType("boolean")
+                        .HasColumnName("clean");
+
+                    b.Property<DateTimeOffset>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<int>("MismatchCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("mismatch_count");
+
+                    b.Property<string>("MismatchesJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("mismatches_json");
+
+                    b.Property<int>("Organizations")
+                        .HasColumnType("integer")
+                        .HasColumnName("organizations");
+
+                    b.Property<long>("Payments")
+                        .HasColumnType("bigint")
+                        .HasColumnName("payments");
+
+                    b.Property<long>("PendingOutbox")
+                        .HasColumnType("bigint")
+                        .HasColumnName("pending_outbox");
+
+                    b.Property<long>("RoutingVersion")
+                        .HasColumnType("bigint")
+                        .HasColumnName("routing_version");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_migration_verifications");
+
+                    b.HasIndex("CompletedAt")
+                        .HasDatabaseName("ix_migration_verifications_completed_at");
+
+                    b.ToTable("migration_verifications", (string)null);
+                });
+
             modelBuilder.Entity("ProLifeProsper.Domain.Campaigns.Campaign", b =>
                 {
                     b.Property<Guid>("Id")

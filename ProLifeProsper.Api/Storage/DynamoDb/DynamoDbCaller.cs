@@ -76,6 +76,7 @@ public sealed class DynamoDbCaller
             case DeleteItemResponse r: Write(table, r.ConsumedCapacity); break;
             case GetItemResponse r: Read(table, r.ConsumedCapacity); break;
             case QueryResponse r: Read(table, r.ConsumedCapacity); break;
+            case ScanResponse r: Read(table, r.ConsumedCapacity); break;
         }
     }
 

@@ -28,6 +28,10 @@ public static class DynamoDbClientFactory
             if (Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is null)
                 return new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"), config);
         }
+        // A PostgreSQL-only deployment need not configure AWS at all: the client then exists but is never called
+        // until a migration starts (which checks DynamoDB answers first).
+        if (config.RegionEndpoint is null && config.ServiceURL is null && FallbackRegionFactory.GetRegionEndpoint() is null)
+            config.RegionEndpoint = RegionEndpoint.USEast1;
         return new AmazonDynamoDBClient(config);
     }
 }

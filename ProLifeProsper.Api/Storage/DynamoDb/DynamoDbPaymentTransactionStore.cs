@@ -241,11 +241,60 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
         return totals;
     }
 
+    // ----- migration: copies from PostgreSQL and full scans -----
+
+    /// <summary>Writes a payment copied from the other store, unless this store already has that version or a newer one.</summary>
+    public async Task<bool> CopyAsync(PaymentTransaction payment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await caller.CallAsync("copy_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = Transactions,
+                Item = PaymentItemMapper.ToItem(payment, Shards),
+                ConditionExpression = "attribute_not_exists(#pk) OR #version < :version",
+                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#version"] = "version" },
+                ExpressionAttributeValues = new() { [":version"] = PaymentItemMapper.N(payment.Version) },
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false; // this store already has this version or a newer one
+        }
+    }
+
+    /// <summary>Keeps an idempotency record copied from the other store (a key already here is left alone).</summary>
+    public Task CopyIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken) =>
+        TryPutRecordAsync(record, RecordKind.Copy, null, cancellationToken);
+
+    /// <summary>Every payment in the table (a full scan: for the reverse backfill of a rollback from dynamo-only).</summary>
+    public IAsyncEnumerable<PaymentTransaction> ScanPaymentsAsync(CancellationToken cancellationToken) =>
+        ScanAsync(Transactions, PaymentItemMapper.FromItem, cancellationToken);
+
+    /// <summary>Every idempotency record (a full scan, as above).</summary>
+    public IAsyncEnumerable<IdempotencyRecord> ScanIdempotencyRecordsAsync(CancellationToken cancellationToken) =>
+        ScanAsync(Idempotency, ToRecord, cancellationToken);
+
+    private async IAsyncEnumerable<T> ScanAsync<T>(string table, Func<Dictionary<string, AttributeValue>, T> map,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ScanRequest { TableName = table, ConsistentRead = true, ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL };
+        do
+        {
+            var response = await caller.CallAsync("scan", table, ct => dynamo.ScanAsync(request, ct), cancellationToken);
+            foreach (var item in response.Items ?? []) yield return map(item);
+            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+    }
+
     // ----- idempotency records -----
 
-    private enum RecordKind { Create, Update }
+    private enum RecordKind { Create, Update, Copy }
 
-    private async Task<bool> TryPutRecordAsync(IdempotencyRecord record, RecordKind kind, PaymentTransaction applies, CancellationToken cancellationToken)
+    private async Task<bool> TryPutRecordAsync(IdempotencyRecord record, RecordKind kind, PaymentTransaction? applies, CancellationToken cancellationToken)
     {
         var item = new Dictionary<string, AttributeValue>
         {
@@ -259,9 +308,9 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
         };
         // The change to finish on recovery. For a create it is the response itself: not stored twice, so the
         // record stays under 1 KB (one write unit).
-        var appliesJson = PaymentSnapshotJson.Serialize(applies);
+        var appliesJson = applies is null ? null : PaymentSnapshotJson.Serialize(applies);
         if (appliesJson == record.ResponseJson) item["appliesResponse"] = new AttributeValue { BOOL = true };
-        else item["applies"] = new(appliesJson);
+        else if (appliesJson is not null) item["applies"] = new(appliesJson);
         try
         {
             await caller.CallAsync("put_idempotency_record", Idempotency, ct => dynamo.PutItemAsync(new PutItemRequest
@@ -286,6 +335,8 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
     /// </summary>
     private async Task<bool> CompleteAsync(Dictionary<string, AttributeValue> recordItem, CancellationToken cancellationToken)
     {
+        // A record copied from PostgreSQL describes a change PostgreSQL made; the copied payment carries it.
+        if (recordItem["kind"].S == nameof(RecordKind.Copy)) return true;
         var applies = PaymentSnapshotJson.DeserializePayment(
             recordItem.TryGetValue("applies", out var appliesJson) ? appliesJson.S : recordItem["responseJson"].S);
         if (recordItem["kind"].S == nameof(RecordKind.Create))

@@ -36,6 +36,36 @@ public sealed class StoreMetrics
         _startedAt = time.GetTimestamp();
     }
 
+    /// <summary>Runs one store call inside a trace span and records its duration and outcome.</summary>
+    public async Task<T> MeasureAsync<T>(string store, string operation, Func<Task<T>> call)
+    {
+        using var activity = ActivitySource.StartActivity($"{store} {operation}", ActivityKind.Client);
+        activity?.SetTag("db.system.name", store == "dynamodb" ? "aws.dynamodb" : "postgresql");
+        activity?.SetTag("db.operation.name", operation);
+        var started = Stopwatch.GetTimestamp();
+        var failed = false;
+        try
+        {
+            return await call();
+        }
+        catch (ProLifeProsper.Domain.Common.DomainException e)
+        {
+            // A broken rule (conflict, reused key) is an answer, not a store failure.
+            activity?.SetTag("prolifeprosper.outcome", e.Code);
+            throw;
+        }
+        catch (Exception e) when (e is not ProLifeProsper.Api.PaymentMigration.StaleRoutingException)
+        {
+            failed = true;
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+        finally
+        {
+            RecordOperation(store, operation, Stopwatch.GetElapsedTime(started), failed);
+        }
+    }
+
     public void RecordOperation(string store, string operation, TimeSpan elapsed, bool failed)
     {
         var tags = new TagList { { "store", store }, { "operation", operation }, { "outcome", failed ? "error" : "ok" } };

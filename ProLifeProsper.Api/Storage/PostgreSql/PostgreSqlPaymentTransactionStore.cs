@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
@@ -31,44 +32,93 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
     }
 
-    public async Task<IdempotencyRecord> CreateAsync(PaymentTransaction payment, IdempotencyRecord record, CancellationToken cancellationToken)
+    public async Task<IdempotencyRecord> CreateAsync(PaymentTransaction payment, IdempotencyRecord record, CancellationToken cancellationToken) =>
+        (await CreateAsync(payment, record, null, cancellationToken)).Record;
+
+    /// <summary>
+    /// Creates the payment and its idempotency record in one statement; with a <paramref name="guard"/>, only if
+    /// the routing version is still current (else <see cref="StaleRoutingException"/>), and with the outbox row
+    /// that mirrors it. A used key writes nothing and returns the record already stored.
+    /// </summary>
+    public async Task<(IdempotencyRecord Record, long? OutboxId)> CreateAsync(PaymentTransaction payment, IdempotencyRecord record,
+        PostgreSqlWriteGuard? guard, CancellationToken cancellationToken)
     {
-        // One statement: the payment row is inserted only if the key was free. A racing request with the
-        // same key waits on the unique index, then inserts nothing and reads the winner's record.
-        await using var command = dataSource.CreateCommand(
-            "WITH idem AS (INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
-            "VALUES ($2, $16, $17, $1, $18, $13) ON CONFLICT DO NOTHING RETURNING 1) " +
-            $"INSERT INTO payment_transactions ({Columns}) " +
-            "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 WHERE EXISTS (SELECT 1 FROM idem)");
-        AddPaymentParameters(command.Parameters, payment);
-        command.Parameters.Add(new() { Value = record.Key });
-        command.Parameters.Add(new() { Value = record.Fingerprint });
-        command.Parameters.Add(new() { Value = record.ResponseJson });
-        var inserted = await command.ExecuteNonQueryAsync(cancellationToken);
-        if (inserted == 1) return record;
-        return await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
-            ?? throw new InvalidOperationException("Idempotency record vanished after a conflict.");
+        // A racing request with the same key waits on the unique index, then inserts nothing and reads the winner's record.
+        await using var batch = dataSource.CreateBatch();
+        if (guard is not null) batch.BatchCommands.Add(new NpgsqlBatchCommand(RoutingLock.AcquireShared));
+        var create = new NpgsqlBatchCommand(
+            (guard is null ? "WITH guard AS (SELECT 1) " : "WITH guard AS (SELECT 1 FROM routing_state WHERE id = 1 AND version = $19) ") +
+            ", idem AS (INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
+            "SELECT $2, $16, $17, $1, $18, $13 WHERE EXISTS (SELECT 1 FROM guard) ON CONFLICT DO NOTHING RETURNING 1) " +
+            $", pay AS (INSERT INTO payment_transactions ({Columns}) " +
+            "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 WHERE EXISTS (SELECT 1 FROM idem) RETURNING 1) " +
+            ", box AS (INSERT INTO payment_outbox (target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, next_attempt_at) " +
+            "SELECT $20, $2, $1, $16, $15, now(), 0, now() WHERE $20 IS NOT NULL AND EXISTS (SELECT 1 FROM pay) RETURNING id) " +
+            "SELECT EXISTS (SELECT 1 FROM guard), EXISTS (SELECT 1 FROM pay), (SELECT id FROM box)");
+        AddPaymentParameters(create.Parameters, payment);
+        create.Parameters.Add(new() { Value = record.Key });
+        create.Parameters.Add(new() { Value = record.Fingerprint });
+        create.Parameters.Add(new() { Value = record.ResponseJson });
+        create.Parameters.Add(new() { Value = guard?.RoutingVersion ?? 0L });
+        create.Parameters.Add(new() { Value = (object?)guard?.MirrorTo ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        batch.BatchCommands.Add(create);
+
+        bool current, inserted;
+        long? outboxId;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            if (guard is not null) await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            (current, inserted, outboxId) = (reader.GetBoolean(0), reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+        }
+        if (!current) throw new StaleRoutingException(guard!.RoutingVersion);
+        if (inserted) return (record, outboxId);
+        return (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
+            ?? throw new InvalidOperationException("Idempotency record vanished after a conflict."), null);
     }
 
-    public async Task<IdempotencyRecord?> UpdateAsync(PaymentTransaction updated, IdempotencyRecord? record, CancellationToken cancellationToken)
+    public async Task<IdempotencyRecord?> UpdateAsync(PaymentTransaction updated, IdempotencyRecord? record, CancellationToken cancellationToken) =>
+        (await UpdateAsync(updated, record, null, cancellationToken)).Record;
+
+    /// <summary>
+    /// The conditional update (and its idempotency record) in one transaction; with a <paramref name="guard"/>,
+    /// checked against the routing version, refused while a newer DynamoDB version of the payment is still on its
+    /// way here (after a rollback), and recorded in the outbox.
+    /// </summary>
+    public async Task<(IdempotencyRecord? Record, long? OutboxId)> UpdateAsync(PaymentTransaction updated, IdempotencyRecord? record,
+        PostgreSqlWriteGuard? guard, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (guard is not null)
+        {
+            // The lock first, in its own statement, so the version check below reads after any phase change commits.
+            await using (var acquire = new NpgsqlCommand(RoutingLock.AcquireShared, connection, transaction))
+                await acquire.ExecuteNonQueryAsync(cancellationToken);
+            await using var check = new NpgsqlCommand("", connection, transaction);
+            check.CommandText = "SELECT EXISTS (SELECT 1 FROM routing_state WHERE id = 1 AND version = $1), " +
+                "EXISTS (SELECT 1 FROM payment_outbox WHERE transaction_id = $2 AND target = $3)";
+            check.Parameters.Add(new() { Value = guard.RoutingVersion });
+            check.Parameters.Add(new() { Value = updated.TransactionId });
+            check.Parameters.Add(new() { Value = StoreName });
+            await using (var reader = await check.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.ReadAsync(cancellationToken);
+                if (!reader.GetBoolean(0)) throw new StaleRoutingException(guard.RoutingVersion);
+                if (reader.GetBoolean(1)) throw DomainErrors.ConcurrentUpdate(); // a newer DynamoDB version is still being copied back
+            }
+        }
+
         if (record is not null)
         {
             await using var insert = new NpgsqlCommand(
                 "INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
                 "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", connection, transaction);
-            insert.Parameters.Add(new() { Value = record.OrganizationId });
-            insert.Parameters.Add(new() { Value = record.Key });
-            insert.Parameters.Add(new() { Value = record.Fingerprint });
-            insert.Parameters.Add(new() { Value = record.ResourceId });
-            insert.Parameters.Add(new() { Value = record.ResponseJson });
-            insert.Parameters.Add(new() { Value = record.CreatedAt });
+            AddRecordParameters(insert.Parameters, record);
             if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 await transaction.RollbackAsync(cancellationToken);
-                return await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken);
+                return (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken), null);
             }
         }
 
@@ -87,8 +137,83 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
             await transaction.RollbackAsync(cancellationToken);
             throw DomainErrors.ConcurrentUpdate();
         }
+
+        long? outboxId = null;
+        if (guard?.MirrorTo is { } target)
+        {
+            await using var box = new NpgsqlCommand(
+                "INSERT INTO payment_outbox (target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, next_attempt_at) " +
+                "VALUES ($1, $2, $3, $4, $5, now(), 0, now()) RETURNING id", connection, transaction);
+            box.Parameters.Add(new() { Value = target });
+            box.Parameters.Add(new() { Value = updated.OrganizationId });
+            box.Parameters.Add(new() { Value = updated.TransactionId });
+            box.Parameters.Add(new() { Value = (object?)record?.Key ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            box.Parameters.Add(new() { Value = updated.Version });
+            outboxId = (long)(await box.ExecuteScalarAsync(cancellationToken))!;
+        }
         await transaction.CommitAsync(cancellationToken);
-        return record;
+        return (record, outboxId);
+    }
+
+    /// <summary>Writes a payment copied from the other store, unless this store already has that version or a newer one.</summary>
+    public async Task<bool> CopyAsync(PaymentTransaction payment, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"INSERT INTO payment_transactions ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) " +
+            "ON CONFLICT (transaction_id) DO UPDATE SET status = EXCLUDED.status, failure_code = EXCLUDED.failure_code, " +
+            "refunded_amount_minor = EXCLUDED.refunded_amount_minor, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version " +
+            "WHERE payment_transactions.version < EXCLUDED.version");
+        AddPaymentParameters(command.Parameters, payment);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Keeps an idempotency record copied from the other store (a key already here is left alone).</summary>
+    public async Task CopyIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING");
+        AddRecordParameters(command.Parameters, record);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Payments in creation order after <paramref name="after"/> (for the backfill).</summary>
+    public async Task<IReadOnlyList<PaymentTransaction>> ReadBatchAsync(PageCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(after is null
+            ? $"SELECT {Columns} FROM payment_transactions ORDER BY created_at, transaction_id LIMIT $1"
+            : $"SELECT {Columns} FROM payment_transactions WHERE (created_at, transaction_id) > ($2, $3) ORDER BY created_at, transaction_id LIMIT $1");
+        command.Parameters.Add(new() { Value = limit });
+        if (after is { } a)
+        {
+            command.Parameters.Add(new() { Value = a.CreatedAt });
+            command.Parameters.Add(new() { Value = a.Id });
+        }
+        return await ReadPaymentsAsync(command, cancellationToken);
+    }
+
+    /// <summary>Idempotency records in (organization, key) order after the given one (for the backfill).</summary>
+    public async Task<IReadOnlyList<IdempotencyRecord>> ReadRecordBatchAsync(Guid? afterOrganization, string? afterKey, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(afterOrganization is null
+            ? "SELECT organization_id, key, fingerprint, resource_id, response_json, created_at FROM idempotency_records ORDER BY organization_id, key LIMIT $1"
+            : "SELECT organization_id, key, fingerprint, resource_id, response_json, created_at FROM idempotency_records WHERE (organization_id, key) > ($2, $3) ORDER BY organization_id, key LIMIT $1");
+        command.Parameters.Add(new() { Value = limit });
+        if (afterOrganization is { } org)
+        {
+            command.Parameters.Add(new() { Value = org });
+            command.Parameters.Add(new() { Value = afterKey! });
+        }
+        var records = new List<IdempotencyRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) records.Add(ReadRecord(reader));
+        return records;
+    }
+
+    public async Task<long> CountAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM payment_transactions");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task<PaymentTransaction?> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken)
@@ -187,6 +312,16 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         parameters.Add(new() { Value = p.CreatedAt });
         parameters.Add(new() { Value = p.UpdatedAt });
         parameters.Add(new() { Value = p.Version });
+    }
+
+    private static void AddRecordParameters(NpgsqlParameterCollection parameters, IdempotencyRecord record)
+    {
+        parameters.Add(new() { Value = record.OrganizationId });
+        parameters.Add(new() { Value = record.Key });
+        parameters.Add(new() { Value = record.Fingerprint });
+        parameters.Add(new() { Value = record.ResourceId });
+        parameters.Add(new() { Value = record.ResponseJson });
+        parameters.Add(new() { Value = record.CreatedAt });
     }
 
     private static async Task<List<PaymentTransaction>> ReadPaymentsAsync(NpgsqlCommand command, CancellationToken cancellationToken)

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using ProLifeProsper.Api.Auth;
+using ProLifeProsper.Api.PaymentMigration;
+
+namespace ProLifeProsper.Api.Apis;
+
+/// <summary>The operator's routing and migration controls (admin key). Out-of-order steps answer 409 saying what comes first.</summary>
+public static class MigrationApi
+{
+    private const string Operator = "admin-api";
+
+    public static IEndpointRouteBuilder MapMigrationApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin")
+            .RequireAuthorization(ApiKeyDefaults.AdminPolicy)
+            .WithTags("Migration")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        admin.MapGet("/routing", GetRouting).WithName("GetRouting")
+            .WithSummary("The active routing: configuration name, migration phase, version, primary and shadow stores.");
+        admin.MapGet("/migration", GetMigration).WithName("GetMigration")
+            .WithSummary("Migration progress: phase, backfill checkpoint and rate, outbox depth, last verification.");
+
+        var steps = admin.MapGroup("/migration").ProducesProblem(StatusCodes.Status409Conflict);
+        steps.MapPost("/start", Start).WithName("StartMigration")
+            .WithSummary("postgres → dual-write; the backfill then copies history to DynamoDB (resumable, rate-limited).");
+        steps.MapPost("/verify", Verify).WithName("VerifyMigration")
+            .WithSummary("Compare the stores per organization (counts, sums, per-payment digest); cut-over needs a clean result.");
+        steps.MapPost("/cutover", Cutover).WithName("CutoverMigration")
+            .WithSummary("verify → dynamo-primary: DynamoDB serves payments, PostgreSQL keeps every write as the shadow.");
+        steps.MapPost("/finalize", FinalizeMigration).WithName("FinalizeMigration")
+            .WithSummary("dynamo-primary → dynamo-only: PostgreSQL stops receiving payment writes.");
+        steps.MapPost("/rollback", Rollback).WithName("RollbackMigration")
+            .WithSummary("Any phase → postgres, with every acknowledged payment present in PostgreSQL.");
+        return app;
+    }
+
+    public static async Task<Ok<RoutingStatus>> GetRouting(MigrationCoordinator migration, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await migration.GetRoutingAsync(cancellationToken));
+
+    public static async Task<Ok<MigrationStatus>> GetMigration(MigrationCoordinator migration, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await migration.GetStatusAsync(cancellationToken));
+
+    public static async Task<Ok<MigrationStatus>> Start(MigrationCoordinator migration, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await migration.StartAsync(Operator, cancellationToken));
+
+    public static async Task<Ok<VerificationResult>> Verify(MigrationCoordinator migration, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await migration.VerifyAsync(Operator, cancellationToken));
+
+    public static async Task<Ok<RoutingStatus>> Cutover(MigrationCoordinator migration, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await migration.CutoverAsync(Operator, cancellationToken));
+
+    public static async Task<Ok<RoutingStatus>> FinalizeMigration(MigrationCoordinator migration, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await migration.FinalizeAsync(Operator, cancellationToken));
+
+    public static async Task<Ok<RoutingStatus>> Rollback(MigrationCoordinator migration, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await migration.RollbackAsync(Operator, cancellationToken));
+}

@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using ProLifeProsper.Api.PaymentMigration;
+
+namespace ProLifeProsper.Api.Infrastructure.EntityConfigurations;
+
+internal sealed class RoutingStateConfiguration : IEntityTypeConfiguration<RoutingStateRow>
+{
+    public void Configure(EntityTypeBuilder<RoutingStateRow> builder)
+    {
+        builder.ToTable("routing_state", t => t.HasCheckConstraint("ck_routing_state_single_row", "id = 1"));
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Id).ValueGeneratedNever();
+        builder.Property(r => r.Phase).HasMaxLength(32);
+        builder.Property(r => r.ChangedBy).HasMaxLength(200);
+    }
+}
+
+internal sealed class BackfillProgressConfiguration : IEntityTypeConfiguration<BackfillProgressRow>
+{
+    public void Configure(EntityTypeBuilder<BackfillProgressRow> builder)
+    {
+        builder.ToTable("backfill_progress", t => t.HasCheckConstraint("ck_backfill_progress_single_row", "id = 1"));
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Id).ValueGeneratedNever();
+        builder.Property(r => r.CheckpointRecordKey).HasMaxLength(255);
+    }
+}
+
+internal sealed class VerificationConfiguration : IEntityTypeConfiguration<VerificationRow>
+{
+    public void Configure(EntityTypeBuilder<VerificationRow> builder)
+    {
+        builder.ToTable("migration_verifications");
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Id).ValueGeneratedNever();
+        builder.Property(r => r.MismatchesJson).HasColumnType("jsonb");
+        builder.HasIndex(r => r.CompletedAt);
+    }
+}
+
+internal sealed class OutboxConfiguration : IEntityTypeConfiguration<OutboxRow>
+{
+    public void Configure(EntityTypeBuilder<OutboxRow> builder)
+    {
+        builder.ToTable("payment_outbox");
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Id).UseIdentityAlwaysColumn();
+        builder.Property(r => r.Target).HasMaxLength(16);
+        builder.Property(r => r.IdempotencyKey).HasMaxLength(255);
+        builder.HasIndex(r => new { r.Target, r.NextAttemptAt });
+        builder.HasIndex(r => new { r.TransactionId, r.Target });
+    }
+}

@@ -1,0 +1,147 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Domain.Common;
+
+namespace ProLifeProsper.Api.PaymentMigration;
+
+/// <summary>Backfill progress as operators see it.</summary>
+public sealed record BackfillProgress(
+    long Copied, long Total, long RecordsCopied, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt,
+    DateTimeOffset? CheckpointCreatedAt, Guid? CheckpointTransactionId, double ItemsPerSecond, double? EtaSeconds)
+{
+    public bool IsComplete => CompletedAt is not null;
+}
+
+/// <summary>
+/// Copies historical payments (and idempotency records) from PostgreSQL to DynamoDB in creation order, in
+/// batches, with a checkpoint after every batch, so a crash or restart resumes where it stopped. Each copy is
+/// conditional on the version, so it never replaces a newer item that dual-write already wrote. A token bucket
+/// caps the rate so live traffic keeps its throughput.
+/// </summary>
+public sealed class Backfill(
+    NpgsqlDataSource dataSource,
+    PostgreSqlPaymentTransactionStore postgres,
+    DynamoDbPaymentTransactionStore dynamo,
+    RoutingStateCache routing,
+    IOptions<MigrationOptions> options,
+    MigrationMetrics metrics,
+    TimeProvider time,
+    ILogger<Backfill> logger)
+{
+    private const int CopyParallelism = 8;
+
+    /// <summary>Starts over: clears the checkpoint and counts what there is to copy (inside the phase change).</summary>
+    public static async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var reset = new NpgsqlCommand(
+            "UPDATE backfill_progress SET checkpoint_created_at = NULL, checkpoint_transaction_id = NULL, checkpoint_record_organization_id = NULL, " +
+            "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, total = (SELECT count(*) FROM payment_transactions), started_at = now(), completed_at = NULL WHERE id = 1",
+            connection, transaction);
+        await reset.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<BackfillProgress> ReadProgressAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT copied, total, records_copied, started_at, completed_at, checkpoint_created_at, checkpoint_transaction_id FROM backfill_progress WHERE id = 1");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return new BackfillProgress(0, 0, 0, null, null, null, null, 0, null);
+        var (copied, total) = (reader.GetInt64(0), reader.GetInt64(1));
+        DateTimeOffset? started = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3);
+        DateTimeOffset? completed = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4);
+        var elapsed = started is null ? 0 : ((completed ?? UtcClock.Now(time)) - started.Value).TotalSeconds;
+        var rate = elapsed > 0 ? Math.Round(copied / elapsed, 1) : 0;
+        double? eta = completed is not null ? 0 : rate > 0 ? Math.Round(Math.Max(0, total - copied) / rate, 1) : null;
+        return new BackfillProgress(copied, total, reader.GetInt64(2), started, completed,
+            reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetGuid(6), rate, eta);
+    }
+
+    /// <summary>Runs (or resumes) the backfill until done, the phase moves away, or the token ends. True when complete.</summary>
+    public async Task<bool> RunAsync(CancellationToken cancellationToken)
+    {
+        var perSecond = Math.Max(1, options.Value.BackfillItemsPerSecond);
+        using var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = perSecond,
+            TokensPerPeriod = Math.Max(1, perSecond / 10),
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            QueueLimit = int.MaxValue,
+            AutoReplenishment = true,
+        });
+
+        while (StillBackfilling())
+        {
+            var checkpoint = await ReadCheckpointAsync(cancellationToken);
+            if (checkpoint.Done) return true;
+            if (!checkpoint.PaymentsDone)
+            {
+                var batch = await postgres.ReadBatchAsync(checkpoint.Payment, options.Value.BackfillBatchSize, cancellationToken);
+                if (batch.Count == 0)
+                {
+                    await SaveAsync("payments_done = true", [], cancellationToken);
+                    continue;
+                }
+                await AcquireAsync(limiter, perSecond, batch.Count, cancellationToken);
+                await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken },
+                    async (payment, ct) => await dynamo.CopyAsync(payment, ct));
+                var last = batch[^1];
+                await SaveAsync("checkpoint_created_at = $1, checkpoint_transaction_id = $2, copied = copied + $3",
+                    [last.CreatedAt, last.TransactionId, (long)batch.Count], cancellationToken);
+                metrics.Backfilled(batch.Count);
+                continue;
+            }
+
+            var records = await postgres.ReadRecordBatchAsync(checkpoint.RecordOrganization, checkpoint.RecordKey, options.Value.BackfillBatchSize, cancellationToken);
+            if (records.Count == 0)
+            {
+                await SaveAsync("completed_at = now()", [], cancellationToken);
+                logger.LogInformation("Backfill complete");
+                return true;
+            }
+            await AcquireAsync(limiter, perSecond, records.Count, cancellationToken);
+            await Parallel.ForEachAsync(records, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken },
+                async (record, ct) => await dynamo.CopyIdempotencyRecordAsync(record, ct));
+            var lastRecord = records[^1];
+            await SaveAsync("checkpoint_record_organization_id = $1, checkpoint_record_key = $2, records_copied = records_copied + $3",
+                [lastRecord.OrganizationId, lastRecord.Key, (long)records.Count], cancellationToken);
+        }
+        return false;
+    }
+
+    private bool StillBackfilling() => routing.Current.Phase is MigrationPhase.DualWrite or MigrationPhase.Backfill;
+
+    // Waits for one token per item (at most a bucket's worth at a time).
+    private static async Task AcquireAsync(TokenBucketRateLimiter limiter, int bucket, int count, CancellationToken cancellationToken)
+    {
+        for (var remaining = count; remaining > 0;)
+        {
+            var take = Math.Min(remaining, bucket);
+            using var lease = await limiter.AcquireAsync(take, cancellationToken);
+            remaining -= take;
+        }
+    }
+
+    private sealed record Checkpoint(bool Done, bool PaymentsDone, PageCursor? Payment, Guid? RecordOrganization, string? RecordKey);
+
+    private async Task<Checkpoint> ReadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT completed_at IS NOT NULL, payments_done, checkpoint_created_at, checkpoint_transaction_id, checkpoint_record_organization_id, checkpoint_record_key " +
+            "FROM backfill_progress WHERE id = 1");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new Checkpoint(reader.GetBoolean(0), reader.GetBoolean(1),
+            reader.IsDBNull(2) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(2), reader.GetGuid(3)),
+            reader.IsDBNull(4) ? null : reader.GetGuid(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+    }
+
+    private async Task SaveAsync(string assignments, object[] values, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"UPDATE backfill_progress SET {assignments} WHERE id = 1");
+        foreach (var value in values) command.Parameters.Add(new() { Value = value });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

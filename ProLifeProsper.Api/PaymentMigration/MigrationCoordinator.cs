@@ -1,0 +1,232 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Domain.Common;
+
+namespace ProLifeProsper.Api.PaymentMigration;
+
+/// <summary>What <c>GET /api/admin/routing</c> answers.</summary>
+public sealed record RoutingStatus(string Configuration, string Phase, long Version, DateTimeOffset ChangedAt, string PaymentsStore,
+    string? ShadowStore, DateTimeOffset? FinalizedAt);
+
+/// <summary>What <c>GET /api/admin/migration</c> answers.</summary>
+public sealed record MigrationStatus(RoutingStatus Routing, BackfillProgress Backfill, IReadOnlyDictionary<string, long> OutboxDepth,
+    VerificationResult? LastVerification);
+
+/// <summary>
+/// The operator's migration steps. Each is a phase change made under the exclusive routing lock, refused with a
+/// 409 that says what must happen first when it is out of order. Rollback never loses an acknowledged payment:
+/// from PostgreSQL-primary phases PostgreSQL already has everything; from <c>dynamo-primary</c> the outbox brings
+/// the last writes home; from <c>dynamo-only</c> everything written since is copied back first.
+/// </summary>
+public sealed class MigrationCoordinator(
+    RoutingStateRepository repository,
+    RoutingStateCache routing,
+    RoutingConfiguration configuration,
+    DynamoDbTableInitializer tables,
+    DynamoDbPaymentTransactionStore dynamo,
+    PaymentMirror mirror,
+    PaymentOutbox outbox,
+    OutboxDrainer drainer,
+    IServiceProvider services,
+    IOptions<MigrationOptions> options,
+    ILogger<MigrationCoordinator> logger)
+{
+    private const string PostgreSqlName = PostgreSqlPaymentTransactionStore.StoreName;
+    private const string DynamoName = DynamoDbPaymentTransactionStore.StoreName;
+
+    public async Task<RoutingStatus> GetRoutingAsync(CancellationToken cancellationToken) => Describe(await routing.RefreshAsync(cancellationToken));
+
+    public async Task<MigrationStatus> GetStatusAsync(CancellationToken cancellationToken) => new(
+        await GetRoutingAsync(cancellationToken),
+        await services.GetRequiredService<Backfill>().ReadProgressAsync(cancellationToken),
+        await outbox.DepthAsync(cancellationToken),
+        await services.GetRequiredService<MigrationVerifier>().LastAsync(cancellationToken));
+
+    /// <summary>postgres → dual-write; the backfill worker then moves it to backfill and copies history.</summary>
+    public async Task<MigrationStatus> StartAsync(string by, CancellationToken cancellationToken)
+    {
+        Require(routing.Current.Phase == MigrationPhase.Postgres, $"A migration is already under way (phase '{routing.Current.Phase.ToWire()}'): finish it or roll it back first.");
+        try
+        {
+            await tables.EnsureTablesAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+        {
+            throw OutOfOrder($"DynamoDB is not reachable ({e.GetType().Name}): it must answer before a migration can start.");
+        }
+        await ChangeAsync(by, async (state, connection, transaction) =>
+        {
+            Require(state.Phase == MigrationPhase.Postgres, $"A migration is already under way (phase '{state.Phase.ToWire()}').");
+            await PaymentOutbox.DeleteAllAsync(connection, transaction, DynamoName, cancellationToken);
+            await Backfill.ResetAsync(connection, transaction, cancellationToken);
+            return MigrationPhase.DualWrite;
+        }, cancellationToken);
+        return await GetStatusAsync(cancellationToken);
+    }
+
+    /// <summary>dual-write → backfill, by the instance that runs the backfill.</summary>
+    public Task EnterBackfillAsync(CancellationToken cancellationToken) =>
+        ChangeAsync("backfill", (state, _, _) => Task.FromResult(state.Phase == MigrationPhase.DualWrite ? MigrationPhase.Backfill : state.Phase), cancellationToken);
+
+    /// <summary>→ verify, then compares the stores.</summary>
+    public async Task<VerificationResult> VerifyAsync(string by, CancellationToken cancellationToken)
+    {
+        var phase = routing.Current.Phase;
+        Require(phase is MigrationPhase.DualWrite or MigrationPhase.Backfill or MigrationPhase.Verify,
+            phase is MigrationPhase.Postgres ? "Start the migration first." : $"Verification compares the stores before cut-over; the phase is '{phase.ToWire()}'.");
+        var backfill = await services.GetRequiredService<Backfill>().ReadProgressAsync(cancellationToken);
+        Require(backfill.IsComplete, $"The backfill must complete first ({backfill.Copied} of {backfill.Total} payments copied).");
+        if (phase != MigrationPhase.Verify)
+        {
+            await ChangeAsync(by, (state, _, _) =>
+            {
+                Require(state.Phase is MigrationPhase.DualWrite or MigrationPhase.Backfill or MigrationPhase.Verify, $"The phase changed to '{state.Phase.ToWire()}'.");
+                return Task.FromResult(MigrationPhase.Verify);
+            }, cancellationToken);
+        }
+        return await services.GetRequiredService<MigrationVerifier>().VerifyAsync(cancellationToken);
+    }
+
+    /// <summary>verify → dynamo-primary, only after a clean verification in the current phase and with the outbox drained.</summary>
+    public async Task<RoutingStatus> CutoverAsync(string by, CancellationToken cancellationToken)
+    {
+        var last = await services.GetRequiredService<MigrationVerifier>().LastAsync(cancellationToken);
+        var state = await ChangeAsync(by, async (current, connection, transaction) =>
+        {
+            Require(current.Phase == MigrationPhase.Verify, current.Phase switch
+            {
+                MigrationPhase.Postgres => "Start the migration, let the backfill finish and verify first.",
+                MigrationPhase.DualWrite or MigrationPhase.Backfill => "Verify the stores first (POST /api/admin/migration/verify).",
+                _ => $"Cut-over happens from 'verify'; the phase is '{current.Phase.ToWire()}'.",
+            });
+            Require(last is { Clean: true } && last.RoutingVersion == current.Version,
+                last is null ? "Verify the stores first." : last.Clean ? "Verify again: the phase changed since the last verification." :
+                $"The last verification found {last.Mismatches.Count} mismatches and {last.PendingOutbox} pending writes: fix them and verify again.");
+            // No payment write runs while the routing lock is held: bring DynamoDB fully up to date, then switch.
+            await DrainWhileLockedAsync(connection, transaction, DynamoName, cancellationToken);
+            var pending = await PaymentOutbox.DepthAsync(connection, transaction, DynamoName, cancellationToken);
+            Require(pending == 0, $"{pending} writes have not reached DynamoDB yet (is it reachable?); cut-over waits until they have.");
+            return MigrationPhase.DynamoPrimary;
+        }, cancellationToken);
+        return Describe(state);
+    }
+
+    /// <summary>dynamo-primary → dynamo-only: PostgreSQL stops receiving payment writes.</summary>
+    public async Task<RoutingStatus> FinalizeAsync(string by, CancellationToken cancellationToken)
+    {
+        var state = await ChangeAsync(by, (current, _, _) =>
+        {
+            Require(current.Phase == MigrationPhase.DynamoPrimary,
+                current.Phase == MigrationPhase.DynamoOnly ? "Already finalized." : "Cut over to DynamoDB first (phase 'dynamo-primary').");
+            return Task.FromResult(MigrationPhase.DynamoOnly);
+        }, cancellationToken);
+        return Describe(state);
+    }
+
+    /// <summary>Any phase → postgres, with every acknowledged payment in PostgreSQL.</summary>
+    public async Task<RoutingStatus> RollbackAsync(string by, CancellationToken cancellationToken)
+    {
+        var phase = routing.Current.Phase;
+        Require(phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL: there is nothing to roll back.");
+
+        if (phase == MigrationPhase.DynamoOnly)
+        {
+            // PostgreSQL missed everything written since finalize: make every write reach it again (dynamo-primary),
+            // wait until every instance has seen that, then copy back all of DynamoDB (version-conditionally).
+            await ChangeAsync(by, (current, _, _) => Task.FromResult(current.Phase == MigrationPhase.DynamoOnly ? MigrationPhase.DynamoPrimary : current.Phase), cancellationToken);
+            await Task.Delay(options.Value.RoutingPollInterval * 3, cancellationToken);
+            await ReverseBackfillAsync(cancellationToken);
+        }
+
+        var state = await ChangeAsync(by, async (current, connection, transaction) =>
+        {
+            Require(current.Phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL.");
+            if (!current.Phase.DynamoIsPrimary())
+            {
+                // PostgreSQL was the source of truth all along; the DynamoDB copy is abandoned.
+                await PaymentOutbox.DeleteAllAsync(connection, transaction, DynamoName, cancellationToken);
+                await Backfill.ResetAsync(connection, transaction, cancellationToken);
+            }
+            else
+            {
+                await DrainWhileLockedAsync(connection, transaction, PostgreSqlName, cancellationToken);
+            }
+            return MigrationPhase.Postgres;
+        }, cancellationToken);
+
+        // Writes that were in flight at the switch finish in DynamoDB and are copied home by their intents;
+        // until then PostgreSQL refuses updates to those payments (409, retry), so none is overwritten.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.RollbackDrainTimeout);
+        try
+        {
+            while ((await outbox.DepthAsync(timeout.Token))[PostgreSqlName] > 0)
+            {
+                await drainer.DrainNowAsync(PostgreSqlName, timeout.Token);
+                await Task.Delay(50, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Rollback answered before every in-flight write reached PostgreSQL; the outbox drainer finishes them");
+        }
+        return Describe(state);
+    }
+
+    private async Task ReverseBackfillAsync(CancellationToken cancellationToken)
+    {
+        long copied = 0;
+        await foreach (var payment in dynamo.ScanPaymentsAsync(cancellationToken))
+            if (await mirror.CopyAsync(payment, toDynamo: false, cancellationToken)) copied++;
+        await foreach (var record in dynamo.ScanIdempotencyRecordsAsync(cancellationToken))
+            await mirror.CopyRecordAsync(record, toDynamo: false, cancellationToken);
+        logger.LogInformation("Reverse backfill copied {Copied} newer payments back to PostgreSQL", copied);
+    }
+
+    private async Task DrainWhileLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken)
+    {
+        // Rows another instance's drainer holds are skipped by SKIP LOCKED; give them a moment, then look again.
+        for (var round = 0; round < 50; round++)
+        {
+            while (await outbox.DrainAsync(connection, transaction, mirror.ApplyAsync, target, 500, cancellationToken) > 0) { }
+            if (await PaymentOutbox.DepthAsync(connection, transaction, target, cancellationToken) == 0) return;
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private async Task<RoutingState> ChangeAsync(string by, Func<RoutingState, NpgsqlConnection, NpgsqlTransaction, Task<MigrationPhase>> decide, CancellationToken cancellationToken)
+    {
+        var state = await repository.ChangeAsync(decide, by, cancellationToken);
+        routing.Adopt(state);
+        logger.LogInformation("Routing is now {Phase} (v{Version}), by {By}", state.Phase.ToWire(), state.Version, by);
+        return state;
+    }
+
+    private RoutingStatus Describe(RoutingState state) => new(
+        state.Phase switch
+        {
+            MigrationPhase.Postgres => configuration.PaymentsStore == PaymentsStoreKind.PostgreSql ? configuration.Name : RoutingConfiguration.Current.Name,
+            MigrationPhase.DynamoPrimary or MigrationPhase.DynamoOnly => configuration.PaymentsStore == PaymentsStoreKind.DynamoDb ? configuration.Name : RoutingConfiguration.HighScale.Name,
+            _ => "migrating",
+        },
+        state.Phase.ToWire(), state.Version, state.ChangedAt,
+        state.Phase.DynamoIsPrimary() ? DynamoName : PostgreSqlName,
+        state.Phase switch
+        {
+            MigrationPhase.DynamoPrimary => PostgreSqlName,
+            MigrationPhase.DualWrite or MigrationPhase.Backfill or MigrationPhase.Verify => DynamoName,
+            _ => null,
+        },
+        state.FinalizedAt);
+
+    private static void Require(bool condition, string whatFirst)
+    {
+        if (!condition) throw OutOfOrder(whatFirst);
+    }
+
+    private static DomainException OutOfOrder(string whatFirst) =>
+        new(DomainErrorKind.Conflict, "migration-step-out-of-order", "This migration step cannot run now.", whatFirst);
+}

@@ -1,0 +1,70 @@
+namespace ProLifeProsper.Api.PaymentMigration;
+
+/// <summary>The single row of <c>routing_state</c>: the active phase and its version (bumped by every change).</summary>
+public sealed class RoutingStateRow
+{
+    public int Id { get; set; } = 1;
+    public string Phase { get; set; } = "postgres";
+    public long Version { get; set; } = 1;
+    public DateTimeOffset ChangedAt { get; set; }
+    public string? ChangedBy { get; set; }
+
+    /// <summary>When the phase became dynamo-only: a rollback copies back everything written since.</summary>
+    public DateTimeOffset? FinalizedAt { get; set; }
+}
+
+/// <summary>Backfill checkpoint and progress (single row), resumable after a crash or restart.</summary>
+public sealed class BackfillProgressRow
+{
+    public int Id { get; set; } = 1;
+    public DateTimeOffset? CheckpointCreatedAt { get; set; }
+    public Guid? CheckpointTransactionId { get; set; }
+    public Guid? CheckpointRecordOrganizationId { get; set; }
+    public string? CheckpointRecordKey { get; set; }
+    public long Copied { get; set; }
+    public bool PaymentsDone { get; set; }
+    public long RecordsCopied { get; set; }
+    public long Total { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+}
+
+/// <summary>One run of the stores' comparison.</summary>
+public sealed class VerificationRow
+{
+    public Guid Id { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset CompletedAt { get; set; }
+    public long RoutingVersion { get; set; }
+    public int Organizations { get; set; }
+    public long Payments { get; set; }
+    public int MismatchCount { get; set; }
+    public long PendingOutbox { get; set; }
+    public bool Clean { get; set; }
+
+    /// <summary>The mismatches found (JSON array, at most the first 1,000).</summary>
+    public string MismatchesJson { get; set; } = "[]";
+}
+
+/// <summary>
+/// A payment write still to be applied to the other store. Written in the same PostgreSQL transaction as the
+/// write itself (PostgreSQL primary), or before the DynamoDB write as its intent (DynamoDB primary), so no
+/// acknowledged write can be missing from the shadow: the row is deleted only once the shadow has it.
+/// </summary>
+public sealed class OutboxRow
+{
+    public long Id { get; set; }
+
+    /// <summary><c>dynamodb</c> or <c>postgresql</c>: the store that must receive the write.</summary>
+    public string Target { get; set; } = "";
+    public Guid OrganizationId { get; set; }
+    public Guid TransactionId { get; set; }
+    public string? IdempotencyKey { get; set; }
+
+    /// <summary>The version the write produces; the source must have at least this before the row is done.</summary>
+    public int ExpectedVersion { get; set; }
+    public DateTimeOffset EnqueuedAt { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset NextAttemptAt { get; set; }
+    public string? LastError { get; set; }
+}

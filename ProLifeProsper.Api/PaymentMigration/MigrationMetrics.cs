@@ -1,0 +1,33 @@
+using System.Diagnostics.Metrics;
+using ProLifeProsper.Api.Storage.Instrumentation;
+
+namespace ProLifeProsper.Api.PaymentMigration;
+
+/// <summary>Migration telemetry: backfill rate, outbox depth, writes mirrored, verification mismatches.</summary>
+public sealed class MigrationMetrics
+{
+    private readonly Counter<long> _backfilled;
+    private readonly Counter<long> _mirrored;
+    private IReadOnlyDictionary<string, long> _outboxDepth = new Dictionary<string, long>();
+    private int _lastMismatches;
+
+    public MigrationMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(StoreMetrics.TelemetryName);
+        _backfilled = meter.CreateCounter<long>("prolifeprosper.migration.backfilled", "{payment}", "Payments copied by the backfill.");
+        _mirrored = meter.CreateCounter<long>("prolifeprosper.migration.mirrored", "{write}", "Writes applied to the shadow store from the outbox.");
+        meter.CreateObservableGauge("prolifeprosper.migration.outbox.depth",
+            () => _outboxDepth.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("target", d.Key))),
+            "{row}", "Writes waiting in the outbox for the shadow store.");
+        meter.CreateObservableGauge("prolifeprosper.migration.verification.mismatches", () => _lastMismatches, "{mismatch}",
+            "Mismatches found by the last verification.");
+    }
+
+    public void Backfilled(int count) => _backfilled.Add(count);
+
+    public void Mirrored(string target) => _mirrored.Add(1, new KeyValuePair<string, object?>("target", target));
+
+    public void ObserveOutboxDepth(IReadOnlyDictionary<string, long> depth) => _outboxDepth = depth;
+
+    public void Verified(int mismatches) => _lastMismatches = mismatches;
+}

@@ -1,0 +1,28 @@
+namespace ProLifeProsper.Api.PaymentMigration;
+
+/// <summary>Configuration section <c>Migration</c>.</summary>
+public sealed class MigrationOptions
+{
+    public const string SectionName = "Migration";
+
+    /// <summary>How often each instance re-reads the routing state (a change is obeyed within about this long).</summary>
+    public TimeSpan RoutingPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Backfill rate limit, so copying history cannot starve live traffic (items per second).</summary>
+    public int BackfillItemsPerSecond { get; set; } = 2_000;
+
+    /// <summary>Payments read from PostgreSQL per backfill batch (one checkpoint per batch).</summary>
+    public int BackfillBatchSize { get; set; } = 200;
+
+    /// <summary>How often the outbox is drained when nothing wakes it.</summary>
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long an outbox intent may wait for its DynamoDB write (longer than any write can take, retries
+    /// included); an intent whose write never arrived within it is dropped (the write was never acknowledged).
+    /// </summary>
+    public TimeSpan IntentGrace { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a rollback waits for in-flight writes to reach PostgreSQL before it answers.</summary>
+    public TimeSpan RollbackDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.PaymentMigration;
+
+/// <summary>One difference between the stores.</summary>
+public sealed record VerificationMismatch(Guid OrganizationId, string Kind, Guid? TransactionId, string Detail);
+
+/// <summary>The outcome of comparing the stores.</summary>
+public sealed record VerificationResult(
+    Guid Id, DateTimeOffset StartedAt, DateTimeOffset CompletedAt, long RoutingVersion, int Organizations, long Payments,
+    long PendingOutbox, bool Clean, IReadOnlyList<VerificationMismatch> Mismatches);
+
+/// <summary>
+/// Compares PostgreSQL and DynamoDB per organization: counts, sums of amounts per currency and status, and a
+/// digest of every payment. A mismatch that a pending outbox row explains is re-checked after that row is
+/// applied; what remains is reported. The result is kept, and cut-over requires a clean one.
+/// </summary>
+public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPaymentTransactionStore postgres,
+    DynamoDbPaymentTransactionStore dynamo, OutboxDrainer drainer, PaymentOutbox outbox, RoutingStateCache routing,
+    MigrationMetrics metrics, TimeProvider time)
+{
+    private const int MaxReported = 1_000;
+
+    public async Task<VerificationResult> VerifyAsync(CancellationToken cancellationToken)
+    {
+        var started = UtcClock.Now(time);
+        var version = routing.Current.Version;
+        await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken);
+
+        var organizations = await OrganizationsAsync(cancellationToken);
+        var mismatches = new List<VerificationMismatch>();
+        long payments = 0;
+        foreach (var organization in organizations)
+        {
+            var (count, found) = await CompareAsync(organization, cancellationToken);
+            payments += count;
+            if (found.Count == 0) continue;
+            // Writes in flight when the pages were read: apply the outbox and look again before reporting.
+            await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken);
+            (_, found) = await CompareAsync(organization, cancellationToken);
+            mismatches.AddRange(found);
+        }
+
+        var pending = (await outbox.DepthAsync(cancellationToken))[DynamoDbPaymentTransactionStore.StoreName];
+        var result = new VerificationResult(Guid.CreateVersion7(), started, UtcClock.Now(time), version, organizations.Count, payments,
+            pending, mismatches.Count == 0 && pending == 0, mismatches.Take(MaxReported).ToList());
+        await SaveAsync(result, mismatches.Count, cancellationToken);
+        metrics.Verified(mismatches.Count);
+        return result;
+    }
+
+    public async Task<VerificationResult?> LastAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id, started_at, completed_at, routing_version, organizations, payments, pending_outbox, clean, mismatches_json " +
+            "FROM migration_verifications ORDER BY completed_at DESC LIMIT 1");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new VerificationResult(reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2),
+            reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetBoolean(7),
+            JsonSerializer.Deserialize<List<VerificationMismatch>>(reader.GetString(8), JsonSerializerOptions.Web) ?? []);
+    }
+
+    /// <summary>A digest of everything a payment is, identical for equal payments whichever store holds them.</summary>
+    public static string Digest(PaymentTransaction p) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(PaymentSnapshotJson.Serialize(p))));
+
+    private async Task<(long Count, List<VerificationMismatch> Mismatches)> CompareAsync(Guid organization, CancellationToken cancellationToken)
+    {
+        var inPostgres = await ReadAllAsync(postgres, organization, cancellationToken);
+        var inDynamo = await ReadAllAsync(dynamo, organization, cancellationToken);
+        var found = new List<VerificationMismatch>();
+
+        if (inPostgres.Count != inDynamo.Count)
+            found.Add(new(organization, "count", null, $"postgresql has {inPostgres.Count} payments, dynamodb {inDynamo.Count}"));
+        foreach (var (key, pgSum) in Sums(inPostgres.Values))
+        {
+            var dynamoSum = Sums(inDynamo.Values).GetValueOrDefault(key);
+            if (dynamoSum != pgSum) found.Add(new(organization, "sum", null, $"{key.Currency}/{key.Status}: postgresql {pgSum}, dynamodb {dynamoSum}"));
+        }
+        foreach (var (id, payment) in inPostgres)
+        {
+            if (!inDynamo.TryGetValue(id, out var copy)) found.Add(new(organization, "missing_in_dynamodb", id, $"version {payment.Version}"));
+            else if (Digest(copy) != Digest(payment))
+                found.Add(new(organization, "different", id, $"postgresql v{payment.Version} {payment.Status.ToWire()}, dynamodb v{copy.Version} {copy.Status.ToWire()}"));
+        }
+        foreach (var id in inDynamo.Keys.Where(id => !inPostgres.ContainsKey(id)))
+            found.Add(new(organization, "missing_in_postgresql", id, $"version {inDynamo[id].Version}"));
+        return (inPostgres.Count, found);
+    }
+
+    private static Dictionary<(string Currency, string Status), (long Count, long Amount, long Refunded)> Sums(IEnumerable<PaymentTransaction> payments) =>
+        payments.GroupBy(p => (p.Currency, Status: p.Status.ToWire()))
+            .ToDictionary(g => g.Key, g => (g.LongCount(), g.Sum(p => p.AmountMinor), g.Sum(p => p.RefundedAmountMinor)));
+
+    private static async Task<Dictionary<Guid, PaymentTransaction>> ReadAllAsync(IPaymentTransactionStore store, Guid organization, CancellationToken cancellationToken)
+    {
+        var all = new Dictionary<Guid, PaymentTransaction>();
+        PageCursor? cursor = null;
+        do
+        {
+            var page = await store.ListAsync(new PaymentListQuery(organization, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, PaymentListQuery.MaxLimit, cursor), cancellationToken);
+            foreach (var payment in page.Items) all[payment.TransactionId] = payment;
+            cursor = page.Next;
+        }
+        while (cursor is not null);
+        return all;
+    }
+
+    private async Task<IReadOnlyList<Guid>> OrganizationsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id FROM organizations UNION SELECT DISTINCT organization_id FROM payment_transactions");
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetGuid(0));
+        return ids;
+    }
+
+    private async Task SaveAsync(VerificationResult result, int mismatchCount, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO migration_verifications (id, started_at, completed_at, routing_version, organizations, payments, mismatch_count, pending_outbox, clean, mismatches_json) " +
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)");
+        foreach (var value in new object[] { result.Id, result.StartedAt, result.CompletedAt, result.RoutingVersion, result.Organizations, result.Payments,
+                     mismatchCount, result.PendingOutbox, result.Clean, JsonSerializer.Serialize(result.Mismatches, JsonSerializerOptions.Web) })
+            command.Parameters.Add(new() { Value = value });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Options;
+
+namespace ProLifeProsper.Api.PaymentMigration;
+
+/// <summary>
+/// Drains the outbox on every instance (rows are claimed with SKIP LOCKED, so instances share the work): woken
+/// after each mirrored write and otherwise polling. A shadow store that is down leaves its rows in place, retried
+/// with backoff; they are never dropped.
+/// </summary>
+public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IOptions<MigrationOptions> options,
+    MigrationMetrics metrics, ILogger<OutboxDrainer> logger) : BackgroundService
+{
+    private const int BatchSize = 100;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    /// <summary>Asks for a drain now (a write was just mirrored).</summary>
+    public void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0) _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already awake.
+        }
+    }
+
+    /// <summary>Drains until nothing is due (or the token ends); returns the rows applied.</summary>
+    public async Task<int> DrainNowAsync(string? target, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        int applied;
+        do total += applied = await outbox.DrainAsync(mirror.ApplyAsync, target, BatchSize, cancellationToken);
+        while (applied > 0 && !cancellationToken.IsCancellationRequested);
+        return total;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await DrainNowAsync(null, stoppingToken);
+                metrics.ObserveOutboxDepth(await outbox.DepthAsync(stoppingToken));
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Draining the payment outbox failed; retrying");
+            }
+            await _wake.WaitAsync(options.Value.OutboxPollInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+}

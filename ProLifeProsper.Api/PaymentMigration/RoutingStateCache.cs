@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+using ProLifeProsper.Api.Routing;
+
+namespace ProLifeProsper.Api.PaymentMigration;
+
+/// <summary>
+/// This instance's view of the routing state, re-read every <see cref="MigrationOptions.RoutingPollInterval"/>
+/// (so every replica obeys a change within about that long, without a restart) and at once whenever a write
+/// finds its version stale. Reads may act on a view that is one poll old; writes never do: they are checked
+/// against the current version inside their own transaction.
+/// </summary>
+public sealed class RoutingStateCache(RoutingStateRepository repository, RoutingConfiguration configuration,
+    IOptions<MigrationOptions> options, ILogger<RoutingStateCache> logger) : BackgroundService
+{
+    private volatile RoutingState? _current;
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The state last read. Available once the API has started (start-up loads it before serving).</summary>
+    public RoutingState Current => _current ?? throw new InvalidOperationException("Routing state not loaded yet.");
+
+    /// <summary>The phase a fresh database starts in: the static <c>Routing:Configuration</c>.</summary>
+    public MigrationPhase InitialPhase => configuration.PaymentsStore == PaymentsStoreKind.DynamoDb ? MigrationPhase.DynamoOnly : MigrationPhase.Postgres;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await repository.EnsureAsync(InitialPhase, cancellationToken);
+        await RefreshAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    public async Task<RoutingState> RefreshAsync(CancellationToken cancellationToken)
+    {
+        var state = await repository.ReadAsync(cancellationToken);
+        var previous = _current;
+        _current = state;
+        if (previous is not null && previous.Version != state.Version)
+            logger.LogInformation("Routing changed: {From} (v{FromVersion}) -> {To} (v{ToVersion})", previous.Phase.ToWire(), previous.Version, state.Phase.ToWire(), state.Version);
+        _loaded.TrySetResult();
+        return state;
+    }
+
+    /// <summary>Adopts a state this instance just wrote (the operator's own change takes effect here at once).</summary>
+    public void Adopt(RoutingState state)
+    {
+        if (_current is null || state.Version > _current.Version) _current = state;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RoutingPollInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await RefreshAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Could not re-read the routing state; keeping v{Version}", _current?.Version);
+            }
+        }
+    }
+}
