@@ -10,7 +10,7 @@ namespace ProLifeProsper.Api.PaymentMigration;
 public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IOptions<MigrationOptions> options,
     MigrationMetrics metrics, ILogger<OutboxDrainer> logger) : BackgroundService
 {
-    private const int BatchSize = 100;
+    private const int BatchSize = 200;
     private readonly SemaphoreSlim _wake = new(0, 1);
 
     /// <summary>Asks for a drain now (a write was just mirrored).</summary>
@@ -26,12 +26,17 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
         }
     }
 
-    /// <summary>Drains until nothing is due (or the token ends); returns the rows applied.</summary>
+    /// <summary>Drains the rows there now until none of them is due (or the token ends); returns the rows applied.</summary>
     public async Task<int> DrainNowAsync(string? target, CancellationToken cancellationToken)
     {
+        var upTo = await outbox.LastIdAsync(cancellationToken);
         var total = 0;
         int applied;
-        do total += applied = await outbox.DrainAsync(mirror.ApplyAsync, target, BatchSize, cancellationToken);
+        do
+        {
+            total += applied = await outbox.DrainAsync(mirror.ApplyAsync, target, BatchSize, cancellationToken, upTo);
+            logger.LogDebug("Drained {Applied} outbox rows (up to {UpTo})", applied, upTo);
+        }
         while (applied > 0 && !cancellationToken.IsCancellationRequested);
         return total;
     }

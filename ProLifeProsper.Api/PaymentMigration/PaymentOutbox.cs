@@ -10,6 +10,8 @@ namespace ProLifeProsper.Api.PaymentMigration;
 /// <summary>The <c>payment_outbox</c> table: writes still to be applied to the shadow store.</summary>
 public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
 {
+    private const int ApplyParallelism = 8;
+
     /// <summary>
     /// DynamoDB primary: records the intent to write <paramref name="payment"/> at <paramref name="expectedVersion"/> before
     /// the DynamoDB write, under the routing lock and version check. Refused while an older PostgreSQL write of
@@ -43,15 +45,23 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Claims due rows (skipping rows another instance holds) and runs <paramref name="apply"/> on each inside the claim.</summary>
-    public async Task<int> DrainAsync(Func<OutboxRow, CancellationToken, Task<OutboxOutcome>> apply, string? target, int limit, CancellationToken cancellationToken)
+    public async Task<int> DrainAsync(Func<OutboxRow, CancellationToken, Task<OutboxOutcome>> apply, string? target, int limit,
+        CancellationToken cancellationToken, long upToId = long.MaxValue)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await DrainAsync(connection, null, apply, target, limit, cancellationToken);
+        return await DrainAsync(connection, null, apply, target, limit, cancellationToken, upToId);
+    }
+
+    /// <summary>The newest row's id (0 when empty): draining "what is there now" stops there, whatever keeps arriving.</summary>
+    public async Task<long> LastIdAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT coalesce(max(id), 0) FROM payment_outbox");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>As above, on a connection (and transaction) the caller holds, e.g. while the routing lock is held.</summary>
     public async Task<int> DrainAsync(NpgsqlConnection connection, NpgsqlTransaction? outer, Func<OutboxRow, CancellationToken, Task<OutboxOutcome>> apply,
-        string? target, int limit, CancellationToken cancellationToken)
+        string? target, int limit, CancellationToken cancellationToken, long upToId = long.MaxValue)
     {
         var transaction = outer ?? await connection.BeginTransactionAsync(cancellationToken);
         try
@@ -59,11 +69,12 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
             var rows = new List<OutboxRow>();
             await using (var claim = new NpgsqlCommand(
                 "SELECT id, target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts FROM payment_outbox " +
-                "WHERE ($1::text IS NULL OR target = $1) AND ($3 OR next_attempt_at <= now()) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", connection, transaction))
+                "WHERE ($1::text IS NULL OR target = $1) AND ($3 OR next_attempt_at <= now()) AND id <= $4 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", connection, transaction))
             {
                 claim.Parameters.Add(new() { Value = (object?)target ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
                 claim.Parameters.Add(new() { Value = limit });
                 claim.Parameters.Add(new() { Value = outer is not null }); // under the routing lock: everything, now
+                claim.Parameters.Add(new() { Value = upToId });
                 await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
@@ -76,24 +87,27 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
                 }
             }
 
-            var done = new List<long>();
-            foreach (var row in rows)
+            // Apply in parallel (each row is independent and version-conditional), then record outcomes in the claim.
+            var outcomes = new System.Collections.Concurrent.ConcurrentBag<(long Id, OutboxOutcome Outcome, string? Error)>();
+            await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = ApplyParallelism, CancellationToken = cancellationToken }, async (row, ct) =>
             {
-                OutboxOutcome outcome;
-                string? error = null;
                 try
                 {
-                    outcome = await apply(row, cancellationToken);
+                    outcomes.Add((row.Id, await apply(row, ct), null));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    (outcome, error) = (OutboxOutcome.Retry, $"{e.GetType().Name}: {e.Message}");
+                    outcomes.Add((row.Id, OutboxOutcome.Retry, $"{e.GetType().Name}: {e.Message}"));
                 }
-                if (outcome == OutboxOutcome.Done) { done.Add(row.Id); continue; }
+            });
+
+            var done = outcomes.Where(o => o.Outcome == OutboxOutcome.Done).Select(o => o.Id).ToList();
+            foreach (var (id, _, error) in outcomes.Where(o => o.Outcome != OutboxOutcome.Done))
+            {
                 await using var reschedule = new NpgsqlCommand(
                     "UPDATE payment_outbox SET attempts = attempts + 1, last_error = $2, " +
                     "next_attempt_at = now() + least(interval '5 seconds', interval '100 milliseconds' * power(2, least(attempts, 10))) WHERE id = $1", connection, transaction);
-                reschedule.Parameters.Add(new() { Value = row.Id });
+                reschedule.Parameters.Add(new() { Value = id });
                 reschedule.Parameters.Add(new() { Value = (object?)error ?? "source not written yet", NpgsqlDbType = NpgsqlDbType.Text });
                 await reschedule.ExecuteNonQueryAsync(cancellationToken);
             }

@@ -22,10 +22,13 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public string ConnectionString => _connectionString;
 
+    /// <summary>Set before start to share a database with another instance (several replicas of one API).</summary>
+    public string? SharedConnectionString { get; init; }
+
     public virtual async Task InitializeAsync()
     {
         var server = await PostgresServer.GetAsync();
-        _connectionString = server.ConnectionStringFor(PostgresServer.NewDatabaseName("api"));
+        _connectionString = SharedConnectionString ?? server.ConnectionStringFor(PostgresServer.NewDatabaseName("api"));
         UseKestrel(0);
         StartServer();
     }

@@ -1,0 +1,21 @@
+using ProLifeProsper.Api.Tests.Infrastructure;
+
+namespace ProLifeProsper.Api.Tests.Migration;
+
+/// <summary>The API starting in <c>current</c> (PostgreSQL), with a DynamoDB endpoint to migrate to.</summary>
+public sealed class MigrationApiFactory(string dynamoUrl, string tablePrefix, int backfillItemsPerSecond = 20_000) : ApiFactory
+{
+    public string TablePrefix { get; } = tablePrefix;
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
+    [
+        new("DynamoDb:ServiceUrl", dynamoUrl),
+        new("DynamoDb:TablePrefix", TablePrefix),
+        new("DynamoDb:WriteShards", "4"),
+        new("DynamoDb:MaxRetries", "2"),
+        new("Migration:RoutingPollInterval", "00:00:00.200"),
+        new("Migration:OutboxPollInterval", "00:00:00.100"),
+        new("Migration:BackfillItemsPerSecond", backfillItemsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("Migration:BackfillBatchSize", "100"),
+    ];
+}

@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Tests.Migration;
+
+/// <summary>Drives the migration through the admin API, and seeds history straight into PostgreSQL.</summary>
+public sealed class MigrationClient(ApiFactory factory) : IDisposable
+{
+    private readonly HttpClient _admin = factory.CreateAdminClient();
+
+    public async Task<JsonNode> PostAsync(string step, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var response = await _admin.PostAsync($"/api/admin/migration/{step}", null);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{step}: expected {(int)expected}, got {(int)response.StatusCode}: {body}");
+        return JsonNode.Parse(body)!;
+    }
+
+    public async Task<JsonNode> StatusAsync() => JsonNode.Parse(await _admin.GetStringAsync("/api/admin/migration"))!;
+
+    public async Task<string> PhaseAsync() => (string)JsonNode.Parse(await _admin.GetStringAsync("/api/admin/routing"))!["phase"]!;
+
+    public async Task WaitForBackfillAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while ((await StatusAsync())["backfill"]!["completedAt"] is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"backfill did not finish: {await StatusAsync()}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Verifies until clean (writes racing the comparison are re-checked by the verifier itself).</summary>
+    public async Task VerifyCleanAsync()
+    {
+        JsonNode result = null!;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            result = await PostAsync("verify");
+            if ((bool)result["clean"]!) return;
+            await Task.Delay(300);
+        }
+        Assert.Fail($"verification not clean: {result}");
+    }
+
+    /// <summary>Writes <paramref name="count"/> payments per tenant (with idempotency records) directly into PostgreSQL.</summary>
+    public async Task SeedAsync(IEnumerable<TestTenant> tenants, int count)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(factory.ConnectionString);
+        var store = new PostgreSqlPaymentTransactionStore(dataSource);
+        var start = DateTimeOffset.UtcNow.AddDays(-30);
+        foreach (var tenant in tenants)
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            {
+                var createdAt = UtcClock.TruncateToMilliseconds(start.AddSeconds(i * 37 + Random.Shared.Next(30)));
+                var status = (i % 10) switch { 0 => PaymentStatus.Failed, 1 => PaymentStatus.Pending, _ => PaymentStatus.Succeeded };
+                var payment = new PaymentTransaction
+                {
+                    TransactionId = Guid.CreateVersion7(createdAt), OrganizationId = tenant.OrganizationId, CampaignId = tenant.CampaignId,
+                    DonorId = tenant.DonorId, AmountMinor = 100 + i, Currency = i % 7 == 0 ? "EUR" : "USD", Status = status,
+                    PaymentMethodType = status == PaymentStatus.Pending ? PaymentMethodType.BankTransfer : PaymentMethodType.Card,
+                    PaymentMethodToken = status == PaymentStatus.Pending ? "tok_bankTransfer" : "tok_visa", IdempotencyKey = $"seed-{i}",
+                    FailureCode = status == PaymentStatus.Failed ? "card_declined" : null, CreatedAt = createdAt, UpdatedAt = createdAt,
+                };
+                var record = new IdempotencyRecord(tenant.OrganizationId, $"seed-{i}", "seed", payment.TransactionId, PaymentSnapshotJson.Serialize(payment), createdAt);
+                await store.CreateAsync(payment, record, ct);
+            });
+        }
+    }
+
+    public void Dispose() => _admin.Dispose();
+}
