@@ -41,7 +41,9 @@ catch (InvalidOperationException e)
     return 1;
 }
 
-builder.AddProject<Projects.ProLifeProsper_Api>("api")
+// Two replicas: a routing change made through either is obeyed by both within a second, without a restart.
+var api = builder.AddProject<Projects.ProLifeProsper_Api>("api")
+    .WithReplicas(2)
     .WithReference(database, "prolifeprosper")
     .WaitFor(database)
     .WaitFor(dynamoDb)
@@ -54,6 +56,18 @@ builder.AddProject<Projects.ProLifeProsper_Api>("api")
     .WithEnvironment("AWS_SECRET_ACCESS_KEY", "local")
     .WithEnvironment("DynamoDb__CreateTablesOnStartup", "true")
     .WithHttpHealthCheck("/health");
+
+// The migration, step by step, from the dashboard (the same admin API a script would call).
+foreach (var (step, name, description, confirm) in MigrationCommands.Steps)
+{
+    api.WithHttpCommand($"/api/admin/migration/{step}", name, commandName: $"migration-{step}", commandOptions: new HttpCommandOptions
+    {
+        Description = description,
+        ConfirmationMessage = confirm,
+        IconName = "ArrowSwap",
+        PrepareRequest = async context => context.Request.Headers.Add("X-Api-Key", await adminApiKey.Resource.GetValueAsync(context.CancellationToken)),
+    });
+}
 
 builder.Build().Run();
 return 0;

@@ -45,13 +45,13 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
             var (count, found) = await CompareAsync(organization, cancellationToken);
             payments += count;
             if (found.Count == 0) continue;
-            // Writes in flight when the pages were read: apply the outbox and look again. What still differs only
-            // because a newer write is queued for DynamoDB is in flight, not a mismatch (cut-over drains it anyway).
-            await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken);
-            (_, found) = await CompareAsync(organization, cancellationToken);
-            var inFlight = await InFlightAsync(cancellationToken);
-            var real = found.Where(m => m.TransactionId is { } id && !inFlight.Contains(id)).ToList();
-            if (real.Count > 0) mismatches.AddRange(found.Where(m => m.TransactionId is null || !inFlight.Contains(m.TransactionId.Value)));
+            // Writes in flight when the pages were read: recheck each differing payment on its own, applying the
+            // outbox in between. One whose newer write is still queued for DynamoDB is in flight, not a mismatch
+            // (cut-over drains the outbox anyway); one that still differs after that is reported.
+            var real = new List<VerificationMismatch>();
+            foreach (var item in found.Where(m => m.TransactionId is not null))
+                if (!await SettlesAsync(organization, item.TransactionId!.Value, cancellationToken)) real.Add(item);
+            if (real.Count > 0) mismatches.AddRange(real.Concat(found.Where(m => m.TransactionId is null)));
         }
 
         var pending = (await outbox.DepthAsync(cancellationToken))[DynamoDbPaymentTransactionStore.StoreName];
@@ -120,6 +120,22 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
         }
         while (cursor is not null);
         return all;
+    }
+
+    private async Task<bool> SettlesAsync(Guid organization, Guid transactionId, CancellationToken cancellationToken)
+    {
+        for (var round = 0; round < 10; round++)
+        {
+            await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken);
+            var inPostgres = await postgres.GetAsync(organization, transactionId, cancellationToken);
+            var inDynamo = await dynamo.GetAsync(organization, transactionId, cancellationToken);
+            if (inPostgres == inDynamo) return true;
+            var queued = (await InFlightAsync(cancellationToken)).Contains(transactionId);
+            var dynamoBehind = inDynamo is null || (inPostgres is not null && inDynamo.Version < inPostgres.Version);
+            if (!(queued || dynamoBehind)) return false;
+            await Task.Delay(50, cancellationToken);
+        }
+        return false;
     }
 
     private async Task<HashSet<Guid>> InFlightAsync(CancellationToken cancellationToken)
