@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.Services;
 
 namespace ProLifeProsper.Api.Apis;
@@ -8,11 +7,7 @@ public static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin")
-            .RequireAuthorization(ApiKeyDefaults.AdminPolicy)
-            .WithTags("Admin")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+        var admin = app.MapAdminGroup("Admin");
         admin.MapGet("/health", GetHealth).WithName("GetSystemHealth")
             .WithSummary("Routing, database round trips, and each payment store's live figures since start-up (admin key).");
         return app;

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.PaymentMigration;
 
 namespace ProLifeProsper.Api.Apis;
@@ -11,11 +10,7 @@ public static class MigrationApi
 
     public static IEndpointRouteBuilder MapMigrationApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin")
-            .RequireAuthorization(ApiKeyDefaults.AdminPolicy)
-            .WithTags("Migration")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+        var admin = app.MapAdminGroup("Migration");
 
         admin.MapGet("/routing", GetRouting).WithName("GetRouting")
             .WithSummary("The active routing: configuration name, migration phase, version, primary and shadow stores.");
