@@ -29,6 +29,7 @@ app.MapPaymentsApi();
 app.MapAnalyticsApi();
 app.MapAdminApi();
 app.MapMigrationApi();
+app.MapCapacityApi();
 
 app.Run();
 

@@ -7,13 +7,14 @@ namespace ProLifeProsper.Api.Extensions;
 
 /// <summary>
 /// One-off operator commands run by the API binary instead of serving, with the API's own configuration:
-/// <c>create-dynamodb-tables</c>, and <c>migrate status|start|verify|cutover|finalize|rollback [--watch]</c> for scripts.
+/// <c>create-dynamodb-tables</c>, <c>plan</c> (capacity and cost), and <c>migrate status|start|verify|cutover|finalize|rollback [--watch]</c> for scripts.
 /// Running API instances obey a step within a second; the backfill itself runs inside them.
 /// </summary>
 public static class AdminCommands
 {
     public const string CreateDynamoDbTables = "create-dynamodb-tables";
     public const string Migrate = "migrate";
+    public const string Plan = "plan";
 
     /// <summary>Runs the command named in <paramref name="args"/>, if any; true when one ran (the host should then exit).</summary>
     public static async Task<bool> TryRunAsync(this WebApplication app, string[] args)
@@ -22,6 +23,11 @@ public static class AdminCommands
         {
             await app.Services.GetRequiredService<DynamoDbTableInitializer>().EnsureTablesAsync(CancellationToken.None);
             app.Logger.LogInformation("DynamoDB tables are in place");
+            return true;
+        }
+        if (args.FirstOrDefault() == Plan)
+        {
+            Environment.ExitCode = Capacity.CapacityCommand.Run(args[1..]);
             return true;
         }
         var at = Array.IndexOf(args, Migrate);

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Spectre.Console;
+
+namespace ProLifeProsper.Api.Capacity;
+
+/// <summary>A plan as console tables, and as a self-contained HTML page with charts (inline SVG, no scripts).</summary>
+public static class CapacityReport
+{
+    public static void Write(CapacityPlan plan, IAnsiConsole console)
+    {
+        var p = plan.Profile;
+        console.MarkupLineInterpolated($"[bold]Capacity plan[/]: {p.MonthlyTransactions:N0} payments/month, peak {p.PeakTransactionsPerSecond:N0}/s, {p.Organizations:N0} organizations (Zipf {p.ZipfExponent}), spike +{p.SpikeTransactionsPerSecond:N0}/s");
+        console.MarkupLineInterpolated($"Item sizes: payment {plan.ItemSizes.Payment} B, idempotency record {plan.ItemSizes.IdempotencyRecord} B, hourly index entry {plan.ItemSizes.DateHourIndexEntry} B");
+
+        var units = new Table().Title("Capacity units per operation").AddColumns("operation", "write units", "read units", "how");
+        foreach (var u in plan.UnitsPerOperation) units.AddRow(Markup.Escape(u.Operation), u.WriteUnits.ToString(CultureInfo.InvariantCulture), u.ReadUnits.ToString(CultureInfo.InvariantCulture), Markup.Escape(u.HowComputed));
+        console.Write(units);
+
+        var c = plan.Cost;
+        var costs = new Table().Title($"Monthly cost (prices {plan.PricesAsOf}, us-east-1)").AddColumns("mode", "USD / month", "WCU", "RCU", "serves peak", "notes");
+        foreach (var m in c.Modes)
+            costs.AddRow(Markup.Escape(m.Mode) + (m.Mode == c.Recommended ? " [green](recommended)[/]" : ""), m.MonthlyUsd.ToString("N2", CultureInfo.InvariantCulture),
+                m.WriteCapacityUnits.ToString("N0", CultureInfo.InvariantCulture), m.ReadCapacityUnits.ToString("N0", CultureInfo.InvariantCulture), m.ServesPeak ? "yes" : "[red]no[/]", Markup.Escape(m.Notes));
+        console.Write(costs);
+        console.MarkupLineInterpolated($"Per payment: {c.WriteUnitsPerPayment} write + {c.ReadUnitsPerPayment} read units; peak {c.PeakWriteUnitsPerSecond:N0} WCU/s, {c.PeakReadUnitsPerSecond:N0} RCU/s; storage {c.StorageGb:N1} GB (${c.StorageMonthlyUsd:N2}/month); PostgreSQL for comparison ${c.PostgresMonthlyUsd:N0}/month.");
+        console.MarkupLineInterpolated($"[italic]{c.DesignGuideComparison}[/]");
+
+        var h = plan.PartitionHeat;
+        var heat = new Table().Title("Hottest partitions (writes/s in the hottest simulated second; limit 1,000 WCU/s per partition)").AddColumns("table / index", "partition key", "WCU/s", "over limit", "advice");
+        foreach (var l in h.Partitions)
+            heat.AddRow(Markup.Escape(l.Target), Markup.Escape(l.PartitionKey), l.PeakWriteUnitsPerSecond.ToString("N0", CultureInfo.InvariantCulture), l.OverLimit ? "[red]yes[/]" : "no", Markup.Escape(l.Advice));
+        console.Write(heat);
+        console.MarkupLineInterpolated($"Shards needed for the hourly index: {h.ShardsNeeded}; splits needed for the largest organization ({h.LargestOrganizationTransactionsPerSecond:N0} payments/s): {h.HotOrganizationSplitsNeeded}; organizations over one partition: {h.OrganizationsOverLimit}.");
+    }
+
+    public static string Html(CapacityPlan plan)
+    {
+        var h = plan.PartitionHeat;
+        var html = new StringBuilder();
+        html.Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>ProLifeProsper capacity plan</title><style>")
+            .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}.bad{color:#b00}")
+            .Append("</style></head><body><h1>Capacity plan</h1>");
+        html.Append(CultureInfo.InvariantCulture, $"<p>{plan.Profile.MonthlyTransactions:N0} payments/month, peak {plan.Profile.PeakTransactionsPerSecond:N0}/s, {plan.Profile.Organizations:N0} organizations. Prices {E(plan.PricesAsOf)}: {E(plan.PricesSource)}.</p>");
+        html.Append("<h2>Monthly cost</h2><table><tr><th>mode</th><th>USD/month</th><th>WCU</th><th>RCU</th><th>serves peak</th><th>notes</th></tr>");
+        foreach (var m in plan.Cost.Modes)
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(m.Mode)}{(m.Mode == plan.Cost.Recommended ? " <b>(recommended)</b>" : "")}</td><td>{m.MonthlyUsd:N2}</td><td>{m.WriteCapacityUnits:N0}</td><td>{m.ReadCapacityUnits:N0}</td><td>{(m.ServesPeak ? "yes" : "<span class=bad>no</span>")}</td><td>{E(m.Notes)}</td></tr>");
+        html.Append("</table>").Append(CultureInfo.InvariantCulture, $"<p>{E(plan.Cost.DesignGuideComparison)}</p>");
+        html.Append("<h2>Units per operation</h2><table><tr><th>operation</th><th>write</th><th>read</th><th>how</th></tr>");
+        foreach (var u in plan.UnitsPerOperation) html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(u.Operation)}</td><td>{u.WriteUnits}</td><td>{u.ReadUnits}</td><td>{E(u.HowComputed)}</td></tr>");
+        html.Append("</table><h2>Partition heat</h2>");
+        html.Append(Bars("Largest organizations: WCU/s on their base-table partition (hottest second)", h.TopOrganizationWriteUnits, PartitionHeatSimulation.PartitionWriteLimit));
+        html.Append(Bars($"dateHour-index, {h.DateHourShardWriteUnits.Count} shards: WCU/s per shard (hottest second)", h.DateHourShardWriteUnits, PartitionHeatSimulation.PartitionWriteLimit));
+        html.Append("<table><tr><th>table / index</th><th>partition key</th><th>WCU/s</th><th>advice</th></tr>");
+        foreach (var l in h.Partitions)
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(l.Target)}</td><td>{E(l.PartitionKey)}</td><td{(l.OverLimit ? " class=bad" : "")}>{l.PeakWriteUnitsPerSecond:N0}</td><td>{E(l.Advice)}</td></tr>");
+        html.Append("</table></body></html>");
+        return html.ToString();
+    }
+
+    // A horizontal bar per value, with the partition limit as a red line.
+    private static string Bars(string title, IReadOnlyList<double> values, double limit)
+    {
+        const int width = 900, barHeight = 16, labelWidth = 60;
+        var max = Math.Max(limit * 1.2, values.DefaultIfEmpty(0).Max());
+        var height = values.Count * (barHeight + 4) + 30;
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<h3>{E(title)}</h3><svg width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{E(title)}\">");
+        for (var i = 0; i < values.Count; i++)
+        {
+            var w = (width - labelWidth - 80) * values[i] / max;
+            var y = i * (barHeight + 4);
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"{y + 12}\" font-size=\"11\">#{i + 1}</text><rect x=\"{labelWidth}\" y=\"{y}\" width=\"{w:F1}\" height=\"{barHeight}\" fill=\"{(values[i] > limit ? "#c0392b" : "#2e86c1")}\"/>")
+               .Append(CultureInfo.InvariantCulture, $"<text x=\"{labelWidth + w + 4:F1}\" y=\"{y + 12}\" font-size=\"11\">{values[i]:N0}</text>");
+        }
+        var lx = labelWidth + (width - labelWidth - 80) * limit / max;
+        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lx:F1}\" y1=\"0\" x2=\"{lx:F1}\" y2=\"{height - 20}\" stroke=\"red\" stroke-dasharray=\"4\"/><text x=\"{lx + 4:F1}\" y=\"{height - 6}\" font-size=\"11\" fill=\"red\">1,000 WCU/s partition limit</text></svg>");
+        return svg.ToString();
+    }
+
+    private static string E(string text) => WebUtility.HtmlEncode(text);
+}

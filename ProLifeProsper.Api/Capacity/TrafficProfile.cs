@@ -1,0 +1,59 @@
+namespace ProLifeProsper.Api.Capacity;
+
+/// <summary>A user's traffic, the input of the capacity plan. Every field has a default.</summary>
+public sealed record TrafficProfile
+{
+    /// <summary>Payments created per month.</summary>
+    public long MonthlyTransactions { get; init; } = 5_000_000;
+
+    /// <summary>Highest payments per second to serve.</summary>
+    public double PeakTransactionsPerSecond { get; init; } = 40_000;
+
+    /// <summary>Payment reads (gets) per payment created.</summary>
+    public double ReadsPerPayment { get; init; } = 3;
+
+    /// <summary>List pages (50 payments) read per payment created.</summary>
+    public double ListPagesPerPayment { get; init; } = 0.05;
+
+    /// <summary>Share of payments that are bank transfers (pending, settled later).</summary>
+    public double PendingShare { get; init; } = 0.1;
+
+    /// <summary>Share of payments that are refunded once.</summary>
+    public double RefundShare { get; init; } = 0.02;
+
+    /// <summary>Bytes per payment beyond what this code writes (custom metadata); 0 for the code as it is.</summary>
+    public int ExtraBytesPerPayment { get; init; }
+
+    /// <summary>How many months of payments are kept (storage).</summary>
+    public int RetentionMonths { get; init; } = 24;
+
+    public int Organizations { get; init; } = 20_000;
+
+    /// <summary>Zipf exponent of organization sizes (1 = classic Zipf: the largest is twice the second).</summary>
+    public double ZipfExponent { get; init; } = 1.0;
+
+    /// <summary>Extra payments per second for one organization during a spike (a telethon), on top of its share.</summary>
+    public double SpikeTransactionsPerSecond { get; init; } = 5_000;
+
+    /// <summary>Write shards of the pending and hourly indexes (DynamoDb:WriteShards).</summary>
+    public int WriteShards { get; init; } = 8;
+
+    /// <summary>Target utilisation of provisioned capacity and of a partition's limits (headroom for bursts).</summary>
+    public double TargetUtilization { get; init; } = 0.7;
+
+    /// <summary>Seed of the partition-heat simulation, so a plan is reproducible.</summary>
+    public int Seed { get; init; } = 20_000;
+
+    public IEnumerable<string> Validate()
+    {
+        if (MonthlyTransactions < 0) yield return "monthlyTransactions must not be negative.";
+        if (PeakTransactionsPerSecond <= 0 || PeakTransactionsPerSecond > 10_000_000) yield return "peakTransactionsPerSecond must be from 0 to 10,000,000.";
+        if (Organizations is < 1 or > 10_000_000) yield return "organizations must be from 1 to 10,000,000.";
+        if (WriteShards is < 1 or > 1_000) yield return "writeShards must be from 1 to 1000.";
+        if (TargetUtilization is <= 0 or > 1) yield return "targetUtilization must be in (0, 1].";
+        if (PendingShare is < 0 or > 1 || RefundShare is < 0 or > 1) yield return "pendingShare and refundShare must be from 0 to 1.";
+        if (ReadsPerPayment < 0 || ListPagesPerPayment < 0 || SpikeTransactionsPerSecond < 0 || ExtraBytesPerPayment < 0 || RetentionMonths < 1)
+            yield return "readsPerPayment, listPagesPerPayment, spikeTransactionsPerSecond and extraBytesPerPayment must not be negative; retentionMonths at least 1.";
+        if (ZipfExponent is < 0 or > 5) yield return "zipfExponent must be from 0 to 5.";
+    }
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Amazon.DynamoDBv2.Model;
+using ProLifeProsper.Api.Capacity;
+using ProLifeProsper.Api.Tests.Infrastructure;
+
+namespace ProLifeProsper.Api.Tests.Capacity;
+
+/// <summary>The capacity arithmetic against hand-computed examples, and the heat simulation with a fixed seed.</summary>
+public sealed class CapacityPlannerTests
+{
+    private static readonly CapacityUnits.ItemSizes SmallItems = new(Payment: 600, IdempotencyRecord: 900, TransactionIdIndexEntry: 150, StatusIndexEntry: 600, DateHourIndexEntry: 260);
+
+    [Fact]
+    public void Item_sizes_follow_DynamoDB_rules()
+    {
+        // "a" (1) + "xyz" (3) + "bb" (2) + 123 (3 digits: 2 + 1) = 9 bytes
+        var item = new Dictionary<string, AttributeValue> { ["a"] = new("xyz"), ["bb"] = new() { N = "123" } };
+        Assert.Equal(9, DynamoDbItemSize.Of(item));
+        Assert.Equal(4, DynamoDbItemSize.Of(item, ["a"]));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1_024, 1)]
+    [InlineData(1_025, 2)]
+    [InlineData(3_000, 3)]
+    public void A_write_unit_is_one_KB(int bytes, double units) => Assert.Equal(units, CapacityUnits.WriteUnits(bytes));
+
+    [Theory]
+    [InlineData(4_096, true, 1)]
+    [InlineData(4_097, true, 2)]
+    [InlineData(4_097, false, 1)]
+    [InlineData(100, false, 0.5)]
+    public void A_read_unit_is_4_KB_strongly_consistent(int bytes, bool consistent, double units) => Assert.Equal(units, CapacityUnits.ReadUnits(bytes, consistent));
+
+    [Fact]
+    public void The_code_writes_at_most_five_units_per_payment()
+    {
+        var sizes = CapacityUnits.Measure(shards: 8);
+        Assert.InRange(sizes.Payment, 300, 1_024);
+        Assert.InRange(sizes.IdempotencyRecord, 300, 1_024);
+        var units = CapacityUnits.PerOperation(sizes);
+        Assert.Equal(4, units.Single(u => u.Operation == "create payment (card)").WriteUnits);
+        Assert.Equal(5, units.Single(u => u.Operation.StartsWith("create payment (bank", StringComparison.Ordinal)).WriteUnits);
+        Assert.Equal(3, units.Single(u => u.Operation.StartsWith("settle", StringComparison.Ordinal)).WriteUnits);
+    }
+
+    [Fact]
+    public void Larger_items_cost_more_units()
+    {
+        var units = CapacityUnits.PerOperation(SmallItems with { Payment = 1_500, IdempotencyRecord = 1_800, StatusIndexEntry = 1_500 });
+        // record 2 + table 2 + id index 1 + hourly index 1
+        Assert.Equal(6, units.Single(u => u.Operation == "create payment (card)").WriteUnits);
+        // table 2 + pending index 2 + hourly index 1
+        Assert.Equal(5, units.Single(u => u.Operation.StartsWith("settle", StringComparison.Ordinal)).WriteUnits);
+    }
+
+    [Fact]
+    public void Costs_match_a_hand_computed_example()
+    {
+        var profile = new TrafficProfile
+        {
+            MonthlyTransactions = 1_000_000, PeakTransactionsPerSecond = 100, ReadsPerPayment = 0, ListPagesPerPayment = 0,
+            PendingShare = 0, RefundShare = 0, RetentionMonths = 1, TargetUtilization = 0.5,
+        };
+        var cost = CostModel.Estimate(profile, CapacityUnits.PerOperation(SmallItems), SmallItems, new CapacityPrices());
+
+        Assert.Equal(4, cost.WriteUnitsPerPayment);
+        Assert.Equal(1, cost.ReadUnitsPerPayment);
+        // 4M WRU × $0.625/M + 1M RRU × $0.125/M = $2.50 + $0.125; storage under the free 25 GB
+        Assert.Equal(2.63m, cost.Modes.Single(m => m.Mode == "on-demand").MonthlyUsd);
+        // 800 WCU (100/s × 4 / 0.5) and 200 RCU: (800 × 0.00065 + 200 × 0.00013) × 730 h
+        var provisioned = cost.Modes.Single(m => m.Mode.StartsWith("provisioned (right", StringComparison.Ordinal));
+        Assert.Equal((800, 200), (provisioned.WriteCapacityUnits, provisioned.ReadCapacityUnits));
+        Assert.Equal(398.58m, provisioned.MonthlyUsd);
+        // 8 × (150/12 + 0.0128 × 730) + 2 × (30/12 + 0.0025 × 730)
+        Assert.Equal(183.40m, cost.Modes.Single(m => m.Mode.StartsWith("reserved", StringComparison.Ordinal)).MonthlyUsd);
+        // The guide's 2,000 WCU serve 2,000 / 4 = 500 payments/s: enough for this peak
+        Assert.True(cost.Modes.Single(m => m.Mode.Contains("design guide", StringComparison.Ordinal)).ServesPeak);
+        Assert.Equal("on-demand", cost.Recommended);
+    }
+
+    [Fact]
+    public void A_steady_heavy_load_recommends_reserved_capacity()
+    {
+        var profile = new TrafficProfile { MonthlyTransactions = 2_600_000_000, PeakTransactionsPerSecond = 1_200, ReadsPerPayment = 1, PendingShare = 0, RefundShare = 0, ListPagesPerPayment = 0 };
+        var cost = CostModel.Estimate(profile, CapacityUnits.PerOperation(SmallItems), SmallItems, new CapacityPrices());
+        Assert.StartsWith("reserved", cost.Recommended);
+    }
+
+    [Fact]
+    public void The_heat_simulation_is_reproducible_and_finds_the_hot_spots_at_internet_scale()
+    {
+        var profile = new TrafficProfile { Organizations = 20_000, PeakTransactionsPerSecond = 40_000, SpikeTransactionsPerSecond = 5_000, ZipfExponent = 1.0, WriteShards = 8, Seed = 7 };
+        var first = PartitionHeatSimulation.Run(profile, SmallItems);
+        var second = PartitionHeatSimulation.Run(profile, SmallItems);
+        Assert.Equal(first.Partitions, second.Partitions);
+        Assert.Equal(first.TopOrganizationWriteUnits, second.TopOrganizationWriteUnits);
+
+        // Zipf(1) over 20,000: the largest has 1/H(20,000) ≈ 9.5% of 40,000/s ≈ 3,817/s, plus the 5,000/s spike.
+        Assert.InRange(first.LargestOrganizationTransactionsPerSecond, 8_700, 8_950);
+        Assert.InRange(first.TopOrganizationWriteUnits[0], 8_700, 9_300); // hottest second, Poisson above the mean
+        Assert.InRange(first.HotOrganizationSplitsNeeded, 13, 14);       // ⌈~9,000 / 700⌉
+        // Unsharded, the hourly index takes all 45,000 writes/s on one key; 8 shards still leave ~5,600 each.
+        var unsharded = first.Partitions.Single(p => p.PartitionKey == "dateHour (unsharded)");
+        Assert.InRange(unsharded.PeakWriteUnitsPerSecond, 44_000, 46_500);
+        Assert.True(first.Partitions.Single(p => p.PartitionKey.StartsWith("dateHour#n", StringComparison.Ordinal)).OverLimit);
+        Assert.InRange(first.ShardsNeeded, 63, 67); // ⌈~45,500 / 700⌉
+
+        // With that many shards, no index partition is over the limit.
+        var sharded = PartitionHeatSimulation.Run(profile with { WriteShards = first.ShardsNeeded }, SmallItems);
+        Assert.All(sharded.Partitions.Where(p => p.Target != "table" && !p.PartitionKey.Contains("unsharded", StringComparison.Ordinal)), p => Assert.False(p.OverLimit, p.PartitionKey));
+    }
+
+    [Fact]
+    public void Small_platforms_have_no_hot_partition()
+    {
+        var plan = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 50, MonthlyTransactions = 250_000 });
+        Assert.All(plan.PartitionHeat.Partitions.Where(p => !p.PartitionKey.Contains("unsharded", StringComparison.Ordinal)), p => Assert.False(p.OverLimit));
+        Assert.Equal("on-demand", plan.Cost.Recommended);
+        Assert.Contains("<svg", CapacityReport.Html(plan));
+    }
+}
+
+public sealed class CapacityApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task The_admin_endpoint_plans_a_profile_and_refuses_a_bad_one()
+    {
+        using var admin = factory.CreateAdminClient();
+        var response = await admin.PostAsJsonAsync("/api/admin/capacity/plan", new { monthlyTransactions = 250_000, peakTransactionsPerSecond = 100, organizations = 500 });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var plan = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("on-demand", (string)plan["cost"]!["recommended"]!);
+        Assert.Equal(4, (double)plan["unitsPerOperation"]![0]!["writeUnits"]!);
+
+        var bad = await admin.PostAsJsonAsync("/api/admin/capacity/plan", new { writeShards = 0 });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        var tenant = await TestTenant.CreateAsync(factory);
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenant.Client.PostAsJsonAsync("/api/admin/capacity/plan", new { })).StatusCode);
+    }
+}
