@@ -1,0 +1,13 @@
+namespace ProLifeProsper.LoadTests.Engine;
+
+/// <summary>One second of a run: throughput and tail latency over time.</summary>
+public sealed record SecondSample(int Second, long Requests, long Errors, double P99Ms);
+
+/// <summary>What one scenario did in one configuration (warm-up excluded).</summary>
+public sealed record ScenarioResult(
+    string Name, string Scenario, string Configuration, string Model, int VirtualUsers, double DurationSeconds,
+    long Ok, long Failed, double RequestsPerSecond, double MinMs, double MeanMs, double MaxMs,
+    double P50Ms, double P75Ms, double P95Ms, double P99Ms, long BytesReceived, IReadOnlyList<SecondSample> Timeline)
+{
+    public double ErrorRate => Ok + Failed == 0 ? 0 : Failed / (double)(Ok + Failed);
+}

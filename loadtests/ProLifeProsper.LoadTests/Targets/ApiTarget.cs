@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace ProLifeProsper.LoadTests.Targets;
+
+/// <summary>
+/// The scenarios against a running API: organizations of Zipf-skewed size (a few big, many small), each with a
+/// campaign and a donor; create, get, list and a 70/20/10 mix.
+/// </summary>
+public sealed class ApiTarget : IDisposable
+{
+    public static readonly string[] Scenarios = ["create-payment", "get-payment", "list-payments", "mixed"];
+
+    private readonly HttpClient _http;
+    private readonly List<Tenant> _tenants = [];
+    private readonly double[] _cumulative;
+    private readonly List<(Tenant Tenant, string Id)> _payments = [];
+    private readonly ThreadLocal<Random> _random = new(() => new Random(Environment.CurrentManagedThreadId));
+
+    private sealed record Tenant(string Id, string Key, string Campaign, string Donor);
+
+    private ApiTarget(string url, int organizations, double zipf)
+    {
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 4_096, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = new Uri(url),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        var weights = Enumerable.Range(1, organizations).Select(i => 1 / Math.Pow(i, zipf)).ToArray();
+        var sum = weights.Sum();
+        _cumulative = new double[organizations];
+        for (double acc = 0, i = 0; i < organizations; i++) _cumulative[(int)i] = acc += weights[(int)i] / sum;
+    }
+
+    public static async Task<ApiTarget> PrepareAsync(string url, string adminKey, int organizations, double zipf, int seedPayments)
+    {
+        var target = new ApiTarget(url, organizations, zipf);
+        using var admin = new HttpClient { BaseAddress = new Uri(url) };
+        admin.DefaultRequestHeaders.Add("X-Api-Key", adminKey);
+        for (var i = 0; i < organizations; i++)
+        {
+            var org = await Json(await admin.PostAsJsonAsync("/api/organizations", new { name = $"Load org {i}" }));
+            var key = org.GetProperty("apiKey").GetString()!;
+            var id = org.GetProperty("id").GetString()!;
+            using var client = new HttpClient { BaseAddress = new Uri(url) };
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            var campaign = await Json(await client.PostAsJsonAsync($"/api/organizations/{id}/campaigns", new { name = "Load", goalAmountMinor = 100_000_000, currency = "USD" }));
+            var donor = await Json(await client.PostAsJsonAsync($"/api/organizations/{id}/donors", new { email = $"load{i}@example.org", name = "Load" }));
+            target._tenants.Add(new Tenant(id, key, campaign.GetProperty("id").GetString()!, donor.GetProperty("id").GetString()!));
+        }
+        for (var i = 0; i < seedPayments; i++)
+        {
+            var tenant = target.Pick();
+            var (ok, _, id) = await target.CreateAsync(tenant, CancellationToken.None);
+            if (ok) target._payments.Add((tenant, id!));
+        }
+        return target;
+    }
+
+    public Func<int, CancellationToken, Task<Engine.Outcome>> Operation(string scenario) => scenario switch
+    {
+        "create-payment" => async (_, ct) => Outcome(await CreateAsync(Pick(), ct)),
+        "get-payment" => (_, ct) => GetAsync(ct),
+        "list-payments" => (_, ct) => ListAsync(ct),
+        "mixed" => async (_, ct) =>
+        {
+            var roll = _random.Value!.Next(100);
+            return roll < 70 ? Outcome(await CreateAsync(Pick(), ct)) : roll < 90 ? await GetAsync(ct) : await ListAsync(ct);
+        },
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'."),
+    };
+
+    private static Engine.Outcome Outcome((bool Ok, long Bytes, string? Id) result) => new(result.Ok, result.Bytes);
+
+    private async Task<(bool Ok, long Bytes, string? Id)> CreateAsync(Tenant tenant, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/organizations/{tenant.Id}/payments")
+        {
+            Content = JsonContent.Create(new { campaignId = tenant.Campaign, donorId = tenant.Donor, amountMinor = 2_500, currency = "USD", paymentMethod = new { type = "card", token = "tok_visa" } }),
+        };
+        request.Headers.Add("X-Api-Key", tenant.Key);
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+        using var response = await _http.SendAsync(request, ct);
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        if (response.StatusCode != HttpStatusCode.Created) return (false, body.Length, null);
+        return (true, body.Length, JsonDocument.Parse(body).RootElement.GetProperty("transactionId").GetString());
+    }
+
+    private async Task<Engine.Outcome> GetAsync(CancellationToken ct)
+    {
+        var (tenant, id) = _payments[_random.Value!.Next(_payments.Count)];
+        return await SendAsync(tenant, $"/api/organizations/{tenant.Id}/payments/{id}", ct);
+    }
+
+    private Task<Engine.Outcome> ListAsync(CancellationToken ct)
+    {
+        var tenant = Pick();
+        return SendAsync(tenant, $"/api/organizations/{tenant.Id}/payments?limit=50", ct);
+    }
+
+    private async Task<Engine.Outcome> SendAsync(Tenant tenant, string path, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("X-Api-Key", tenant.Key);
+        using var response = await _http.SendAsync(request, ct);
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        return new Engine.Outcome(response.StatusCode == HttpStatusCode.OK, body.Length);
+    }
+
+    private Tenant Pick()
+    {
+        var index = Array.BinarySearch(_cumulative, _random.Value!.NextDouble());
+        return _tenants[Math.Min(_tenants.Count - 1, index < 0 ? ~index : index)];
+    }
+
+    private static async Task<JsonElement> Json(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _random.Dispose();
+    }
+}

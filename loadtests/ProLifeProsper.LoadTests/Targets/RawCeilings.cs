@@ -1,0 +1,71 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Npgsql;
+using ProLifeProsper.LoadTests.Engine;
+
+namespace ProLifeProsper.LoadTests.Targets;
+
+/// <summary>
+/// The stores' own ceilings on this machine at the same concurrency, so the report can show API efficiency
+/// (API throughput / raw store throughput): a single-row PostgreSQL insert into a table shaped like
+/// payment_transactions (primary key + 3 indexes), and a conditional DynamoDB PutItem into a table with 3 GSIs.
+/// </summary>
+public static class RawCeilings
+{
+    public static async Task<Func<int, CancellationToken, Task<Outcome>>> PostgresInsertAsync(NpgsqlDataSource dataSource)
+    {
+        await using (var create = dataSource.CreateCommand(
+            "CREATE TABLE IF NOT EXISTS raw_payments (id uuid PRIMARY KEY, organization_id uuid NOT NULL, campaign_id uuid NOT NULL, amount_minor bigint NOT NULL, " +
+            "currency char(3) NOT NULL, status text NOT NULL, idempotency_key text NOT NULL, created_at timestamptz NOT NULL); " +
+            "CREATE INDEX IF NOT EXISTS ix_raw_org_created ON raw_payments (organization_id, created_at DESC, id DESC); " +
+            "CREATE UNIQUE INDEX IF NOT EXISTS ix_raw_idem ON raw_payments (organization_id, idempotency_key); " +
+            "CREATE INDEX IF NOT EXISTS ix_raw_campaign ON raw_payments (organization_id, campaign_id)"))
+            await create.ExecuteNonQueryAsync();
+        var organization = Guid.CreateVersion7();
+        return async (_, ct) =>
+        {
+            await using var insert = dataSource.CreateCommand(
+                "INSERT INTO raw_payments VALUES ($1, $2, $3, 2500, 'USD', 'succeeded', $4, now()) ON CONFLICT DO NOTHING");
+            insert.Parameters.Add(new() { Value = Guid.CreateVersion7() });
+            insert.Parameters.Add(new() { Value = organization });
+            insert.Parameters.Add(new() { Value = organization });
+            insert.Parameters.Add(new() { Value = Guid.NewGuid().ToString("N") });
+            return new Outcome(await insert.ExecuteNonQueryAsync(ct) == 1, 0);
+        };
+    }
+
+    public static async Task<Func<int, CancellationToken, Task<Outcome>>> DynamoPutItemAsync(IAmazonDynamoDB dynamo)
+    {
+        var table = $"raw_payments_{Guid.NewGuid():N}";
+        await dynamo.CreateTableAsync(new CreateTableRequest
+        {
+            TableName = table,
+            BillingMode = BillingMode.PAY_PER_REQUEST,
+            AttributeDefinitions = [new("pk", ScalarAttributeType.S), new("sk", ScalarAttributeType.S), new("id", ScalarAttributeType.S), new("g2", ScalarAttributeType.S), new("g3", ScalarAttributeType.S)],
+            KeySchema = [new("pk", KeyType.HASH), new("sk", KeyType.RANGE)],
+            GlobalSecondaryIndexes =
+            [
+                new() { IndexName = "gsi1", KeySchema = [new("id", KeyType.HASH)], Projection = new() { ProjectionType = ProjectionType.KEYS_ONLY } },
+                new() { IndexName = "gsi2", KeySchema = [new("g2", KeyType.HASH), new("sk", KeyType.RANGE)], Projection = new() { ProjectionType = ProjectionType.ALL } },
+                new() { IndexName = "gsi3", KeySchema = [new("g3", KeyType.HASH), new("pk", KeyType.RANGE)], Projection = new() { ProjectionType = ProjectionType.ALL } },
+            ],
+        });
+        var organization = Guid.CreateVersion7().ToString("D");
+        var padding = new string('x', 180);
+        return async (_, ct) =>
+        {
+            var id = Guid.CreateVersion7().ToString("D");
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = table,
+                Item = new()
+                {
+                    ["pk"] = new(organization), ["sk"] = new($"{DateTime.UtcNow:O}#{id}"), ["id"] = new(id),
+                    ["g2"] = new($"pending#{id[^1]}"), ["g3"] = new($"{DateTime.UtcNow:yyyy-MM-ddTHH}#{id[^2]}"), ["pad"] = new(padding),
+                },
+                ConditionExpression = "attribute_not_exists(pk)",
+            }, ct);
+            return new Outcome(true, 0);
+        };
+    }
+}
