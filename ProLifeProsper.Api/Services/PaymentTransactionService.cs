@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
@@ -12,10 +13,16 @@ public sealed class PaymentTransactionService(
     IPaymentGateway gateway,
     CampaignService campaigns,
     DonorService donors,
+    IMemoryCache cache,
     TimeProvider time,
     ILogger<PaymentTransactionService> logger)
 {
     private const int MaxUpdateAttempts = 5;
+
+    // Campaign and donor lookups repeat on every payment; an organization's campaigns and donors never move to
+    // another organization and are never deleted, so a short-lived cache is safe (a campaign's status or dates
+    // may lag by this much).
+    private static readonly TimeSpan ReferenceCacheTime = TimeSpan.FromSeconds(10);
 
     public async Task<IdempotentResult<PaymentTransaction>> CreateAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken)
     {
@@ -24,10 +31,17 @@ public sealed class PaymentTransactionService(
             return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
 
         var now = UtcClock.Now(time);
-        var campaign = await campaigns.FindAsync(organizationId, request.CampaignId, cancellationToken)
-            ?? throw DomainErrors.ReferenceNotFound("campaign", request.CampaignId);
-        _ = await donors.FindAsync(organizationId, request.DonorId, cancellationToken)
-            ?? throw DomainErrors.ReferenceNotFound("donor", request.DonorId);
+        var campaign = await cache.GetOrCreateAsync(("campaign", organizationId, request.CampaignId), entry =>
+            {
+                entry.AbsoluteExpirationRelativeToNow = ReferenceCacheTime;
+                return campaigns.FindAsync(organizationId, request.CampaignId, cancellationToken);
+            }) ?? throw DomainErrors.ReferenceNotFound("campaign", request.CampaignId);
+        var donorExists = await cache.GetOrCreateAsync(("donor", organizationId, request.DonorId), async entry =>
+        {
+            entry.AbsoluteExpirationRelativeToNow = ReferenceCacheTime;
+            return await donors.FindAsync(organizationId, request.DonorId, cancellationToken) is not null;
+        });
+        if (!donorExists) throw DomainErrors.ReferenceNotFound("donor", request.DonorId);
         if (campaign.Currency != request.Currency) throw DomainErrors.CurrencyMismatch(campaign.Currency, request.Currency);
         if (!campaign.AcceptsDonationsAt(now)) throw DomainErrors.CampaignNotAcceptingDonations(campaign.Id);
 
