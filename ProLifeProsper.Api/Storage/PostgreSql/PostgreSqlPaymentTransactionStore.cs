@@ -10,7 +10,7 @@ namespace ProLifeProsper.Api.Storage.PostgreSql;
 /// Payments in PostgreSQL, with hand-written SQL: each write is one atomic statement or transaction that
 /// writes the payment and its idempotency record together, so a retry can never double-charge.
 /// </summary>
-public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSource) : IPaymentTransactionStore
+public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSource, PostgreSqlCreateBatcher? batcher = null) : IPaymentTransactionStore
 {
     public const string StoreName = "postgresql";
 
@@ -43,6 +43,15 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     public async Task<(IdempotencyRecord Record, long? OutboxId)> CreateAsync(PaymentTransaction payment, IdempotencyRecord record,
         PostgreSqlWriteGuard? guard, CancellationToken cancellationToken)
     {
+        if (batcher is not null)
+        {
+            var result = await batcher.CreateAsync(payment, record, guard, cancellationToken);
+            if (!result.Current) throw new StaleRoutingException(guard!.RoutingVersion);
+            if (result.Inserted) return (record, result.OutboxId);
+            return (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
+                ?? throw new InvalidOperationException("Idempotency record vanished after a conflict."), null);
+        }
+
         // A racing request with the same key waits on the unique index, then inserts nothing and reads the winner's record.
         await using var batch = dataSource.CreateBatch();
         if (guard is not null) batch.BatchCommands.Add(new NpgsqlBatchCommand(RoutingLock.AcquireShared));

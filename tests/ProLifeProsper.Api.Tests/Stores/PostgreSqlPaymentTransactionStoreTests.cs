@@ -29,3 +29,16 @@ public sealed class PostgreSqlPaymentTransactionStoreTests(PostgreSqlStoreFixtur
 {
     protected override IPaymentTransactionStore Store { get; } = new PostgreSqlPaymentTransactionStore(fixture.DataSource);
 }
+
+/// <summary>The same contract with group commit: creates batched into multi-row statements.</summary>
+public sealed class PostgreSqlGroupCommitPaymentTransactionStoreTests(PostgreSqlStoreFixture fixture)
+    : PaymentTransactionStoreContract, IClassFixture<PostgreSqlStoreFixture>, IAsyncLifetime
+{
+    private readonly PostgreSqlCreateBatcher _batcher = new(fixture.DataSource);
+
+    protected override IPaymentTransactionStore Store => new PostgreSqlPaymentTransactionStore(fixture.DataSource, _batcher);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _batcher.DisposeAsync();
+}
