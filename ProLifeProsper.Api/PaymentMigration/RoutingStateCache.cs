@@ -24,7 +24,14 @@ public sealed class RoutingStateCache(RoutingStateRepository repository, Routing
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await repository.EnsureAsync(InitialPhase, cancellationToken);
-        await RefreshAsync(cancellationToken);
+        var state = await RefreshAsync(cancellationToken);
+        if (state.Phase.DynamoIsPrimary() != InitialPhase.DynamoIsPrimary())
+        {
+            // The persisted phase wins over static configuration, so replicas never disagree; say so loudly.
+            logger.LogWarning("Routing:Configuration is '{Configuration}', but this database's payments are in phase '{Phase}' (v{Version}). " +
+                "The persisted phase wins; move payments with the migration (POST /api/admin/migration/start … cutover, or rollback).",
+                configuration.Name, state.Phase.ToWire(), state.Version);
+        }
         await base.StartAsync(cancellationToken);
     }
 
