@@ -48,7 +48,7 @@ public sealed record TrafficProfile
     {
         if (MonthlyTransactions < 0) yield return "monthlyTransactions must not be negative.";
         if (PeakTransactionsPerSecond <= 0 || PeakTransactionsPerSecond > 10_000_000) yield return "peakTransactionsPerSecond must be from 0 to 10,000,000.";
-        if (Organizations is < 1 or > 10_000_000) yield return "organizations must be from 1 to 10,000,000.";
+        if (Organizations is < 1 or > 1_000_000) yield return "organizations must be from 1 to 1,000,000 (the simulation draws every organization's arrivals).";
         if (WriteShards is < 1 or > 1_000) yield return "writeShards must be from 1 to 1000.";
         if (TargetUtilization is <= 0 or > 1) yield return "targetUtilization must be in (0, 1].";
         if (PendingShare is < 0 or > 1 || RefundShare is < 0 or > 1) yield return "pendingShare and refundShare must be from 0 to 1.";

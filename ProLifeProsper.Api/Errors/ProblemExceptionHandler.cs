@@ -22,9 +22,18 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
                 Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : "The request could not be read.",
                 Detail = ClientSafeDetail(bad),
             },
+            // A database that does not answer is not the client's fault, and not a bug either: say so, retryably.
+            _ when IsUnavailable(exception) => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Type = ProblemTypes.For("store-unavailable"),
+                Title = "A database is not available right now.",
+                Detail = "Retry the request later; with the same Idempotency-Key it is safe to retry.",
+            },
             _ => null,
         };
         if (problem is null) return false;
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable) logger.LogWarning(exception, "A store did not answer");
 
         logger.LogDebug(exception, "Request refused with {Status}", problem.Status);
         httpContext.Response.StatusCode = problem.Status!.Value;
@@ -50,6 +59,17 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
         problem.Detail = e.Message;
         return problem;
     }
+
+    // A store that is down or overloaded, as opposed to a bug (a malformed request to it stays a 500).
+    private static bool IsUnavailable(Exception e) => e switch
+    {
+        Amazon.DynamoDBv2.AmazonDynamoDBException dynamo => Storage.DynamoDb.DynamoDbCaller.IsThrottle(dynamo) || dynamo.StatusCode >= System.Net.HttpStatusCode.InternalServerError
+            || dynamo.InnerException is HttpRequestException,
+        Amazon.Runtime.AmazonServiceException service => service.StatusCode >= System.Net.HttpStatusCode.InternalServerError || service.InnerException is HttpRequestException,
+        Amazon.Runtime.AmazonClientException or HttpRequestException or TimeoutException => true,
+        Npgsql.NpgsqlException npgsql => npgsql.IsTransient,
+        _ => false,
+    };
 
     // Say where the body went wrong (JSON path), never which server types were involved.
     private static string ClientSafeDetail(BadHttpRequestException e) => e.InnerException switch

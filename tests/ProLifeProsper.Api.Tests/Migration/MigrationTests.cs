@@ -115,6 +115,9 @@ public sealed class MigrationTests
         Assert.Equal(HttpStatusCode.Created, refund.StatusCode);
         var status = await migration.StatusAsync();
         Assert.True((long)status["outboxDepth"]!["dynamodb"]! >= 21, $"outbox should hold the writes: {status}");
+        // Comparing the stores needs DynamoDB: a retryable 503, not a 500.
+        var unavailable = await migration.PostAsync("verify", HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("https://prolifeprosper.org/problems/store-unavailable", (string)unavailable["type"]!);
 
         await dynalite.RestartAsync();
         var deadline = DateTime.UtcNow.AddSeconds(30);
