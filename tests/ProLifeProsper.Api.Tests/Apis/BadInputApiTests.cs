@@ -11,7 +11,7 @@ namespace ProLifeProsper.Api.Tests.Apis;
 /// Every bad input gets a 4xx ProblemDetails, never a 500, and stores nothing: afterwards the
 /// organization has no payment and the idempotency key is still free.
 /// </summary>
-public sealed class BadInputApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
+public abstract class BadInputApiTests<TFactory>(TFactory factory) : IClassFixture<TFactory> where TFactory : ApiFactory
 {
     public static TheoryData<string, int> BadPaymentBodies() => new()
     {
@@ -217,3 +217,7 @@ public sealed class BadInputApiTests(ApiFactory factory) : IClassFixture<ApiFact
         Assert.False(valid.Headers.Contains("Idempotent-Replayed"));
     }
 }
+
+public sealed class BadInputApiOnPostgreSqlTests(ApiFactory factory) : BadInputApiTests<ApiFactory>(factory);
+
+public sealed class BadInputApiOnDynamoDbTests(HighScaleApiFactory factory) : BadInputApiTests<HighScaleApiFactory>(factory);

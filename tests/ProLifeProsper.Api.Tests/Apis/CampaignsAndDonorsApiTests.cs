@@ -5,7 +5,7 @@ using ProLifeProsper.Api.Tests.Infrastructure;
 
 namespace ProLifeProsper.Api.Tests.Apis;
 
-public sealed class CampaignsAndDonorsApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
+public abstract class CampaignsAndDonorsApiTests<TFactory>(TFactory factory) : IClassFixture<TFactory> where TFactory : ApiFactory
 {
     [Fact]
     public async Task A_campaign_reports_progress_from_succeeded_payments_net_of_refunds()
@@ -87,3 +87,7 @@ public sealed class CampaignsAndDonorsApiTests(ApiFactory factory) : IClassFixtu
         return seen;
     }
 }
+
+public sealed class CampaignsAndDonorsApiOnPostgreSqlTests(ApiFactory factory) : CampaignsAndDonorsApiTests<ApiFactory>(factory);
+
+public sealed class CampaignsAndDonorsApiOnDynamoDbTests(HighScaleApiFactory factory) : CampaignsAndDonorsApiTests<HighScaleApiFactory>(factory);
