@@ -75,7 +75,7 @@ public sealed class DynaliteServer : IAsyncDisposable
         var path = persistent ? Path.Combine(Path.GetTempPath(), $"plp-dynalite-{Guid.NewGuid():N}") : null;
         var server = new DynaliteServer(FreePort.Next(), path);
         await server.LaunchAsync();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        TestProcessCleanup.OnExit(server.Stop);
         return server;
     }
 

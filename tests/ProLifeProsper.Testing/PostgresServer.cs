@@ -33,7 +33,8 @@ public sealed class PostgresServer
 
         var bin = LocalPostgresCluster.FindBinDirectory() ?? throw new InvalidOperationException(
             "PostgreSQL 15+ server binaries were not found: install them (apt-get install -y postgresql) or set PROLIFEPROSPER_TEST_POSTGRES.");
-        var dataDirectory = Path.Combine(Path.GetTempPath(), $"plp-test-pg-{Guid.NewGuid():N}");
+        RemoveLeftovers();
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Guid.NewGuid():N}");
         LocalPostgresCluster.EnsureInitialized(bin, dataDirectory);
 
         var port = FreePort.Next();
@@ -48,7 +49,10 @@ public sealed class PostgresServer
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
 
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(process, dataDirectory);
+        TestProcessCleanup.OnExit(
+            // SIGINT is PostgreSQL's "fast" shutdown (SIGTERM would wait for clients to leave).
+            () => Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit(),
+            () => Stop(process, dataDirectory));
 
         var connectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Maximum Pool Size=200";
         var deadline = Stopwatch.StartNew();
@@ -73,21 +77,30 @@ public sealed class PostgresServer
         }
     }
 
+    private const string DirectoryPrefix = "plp-test-pg-";
+
+    // A test host may be ended before it deletes its cluster: remove clusters whose server is no longer running.
+    private static void RemoveLeftovers()
+    {
+        foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
+        {
+            try
+            {
+                var pidFile = Path.Combine(directory, "postmaster.pid");
+                if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid) && Directory.Exists($"/proc/{pid}")) continue;
+                if (Directory.GetLastWriteTimeUtc(directory) > DateTime.UtcNow.AddMinutes(-1)) continue; // may be starting up
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Someone else's, or in use: leave it.
+            }
+        }
+    }
+
     private static void Stop(Process process, string dataDirectory)
     {
-        try
-        {
-            if (!process.HasExited)
-            {
-                // SIGINT = PostgreSQL's "fast" shutdown; SIGTERM waits for clients to leave.
-                Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
-                if (!process.WaitForExit(TimeSpan.FromSeconds(10))) process.Kill(entireProcessTree: true);
-            }
-            Directory.Delete(dataDirectory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Best effort: a leftover temp folder must not fail the test run.
-        }
+        if (!process.HasExited && !process.WaitForExit(TimeSpan.FromSeconds(5))) process.Kill(entireProcessTree: true);
+        Directory.Delete(dataDirectory, recursive: true);
     }
 }
