@@ -30,7 +30,8 @@ public sealed class MigrationCoordinator(
     PaymentMirror mirror,
     PaymentOutbox outbox,
     OutboxDrainer drainer,
-    IServiceProvider services,
+    Backfill backfill,
+    MigrationVerifier verifier,
     IOptions<MigrationOptions> options,
     ILogger<MigrationCoordinator> logger)
 {
@@ -41,9 +42,9 @@ public sealed class MigrationCoordinator(
 
     public async Task<MigrationStatus> GetStatusAsync(CancellationToken cancellationToken) => new(
         await GetRoutingAsync(cancellationToken),
-        await services.GetRequiredService<Backfill>().ReadProgressAsync(cancellationToken),
+        await backfill.ReadProgressAsync(cancellationToken),
         await outbox.DepthAsync(cancellationToken),
-        await services.GetRequiredService<MigrationVerifier>().LastAsync(cancellationToken));
+        await verifier.LastAsync(cancellationToken));
 
     /// <summary>postgres → dual-write; the backfill worker then moves it to backfill and copies history.</summary>
     public async Task<MigrationStatus> StartAsync(string by, CancellationToken cancellationToken)
@@ -77,8 +78,8 @@ public sealed class MigrationCoordinator(
         var phase = routing.Current.Phase;
         Require(phase is MigrationPhase.DualWrite or MigrationPhase.Backfill or MigrationPhase.Verify,
             phase is MigrationPhase.Postgres ? "Start the migration first." : $"Verification compares the stores before cut-over; the phase is '{phase.ToWire()}'.");
-        var backfill = await services.GetRequiredService<Backfill>().ReadProgressAsync(cancellationToken);
-        Require(backfill.IsComplete, $"The backfill must complete first ({backfill.Copied} of {backfill.Total} payments copied).");
+        var progress = await backfill.ReadProgressAsync(cancellationToken);
+        Require(progress.IsComplete, $"The backfill must complete first ({progress.Copied} of {progress.Total} payments copied).");
         if (phase != MigrationPhase.Verify)
         {
             await ChangeAsync(by, (state, _, _) =>
@@ -87,13 +88,13 @@ public sealed class MigrationCoordinator(
                 return Task.FromResult(MigrationPhase.Verify);
             }, cancellationToken);
         }
-        return await services.GetRequiredService<MigrationVerifier>().VerifyAsync(cancellationToken);
+        return await verifier.VerifyAsync(cancellationToken);
     }
 
     /// <summary>verify → dynamo-primary, only after a clean verification in the current phase and with the outbox drained.</summary>
     public async Task<RoutingStatus> CutoverAsync(string by, CancellationToken cancellationToken)
     {
-        var last = await services.GetRequiredService<MigrationVerifier>().LastAsync(cancellationToken);
+        var last = await verifier.LastAsync(cancellationToken);
         var state = await ChangeAsync(by, async (current, connection, transaction) =>
         {
             Require(current.Phase == MigrationPhase.Verify, current.Phase switch

@@ -130,7 +130,7 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
             var inPostgres = await postgres.GetAsync(organization, transactionId, cancellationToken);
             var inDynamo = await dynamo.GetAsync(organization, transactionId, cancellationToken);
             if (inPostgres == inDynamo) return true;
-            var queued = (await InFlightAsync(cancellationToken)).Contains(transactionId);
+            var queued = await IsQueuedAsync(transactionId, cancellationToken);
             var dynamoBehind = inDynamo is null || (inPostgres is not null && inDynamo.Version < inPostgres.Version);
             if (!(queued || dynamoBehind)) return false;
             await Task.Delay(50, cancellationToken);
@@ -138,14 +138,13 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
         return false;
     }
 
-    private async Task<HashSet<Guid>> InFlightAsync(CancellationToken cancellationToken)
+    // Is a write of this payment still waiting in the outbox for DynamoDB?
+    private async Task<bool> IsQueuedAsync(Guid transactionId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT DISTINCT transaction_id FROM payment_outbox WHERE target = $1");
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM payment_outbox WHERE transaction_id = $1 AND target = $2)");
+        command.Parameters.Add(new() { Value = transactionId });
         command.Parameters.Add(new() { Value = DynamoDbPaymentTransactionStore.StoreName });
-        var ids = new HashSet<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetGuid(0));
-        return ids;
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private async Task<IReadOnlyList<Guid>> OrganizationsAsync(CancellationToken cancellationToken)

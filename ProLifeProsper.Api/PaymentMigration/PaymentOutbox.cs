@@ -134,8 +134,14 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Rows waiting, per target store.</summary>
-    public async Task<IReadOnlyDictionary<string, long>> DepthAsync(CancellationToken cancellationToken) =>
-        await DepthAsync(dataSource.CreateCommand("SELECT target, count(*) FROM payment_outbox GROUP BY target"), cancellationToken);
+    public async Task<IReadOnlyDictionary<string, long>> DepthAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT target, count(*) FROM payment_outbox GROUP BY target");
+        var depth = new Dictionary<string, long> { [DynamoDbPaymentTransactionStore.StoreName] = 0, [PostgreSqlPaymentTransactionStore.StoreName] = 0 };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) depth[reader.GetString(0)] = reader.GetInt64(1);
+        return depth;
+    }
 
     public static async Task<long> DepthAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken)
     {
@@ -149,17 +155,6 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
         await using var command = new NpgsqlCommand("DELETE FROM payment_outbox WHERE target = $1", connection, transaction);
         command.Parameters.Add(new() { Value = target });
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task<IReadOnlyDictionary<string, long>> DepthAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        await using (command)
-        {
-            var depth = new Dictionary<string, long> { [DynamoDbPaymentTransactionStore.StoreName] = 0, [PostgreSqlPaymentTransactionStore.StoreName] = 0 };
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) depth[reader.GetString(0)] = reader.GetInt64(1);
-            return depth;
-        }
     }
 }
 
