@@ -18,6 +18,11 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         "transaction_id, organization_id, campaign_id, donor_id, amount_minor, currency, status, payment_method_type, " +
         "payment_method_token, idempotency_key, failure_code, refunded_amount_minor, created_at, updated_at, version";
 
+    // An idempotency record, unless its key is taken (parameters: AddRecordParameters).
+    private const string InsertRecordIfAbsent =
+        "INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+
     private const string CapturedStatuses = "('succeeded', 'partially_refunded', 'refunded')";
 
     public string Name => StoreName;
@@ -43,45 +48,13 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     public async Task<(IdempotencyRecord Record, long? OutboxId)> CreateAsync(PaymentTransaction payment, IdempotencyRecord record,
         PostgreSqlWriteGuard? guard, CancellationToken cancellationToken)
     {
-        if (batcher is not null)
-        {
-            var result = await batcher.CreateAsync(payment, record, guard, cancellationToken);
-            if (!result.Current) throw new StaleRoutingException(guard!.RoutingVersion);
-            if (result.Inserted) return (record, result.OutboxId);
-            return (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
-                ?? throw new InvalidOperationException("Idempotency record vanished after a conflict."), null);
-        }
-
+        // One statement either way (see PostgreSqlCreateStatement); with group commit, shared with concurrent creates.
         // A racing request with the same key waits on the unique index, then inserts nothing and reads the winner's record.
-        await using var batch = dataSource.CreateBatch();
-        if (guard is not null) batch.BatchCommands.Add(new NpgsqlBatchCommand(RoutingLock.AcquireShared));
-        var create = new NpgsqlBatchCommand(
-            (guard is null ? "WITH guard AS (SELECT 1) " : "WITH guard AS (SELECT 1 FROM routing_state WHERE id = 1 AND version = $19) ") +
-            ", idem AS (INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
-            "SELECT $2, $16, $17, $1, $18, $13 WHERE EXISTS (SELECT 1 FROM guard) ON CONFLICT DO NOTHING RETURNING 1) " +
-            $", pay AS (INSERT INTO payment_transactions ({Columns}) " +
-            "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 WHERE EXISTS (SELECT 1 FROM idem) RETURNING 1) " +
-            ", box AS (INSERT INTO payment_outbox (target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, next_attempt_at) " +
-            "SELECT $20, $2, $1, $16, $15, now(), 0, now() WHERE $20 IS NOT NULL AND EXISTS (SELECT 1 FROM pay) RETURNING id) " +
-            "SELECT EXISTS (SELECT 1 FROM guard), EXISTS (SELECT 1 FROM pay), (SELECT id FROM box)");
-        AddPaymentParameters(create.Parameters, payment);
-        create.Parameters.Add(new() { Value = record.Key });
-        create.Parameters.Add(new() { Value = record.Fingerprint });
-        create.Parameters.Add(new() { Value = record.ResponseJson });
-        create.Parameters.Add(new() { Value = guard?.RoutingVersion ?? 0L });
-        create.Parameters.Add(new() { Value = (object?)guard?.MirrorTo ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        batch.BatchCommands.Add(create);
-
-        bool current, inserted;
-        long? outboxId;
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-        {
-            if (guard is not null) await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            (current, inserted, outboxId) = (reader.GetBoolean(0), reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
-        }
-        if (!current) throw new StaleRoutingException(guard!.RoutingVersion);
-        if (inserted) return (record, outboxId);
+        var result = batcher is not null
+            ? await batcher.CreateAsync(payment, record, guard, cancellationToken)
+            : (await PostgreSqlCreateStatement.ExecuteAsync(dataSource, [(payment, record)], guard, cancellationToken))[0];
+        if (!result.Current) throw new StaleRoutingException(guard!.RoutingVersion);
+        if (result.Inserted) return (record, result.OutboxId);
         return (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
             ?? throw new InvalidOperationException("Idempotency record vanished after a conflict."), null);
     }
@@ -120,9 +93,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
 
         if (record is not null)
         {
-            await using var insert = new NpgsqlCommand(
-                "INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
-                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", connection, transaction);
+            await using var insert = new NpgsqlCommand(InsertRecordIfAbsent, connection, transaction);
             AddRecordParameters(insert.Parameters, record);
             if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
@@ -179,9 +150,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     /// <summary>Keeps an idempotency record copied from the other store (a key already here is left alone).</summary>
     public async Task CopyIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
-            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING");
+        await using var command = dataSource.CreateCommand(InsertRecordIfAbsent);
         AddRecordParameters(command.Parameters, record);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
