@@ -16,6 +16,15 @@ public sealed record OperationUnits(string Operation, double WriteUnits, double 
 /// </summary>
 public static class CapacityUnits
 {
+    // The operations priced, by name (the cost model looks them up by these).
+    public const string CreateCard = "create payment (card)";
+    public const string CreatePending = "create payment (bank transfer, pending)";
+    public const string Settle = "settle (pending → succeeded)";
+    public const string Refund = "refund";
+    public const string GetById = "get payment by id";
+    public const string ListPage = "list one page";
+    public const string HourlyAnalytics = "hourly analytics, 24 h";
+
     public const int WriteUnitBytes = 1_024;
     public const int ReadUnitBytes = 4_096;
 
@@ -60,17 +69,17 @@ public static class CapacityUnits
         var record = WriteUnits(s.IdempotencyRecord);
         return
         [
-            new("create payment (card)", record + table + idIndex + hourIndex, 1,
+            new(CreateCard, record + table + idIndex + hourIndex, 1,
                 $"record {record} + table {table} + transactionId-index {idIndex} + dateHour-index {hourIndex}; the sparse pending index is not written; 1 RCU: the idempotency check"),
-            new("create payment (bank transfer, pending)", record + table + idIndex + hourIndex + statusIndex, 1,
+            new(CreatePending, record + table + idIndex + hourIndex + statusIndex, 1,
                 $"as a card payment + status-timestamp-index {statusIndex}"),
-            new("settle (pending → succeeded)", table + statusIndex + hourIndex, ReadUnits(s.Payment, true),
+            new(Settle, table + statusIndex + hourIndex, ReadUnits(s.Payment, true),
                 $"table {table} + leaves the pending index {statusIndex} (delete) + dateHour-index {hourIndex} (projected status changes)"),
-            new("refund", record + table + hourIndex, ReadUnits(s.Payment, true) + 1,
+            new(Refund, record + table + hourIndex, ReadUnits(s.Payment, true) + 1,
                 $"record {record} + table {table} + dateHour-index {hourIndex} (projected amounts change); reads: the payment and the key"),
-            new("get payment by id", 0, ReadUnits(s.Payment, true), "one strongly consistent GetItem (the key follows from the UUIDv7 id)"),
-            new($"list one page ({pageSize} payments)", 0, ReadUnits(s.Payment * (pageSize + 1), true), $"one strongly consistent Query of {pageSize + 1} items"),
-            new("hourly analytics, 24 h", 0, 24 * 8 * ReadUnits(s.DateHourIndexEntry, false),
+            new(GetById, 0, ReadUnits(s.Payment, true), "one strongly consistent GetItem (the key follows from the UUIDv7 id)"),
+            new(ListPage, 0, ReadUnits(s.Payment * (pageSize + 1), true), $"{pageSize} payments: one strongly consistent Query of {pageSize + 1} items"),
+            new(HourlyAnalytics, 0, 24 * 8 * ReadUnits(s.DateHourIndexEntry, false),
                 "24 hours × 8 shards eventually consistent index queries (minimum; grows with the organization's payments)"),
         ];
     }

@@ -20,19 +20,18 @@ public static class CostModel
 
     public static CostEstimate Estimate(TrafficProfile profile, IReadOnlyList<OperationUnits> units, CapacityUnits.ItemSizes sizes, CapacityPrices prices)
     {
-        double Units(string operation, Func<OperationUnits, double> pick) => pick(units.Single(u => u.Operation.StartsWith(operation, StringComparison.Ordinal)));
+        double Of(string operation, Func<OperationUnits, double> pick) => pick(units.Single(u => u.Operation == operation));
 
-        // Per payment created, everything its life costs on average.
-        var writePerPayment =
-            (1 - profile.PendingShare) * Units("create payment (card)", u => u.WriteUnits)
-            + profile.PendingShare * (Units("create payment (bank", u => u.WriteUnits) + Units("settle", u => u.WriteUnits))
-            + profile.RefundShare * Units("refund", u => u.WriteUnits);
-        var readPerPayment =
-            (1 - profile.PendingShare) * Units("create payment (card)", u => u.ReadUnits)
-            + profile.PendingShare * (Units("create payment (bank", u => u.ReadUnits) + Units("settle", u => u.ReadUnits))
-            + profile.RefundShare * Units("refund", u => u.ReadUnits)
-            + profile.ReadsPerPayment * Units("get payment", u => u.ReadUnits)
-            + profile.ListPagesPerPayment * Units("list one page", u => u.ReadUnits);
+        // Per payment created, everything its life costs on average (creation, settlement if pending, a refund).
+        double Life(Func<OperationUnits, double> pick) =>
+            (1 - profile.PendingShare) * Of(CapacityUnits.CreateCard, pick)
+            + profile.PendingShare * (Of(CapacityUnits.CreatePending, pick) + Of(CapacityUnits.Settle, pick))
+            + profile.RefundShare * Of(CapacityUnits.Refund, pick);
+
+        var writePerPayment = Life(u => u.WriteUnits);
+        var readPerPayment = Life(u => u.ReadUnits)
+            + profile.ReadsPerPayment * Of(CapacityUnits.GetById, u => u.ReadUnits)
+            + profile.ListPagesPerPayment * Of(CapacityUnits.ListPage, u => u.ReadUnits);
 
         var monthlyWrites = profile.MonthlyTransactions * writePerPayment;
         var monthlyReads = profile.MonthlyTransactions * readPerPayment;
