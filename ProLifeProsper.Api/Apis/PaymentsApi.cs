@@ -69,8 +69,7 @@ public static class PaymentsApi
         CancellationToken cancellationToken)
     {
         var key = RequestParsing.IdempotencyKey(idempotencyKey);
-        if (request.AmountMinor is { } amount && !MoneyRules.IsValidAmount(amount))
-            throw DomainErrors.Validation("amountMinor", $"'amountMinor' must be a whole number of minor units from {MoneyRules.MinimumAmountMinor} to {MoneyRules.MaximumAmountMinor}.");
+        if (request.AmountMinor is { } amount) new ValidationErrors().RequireAmount(amount, "amountMinor").ThrowIfAny();
         var result = await payments.RefundAsync(orgId, transactionId, key, request.AmountMinor, cancellationToken);
         MarkReplay(httpContext, result.Replayed);
         return TypedResults.Created($"/api/organizations/{orgId}/payments/{transactionId}", RefundResponse.From(result.Value));

@@ -63,8 +63,7 @@ public sealed record PaymentTransaction
     {
         var target = RefundedAmountMinor + amountMinor == AmountMinor ? PaymentStatus.Refunded : PaymentStatus.PartiallyRefunded;
         if (!PaymentStateMachine.CanTransition(Status, target)) throw DomainErrors.InvalidTransition(Status, target);
-        if (!MoneyRules.IsValidAmount(amountMinor))
-            throw DomainErrors.Validation("amountMinor", $"'amountMinor' must be a whole number of minor units from {MoneyRules.MinimumAmountMinor} to {MoneyRules.MaximumAmountMinor}.");
+        new ValidationErrors().RequireAmount(amountMinor, "amountMinor").ThrowIfAny();
         if (amountMinor > RefundableAmountMinor) throw DomainErrors.RefundExceedsBalance(amountMinor, RefundableAmountMinor);
         return MoveTo(target, now) with { RefundedAmountMinor = RefundedAmountMinor + amountMinor };
     }
