@@ -32,7 +32,8 @@ public static class ApplicationServiceExtensions
             dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
             dataSource.ConnectionStringBuilder.NoResetOnClose = true;
         });
-        services.AddDbContext<ProLifeProsperDbContext>((sp, options) =>
+        // Pooled: the options are built once, not per request (building them showed up in the create-payment profile).
+        services.AddDbContextPool<ProLifeProsperDbContext>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()).UseSnakeCaseNamingConvention());
         builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
         services.AddHostedService<DatabaseMigrator>();

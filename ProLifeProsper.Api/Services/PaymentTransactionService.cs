@@ -24,13 +24,41 @@ public sealed class PaymentTransactionService(
     // may lag by this much).
     private static readonly TimeSpan ReferenceCacheTime = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Takes a payment. There is no read before the write: the store's create claims the idempotency key in the
+    /// same statement (or conditional write) that stores the payment, and hands back the earlier record when the
+    /// key is taken, which is then replayed. A retry is the rare case, so it pays the extra read, not every create.
+    /// </summary>
     public async Task<IdempotentResult<PaymentTransaction>> CreateAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken)
     {
         var fingerprint = request.Fingerprint();
-        if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
-            return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
-
         var now = UtcClock.Now(time);
+        GatewayOutcome outcome;
+        try
+        {
+            await EnsureAcceptableAsync(organizationId, request, now, cancellationToken);
+            // The processor receives the idempotency key, so a retry that reaches it is not charged twice there either.
+            outcome = await gateway.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
+        }
+        catch (DomainException)
+        {
+            // A retry of a payment accepted earlier replays its answer even if it would be refused now (the campaign closed since).
+            if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
+                return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
+            throw;
+        }
+
+        var payment = PaymentTransaction.Create(organizationId, request, outcome, idempotencyKey, now);
+        var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), now);
+        var stored = await store.CreateAsync(payment, record, cancellationToken);
+        return stored.ResourceId == payment.TransactionId
+            ? new IdempotentResult<PaymentTransaction>(payment, Replayed: false)
+            : Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment);
+    }
+
+    /// <summary>The campaign and donor exist in this organization, the currency is the campaign's, and the campaign is open.</summary>
+    private async Task EnsureAcceptableAsync(Guid organizationId, PaymentRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var campaign = await cache.GetOrCreateAsync(("campaign", organizationId, request.CampaignId), entry =>
             {
                 entry.AbsoluteExpirationRelativeToNow = ReferenceCacheTime;
@@ -44,14 +72,6 @@ public sealed class PaymentTransactionService(
         if (!donorExists) throw DomainErrors.ReferenceNotFound("donor", request.DonorId);
         if (campaign.Currency != request.Currency) throw DomainErrors.CurrencyMismatch(campaign.Currency, request.Currency);
         if (!campaign.AcceptsDonationsAt(now)) throw DomainErrors.CampaignNotAcceptingDonations(campaign.Id);
-
-        var outcome = await gateway.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
-        var payment = PaymentTransaction.Create(organizationId, request, outcome, idempotencyKey, now);
-        var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), now);
-        var stored = await store.CreateAsync(payment, record, cancellationToken);
-        return stored.ResourceId == payment.TransactionId
-            ? new IdempotentResult<PaymentTransaction>(payment, Replayed: false)
-            : Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment);
     }
 
     public async Task<PaymentTransaction> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken) =>

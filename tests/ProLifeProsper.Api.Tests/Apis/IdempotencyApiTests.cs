@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using Npgsql;
 using ProLifeProsper.Api.Apis.Contracts;
@@ -38,6 +39,26 @@ public abstract class IdempotencyApiTests<TFactory>(TFactory factory) : IClassFi
 
         var replay = await tenant.PostPaymentAsync(tenant.PaymentBody(5_000), "then-refunded");
         Assert.Equal(firstBody, await replay.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_replay_answers_the_first_response_after_the_campaign_closed()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var endsAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var campaign = await TestTenant.ReadAsync<CampaignResponse>(await tenant.Client.PostAsJsonAsync(tenant.Path("/campaigns"),
+            new { name = "Closing soon", goalAmountMinor = 100_000, currency = "USD", endsAt }), HttpStatusCode.Created);
+        var body = new { campaignId = campaign.Id, donorId = tenant.DonorId, amountMinor = 700L, currency = "USD", paymentMethod = new { type = "card", token = "tok_visa" } };
+        var first = await tenant.PostPaymentAsync(body, "before-close");
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+        await Task.Delay(endsAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200));
+        var replay = await tenant.PostPaymentAsync(body, "before-close");
+        Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await replay.Content.ReadAsStringAsync());
+        var late = await tenant.PostPaymentAsync(body, "after-close");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, late.StatusCode);
+        Assert.Single((await tenant.ListPaymentsAsync()).Items);
     }
 
     [Fact]
