@@ -16,10 +16,16 @@ var model = new Option<LoadModel>("--model") { Description = "closed (virtual us
 var vus = new Option<int>("--vus") { Description = "Virtual users (closed model) or worker slots (open model).", DefaultValueFactory = _ => 16 };
 var rate = new Option<double>("--rate") { Description = "Arrivals per second (open model).", DefaultValueFactory = _ => 1_000 };
 var duration = new Option<int>("--duration") { Description = "Measured seconds per scenario (bounded: at most 600).", DefaultValueFactory = _ => 15 };
-var warmUp = new Option<int>("--warmup") { Description = "Warm-up seconds per scenario, not counted.", DefaultValueFactory = _ => 3 };
+// The API's JIT needs ~15 s of load to reach its optimised code (tiered compilation with PGO); less measures the JIT.
+var warmUp = new Option<int>("--warmup") { Description = "Warm-up seconds per scenario, not counted.", DefaultValueFactory = _ => 15 };
 var organizations = new Option<int>("--organizations") { Description = "Organizations, Zipf-distributed in size.", DefaultValueFactory = _ => 50 };
 var zipf = new Option<double>("--zipf") { Description = "Zipf exponent of organization sizes.", DefaultValueFactory = _ => 1.0 };
 var raw = new Option<bool>("--raw") { Description = "Also measure the raw store ceilings (Npgsql insert, DynamoDB PutItem).", DefaultValueFactory = _ => true };
+var apiEnvironment = new Option<string[]>("--api-env")
+{
+    Description = "Environment variable for the API this tool starts, NAME=VALUE (repeatable), e.g. Payments__GroupCommit=true.",
+    AllowMultipleArgumentsPerToken = false,
+};
 var output = new Option<string>("--output") { Description = "Report folder (a timestamped folder is created inside).", DefaultValueFactory = _ => Path.Combine("loadtests", "reports") };
 var maxP99 = new Option<double?>("--max-p99-ms") { Description = "Gate: fail if any scenario's p99 exceeds this." };
 var maxErrors = new Option<double?>("--max-error-rate") { Description = "Gate: fail if any scenario's error rate exceeds this (0.01 = 1%)." };
@@ -27,7 +33,7 @@ var minRps = new Option<double?>("--min-rps") { Description = "Gate: fail if any
 
 var root = new RootCommand("ProLifeProsper load tests: scenarios per routing configuration, raw store ceilings, reports and a pass/fail gate.")
 {
-    configurations, url, adminKey, scenarios, model, vus, rate, duration, warmUp, organizations, zipf, raw, output, maxP99, maxErrors, minRps,
+    configurations, url, adminKey, scenarios, model, vus, rate, duration, warmUp, organizations, zipf, raw, apiEnvironment, output, maxP99, maxErrors, minRps,
 };
 
 root.SetAction(async (parse, cancellationToken) =>
@@ -72,7 +78,8 @@ root.SetAction(async (parse, cancellationToken) =>
         foreach (var configuration in parse.GetValue(configurations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             AnsiConsole.MarkupLineInterpolated($"[bold]Starting the API ({configuration})[/]");
-            await using var api = await ApiProcess.StartAsync(configuration, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("load")), dynalite.ServiceUrl, key);
+            await using var api = await ApiProcess.StartAsync(configuration, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("load")), dynalite.ServiceUrl, key,
+                parse.GetValue(apiEnvironment) ?? []);
             using var target = await ApiTarget.PrepareAsync(api.Url, key, parse.GetValue(organizations), parse.GetValue(zipf), 500);
             foreach (var scenario in runs) await RunAsync(scenario, configuration, target.Operation(scenario));
         }

@@ -15,7 +15,7 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public string Url { get; }
 
-    public static async Task<ApiProcess> StartAsync(string configuration, string connectionString, string dynamoUrl, string adminKey)
+    public static async Task<ApiProcess> StartAsync(string configuration, string connectionString, string dynamoUrl, string adminKey, IEnumerable<string> extraEnvironment)
     {
         var port = FreePort.Next();
         var url = $"http://127.0.0.1:{port}";
@@ -37,6 +37,12 @@ public sealed class ApiProcess : IAsyncDisposable
                      ["DOTNET_gcServer"] = "1",
                  })
             start.Environment[key] = value;
+        foreach (var variable in extraEnvironment)
+        {
+            var split = variable.IndexOf('=');
+            if (split <= 0) throw new ArgumentException($"--api-env takes NAME=VALUE, not '{variable}'.");
+            start.Environment[variable[..split]] = variable[(split + 1)..];
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the API.");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

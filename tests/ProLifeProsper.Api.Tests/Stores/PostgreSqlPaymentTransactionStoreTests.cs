@@ -41,4 +41,21 @@ public sealed class PostgreSqlGroupCommitPaymentTransactionStoreTests(PostgreSql
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _batcher.DisposeAsync();
+
+    [Fact]
+    public async Task A_row_the_server_refuses_fails_alone_not_the_creates_batched_with_it()
+    {
+        var org = Guid.CreateVersion7();
+        var now = DateTimeOffset.UtcNow;
+        var good = Enumerable.Range(0, 60).Select(i => NewPayment(org, now.AddMilliseconds(i))).ToList();
+        var bad = NewPayment(org, now.AddMilliseconds(100));
+        // A fingerprint longer than its column (64): only the database can refuse it.
+        var creates = good.Select(p => Store.CreateAsync(p, RecordFor(p, p.IdempotencyKey!), default))
+            .Append(Store.CreateAsync(bad, RecordFor(bad, bad.IdempotencyKey!, new string('f', 65)), default)).ToList();
+
+        await Assert.ThrowsAsync<PostgresException>(() => creates[^1]);
+        foreach (var create in creates.SkipLast(1)) await create;
+        foreach (var payment in good) Assert.Equal(payment, await Store.GetAsync(org, payment.TransactionId, default));
+        Assert.Null(await Store.GetAsync(org, bad.TransactionId, default));
+    }
 }
