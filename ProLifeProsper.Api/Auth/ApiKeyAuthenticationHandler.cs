@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Caching.Memory;
@@ -24,20 +23,24 @@ public sealed class ApiKeyAuthenticationHandler(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(5);
+    private static AdminKeyDigest? _adminDigest;
+
+    private sealed record AdminKeyDigest(string Key, byte[] Digest);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(ApiKeyDefaults.HeaderName, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
             return AuthenticateResult.NoResult();
         var presented = values[0]!;
+        var digest = OrganizationApiKey.Digest(presented); // once per request: it serves the admin check and the lookup
 
-        if (IsAdminKey(presented))
+        if (IsAdminKey(digest))
             return Success(new Claim(ClaimTypes.Role, ApiKeyDefaults.AdminRole));
 
         if (!presented.StartsWith(OrganizationApiKey.Prefix, StringComparison.Ordinal) || presented.Length > 200)
             return AuthenticateResult.Fail("Invalid API key.");
 
-        var hash = OrganizationApiKey.Hash(presented);
+        var hash = OrganizationApiKey.Hash(digest);
         var organizationId = await cache.GetOrCreateAsync($"apikey:{hash}", async entry =>
         {
             entry.AbsoluteExpirationRelativeToNow = CacheFor;
@@ -56,13 +59,15 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblemAsync(StatusCodes.Status403Forbidden, "Not allowed.", "This API key may not use this endpoint.");
 
-    private bool IsAdminKey(string presented)
+    private bool IsAdminKey(byte[] presentedDigest)
     {
         var admin = authOptions.CurrentValue.AdminApiKey;
         if (string.IsNullOrEmpty(admin)) return false;
-        // Compare digests in constant time so the comparison leaks neither content nor length.
-        return CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(admin)));
+        // Compare digests in constant time so the comparison leaks neither content nor length. The admin key's
+        // digest is kept until the configured key changes.
+        var known = _adminDigest;
+        if (known is null || !ReferenceEquals(known.Key, admin)) _adminDigest = known = new AdminKeyDigest(admin, OrganizationApiKey.Digest(admin));
+        return CryptographicOperations.FixedTimeEquals(presentedDigest, known.Digest);
     }
 
     private AuthenticateResult Success(Claim claim) =>

@@ -13,7 +13,13 @@ public static class OrganizationApiKey
 
     public static string Generate() => Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
-    public static string Hash(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
+    /// <summary>What is stored and looked up: the hex SHA-256 of the key.</summary>
+    public static string Hash(string apiKey) => Hash(Digest(apiKey));
+
+    public static string Hash(byte[] digest) => Convert.ToHexStringLower(digest);
+
+    /// <summary>The SHA-256 of any presented key (also what the admin key is compared by, in constant time).</summary>
+    public static byte[] Digest(string apiKey) => SHA256.HashData(Encoding.UTF8.GetBytes(apiKey));
 
     private static string Base64UrlEncode(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 }

@@ -93,6 +93,8 @@ root.SetAction(async (parse, cancellationToken) =>
                 await db.ExecuteNonQueryAsync(cancellationToken);
             }
             await RunAsync("raw-insert", "postgresql", await RawCeilings.PostgresInsertAsync(dataSource));
+            var (groupCommit, batcher) = await RawCeilings.PostgresGroupCommitAsync(dataSource);
+            await using (batcher) await RunAsync("raw-group-commit", "postgresql", groupCommit);
             using var dynamo = dynalite.CreateClient();
             await RunAsync("raw-putitem", "dynamodb", await RawCeilings.DynamoPutItemAsync(dynamo));
         }
@@ -107,6 +109,10 @@ root.SetAction(async (parse, cancellationToken) =>
         if (api is not null && ceiling is { RequestsPerSecond: > 0 })
             efficiency.Add($"create-payment @ {configuration}: {api.RequestsPerSecond:F0} req/s = {api.RequestsPerSecond / ceiling.RequestsPerSecond:P0} of {rawName} ({ceiling.RequestsPerSecond:F0}/s)");
     }
+    var singleRow = results.FirstOrDefault(r => r.Name == "raw-insert @ postgresql");
+    var batched = results.FirstOrDefault(r => r.Name == "raw-group-commit @ postgresql");
+    if (singleRow is { RequestsPerSecond: > 0 } && batched is not null)
+        efficiency.Add($"raw-group-commit @ postgresql: {batched.RequestsPerSecond:F0} payments/s = {batched.RequestsPerSecond / singleRow.RequestsPerSecond:F1}x the single-row insert ceiling ({singleRow.RequestsPerSecond:F0}/s)");
     var gate = results.Where(r => !r.Scenario.StartsWith("raw-", StringComparison.Ordinal)).SelectMany(thresholds.Check).ToList();
     var report = new LoadReport(started, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; load generator on the same machine",
         "ProLifeProsper.LoadTests " + string.Join(' ', args), results, efficiency, gate);

@@ -1,6 +1,11 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.LoadTests.Engine;
 
 namespace ProLifeProsper.LoadTests.Targets;
@@ -9,6 +14,8 @@ namespace ProLifeProsper.LoadTests.Targets;
 /// The stores' own ceilings on this machine at the same concurrency, so the report can show API efficiency
 /// (API throughput / raw store throughput): a single-row PostgreSQL insert into a table shaped like
 /// payment_transactions (primary key + 3 indexes), and a conditional DynamoDB PutItem into a table with 3 GSIs.
+/// Beside them, the API's own PostgreSQL create path without HTTP (the payment store with group commit), which
+/// shows how far batching goes past the single-row ceiling.
 /// </summary>
 public static class RawCeilings
 {
@@ -32,6 +39,29 @@ public static class RawCeilings
             insert.Parameters.Add(new() { Value = Guid.NewGuid().ToString("N") });
             return new Outcome(await insert.ExecuteNonQueryAsync(ct) == 1, 0);
         };
+    }
+
+    /// <summary>
+    /// The payment store's create (payment + idempotency record, group-committed), called directly at the same
+    /// concurrency on a migrated database of its own. Dispose the returned batcher when done.
+    /// </summary>
+    public static async Task<(Func<int, CancellationToken, Task<Outcome>> Operation, IAsyncDisposable Batcher)> PostgresGroupCommitAsync(NpgsqlDataSource dataSource)
+    {
+        await using (var db = new ProLifeProsperDbContext(new DbContextOptionsBuilder<ProLifeProsperDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options))
+            await db.Database.MigrateAsync();
+        var batcher = new PostgreSqlCreateBatcher(dataSource);
+        var store = new PostgreSqlPaymentTransactionStore(dataSource, batcher);
+        var organization = Guid.CreateVersion7();
+        var request = PaymentRequest.Create(Guid.CreateVersion7(), Guid.CreateVersion7(), 2_500, "USD", "card", SandboxPaymentGateway.Visa);
+        var fingerprint = request.Fingerprint();
+        return (async (_, ct) =>
+        {
+            var key = Guid.NewGuid().ToString("N");
+            var now = UtcClock.Now(TimeProvider.System);
+            var payment = PaymentTransaction.Create(organization, request, GatewayOutcome.Succeeded, key, now);
+            var record = new IdempotencyRecord(organization, key, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), now);
+            return new Outcome((await store.CreateAsync(payment, record, ct)).ResourceId == payment.TransactionId, 0);
+        }, batcher);
     }
 
     public static async Task<Func<int, CancellationToken, Task<Outcome>>> DynamoPutItemAsync(IAmazonDynamoDB dynamo)
