@@ -44,6 +44,9 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
         var batch = new List<Pending>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
+            // Let the work already queued on the thread pool (typically the requests the last batch just released,
+            // about to create again) reach the queue first: no timer, just one turn at the back of the line.
+            await Task.Yield();
             batch.Clear();
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next)) batch.Add(next);
             foreach (var group in batch.GroupBy(p => p.Guard)) await WriteAsync(group.ToList(), group.Key);
