@@ -11,6 +11,8 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
     MigrationMetrics metrics, ILogger<OutboxDrainer> logger) : BackgroundService
 {
     private const int BatchSize = 200;
+    // The depth gauge is read by people and dashboards: once a second is enough, not after every woken drain.
+    private const long DepthRefreshMilliseconds = 1_000;
     private readonly SemaphoreSlim _wake = new(0, 1);
 
     /// <summary>Asks for a drain now (a write was just mirrored).</summary>
@@ -43,12 +45,17 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        long? depthObservedAt = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await DrainNowAsync(null, stoppingToken);
-                metrics.ObserveOutboxDepth(await outbox.DepthAsync(stoppingToken));
+                if (depthObservedAt is not { } at || Environment.TickCount64 - at >= DepthRefreshMilliseconds)
+                {
+                    metrics.ObserveOutboxDepth(await outbox.DepthAsync(stoppingToken));
+                    depthObservedAt = Environment.TickCount64;
+                }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
