@@ -34,7 +34,7 @@ public static class ApplicationServiceExtensions
         });
         // Pooled: the options are built once, not per request (building them showed up in the create-payment profile).
         services.AddDbContextPool<ProLifeProsperDbContext>((sp, options) =>
-            options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()).UseSnakeCaseNamingConvention());
+            ProLifeProsperDbContext.UsePostgreSql(options, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
         services.AddHostedService<DatabaseMigrator>();
 

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using ProLifeProsper.Domain.Campaigns;
 using ProLifeProsper.Domain.Donors;
 using ProLifeProsper.Domain.Organizations;
@@ -22,6 +23,19 @@ public sealed class ProLifeProsperDbContext(DbContextOptions<ProLifeProsperDbCon
     public DbSet<PaymentMigration.BackfillProgressRow> BackfillProgress => Set<PaymentMigration.BackfillProgressRow>();
     public DbSet<PaymentMigration.VerificationRow> Verifications => Set<PaymentMigration.VerificationRow>();
     public DbSet<PaymentMigration.OutboxRow> Outbox => Set<PaymentMigration.OutboxRow>();
+
+    /// <summary>How every instance talks to PostgreSQL: the API's pool, and the tools and tests that migrate a database.</summary>
+    public static void UsePostgreSql(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
+        options.UseNpgsql(dataSource).UseSnakeCaseNamingConvention();
+
+    /// <summary>Brings the database behind <paramref name="dataSource"/> to the checked-in schema (benchmarks, load tests, tests).</summary>
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    {
+        var options = new DbContextOptionsBuilder<ProLifeProsperDbContext>();
+        UsePostgreSql(options, dataSource);
+        await using var db = new ProLifeProsperDbContext(options.Options);
+        await db.Database.MigrateAsync(cancellationToken);
+    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(ProLifeProsperDbContext).Assembly);

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using BenchmarkDotNet.Attributes;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -53,8 +52,7 @@ public class StoreBenchmarks
         {
             var server = await PostgresServer.GetAsync();
             _dataSource = NpgsqlDataSource.Create(server.ConnectionStringFor(PostgresServer.NewDatabaseName("bench")));
-            await using (var db = new ProLifeProsperDbContext(new DbContextOptionsBuilder<ProLifeProsperDbContext>().UseNpgsql(_dataSource).UseSnakeCaseNamingConvention().Options))
-                await db.Database.MigrateAsync();
+            await ProLifeProsperDbContext.MigrateAsync(_dataSource);
             await using (var state = _dataSource.CreateCommand("INSERT INTO routing_state (id, phase, version, changed_at) VALUES (1, 'postgres', 1, now())"))
                 await state.ExecuteNonQueryAsync();
             var postgres = new PostgreSqlPaymentTransactionStore(_dataSource);

@@ -1,6 +1,5 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Storage.PostgreSql;
@@ -47,8 +46,7 @@ public static class RawCeilings
     /// </summary>
     public static async Task<(Func<int, CancellationToken, Task<Outcome>> Operation, IAsyncDisposable Batcher)> PostgresGroupCommitAsync(NpgsqlDataSource dataSource)
     {
-        await using (var db = new ProLifeProsperDbContext(new DbContextOptionsBuilder<ProLifeProsperDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options))
-            await db.Database.MigrateAsync();
+        await ProLifeProsperDbContext.MigrateAsync(dataSource);
         var batcher = new PostgreSqlCreateBatcher(dataSource);
         var store = new PostgreSqlPaymentTransactionStore(dataSource, batcher);
         var organization = Guid.CreateVersion7();

@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Storage.PostgreSql;
@@ -16,9 +15,7 @@ public sealed class PostgreSqlStoreFixture : IAsyncLifetime
     {
         var server = await PostgresServer.GetAsync();
         DataSource = NpgsqlDataSource.Create(server.ConnectionStringFor(PostgresServer.NewDatabaseName("store")));
-        await using var db = new ProLifeProsperDbContext(new DbContextOptionsBuilder<ProLifeProsperDbContext>()
-            .UseNpgsql(DataSource).UseSnakeCaseNamingConvention().Options);
-        await db.Database.MigrateAsync();
+        await ProLifeProsperDbContext.MigrateAsync(DataSource);
     }
 
     public async Task DisposeAsync() => await DataSource.DisposeAsync();
