@@ -71,7 +71,7 @@ public sealed class StoreMetrics
         var tags = new TagList { { "store", store }, { "operation", operation }, { "outcome", failed ? "error" : "ok" } };
         _duration.Record(elapsed.TotalSeconds, tags);
         var totals = Totals(store);
-        totals.Latency.RecordValue(Math.Max(1, elapsed.Ticks / 10)); // microseconds
+        totals.Latency.RecordValue(Math.Clamp(elapsed.Ticks / 10, 1, MaxLatencyMicroseconds)); // microseconds; a longer call counts as the longest tracked
         Interlocked.Increment(ref totals.Operations);
         if (failed)
         {
@@ -112,13 +112,16 @@ public sealed class StoreMetrics
         var uptime = _time.GetElapsedTime(_startedAt).TotalSeconds;
         var operations = Interlocked.Read(ref totals.Operations);
         var latency = totals.Latency;
+        // The operation count and the histogram are updated one after the other: read the histogram's own count, so a
+        // snapshot taken in between never divides by zero (a NaN mean would make the health answer a 500).
+        var recorded = latency.TotalCount;
         double read, write;
         lock (totals) (read, write) = (totals.ConsumedRead, totals.ConsumedWrite);
         return new StorePerformance(
             operations,
             uptime > 0 ? Math.Round(operations / uptime, 2) : 0,
-            operations > 0 ? Math.Round(latency.GetMean() / 1000.0, 3) : 0,
-            operations > 0 ? Math.Round(latency.GetValueAtPercentile(99) / 1000.0, 3) : 0,
+            recorded > 0 ? Math.Round(latency.GetMean() / 1000.0, 3) : 0,
+            recorded > 0 ? Math.Round(latency.GetValueAtPercentile(99) / 1000.0, 3) : 0,
             Interlocked.Read(ref totals.Errors),
             Interlocked.Read(ref totals.Retries),
             Interlocked.Read(ref totals.Throttled),
@@ -126,12 +129,14 @@ public sealed class StoreMetrics
             Math.Round(write, 1));
     }
 
+    private const long MaxLatencyMicroseconds = 60_000_000;
+
     private StoreTotals Totals(string store) => _totals.GetOrAdd(store, _ => new StoreTotals());
 
     private sealed class StoreTotals
     {
         // Microseconds from 1 µs to 1 minute, 3 significant digits.
-        public readonly LongConcurrentHistogram Latency = new(1, 60_000_000, 3);
+        public readonly LongConcurrentHistogram Latency = new(1, MaxLatencyMicroseconds, 3);
         public long Operations;
         public long Errors;
         public long Retries;
