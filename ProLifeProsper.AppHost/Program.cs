@@ -27,13 +27,14 @@ else
     return 1;
 }
 
-// DynamoDB: Amazon's local container where a runtime answers, otherwise dynalite (npm) as a process.
+// DynamoDB: Amazon's local container where a runtime answers, otherwise dynalite (npm) as a process; either keeps its data
+// between runs, as PostgreSQL does (the routing phase in PostgreSQL may say DynamoDB holds the payments).
 IResourceBuilder<IResourceWithEndpoints> dynamoDb;
 try
 {
     dynamoDb = useContainers
         ? builder.AddDynamoDbLocalContainer("dynamodb")
-        : builder.AddDynalite("dynamodb", LocalDynalite.FindRepositoryRoot(builder.AppHostDirectory));
+        : builder.AddDynalite("dynamodb", LocalDynalite.FindRepositoryRoot(builder.AppHostDirectory), LocalDataDirectories.For("dynamodb", builder.Configuration["LocalData:Root"]));
 }
 catch (InvalidOperationException e)
 {

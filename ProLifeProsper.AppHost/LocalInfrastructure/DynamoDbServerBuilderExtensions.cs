@@ -12,24 +12,35 @@ public static class DynamoDbServerBuilderExtensions
 {
     public const string EndpointName = "http";
 
-    /// <summary>The <c>amazon/dynamodb-local</c> container, shared and in memory, on its port 8000.</summary>
+    /// <summary>
+    /// The <c>amazon/dynamodb-local</c> container on its port 8000, its data on a named volume: PostgreSQL keeps its data
+    /// between runs, so DynamoDB must too, or a restart would lose every payment the routing phase says it holds.
+    /// </summary>
     public static IResourceBuilder<ContainerResource> AddDynamoDbLocalContainer(this IDistributedApplicationBuilder builder, string name) =>
         builder.AddContainer(name, "amazon/dynamodb-local", "latest")
-            .WithArgs("-jar", "DynamoDBLocal.jar", "-sharedDb", "-inMemory")
+            .WithVolume($"prolifeprosper-{name}-data", "/home/dynamodblocal/data")
+            .WithArgs("-jar", "DynamoDBLocal.jar", "-sharedDb", "-dbPath", "/home/dynamodblocal/data")
             .WithHttpEndpoint(targetPort: 8000, name: EndpointName)
             .WithListTablesHealthCheck(name);
 
-    /// <summary>dynalite as a local node process (installed with <c>npm ci</c> from the repository's lock file when missing).</summary>
-    public static IResourceBuilder<ExecutableResource> AddDynalite(this IDistributedApplicationBuilder builder, string name, string repositoryRoot)
+    /// <summary>
+    /// dynalite as a local node process (installed with <c>npm ci</c> from the repository's lock file when missing), its
+    /// data kept in <paramref name="dataDirectory"/> between runs, beside PostgreSQL's.
+    /// </summary>
+    public static IResourceBuilder<ExecutableResource> AddDynalite(this IDistributedApplicationBuilder builder, string name, string repositoryRoot, string dataDirectory)
     {
-        if (builder.ExecutionContext.IsRunMode) LocalDynalite.EnsureInstalled(repositoryRoot);
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            LocalDynalite.EnsureInstalled(repositoryRoot);
+            Directory.CreateDirectory(dataDirectory);
+        }
         var dynalite = builder.AddExecutable(name, "node", repositoryRoot)
             .WithHttpEndpoint(name: EndpointName, env: "DYNALITE_PORT", isProxied: false);
         var endpoint = dynalite.GetEndpoint(EndpointName);
         return dynalite
             .WithArgs(context =>
             {
-                foreach (var arg in LocalDynalite.ServerArguments(endpoint.Property(EndpointProperty.TargetPort))) context.Args.Add(arg);
+                foreach (var arg in LocalDynalite.ServerArguments(endpoint.Property(EndpointProperty.TargetPort), dataDirectory)) context.Args.Add(arg);
             })
             .WithListTablesHealthCheck(name);
     }

@@ -50,8 +50,14 @@ public static class LocalDynalite
         }
     }
 
-    /// <summary>The node arguments that start dynalite on 127.0.0.1:<paramref name="port"/> (in memory; tables ACTIVE at once).</summary>
-    public static object[] ServerArguments(object port) => [CliPath, "--host", "127.0.0.1", "--port", port, "--createTableMs", "0"];
+    /// <summary>
+    /// The node arguments that start dynalite on 127.0.0.1:<paramref name="port"/> (tables ACTIVE at once), keeping its data in
+    /// <paramref name="dataDirectory"/> (LevelDB), or in memory when null.
+    /// </summary>
+    public static object[] ServerArguments(object port, string? dataDirectory = null) =>
+        dataDirectory is null
+            ? [CliPath, "--host", "127.0.0.1", "--port", port, "--createTableMs", "0"]
+            : [CliPath, "--host", "127.0.0.1", "--port", port, "--createTableMs", "0", "--path", dataDirectory];
 
     private static FileStream AcquireLock(string path)
     {

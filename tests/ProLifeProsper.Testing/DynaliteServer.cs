@@ -84,12 +84,7 @@ public sealed class DynaliteServer : IAsyncDisposable
         var root = LocalDynalite.FindRepositoryRoot(AppContext.BaseDirectory);
         LocalDynalite.EnsureInstalled(root);
         var start = new ProcessStartInfo("node") { WorkingDirectory = root, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in LocalDynalite.ServerArguments(_port.ToString(System.Globalization.CultureInfo.InvariantCulture))) start.ArgumentList.Add((string)arg);
-        if (_path is not null)
-        {
-            start.ArgumentList.Add("--path");
-            start.ArgumentList.Add(_path);
-        }
+        foreach (var arg in LocalDynalite.ServerArguments(_port.ToString(System.Globalization.CultureInfo.InvariantCulture), _path)) start.ArgumentList.Add((string)arg);
         _process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dynalite.");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
