@@ -24,7 +24,8 @@ public sealed class DatabaseMigrator(IServiceProvider services, ILogger<Database
                 logger.LogInformation("Database schema is up to date");
                 return;
             }
-            catch (PostgresException e) when (attempt < MaxAttempts && e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable)
+            catch (PostgresException e) when (attempt < MaxAttempts && e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable
+            or PostgresErrorCodes.DuplicateColumn or PostgresErrorCodes.DuplicateObject)
             {
                 logger.LogInformation("Another instance is creating the database ({SqlState}); retrying", e.SqlState);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);

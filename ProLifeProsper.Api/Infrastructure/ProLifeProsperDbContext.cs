@@ -23,6 +23,8 @@ public sealed class ProLifeProsperDbContext(DbContextOptions<ProLifeProsperDbCon
     public DbSet<PaymentMigration.BackfillProgressRow> BackfillProgress => Set<PaymentMigration.BackfillProgressRow>();
     public DbSet<PaymentMigration.VerificationRow> Verifications => Set<PaymentMigration.VerificationRow>();
     public DbSet<PaymentMigration.OutboxRow> Outbox => Set<PaymentMigration.OutboxRow>();
+    public DbSet<PaymentMigration.ReverseCopyProgressRow> ReverseCopyProgress => Set<PaymentMigration.ReverseCopyProgressRow>();
+    public DbSet<WorkerLeaseRow> WorkerLeases => Set<WorkerLeaseRow>();
 
     /// <summary>How every instance talks to PostgreSQL: the API's pool, and the tools and tests that migrate a database.</summary>
     public static void UsePostgreSql(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>

@@ -27,6 +27,16 @@ internal sealed class BackfillProgressConfiguration : IEntityTypeConfiguration<B
     }
 }
 
+internal sealed class ReverseCopyProgressConfiguration : IEntityTypeConfiguration<ReverseCopyProgressRow>
+{
+    public void Configure(EntityTypeBuilder<ReverseCopyProgressRow> builder)
+    {
+        builder.ToTable("reverse_copy_progress", t => t.HasCheckConstraint("ck_reverse_copy_progress_single_row", "id = 1"));
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Id).ValueGeneratedNever();
+    }
+}
+
 internal sealed class VerificationConfiguration : IEntityTypeConfiguration<VerificationRow>
 {
     public void Configure(EntityTypeBuilder<VerificationRow> builder)
@@ -50,5 +60,8 @@ internal sealed class OutboxConfiguration : IEntityTypeConfiguration<OutboxRow>
         builder.Property(r => r.IdempotencyKey).HasMaxLength(255);
         builder.HasIndex(r => new { r.Target, r.NextAttemptAt });
         builder.HasIndex(r => new { r.TransactionId, r.Target });
+        // A create whose key still has a DynamoDB write on its way home is refused (after a rollback), found by key.
+        builder.HasIndex(r => new { r.OrganizationId, r.IdempotencyKey }).HasFilter("target = 'postgresql'")
+            .HasDatabaseName("ix_payment_outbox_postgresql_key");
     }
 }

@@ -8,8 +8,10 @@ namespace ProLifeProsper.Api.Infrastructure.EntityConfigurations;
 /// Payment rows carry no foreign keys to campaigns or donors: the same rows may live in DynamoDB,
 /// and the referential check happens once, in the service, before the payment is taken.
 /// </summary>
-internal sealed class PaymentTransactionConfiguration : IEntityTypeConfiguration<PaymentTransaction>
+public sealed class PaymentTransactionConfiguration : IEntityTypeConfiguration<PaymentTransaction>
 {
+    public const string UniqueKeyIndex = "ux_payment_transactions_organization_key";
+
     public void Configure(EntityTypeBuilder<PaymentTransaction> builder)
     {
         builder.ToTable("payment_transactions");
@@ -27,6 +29,8 @@ internal sealed class PaymentTransactionConfiguration : IEntityTypeConfiguration
         builder.HasIndex(p => new { p.OrganizationId, p.CreatedAt, p.TransactionId }).IsDescending(false, true, true);
         // The settlement worker's "oldest pending first" scan touches only pending rows.
         builder.HasIndex(p => p.CreatedAt).HasFilter("status = 'pending'").HasDatabaseName("ix_payment_transactions_pending_created_at");
+        // One payment per idempotency key, whatever path wrote it (a create, or a copy from DynamoDB after a rollback).
+        builder.HasIndex(p => new { p.OrganizationId, p.IdempotencyKey }).IsUnique().HasDatabaseName(UniqueKeyIndex);
         // Campaign progress.
         builder.HasIndex(p => new { p.OrganizationId, p.CampaignId });
     }

@@ -22,6 +22,29 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.WorkerLeaseRow", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("holder");
+
+                    b.HasKey("Name")
+                        .HasName("pk_worker_leases");
+
+                    b.ToTable("worker_leases", (string)null);
+                });
+
             modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.BackfillProgressRow", b =>
                 {
                     b.Property<int>("Id")
@@ -52,6 +75,14 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.Property<long>("Copied")
                         .HasColumnType("bigint")
                         .HasColumnName("copied");
+
+                    b.Property<DateTimeOffset?>("HighWaterCreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("high_water_created_at");
+
+                    b.Property<Guid?>("HighWaterTransactionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("high_water_transaction_id");
 
                     b.Property<bool>("PaymentsDone")
                         .HasColumnType("boolean")
@@ -129,6 +160,10 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.HasKey("Id")
                         .HasName("pk_payment_outbox");
 
+                    b.HasIndex("OrganizationId", "IdempotencyKey")
+                        .HasDatabaseName("ix_payment_outbox_postgresql_key")
+                        .HasFilter("target = 'postgresql'");
+
                     b.HasIndex("Target", "NextAttemptAt")
                         .HasDatabaseName("ix_payment_outbox_target_next_attempt_at");
 
@@ -136,6 +171,53 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         .HasDatabaseName("ix_payment_outbox_transaction_id_target");
 
                     b.ToTable("payment_outbox", (string)null);
+                });
+
+            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.ReverseCopyProgressRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<long>("Copied")
+                        .HasColumnType("bigint")
+                        .HasColumnName("copied");
+
+                    b.Property<DateTimeOffset?>("FenceUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("fence_until");
+
+                    b.Property<string>("PaymentsScanKey")
+                        .HasColumnType("text")
+                        .HasColumnName("payments_scan_key");
+
+                    b.Property<long>("RecordsCopied")
+                        .HasColumnType("bigint")
+                        .HasColumnName("records_copied");
+
+                    b.Property<bool>("RecordsDone")
+                        .HasColumnType("boolean")
+                        .HasColumnName("records_done");
+
+                    b.Property<string>("RecordsScanKey")
+                        .HasColumnType("text")
+                        .HasColumnName("records_scan_key");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_reverse_copy_progress");
+
+                    b.ToTable("reverse_copy_progress", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_reverse_copy_progress_single_row", "id = 1");
+                        });
                 });
 
             modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.RoutingStateRow", b =>
@@ -482,6 +564,10 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
 
                     b.HasIndex("OrganizationId", "CampaignId")
                         .HasDatabaseName("ix_payment_transactions_organization_id_campaign_id");
+
+                    b.HasIndex("OrganizationId", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_payment_transactions_organization_key");
 
                     b.HasIndex("OrganizationId", "CreatedAt", "TransactionId")
                         .IsDescending(false, true, true)

@@ -1,0 +1,15 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace ProLifeProsper.Api.Infrastructure.EntityConfigurations;
+
+internal sealed class WorkerLeaseConfiguration : IEntityTypeConfiguration<WorkerLeaseRow>
+{
+    public void Configure(EntityTypeBuilder<WorkerLeaseRow> builder)
+    {
+        builder.ToTable("worker_leases");
+        builder.HasKey(r => r.Name);
+        builder.Property(r => r.Name).HasMaxLength(64);
+        builder.Property(r => r.Holder).HasMaxLength(200);
+    }
+}

@@ -1,0 +1,35 @@
+using Npgsql;
+
+namespace ProLifeProsper.Api.Infrastructure;
+
+/// <summary>
+/// Time-limited leases in <c>worker_leases</c>: one holder per job at a time, taken over by another instance once the
+/// holder stops renewing (it died, or lost PostgreSQL). Holders renew while they work and release when done.
+/// </summary>
+public sealed class WorkerLeases(NpgsqlDataSource dataSource)
+{
+    /// <summary>This instance's name as a holder (unique per process and per service provider).</summary>
+    public string Holder { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.CreateVersion7():N}";
+
+    /// <summary>Takes the lease if it is free or expired, or renews it if this instance holds it. True when held.</summary>
+    public async Task<bool> TryAcquireAsync(string name, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO worker_leases (name, holder, expires_at) VALUES ($1, $2, now() + $3) " +
+            "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at " +
+            "WHERE worker_leases.holder = EXCLUDED.holder OR worker_leases.expires_at < now() RETURNING 1");
+        command.Parameters.Add(new() { Value = name });
+        command.Parameters.Add(new() { Value = Holder });
+        command.Parameters.Add(new() { Value = duration });
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>Gives the lease up (if this instance still holds it), so another instance need not wait for it to expire.</summary>
+    public async Task ReleaseAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM worker_leases WHERE name = $1 AND holder = $2");
+        command.Parameters.Add(new() { Value = name });
+        command.Parameters.Add(new() { Value = Holder });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
