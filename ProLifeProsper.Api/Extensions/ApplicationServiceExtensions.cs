@@ -40,6 +40,7 @@ public static class ApplicationServiceExtensions
 
         // Payments.
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SandboxLedger>();
         services.AddSingleton<IPaymentGateway, SandboxPaymentGateway>();
         builder.AddDatabaseRouter();
         services.AddSingleton<SystemHealthService>();

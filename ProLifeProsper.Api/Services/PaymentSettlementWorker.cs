@@ -1,35 +1,36 @@
 using Microsoft.Extensions.Options;
+using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Domain.Common;
 
 namespace ProLifeProsper.Api.Services;
 
 /// <summary>
-/// Settles pending payments (oldest first) once they are older than the configured delay. Safe with
-/// several replicas: each settlement is a conditional write on the payment's version.
+/// Settles pending payments once they are older than the configured delay. One instance works at a time (the
+/// <c>settlement</c> lease), so the processor is asked once per payment and pass, not once per replica; if it dies, another
+/// takes over when the lease expires. Each pass pages through the whole backlog, oldest first, so payments the processor
+/// keeps pending never block the ones behind them.
 /// </summary>
-public sealed class PaymentSettlementWorker(IServiceScopeFactory scopes, IOptions<PaymentSettlementOptions> options, ILogger<PaymentSettlementWorker> logger)
-    : BackgroundService
+public sealed class PaymentSettlementWorker(IServiceScopeFactory scopes, WorkerLeases leases, TimeProvider time,
+    IOptions<PaymentSettlementOptions> options, ILogger<PaymentSettlementWorker> logger) : SingleInstanceJob(leases, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly PaymentSettlementOptions _settings = options.Value;
+
+    protected override string LeaseName => "settlement";
+
+    // Long enough to outlive a slow page, short enough that a dead holder is replaced quickly.
+    protected override TimeSpan LeaseDuration => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(10).Ticks, _settings.PollInterval.Ticks * 5));
+
+    protected override TimeSpan Interval => _settings.PollInterval;
+
+    protected override Task<bool> HasWorkAsync(CancellationToken cancellationToken) => Task.FromResult(_settings.Enabled);
+
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        if (!settings.Enabled) return;
-        using var timer = new PeriodicTimer(settings.PollInterval);
-        do
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                var payments = scope.ServiceProvider.GetRequiredService<PaymentTransactionService>();
-                int settled;
-                // Drain full batches at once; wait for the timer only when caught up.
-                do settled = await payments.SettleDuePaymentsAsync(settings.Delay, settings.BatchSize, stoppingToken);
-                while (settled == settings.BatchSize && !stoppingToken.IsCancellationRequested);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "Settling pending payments failed; retrying on the next tick");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        await using var scope = scopes.CreateAsyncScope();
+        var payments = scope.ServiceProvider.GetRequiredService<PaymentTransactionService>();
+        var createdBefore = UtcClock.Now(time) - _settings.Delay;
+        PageCursor? cursor = null;
+        do (_, cursor) = await payments.SettlePendingPageAsync(createdBefore, cursor, _settings.BatchSize, cancellationToken);
+        while (cursor is not null && await RenewAsync(cancellationToken));
     }
 }

@@ -82,12 +82,18 @@ public sealed class PaymentTransactionService(
     public Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
         store.GetHourlyTotalsAsync(organizationId, from, to, cancellationToken);
 
-    /// <summary>Refunds <paramref name="amountMinor"/> (or everything left when null) of a captured payment.</summary>
+    /// <summary>
+    /// Refunds <paramref name="amountMinor"/> (or everything left when null) of a captured payment. The store write
+    /// comes first: it claims the key and takes the amount off the payment in one conditional step, so two refunds
+    /// racing for one balance cannot both pass. Only then is the processor asked to pay out, under the refund id the
+    /// key now owns, so a retry (or a replay after a crash between the two) asks again with the same id and the
+    /// processor pays once.
+    /// </summary>
     public async Task<IdempotentResult<RefundReceipt>> RefundAsync(Guid organizationId, Guid transactionId, string idempotencyKey, long? amountMinor, CancellationToken cancellationToken)
     {
         var fingerprint = IdempotencyFingerprint.Of("payments.refund", transactionId, amountMinor?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "remaining");
         if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
-            return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializeRefund);
+            return await ReplayRefundAsync(earlier, fingerprint);
 
         var refundId = Guid.CreateVersion7();
         for (var attempt = 1; ; attempt++)
@@ -96,15 +102,14 @@ public sealed class PaymentTransactionService(
             var now = UtcClock.Now(time);
             var amount = amountMinor ?? payment.RefundableAmountMinor;
             var refunded = payment.Refund(amount, now);
-            await gateway.RefundAsync(payment, refundId, amount, cancellationToken);
             var receipt = new RefundReceipt(refundId, amount, payment.Currency, now, refunded);
             var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, refundId, PaymentSnapshotJson.Serialize(receipt), now);
             try
             {
                 var stored = await store.UpdateAsync(refunded, record, cancellationToken);
-                return stored is null || stored.ResourceId == refundId
-                    ? new IdempotentResult<RefundReceipt>(receipt, Replayed: false)
-                    : Replay(stored, fingerprint, PaymentSnapshotJson.DeserializeRefund);
+                if (stored is not null && stored.ResourceId != refundId) return await ReplayRefundAsync(stored, fingerprint);
+                await PayOutAsync(receipt);
+                return new IdempotentResult<RefundReceipt>(receipt, Replayed: false);
             }
             catch (DomainException e) when (e.Code == DomainErrors.ConcurrentUpdate().Code && attempt < MaxUpdateAttempts)
             {
@@ -113,10 +118,26 @@ public sealed class PaymentTransactionService(
         }
     }
 
-    /// <summary>Settles pending payments created before now - <paramref name="delay"/>, oldest first; returns how many changed.</summary>
-    public async Task<int> SettleDuePaymentsAsync(TimeSpan delay, int batchSize, CancellationToken cancellationToken)
+    // The refund is recorded: the processor pays it out whether or not the client is still waiting.
+    private ValueTask PayOutAsync(RefundReceipt receipt) =>
+        gateway.RefundAsync(receipt.Payment, receipt.RefundId, receipt.AmountMinor, CancellationToken.None);
+
+    /// <summary>A replayed refund asks the processor again under its own id: a no-op if it was paid, the pay-out if a crash cut it off.</summary>
+    private async Task<IdempotentResult<RefundReceipt>> ReplayRefundAsync(IdempotencyRecord record, string fingerprint)
     {
-        var due = await store.GetPendingAsync(UtcClock.Now(time) - delay, batchSize, cancellationToken);
+        var replay = Replay(record, fingerprint, PaymentSnapshotJson.DeserializeRefund);
+        await PayOutAsync(replay.Value);
+        return replay;
+    }
+
+    /// <summary>
+    /// Settles one page of pending payments created before <paramref name="createdBefore"/> and after
+    /// <paramref name="after"/>, oldest first. Returns how many changed and where the next page starts (null when this
+    /// was the last), so payments the processor still holds are passed over instead of blocking the queue.
+    /// </summary>
+    public async Task<(int Settled, PageCursor? Next)> SettlePendingPageAsync(DateTimeOffset createdBefore, PageCursor? after, int batchSize, CancellationToken cancellationToken)
+    {
+        var due = await store.GetPendingAsync(createdBefore, after, batchSize, cancellationToken);
         var settled = 0;
         foreach (var payment in due)
         {
@@ -131,11 +152,11 @@ public sealed class PaymentTransactionService(
             }
             catch (DomainException e) when (e.Kind == DomainErrorKind.Conflict)
             {
-                // Another replica settled it first; nothing to do.
-                logger.LogDebug("Payment {TransactionId} was settled concurrently", payment.TransactionId);
+                // Changed since it was read (or a lost answer hid our own write); the next pass sees its real state.
+                logger.LogDebug("Payment {TransactionId} changed while it was being settled", payment.TransactionId);
             }
         }
-        return settled;
+        return (settled, due.Count < batchSize ? null : new PageCursor(due[^1].CreatedAt, due[^1].TransactionId));
     }
 
     private static IdempotentResult<T> Replay<T>(IdempotencyRecord record, string fingerprint, Func<string, T> read) =>

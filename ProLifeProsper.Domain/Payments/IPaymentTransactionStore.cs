@@ -1,3 +1,5 @@
+using ProLifeProsper.Domain.Common;
+
 namespace ProLifeProsper.Domain.Payments;
 
 /// <summary>
@@ -32,8 +34,12 @@ public interface IPaymentTransactionStore
 
     Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Pending payments of every organization created before <paramref name="createdBefore"/>, oldest first.</summary>
-    Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// Pending payments of every organization created before <paramref name="createdBefore"/> and after
+    /// <paramref name="after"/> (the last one of the previous page), oldest first, each as its latest state: paging on
+    /// past payments the processor still holds keeps them from blocking the ones behind them.
+    /// </summary>
+    Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>Captured payments per UTC hour and currency, for hours in [from, to).</summary>
     Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);

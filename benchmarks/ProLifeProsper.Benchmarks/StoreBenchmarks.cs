@@ -90,7 +90,7 @@ public class StoreBenchmarks
         _store.ListAsync(new PaymentListQuery(_organization, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, PaymentListQuery.DefaultLimit, null), default);
 
     [Benchmark]
-    public Task<IReadOnlyList<PaymentTransaction>> PendingQuery() => _store.GetPendingAsync(DateTimeOffset.UtcNow, 100, default);
+    public Task<IReadOnlyList<PaymentTransaction>> PendingQuery() => _store.GetPendingAsync(DateTimeOffset.UtcNow, null, 100, default);
 
     [Benchmark]
     public Task<IReadOnlyList<HourlyPaymentTotal>> HourlyAnalytics24h() =>

@@ -12,6 +12,9 @@ public interface IPaymentGateway
     /// <summary>Asks whether a pending payment has settled yet; <see cref="GatewayOutcome.Pending"/> when not.</summary>
     ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken);
 
-    /// <summary>Returns money to the donor.</summary>
+    /// <summary>
+    /// Returns money to the donor. <paramref name="refundId"/> is the processor's idempotency key for the refund: asking
+    /// again with the same id pays nothing more (a retry after a lost answer or a crash is safe).
+    /// </summary>
     ValueTask RefundAsync(PaymentTransaction payment, Guid refundId, long amountMinor, CancellationToken cancellationToken);
 }

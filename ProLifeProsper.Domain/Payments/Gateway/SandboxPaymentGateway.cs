@@ -6,17 +6,23 @@ namespace ProLifeProsper.Domain.Payments;
 /// A deterministic test processor (no money moves). Its tokens behave like a real processor's test
 /// tokens: <c>tok_visa</c> succeeds, <c>tok_chargeDeclined</c> and <c>tok_insufficientFunds</c> fail,
 /// <c>tok_bankTransfer</c> stays pending until the settlement worker settles it. Other tokens are refused.
+/// Like a real processor it is idempotent: a charge is made once per idempotency key and a refund once per refund
+/// id, and its <see cref="Ledger"/> shows what it did.
 /// </summary>
-public sealed class SandboxPaymentGateway : IPaymentGateway
+public sealed class SandboxPaymentGateway(SandboxLedger ledger) : IPaymentGateway
 {
     public const string Visa = "tok_visa";
     public const string ChargeDeclined = "tok_chargeDeclined";
     public const string InsufficientFunds = "tok_insufficientFunds";
     public const string BankTransfer = "tok_bankTransfer";
 
-    public ValueTask<GatewayOutcome> ChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken)
-    {
-        var outcome = (request.PaymentMethodType, request.PaymentMethodToken) switch
+    public SandboxLedger Ledger => ledger;
+
+    public ValueTask<GatewayOutcome> ChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ledger.ChargeOnce(organizationId, idempotencyKey, request, () => Decide(request)));
+
+    private static GatewayOutcome Decide(PaymentRequest request) =>
+        (request.PaymentMethodType, request.PaymentMethodToken) switch
         {
             (PaymentMethodType.Card, Visa) => GatewayOutcome.Succeeded,
             (PaymentMethodType.Card, ChargeDeclined) => GatewayOutcome.Failed("card_declined"),
@@ -27,13 +33,14 @@ public sealed class SandboxPaymentGateway : IPaymentGateway
                 $"The sandbox gateway knows no {request.PaymentMethodType.ToWire()} token '{request.PaymentMethodToken}'. " +
                 $"Use {Visa}, {ChargeDeclined}, {InsufficientFunds} (card) or {BankTransfer} (bank_transfer)."),
         };
-        return ValueTask.FromResult(outcome);
-    }
 
     // Sandbox bank transfers always clear; the worker decides when (after the configured delay).
     public ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken) =>
         ValueTask.FromResult(GatewayOutcome.Succeeded);
 
-    public ValueTask RefundAsync(PaymentTransaction payment, Guid refundId, long amountMinor, CancellationToken cancellationToken) =>
-        ValueTask.CompletedTask;
+    public ValueTask RefundAsync(PaymentTransaction payment, Guid refundId, long amountMinor, CancellationToken cancellationToken)
+    {
+        ledger.RefundOnce(payment, refundId, amountMinor);
+        return ValueTask.CompletedTask;
+    }
 }

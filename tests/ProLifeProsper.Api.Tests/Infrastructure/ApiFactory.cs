@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.Testing;
 
 namespace ProLifeProsper.Api.Tests.Infrastructure;
@@ -41,8 +44,19 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Routing:Configuration", RoutingConfiguration);
         builder.UseSetting("Payments:Settlement:Delay", "00:00:01");
         builder.UseSetting("Payments:Settlement:PollInterval", "00:00:00.200");
+        builder.UseSetting("Payments:Settlement:BatchSize", "5");
         foreach (var (key, value) in ExtraSettings()) builder.UseSetting(key, value);
+        // The sandbox processor behind a line that tests can break (see LostAnswerGateway).
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<SandboxPaymentGateway>();
+            services.AddSingleton<LostAnswerGateway>();
+            services.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<LostAnswerGateway>());
+        });
     }
+
+    /// <summary>The processor as the API sees it: its ledger, and the faults a test may inject.</summary>
+    public LostAnswerGateway Gateway => Services.GetRequiredService<LostAnswerGateway>();
 
     public HttpClient CreateClient(string? apiKey)
     {

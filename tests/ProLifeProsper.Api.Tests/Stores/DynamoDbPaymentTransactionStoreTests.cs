@@ -104,7 +104,7 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
     {
         var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow.AddYears(-40), status: PaymentStatus.Pending);
         await Store.CreateAsync(payment, RecordFor(payment, "p"), default);
-        Assert.Contains(await Store.GetPendingAsync(DateTimeOffset.UtcNow.AddYears(-39), 100, default), p => p.TransactionId == payment.TransactionId);
+        Assert.Contains(await Store.GetPendingAsync(DateTimeOffset.UtcNow.AddYears(-39), null, 100, default), p => p.TransactionId == payment.TransactionId);
 
         await Store.UpdateAsync(payment.Settle(DateTimeOffset.UtcNow), null, default);
         var item = (await fixture.Client.GetItemAsync(fixture.Options.TransactionsTableName, new()
@@ -113,7 +113,7 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
             ["timestampTransactionId"] = new(PaymentItemKeys.SortKeyOf(payment.TransactionId)),
         })).Item;
         Assert.False(item.ContainsKey(PaymentItemKeys.StatusShard));
-        Assert.DoesNotContain(await Store.GetPendingAsync(DateTimeOffset.UtcNow.AddYears(-39), 100, default), p => p.TransactionId == payment.TransactionId);
+        Assert.DoesNotContain(await Store.GetPendingAsync(DateTimeOffset.UtcNow.AddYears(-39), null, 100, default), p => p.TransactionId == payment.TransactionId);
     }
 
     [Fact]

@@ -139,10 +139,10 @@ public abstract class PaymentTransactionStoreContract
         var settled = NewPayment(Guid.CreateVersion7(), cutoff.AddMinutes(-10), status: PaymentStatus.Succeeded);
         await Store.CreateAsync(settled, RecordFor(settled, "s"), default);
 
-        var due = (await Store.GetPendingAsync(cutoff, 1000, default)).Where(p => created.Any(c => c.TransactionId == p.TransactionId)).ToList();
+        var due = (await Store.GetPendingAsync(cutoff, null, 1000, default)).Where(p => created.Any(c => c.TransactionId == p.TransactionId)).ToList();
         Assert.Equal(created.OrderBy(p => p.CreatedAt).Select(p => p.TransactionId), due.Select(p => p.TransactionId));
-        Assert.DoesNotContain(await Store.GetPendingAsync(cutoff, 1000, default), p => p.TransactionId == settled.TransactionId);
-        Assert.DoesNotContain(await Store.GetPendingAsync(cutoff.AddMinutes(-4), 1000, default), p => p.TransactionId == created[1].TransactionId);
+        Assert.DoesNotContain(await Store.GetPendingAsync(cutoff, null, 1000, default), p => p.TransactionId == settled.TransactionId);
+        Assert.DoesNotContain(await Store.GetPendingAsync(cutoff.AddMinutes(-4), null, 1000, default), p => p.TransactionId == created[1].TransactionId);
     }
 
     [Fact]

@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using ProLifeProsper.Domain.Common;
+
+namespace ProLifeProsper.Domain.Payments;
+
+/// <summary>
+/// What the sandbox processor did, the way a real processor's books would show it: one charge per (organization,
+/// idempotency key) and one refund per refund id, however often either is asked for. Tests read it to prove that no retry,
+/// race or crash moved money twice; replicas that should behave as one processor share one instance. In memory, so it
+/// grows with the sandbox's traffic (about 200 bytes a payment) until the process restarts.
+/// </summary>
+public sealed class SandboxLedger
+{
+    private readonly ConcurrentDictionary<(Guid OrganizationId, string Key), Charge> _charges = new();
+    private readonly ConcurrentDictionary<Guid, Refund> _refunds = new();
+
+    /// <summary>One charge the processor made (a repeat of its key returns it instead of charging again).</summary>
+    public sealed record Charge(Guid OrganizationId, string IdempotencyKey, string Fingerprint, long AmountMinor, string Currency, GatewayOutcome Outcome);
+
+    /// <summary>One refund the processor paid out, against the payment it refunds.</summary>
+    public sealed record Refund(Guid RefundId, Guid TransactionId, long AmountMinor);
+
+    public IReadOnlyCollection<Charge> Charges => _charges.Values.ToList();
+
+    public IReadOnlyCollection<Refund> Refunds => _refunds.Values.ToList();
+
+    /// <summary>Total refunded at the processor for one payment.</summary>
+    public long RefundedFor(Guid transactionId) => _refunds.Values.Where(r => r.TransactionId == transactionId).Sum(r => r.AmountMinor);
+
+    /// <summary>Charges once per key; the same key with another request is refused, as processors do.</summary>
+    public GatewayOutcome ChargeOnce(Guid organizationId, string idempotencyKey, PaymentRequest request, Func<GatewayOutcome> decide)
+    {
+        var fingerprint = request.Fingerprint();
+        var charge = _charges.GetOrAdd((organizationId, idempotencyKey),
+            _ => new Charge(organizationId, idempotencyKey, fingerprint, request.AmountMinor, request.Currency, decide()));
+        if (charge.Fingerprint != fingerprint) throw DomainErrors.IdempotencyKeyReused();
+        return charge.Outcome;
+    }
+
+    /// <summary>
+    /// Pays a refund once per <paramref name="refundId"/>; a repeat is a no-op. It does not refuse to pay out more than the
+    /// payment: the ledger records what it was asked to do, so a test sees an over-refund instead of it being hidden here.
+    /// </summary>
+    public void RefundOnce(PaymentTransaction payment, Guid refundId, long amountMinor)
+    {
+        var refund = _refunds.GetOrAdd(refundId, _ => new Refund(refundId, payment.TransactionId, amountMinor));
+        if (refund.AmountMinor != amountMinor || refund.TransactionId != payment.TransactionId)
+            throw new InvalidOperationException($"Refund {refundId} was first asked for {refund.AmountMinor} of {refund.TransactionId}.");
+    }
+}

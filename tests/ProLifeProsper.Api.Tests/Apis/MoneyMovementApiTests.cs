@@ -1,0 +1,113 @@
+using System.Net;
+using ProLifeProsper.Api.Apis.Contracts;
+using ProLifeProsper.Api.Tests.Infrastructure;
+
+namespace ProLifeProsper.Api.Tests.Apis;
+
+/// <summary>
+/// What the processor did, checked against what the API answered and stored: no race, retry or lost answer moves money
+/// twice or more than the payment. Runs once per routing configuration.
+/// </summary>
+public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClassFixture<TFactory> where TFactory : ApiFactory
+{
+    protected TFactory Factory { get; } = factory;
+
+    [Fact]
+    public async Task Concurrent_partial_refunds_of_one_balance_never_pay_out_more_than_the_payment()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        for (var round = 0; round < 5; round++)
+        {
+            var payment = await tenant.PayAsync(100);
+            var responses = await Task.WhenAll(tenant.PostRefundAsync(payment.TransactionId, 60, Guid.NewGuid().ToString()),
+                tenant.PostRefundAsync(payment.TransactionId, 60, Guid.NewGuid().ToString()));
+
+            Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+            var stored = await GetAsync(tenant, payment.TransactionId);
+            Assert.Equal(60, stored.RefundedAmountMinor);
+            Assert.Equal(60, Factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_refunds_with_one_key_refund_once_at_the_processor()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var payment = await tenant.PayAsync(1_000);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => tenant.PostRefundAsync(payment.TransactionId, 300, "one-refund")));
+
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, r.StatusCode.ToString()));
+        Assert.Equal(300, (await GetAsync(tenant, payment.TransactionId)).RefundedAmountMinor);
+        Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.TransactionId == payment.TransactionId);
+        Assert.Equal(300, Factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
+    }
+
+    [Fact]
+    public async Task A_refund_whose_processor_answer_was_lost_is_paid_once_when_retried()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var payment = await tenant.PayAsync(1_000);
+        Factory.Gateway.LoseNextAnswer(tenant.OrganizationId, "refund");
+
+        var first = await tenant.PostRefundAsync(payment.TransactionId, 400, "lost-answer");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        var retry = await tenant.PostRefundAsync(payment.TransactionId, 400, "lost-answer");
+        var receipt = await TestTenant.ReadAsync<RefundResponse>(retry, HttpStatusCode.Created);
+
+        Assert.Equal(400, receipt.AmountMinor);
+        Assert.Equal(400, (await GetAsync(tenant, payment.TransactionId)).RefundedAmountMinor);
+        var paid = Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.TransactionId == payment.TransactionId);
+        Assert.Equal(receipt.RefundId, paid.RefundId);
+    }
+
+    [Fact]
+    public async Task A_charge_whose_processor_answer_was_lost_is_charged_once_and_stored_once_when_retried()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        Factory.Gateway.LoseNextAnswer(tenant.OrganizationId, "charge");
+
+        var first = await tenant.PostPaymentAsync(tenant.PaymentBody(2_000), "charge-lost-answer");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        var payment = await TestTenant.ReadAsync<PaymentResponse>(await tenant.PostPaymentAsync(tenant.PaymentBody(2_000), "charge-lost-answer"), HttpStatusCode.Created);
+
+        Assert.Equal("succeeded", payment.Status);
+        Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId);
+        Assert.Equal(payment.TransactionId, Assert.Single((await tenant.ListPaymentsAsync()).Items).TransactionId);
+    }
+
+    [Fact]
+    public async Task Concurrent_creates_with_one_key_charge_once()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => tenant.PostPaymentAsync(tenant.PaymentBody(900), "one-charge")));
+
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, r.StatusCode.ToString()));
+        Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId);
+        Assert.Single((await tenant.ListPaymentsAsync()).Items);
+    }
+
+    [Fact]
+    public async Task Payments_the_processor_keeps_pending_do_not_block_the_settlement_of_later_ones()
+    {
+        // Batches are 5 payments in tests: a full batch of held payments sits at the head of the queue.
+        var tenant = await TestTenant.CreateAsync(Factory);
+        for (var i = 0; i < 6; i++) Factory.Gateway.HoldPending((await tenant.PayAsync(100 + i, "tok_bankTransfer", "bank_transfer")).TransactionId);
+        var later = await tenant.PayAsync(777, "tok_bankTransfer", "bank_transfer");
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await GetAsync(tenant, later.TransactionId)).Status == "pending")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "a payment behind ones the processor holds was never settled");
+            await Task.Delay(200);
+        }
+        Assert.Equal("succeeded", (await GetAsync(tenant, later.TransactionId)).Status);
+        Assert.Equal(1, Factory.Gateway.SettlementAsks(later.TransactionId));
+    }
+
+    private static async Task<PaymentResponse> GetAsync(TestTenant tenant, Guid transactionId) =>
+        await TestTenant.ReadAsync<PaymentResponse>(await tenant.Client.GetAsync(tenant.Path($"/payments/{transactionId}")), HttpStatusCode.OK);
+}
+
+public sealed class MoneyMovementApiOnPostgreSqlTests(ApiFactory factory) : MoneyMovementApiTests<ApiFactory>(factory);
+
+public sealed class MoneyMovementApiOnDynamoDbTests(HighScaleApiFactory factory) : MoneyMovementApiTests<HighScaleApiFactory>(factory);

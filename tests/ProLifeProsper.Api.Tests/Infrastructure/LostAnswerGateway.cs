@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The sandbox processor behind a line that can fail on command: the processor acts (its ledger records the charge or the
+/// refund) and then the answer is lost (a reset connection), the fault that tempts a system into doing it twice. It can
+/// also hold chosen payments pending at settlement, and counts how often each payment's settlement was asked for.
+/// Faults are per organization, so tests sharing an API do not see each other's.
+/// </summary>
+public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentGateway
+{
+    private readonly ConcurrentDictionary<(Guid OrganizationId, string Operation), int> _toLose = new();
+    private readonly ConcurrentDictionary<Guid, byte> _heldPending = new();
+    private readonly ConcurrentDictionary<Guid, int> _settlementAsks = new();
+
+    public SandboxLedger Ledger => sandbox.Ledger;
+
+    /// <summary>The next <paramref name="operation"/> ("charge" or "refund") of the organization acts, then fails as if the connection reset.</summary>
+    public void LoseNextAnswer(Guid organizationId, string operation) => _toLose[(organizationId, operation)] = 1;
+
+    /// <summary>The processor keeps this payment pending, however often it is asked.</summary>
+    public void HoldPending(Guid transactionId) => _heldPending[transactionId] = 0;
+
+    public int SettlementAsks(Guid transactionId) => _settlementAsks.GetValueOrDefault(transactionId);
+
+    public async ValueTask<GatewayOutcome> ChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken)
+    {
+        var outcome = await sandbox.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
+        LoseAnswerIfAsked(organizationId, "charge");
+        return outcome;
+    }
+
+    public ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken)
+    {
+        _settlementAsks.AddOrUpdate(payment.TransactionId, 1, (_, n) => n + 1);
+        return _heldPending.ContainsKey(payment.TransactionId) ? ValueTask.FromResult(GatewayOutcome.Pending) : sandbox.GetSettlementAsync(payment, cancellationToken);
+    }
+
+    public async ValueTask RefundAsync(PaymentTransaction payment, Guid refundId, long amountMinor, CancellationToken cancellationToken)
+    {
+        await sandbox.RefundAsync(payment, refundId, amountMinor, cancellationToken);
+        LoseAnswerIfAsked(payment.OrganizationId, "refund");
+    }
+
+    private void LoseAnswerIfAsked(Guid organizationId, string operation)
+    {
+        if (_toLose.TryRemove((organizationId, operation), out _))
+            throw new HttpRequestException($"The connection to the processor was reset after the {operation} (test fault).");
+    }
+}
