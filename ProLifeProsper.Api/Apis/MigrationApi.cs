@@ -27,7 +27,8 @@ public static class MigrationApi
         steps.MapPost("/finalize", FinalizeMigration).WithName("FinalizeMigration")
             .WithSummary("dynamo-primary → dynamo-only: PostgreSQL stops receiving payment writes.");
         steps.MapPost("/rollback", Rollback).WithName("RollbackMigration")
-            .WithSummary("Any phase → postgres, with every acknowledged payment present in PostgreSQL.");
+            .WithSummary("Any phase → postgres, with every acknowledged payment present in PostgreSQL. From dynamo-only it answers 202 " +
+                "while DynamoDB is copied back (resumable, in the background), and the rollback then finishes by itself.");
         return app;
     }
 
@@ -49,6 +50,9 @@ public static class MigrationApi
     public static async Task<Ok<RoutingStatus>> FinalizeMigration(MigrationCoordinator migration, CancellationToken cancellationToken) =>
         TypedResults.Ok(await migration.FinalizeAsync(Operator, cancellationToken));
 
-    public static async Task<Ok<RoutingStatus>> Rollback(MigrationCoordinator migration, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await migration.RollbackAsync(Operator, cancellationToken));
+    public static async Task<Results<Ok<RoutingStatus>, Accepted<RoutingStatus>>> Rollback(MigrationCoordinator migration, CancellationToken cancellationToken)
+    {
+        var result = await migration.RollbackAsync(Operator, cancellationToken);
+        return result.Finished ? TypedResults.Ok(result.Routing) : TypedResults.Accepted("/api/admin/migration", result.Routing);
+    }
 }

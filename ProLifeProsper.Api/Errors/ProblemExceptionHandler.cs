@@ -22,6 +22,13 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
                 Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : "The request could not be read.",
                 Detail = ClientSafeDetail(bad),
             },
+            ServiceUnavailableException unavailable => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Type = ProblemTypes.For(unavailable.Code),
+                Title = unavailable.Title,
+                Detail = unavailable.Message,
+            },
             // A database that does not answer is not the client's fault, and not a bug either: say so, retryably.
             _ when IsUnavailable(exception) => new ProblemDetails
             {

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using ProLifeProsper.Api.Storage.DynamoDb;
@@ -33,12 +32,22 @@ public sealed class Backfill(
 {
     private const int CopyParallelism = 8;
 
-    /// <summary>Starts over: clears the checkpoint and counts what there is to copy (inside the phase change).</summary>
+    public const string LeaseName = "backfill";
+
+    /// <summary>How long the backfill lease lasts without renewal (it is renewed every batch).</summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Starts over: clears the checkpoint, counts what there is to copy and marks the newest payment as the high-water
+    /// mark. It runs inside the phase change to dual-write, under the exclusive routing lock, so every payment written
+    /// after it has an outbox row and the backfill need not chase them.
+    /// </summary>
     public static async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         await using var reset = new NpgsqlCommand(
             "UPDATE backfill_progress SET checkpoint_created_at = NULL, checkpoint_transaction_id = NULL, checkpoint_record_organization_id = NULL, " +
-            "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, total = (SELECT count(*) FROM payment_transactions), started_at = now(), completed_at = NULL WHERE id = 1",
+            "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, total = (SELECT count(*) FROM payment_transactions), started_at = now(), completed_at = NULL, " +
+            "(high_water_created_at, high_water_transaction_id) = (SELECT created_at, transaction_id FROM payment_transactions ORDER BY created_at DESC, transaction_id DESC LIMIT 1) WHERE id = 1",
             connection, transaction);
         await reset.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -59,32 +68,29 @@ public sealed class Backfill(
             reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetGuid(6), rate, eta);
     }
 
-    /// <summary>Runs (or resumes) the backfill until done, the phase moves away, or the token ends. True when complete.</summary>
-    public async Task<bool> RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs (or resumes) the backfill until done, the phase moves away, the lease is lost (<paramref name="renew"/> false)
+    /// or the token ends. True when complete.
+    /// </summary>
+    public async Task<bool> RunAsync(Func<CancellationToken, Task<bool>> renew, CancellationToken cancellationToken)
     {
-        var perSecond = Math.Max(1, options.Value.BackfillItemsPerSecond);
-        using var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = perSecond,
-            TokensPerPeriod = Math.Max(1, perSecond / 10),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-            QueueLimit = int.MaxValue,
-            AutoReplenishment = true,
-        });
-
+        using var limiter = new CopyRateLimiter(options.Value.BackfillItemsPerSecond);
         while (StillBackfilling())
         {
+            if (!await renew(cancellationToken)) return false; // another instance took over (this one stalled)
             var checkpoint = await ReadCheckpointAsync(cancellationToken);
             if (checkpoint.Done) return true;
             if (!checkpoint.PaymentsDone)
             {
-                var batch = await postgres.ReadBatchAsync(checkpoint.Payment, options.Value.BackfillBatchSize, cancellationToken);
+                var batch = checkpoint.HighWater is { } highWater
+                    ? await postgres.ReadBatchAsync(checkpoint.Payment, highWater, options.Value.BackfillBatchSize, cancellationToken)
+                    : [];
                 if (batch.Count == 0)
                 {
                     await SaveAsync("payments_done = true", [], cancellationToken);
                     continue;
                 }
-                await AcquireAsync(limiter, perSecond, batch.Count, cancellationToken);
+                await limiter.AcquireAsync(batch.Count, cancellationToken);
                 await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken },
                     async (payment, ct) => await dynamo.CopyAsync(payment, ct));
                 var last = batch[^1];
@@ -94,14 +100,17 @@ public sealed class Backfill(
                 continue;
             }
 
-            var records = await postgres.ReadRecordBatchAsync(checkpoint.RecordOrganization, checkpoint.RecordKey, options.Value.BackfillBatchSize, cancellationToken);
+            // Records written since dual-write began travel with their writes' outbox rows; the margin covers instances whose
+            // clocks run behind PostgreSQL's (copying a record twice is harmless).
+            var records = await postgres.ReadRecordBatchAsync(checkpoint.RecordOrganization, checkpoint.RecordKey,
+                checkpoint.StartedAt + RecordClockMargin, options.Value.BackfillBatchSize, cancellationToken);
             if (records.Count == 0)
             {
                 await SaveAsync("completed_at = now()", [], cancellationToken);
                 logger.LogInformation("Backfill complete");
                 return true;
             }
-            await AcquireAsync(limiter, perSecond, records.Count, cancellationToken);
+            await limiter.AcquireAsync(records.Count, cancellationToken);
             await Parallel.ForEachAsync(records, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken },
                 async (record, ct) => await dynamo.CopyIdempotencyRecordAsync(record, ct));
             var lastRecord = records[^1];
@@ -113,29 +122,23 @@ public sealed class Backfill(
 
     private bool StillBackfilling() => routing.Current.Phase is MigrationPhase.DualWrite or MigrationPhase.Backfill;
 
-    // Waits for one token per item (at most a bucket's worth at a time).
-    private static async Task AcquireAsync(TokenBucketRateLimiter limiter, int bucket, int count, CancellationToken cancellationToken)
-    {
-        for (var remaining = count; remaining > 0;)
-        {
-            var take = Math.Min(remaining, bucket);
-            using var lease = await limiter.AcquireAsync(take, cancellationToken);
-            remaining -= take;
-        }
-    }
+    private static readonly TimeSpan RecordClockMargin = TimeSpan.FromMinutes(5);
 
-    private sealed record Checkpoint(bool Done, bool PaymentsDone, PageCursor? Payment, Guid? RecordOrganization, string? RecordKey);
+    private sealed record Checkpoint(bool Done, bool PaymentsDone, PageCursor? Payment, Guid? RecordOrganization, string? RecordKey, PageCursor? HighWater,
+        DateTimeOffset StartedAt);
 
     private async Task<Checkpoint> ReadCheckpointAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT completed_at IS NOT NULL, payments_done, checkpoint_created_at, checkpoint_transaction_id, checkpoint_record_organization_id, checkpoint_record_key " +
+            "SELECT completed_at IS NOT NULL, payments_done, checkpoint_created_at, checkpoint_transaction_id, checkpoint_record_organization_id, checkpoint_record_key, " +
+            "high_water_created_at, high_water_transaction_id, coalesce(started_at, now()) " +
             "FROM backfill_progress WHERE id = 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new Checkpoint(reader.GetBoolean(0), reader.GetBoolean(1),
             reader.IsDBNull(2) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(2), reader.GetGuid(3)),
-            reader.IsDBNull(4) ? null : reader.GetGuid(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+            reader.IsDBNull(4) ? null : reader.GetGuid(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.IsDBNull(6) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(6), reader.GetGuid(7)), reader.GetFieldValue<DateTimeOffset>(8));
     }
 
     private async Task SaveAsync(string assignments, object[] values, CancellationToken cancellationToken)

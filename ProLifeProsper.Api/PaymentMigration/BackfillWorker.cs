@@ -1,39 +1,24 @@
-using Npgsql;
+using ProLifeProsper.Api.Infrastructure;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
-/// <summary>
-/// Runs the backfill on exactly one instance (a PostgreSQL session advisory lock elects it); if that instance
-/// dies, the lock is released with its connection and another instance resumes from the checkpoint.
-/// </summary>
-public sealed class BackfillWorker(NpgsqlDataSource dataSource, RoutingStateCache routing, Backfill backfill,
-    MigrationCoordinator coordinator, ILogger<BackfillWorker> logger) : BackgroundService
+/// <summary>Runs the backfill on one instance at a time (the <c>backfill</c> lease), resuming from its checkpoint after any interruption.</summary>
+public sealed class BackfillWorker(WorkerLeases leases, RoutingStateCache routing, Backfill backfill,
+    MigrationCoordinator coordinator, ILogger<BackfillWorker> logger) : SingleInstanceJob(leases, logger)
 {
-    private const long LockKey = 0x504C_5042_4B46_494C; // "PLPBKFIL"
+    protected override string LeaseName => Backfill.LeaseName;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan LeaseDuration => Backfill.LeaseDuration;
+
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(500);
+
+    protected override async Task<bool> HasWorkAsync(CancellationToken cancellationToken) =>
+        routing.Current.Phase is MigrationPhase.DualWrite or MigrationPhase.Backfill && !(await backfill.ReadProgressAsync(cancellationToken)).IsComplete;
+
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                if (routing.Current.Phase is not (MigrationPhase.DualWrite or MigrationPhase.Backfill)) continue;
-                if ((await backfill.ReadProgressAsync(stoppingToken)).IsComplete) continue;
-
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                await using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", connection))
-                    if (!(bool)(await tryLock.ExecuteScalarAsync(stoppingToken))!) continue; // another instance runs it
-
-                if (routing.Current.Phase == MigrationPhase.DualWrite) await coordinator.EnterBackfillAsync(stoppingToken);
-                logger.LogInformation("Backfill running on this instance");
-                await backfill.RunAsync(stoppingToken);
-                // Closing the connection releases the session lock.
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "Backfill interrupted; it resumes from its checkpoint");
-            }
-        }
+        if (routing.Current.Phase == MigrationPhase.DualWrite) await coordinator.EnterBackfillAsync(cancellationToken);
+        logger.LogInformation("Backfill running on this instance");
+        await backfill.RunAsync(RenewAsync, cancellationToken);
     }
 }

@@ -13,7 +13,10 @@ public sealed record RoutingStatus(string Configuration, string Phase, long Vers
 
 /// <summary>What <c>GET /api/admin/migration</c> answers.</summary>
 public sealed record MigrationStatus(RoutingStatus Routing, BackfillProgress Backfill, IReadOnlyDictionary<string, long> OutboxDepth,
-    VerificationResult? LastVerification);
+    VerificationResult? LastVerification, ReverseCopyProgress ReverseCopy);
+
+/// <summary>What a rollback step did: <see cref="Finished"/> false while DynamoDB is still being copied back (it then finishes by itself).</summary>
+public sealed record RollbackResult(RoutingStatus Routing, bool Finished);
 
 /// <summary>
 /// The operator's migration steps. Each is a phase change made under the exclusive routing lock, refused with a
@@ -26,13 +29,14 @@ public sealed class MigrationCoordinator(
     RoutingStateCache routing,
     RoutingConfiguration configuration,
     DynamoDbTableInitializer tables,
-    DynamoDbPaymentTransactionStore dynamo,
-    PaymentMirror mirror,
     PaymentOutbox outbox,
     OutboxDrainer drainer,
     Backfill backfill,
     MigrationVerifier verifier,
+    ReverseCopy reverseCopy,
+    PaymentMirror mirror,
     IOptions<MigrationOptions> options,
+    IOptions<DynamoDbOptions> dynamoOptions,
     ILogger<MigrationCoordinator> logger)
 {
     private const string PostgreSqlName = PostgreSqlPaymentTransactionStore.StoreName;
@@ -44,7 +48,8 @@ public sealed class MigrationCoordinator(
         await GetRoutingAsync(cancellationToken),
         await backfill.ReadProgressAsync(cancellationToken),
         await outbox.DepthAsync(cancellationToken),
-        await verifier.LastAsync(cancellationToken));
+        await verifier.LastAsync(cancellationToken),
+        await reverseCopy.ReadProgressAsync(cancellationToken));
 
     /// <summary>postgres → dual-write; the backfill worker then moves it to backfill and copies history.</summary>
     public async Task<MigrationStatus> StartAsync(string by, CancellationToken cancellationToken)
@@ -127,25 +132,37 @@ public sealed class MigrationCoordinator(
         return Describe(state);
     }
 
-    /// <summary>Any phase → postgres, with every acknowledged payment in PostgreSQL.</summary>
-    public async Task<RoutingStatus> RollbackAsync(string by, CancellationToken cancellationToken)
+    /// <summary>
+    /// Any phase → postgres, with every acknowledged payment in PostgreSQL. From <c>dynamo-only</c> it is decided from the
+    /// persisted state and survives anything: the phase becomes <c>dynamo-primary</c> (every new write reaches PostgreSQL
+    /// again) with the reverse copy owed, and answers <see cref="RollbackResult.Finished"/> false; the reverse copy runs in
+    /// the background, resumable, and finishes the rollback itself. Until it has, the switch to postgres is refused.
+    /// </summary>
+    public async Task<RollbackResult> RollbackAsync(string by, CancellationToken cancellationToken)
     {
-        var phase = routing.Current.Phase;
-        Require(phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL: there is nothing to roll back.");
+        var current = await routing.RefreshAsync(cancellationToken);
+        Require(current.Phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL: there is nothing to roll back.");
 
-        if (phase == MigrationPhase.DynamoOnly)
+        if (current.Phase == MigrationPhase.DynamoOnly)
         {
-            // PostgreSQL missed everything written since finalize: make every write reach it again (dynamo-primary),
-            // wait until every instance has seen that, then copy back all of DynamoDB (version-conditionally).
-            await ChangeAsync(by, (current, _, _) => Task.FromResult(current.Phase == MigrationPhase.DynamoOnly ? MigrationPhase.DynamoPrimary : current.Phase), cancellationToken);
-            await Task.Delay(options.Value.RoutingPollInterval * 3, cancellationToken);
-            await ReverseBackfillAsync(cancellationToken);
+            var fence = options.Value.DynamoOnlyFence(dynamoOptions.Value.WriteTimeout);
+            current = await ChangeAsync(by, async (state, connection, transaction) =>
+            {
+                if (state.Phase != MigrationPhase.DynamoOnly) return state.Phase;
+                await ReverseCopy.ResetAsync(connection, transaction, fence, cancellationToken);
+                return MigrationPhase.DynamoPrimary;
+            }, cancellationToken);
+            logger.LogInformation("Rollback from dynamo-only: copying DynamoDB back to PostgreSQL after a {Fence} s fence; the rollback finishes when the copy is done",
+                fence.TotalSeconds);
         }
+        if (current is { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: not null }) return new RollbackResult(Describe(current), Finished: false);
 
-        var state = await ChangeAsync(by, async (current, connection, transaction) =>
+        var state = await ChangeAsync(by, async (locked, connection, transaction) =>
         {
-            Require(current.Phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL.");
-            if (!current.Phase.DynamoIsPrimary())
+            Require(locked.Phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL.");
+            Require(locked is not { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: not null },
+                "DynamoDB is still being copied back to PostgreSQL; the rollback finishes by itself when that is done (GET /api/admin/migration).");
+            if (!locked.Phase.DynamoIsPrimary())
             {
                 // PostgreSQL was the source of truth all along; the DynamoDB copy is abandoned.
                 await PaymentOutbox.DeleteAllAsync(connection, transaction, DynamoName, cancellationToken);
@@ -174,17 +191,7 @@ public sealed class MigrationCoordinator(
         {
             logger.LogWarning("Rollback answered before every in-flight write reached PostgreSQL; the outbox drainer finishes them");
         }
-        return Describe(state);
-    }
-
-    private async Task ReverseBackfillAsync(CancellationToken cancellationToken)
-    {
-        long copied = 0;
-        await foreach (var payment in dynamo.ScanPaymentsAsync(cancellationToken))
-            if (await mirror.CopyAsync(payment, toDynamo: false, cancellationToken)) copied++;
-        await foreach (var record in dynamo.ScanIdempotencyRecordsAsync(cancellationToken))
-            await mirror.CopyRecordAsync(record, toDynamo: false, cancellationToken);
-        logger.LogInformation("Reverse backfill copied {Copied} newer payments back to PostgreSQL", copied);
+        return new RollbackResult(Describe(state), Finished: true);
     }
 
     private async Task DrainWhileLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken)

@@ -8,6 +8,7 @@ public sealed class MigrationMetrics
 {
     private readonly Counter<long> _backfilled;
     private readonly Counter<long> _mirrored;
+    private readonly Counter<long> _duplicatesRefused;
     private IReadOnlyDictionary<string, long> _outboxDepth = new Dictionary<string, long>();
     private int _lastMismatches;
 
@@ -16,6 +17,8 @@ public sealed class MigrationMetrics
         var meter = meterFactory.Create(StoreMetrics.TelemetryName);
         _backfilled = meter.CreateCounter<long>("prolifeprosper.migration.backfilled", "{payment}", "Payments copied by the backfill.");
         _mirrored = meter.CreateCounter<long>("prolifeprosper.migration.mirrored", "{write}", "Writes applied to the shadow store from the outbox.");
+        _duplicatesRefused = meter.CreateCounter<long>("prolifeprosper.migration.duplicates_refused", "{payment}",
+            "Copies refused because another payment already holds the idempotency key (should stay 0).");
         meter.CreateObservableGauge("prolifeprosper.migration.outbox.depth",
             () => _outboxDepth.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("target", d.Key))),
             "{row}", "Writes waiting in the outbox for the shadow store.");
@@ -26,6 +29,8 @@ public sealed class MigrationMetrics
     public void Backfilled(int count) => _backfilled.Add(count);
 
     public void Mirrored(string target) => _mirrored.Add(1, new KeyValuePair<string, object?>("target", target));
+
+    public void DuplicateRefused() => _duplicatesRefused.Add(1);
 
     public void ObserveOutboxDepth(IReadOnlyDictionary<string, long> depth) => _outboxDepth = depth;
 

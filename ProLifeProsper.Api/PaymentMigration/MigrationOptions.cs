@@ -23,6 +23,20 @@ public sealed class MigrationOptions
     /// </summary>
     public TimeSpan IntentGrace { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How old this instance's view of the routing state may be when a payment write starts; an older view is re-read
+    /// first (and if PostgreSQL does not answer, the write is refused with a 503). So an instance whose routing poll keeps
+    /// failing stops writing under a phase that may have ended, within this long.
+    /// </summary>
+    public TimeSpan RoutingLease { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long after leaving <c>dynamo-only</c> a write decided under it may still land in DynamoDB: one routing lease
+    /// (the longest an instance may go on deciding by the old phase) plus the two steps of a write
+    /// (<see cref="Storage.DynamoDb.DynamoDbOptions.WriteTimeout"/> each), plus a margin. The reverse copy starts after it.
+    /// </summary>
+    public TimeSpan DynamoOnlyFence(TimeSpan writeTimeout) => RoutingLease + writeTimeout * 2 + TimeSpan.FromSeconds(2);
+
     /// <summary>How long a rollback waits for in-flight writes to reach PostgreSQL before it answers.</summary>
     public TimeSpan RollbackDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

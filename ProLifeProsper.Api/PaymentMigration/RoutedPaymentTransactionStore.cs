@@ -1,6 +1,8 @@
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Api.Storage.PostgreSql;
+using Npgsql;
+using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.PaymentMigration;
@@ -15,7 +17,9 @@ namespace ProLifeProsper.Api.PaymentMigration;
 /// copied to PostgreSQL (or, after a crash, by the outbox drainer), so rollback finds every acknowledged write.</item>
 /// <item><c>dynamo-only</c>: DynamoDB.</item>
 /// </list>
-/// A write that finds the routing version moved on is re-run under the new phase.
+/// A write that finds the routing version moved on is re-run under the new phase. A write starts only on a view of the
+/// phase younger than <see cref="MigrationOptions.RoutingLease"/>, and a <c>dynamo-only</c> write is abandoned after
+/// <see cref="DynamoDbOptions.WriteTimeout"/>, so a rollback knows when the last write decided under the old phase is over.
 /// </summary>
 public sealed class RoutedPaymentTransactionStore(
     PostgreSqlPaymentTransactionStore postgres,
@@ -25,6 +29,8 @@ public sealed class RoutedPaymentTransactionStore(
     PaymentMirror mirror,
     OutboxDrainer drainer,
     StoreMetrics metrics,
+    PaymentsStoreGuard guard,
+    Microsoft.Extensions.Options.IOptions<DynamoDbOptions> dynamoOptions,
     ILogger<RoutedPaymentTransactionStore> logger) : IPaymentTransactionStore
 {
     private const int MaxRoutingRetries = 5;
@@ -42,8 +48,8 @@ public sealed class RoutedPaymentTransactionStore(
     public Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken) =>
         ReadAsync("list", s => s.ListAsync(query, cancellationToken));
 
-    public Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken) =>
-        ReadAsync("get_pending", s => s.GetPendingAsync(createdBefore, limit, cancellationToken));
+    public Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken) =>
+        ReadAsync("get_pending", s => s.GetPendingAsync(createdBefore, after, limit, cancellationToken));
 
     public Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
         ReadAsync("hourly_totals", s => s.GetHourlyTotalsAsync(organizationId, from, to, cancellationToken));
@@ -51,8 +57,8 @@ public sealed class RoutedPaymentTransactionStore(
     public Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken) =>
         ReadAsync("campaign_totals", s => s.GetCampaignTotalsAsync(organizationId, campaignIds, cancellationToken));
 
-    public Task<IdempotencyRecord> CreateAsync(PaymentTransaction payment, IdempotencyRecord record, CancellationToken cancellationToken) =>
-        WriteAsync(async state =>
+    public Task<IdempotencyRecord> CreateAsync(PaymentTransaction payment, IdempotencyRecord record, CancellationToken requestToken) =>
+        WriteAsync(async (state, cancellationToken) =>
         {
             switch (state.Phase)
             {
@@ -60,8 +66,11 @@ public sealed class RoutedPaymentTransactionStore(
                     return await metrics.MeasureAsync(dynamo.Name, "create", () => dynamo.CreateAsync(payment, record, cancellationToken));
                 case MigrationPhase.DynamoPrimary:
                     var intent = await outbox.RecordIntentAsync(state.Version, payment, record.Key, payment.Version, cancellationToken);
-                    var stored = await metrics.MeasureAsync(dynamo.Name, "create", () => dynamo.CreateAsync(payment, record, cancellationToken));
-                    await ShadowNowAsync(intent, stored.ResourceId == payment.TransactionId ? payment : null, stored, cancellationToken);
+                    var stored = await DynamoFirstAsync(intent, hasRecord: true,
+                        () => metrics.MeasureAsync(dynamo.Name, "create", () => dynamo.CreateAsync(payment, record, cancellationToken)));
+                    // Ours, or the payment an earlier request with this key made (which finding its record may just have completed).
+                    var ours = stored.ResourceId == payment.TransactionId;
+                    await ShadowNowAsync(intent, ours ? payment : null, payment.OrganizationId, stored.ResourceId, stored, cancellationToken);
                     return stored;
                 default:
                     var (inEffect, outboxId) = await metrics.MeasureAsync(postgres.Name, "create",
@@ -69,10 +78,10 @@ public sealed class RoutedPaymentTransactionStore(
                     if (outboxId is not null) drainer.Wake();
                     return inEffect;
             }
-        }, cancellationToken);
+        }, requestToken);
 
-    public Task<IdempotencyRecord?> UpdateAsync(PaymentTransaction updated, IdempotencyRecord? record, CancellationToken cancellationToken) =>
-        WriteAsync(async state =>
+    public Task<IdempotencyRecord?> UpdateAsync(PaymentTransaction updated, IdempotencyRecord? record, CancellationToken requestToken) =>
+        WriteAsync(async (state, cancellationToken) =>
         {
             switch (state.Phase)
             {
@@ -80,18 +89,11 @@ public sealed class RoutedPaymentTransactionStore(
                     return await metrics.MeasureAsync(dynamo.Name, "update", () => dynamo.UpdateAsync(updated, record, cancellationToken));
                 case MigrationPhase.DynamoPrimary:
                     var intent = await outbox.RecordIntentAsync(state.Version, updated, record?.Key, updated.Version, cancellationToken);
-                    IdempotencyRecord? stored;
-                    try
-                    {
-                        stored = await metrics.MeasureAsync(dynamo.Name, "update", () => dynamo.UpdateAsync(updated, record, cancellationToken));
-                    }
-                    catch
-                    {
-                        await outbox.DeleteAsync(intent, CancellationToken.None); // nothing was written
-                        throw;
-                    }
+                    var stored = await DynamoFirstAsync(intent, hasRecord: record is not null,
+                        () => metrics.MeasureAsync(dynamo.Name, "update", () => dynamo.UpdateAsync(updated, record, cancellationToken)));
+                    // Applied by us, or a replay of the key's earlier change: then copy the payment as DynamoDB has it now.
                     var applied = record is null || stored?.ResourceId == record.ResourceId;
-                    await ShadowNowAsync(intent, applied ? updated : null, stored, cancellationToken);
+                    await ShadowNowAsync(intent, applied ? updated : null, updated.OrganizationId, updated.TransactionId, stored, cancellationToken);
                     return stored;
                 default:
                     var (inEffect, outboxId) = await metrics.MeasureAsync(postgres.Name, "update",
@@ -99,24 +101,54 @@ public sealed class RoutedPaymentTransactionStore(
                     if (outboxId is not null) drainer.Wake();
                     return inEffect;
             }
-        }, cancellationToken);
+        }, requestToken);
 
     private static PostgreSqlWriteGuard Guard(RoutingState state) =>
         new(state.Version, state.Phase.Mirrors() ? DynamoDbPaymentTransactionStore.StoreName : null);
 
     /// <summary>
-    /// DynamoDB primary: copies what was just written to PostgreSQL and clears the intent. If PostgreSQL is
-    /// unreachable the intent stays and the drainer finishes the copy; the write is acknowledged either way.
+    /// DynamoDB primary: runs the DynamoDB write behind its intent. The intent is withdrawn only when the write
+    /// certainly wrote nothing (the store refused it outright). Any other failure — a time-out or a lost answer after
+    /// the write was applied, a throttle that outlived its retries, the client going away — may have written: the
+    /// intent stays, and the outbox drainer reconciles it from what DynamoDB holds.
     /// </summary>
-    private async Task ShadowNowAsync(long intent, PaymentTransaction? written, IdempotencyRecord? record, CancellationToken cancellationToken)
+    private async Task<T> DynamoFirstAsync<T>(long intent, bool hasRecord, Func<Task<T>> write)
     {
         try
         {
-            if (written is not null)
+            return await write();
+        }
+        catch (DomainException e) when (NothingWritten(e, hasRecord))
+        {
+            try
             {
-                await mirror.CopyAsync(written, toDynamo: false, cancellationToken);
-                if (record is not null) await mirror.CopyRecordAsync(record, toDynamo: false, cancellationToken);
+                await outbox.DeleteAsync(intent, CancellationToken.None);
             }
+            catch (Exception cleanup) when (cleanup is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning(cleanup, "Could not withdraw intent {Intent}; the outbox drainer will", intent);
+            }
+            throw;
+        }
+    }
+
+    // A keyed write that lost its race withdrew its record: nothing of it stands. A settlement (no key) that reports a
+    // conflict may have been applied by a retry of a call whose answer was lost, so it is reconciled, not trusted.
+    private static bool NothingWritten(DomainException e, bool hasRecord) => hasRecord || e.Code != DomainErrors.ConcurrentUpdate().Code;
+
+    /// <summary>
+    /// DynamoDB primary: copies the payment as it now stands (<paramref name="known"/> when this write made it, otherwise
+    /// read back from DynamoDB) and the idempotency record in effect to PostgreSQL, then clears the intent. If that fails
+    /// the intent stays and the drainer finishes the copy; the write is acknowledged either way.
+    /// </summary>
+    private async Task ShadowNowAsync(long intent, PaymentTransaction? known, Guid organizationId, Guid transactionId, IdempotencyRecord? record,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            if ((known ?? await dynamo.GetAsync(organizationId, transactionId, cancellationToken)) is { } payment)
+                await mirror.CopyAsync(payment, toDynamo: false, cancellationToken);
+            if (record is not null) await mirror.CopyRecordAsync(record, toDynamo: false, cancellationToken);
             await outbox.DeleteAsync(intent, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -126,14 +158,27 @@ public sealed class RoutedPaymentTransactionStore(
         }
     }
 
-    private async Task<T> WriteAsync<T>(Func<RoutingState, Task<T>> write, CancellationToken cancellationToken)
+    private async Task<T> WriteAsync<T>(Func<RoutingState, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var state = routing.Current;
+            var state = await routing.CurrentForWriteAsync(cancellationToken);
+            guard.ThrowIfUnsafe(state);
             try
             {
-                return await write(state);
+                if (state.Phase != MigrationPhase.DynamoOnly) return await write(state, cancellationToken);
+                // Nothing in PostgreSQL checks a dynamo-only write against the phase, so it is bounded in time instead:
+                // a rollback's fence counts on no such write landing later than this.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(dynamoOptions.Value.WriteTimeout);
+                try
+                {
+                    return await write(state, deadline.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"The DynamoDB write did not finish within {dynamoOptions.Value.WriteTimeout.TotalSeconds:0.#} s; retry it with the same Idempotency-Key.");
+                }
             }
             catch (StaleRoutingException) when (attempt < MaxRoutingRetries)
             {
@@ -145,6 +190,7 @@ public sealed class RoutedPaymentTransactionStore(
 
     private Task<T> ReadAsync<T>(string operation, Func<IPaymentTransactionStore, Task<T>> read)
     {
+        guard.ThrowIfUnsafe(routing.Current);
         var store = Primary;
         return metrics.MeasureAsync(store.Name, operation, () => read(store));
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Routing;
 
@@ -13,6 +14,7 @@ public sealed class RoutingStateCache(RoutingStateRepository repository, Routing
     IOptions<MigrationOptions> options, ILogger<RoutingStateCache> logger) : BackgroundService
 {
     private volatile RoutingState? _current;
+    private long _readStartedAt; // Stopwatch timestamp taken before the read that produced _current
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The state last read. Available once the API has started (start-up loads it before serving).</summary>
@@ -35,11 +37,21 @@ public sealed class RoutingStateCache(RoutingStateRepository repository, Routing
         await base.StartAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The state a payment write may act on: the one held, if it was read less than <see cref="MigrationOptions.RoutingLease"/>
+    /// ago, otherwise read again now (a failure to read refuses the write).
+    /// </summary>
+    public async ValueTask<RoutingState> CurrentForWriteAsync(CancellationToken cancellationToken) =>
+        Stopwatch.GetElapsedTime(Interlocked.Read(ref _readStartedAt)) < options.Value.RoutingLease ? Current : await RefreshAsync(cancellationToken);
+
     public async Task<RoutingState> RefreshAsync(CancellationToken cancellationToken)
     {
+        // Freshness counts from before the read: the state cannot be older than that, however long the read took.
+        var startedAt = Stopwatch.GetTimestamp();
         var state = await repository.ReadAsync(cancellationToken);
         var previous = _current;
-        _current = state;
+        if (previous is null || state.Version >= previous.Version) _current = state;
+        if (startedAt > Interlocked.Read(ref _readStartedAt)) Interlocked.Exchange(ref _readStartedAt, startedAt);
         if (previous is not null && previous.Version != state.Version)
             logger.LogInformation("Routing changed: {From} (v{FromVersion}) -> {To} (v{ToVersion})", previous.Phase.ToWire(), previous.Version, state.Phase.ToWire(), state.Version);
         _loaded.TrySetResult();

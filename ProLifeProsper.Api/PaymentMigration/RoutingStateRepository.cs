@@ -16,6 +16,8 @@ public sealed class RoutingStateRepository(NpgsqlDataSource dataSource, TimeProv
         batch.BatchCommands.Add(state);
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             "INSERT INTO backfill_progress (id, copied, payments_done, records_copied, total) VALUES (1, 0, false, 0, 0) ON CONFLICT DO NOTHING"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "INSERT INTO reverse_copy_progress (id, records_done, copied, records_copied) VALUES (1, false, 0, 0) ON CONFLICT DO NOTHING"));
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -46,6 +46,7 @@ public static class DatabaseRouterExtensions
         // The router: a migration state machine in PostgreSQL decides, per phase, where payments are read and written.
         services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
         services.AddSingleton<MigrationMetrics>();
+        services.AddSingleton<Infrastructure.WorkerLeases>();
         services.AddSingleton<RoutingStateRepository>();
         services.AddSingleton<RoutingStateCache>();
         services.AddSingleton<PaymentOutbox>();
@@ -54,13 +55,18 @@ public static class DatabaseRouterExtensions
         services.AddSingleton<IPaymentTransactionStore, RoutedPaymentTransactionStore>();
         services.AddSingleton<Backfill>();
         services.AddSingleton<MigrationVerifier>();
+        services.AddSingleton<ReverseCopy>();
+        services.AddSingleton<PaymentsStoreGuard>();
         services.AddSingleton<MigrationCoordinator>();
 
         // Start-up order matters: tables exist, then the routing state is loaded, then background work starts.
         services.AddHostedService<DynamoDbStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<RoutingStateCache>());
+        services.AddHostedService(sp => sp.GetRequiredService<PaymentsStoreGuard>());
+        services.AddHealthChecks().AddCheck<PaymentsStoreGuard>("payments-store");
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDrainer>());
         services.AddHostedService<BackfillWorker>();
+        services.AddHostedService<ReverseCopyWorker>();
         return builder;
     }
 }

@@ -47,6 +47,13 @@ public sealed class DynamoDbOptions
     /// <summary>How many times a throttled or transiently failed call is retried (exponential backoff with jitter).</summary>
     public int MaxRetries { get; set; } = 8;
 
+    /// <summary>
+    /// The longest one step of a write may take, its retries included. A write that claimed its idempotency key finishes
+    /// its second step within this even if the client has gone; a write under <c>dynamo-only</c> is abandoned after it, so
+    /// a rollback knows when no such write can still land (its fence).
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     public string TransactionsTableName => TablePrefix + "pro_life_prosper_transactions";
 
     public string IdempotencyTableName => TablePrefix + "pro_life_prosper_idempotency";

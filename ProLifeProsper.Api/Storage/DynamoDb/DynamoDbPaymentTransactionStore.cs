@@ -51,7 +51,10 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
         if (!await TryPutRecordAsync(record, RecordKind.Create, payment, cancellationToken))
             return await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
                 ?? throw DomainErrors.IdempotencyKeyInFlight();
-        await PutPaymentIfAbsentAsync(payment, cancellationToken);
+        // The key is claimed and the donor charged: the payment is written even if the client has gone away, or
+        // GET would answer 404 and campaign totals would miss it until a retry completed it.
+        using var finish = new CancellationTokenSource(_options.WriteTimeout);
+        await PutPaymentIfAbsentAsync(payment, finish.Token);
         return record;
     }
 
@@ -70,11 +73,13 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
             if (!await TryPutRecordAsync(record, RecordKind.Update, updated, cancellationToken)) throw DomainErrors.IdempotencyKeyInFlight();
         }
 
-        if (await TryApplyAsync(updated, record.Key, cancellationToken) || await IsAppliedAsync(updated, record.Key, cancellationToken))
+        // The key is claimed: finish (or withdraw) the change even if the client has gone away.
+        using var finish = new CancellationTokenSource(_options.WriteTimeout);
+        if (await TryApplyAsync(updated, record.Key, finish.Token) || await IsAppliedAsync(updated, record.Key, finish.Token))
             return record;
 
         // Lost the race to another change: withdraw the record so the key stays free, and let the caller retry.
-        await DeleteRecordAsync(record, cancellationToken);
+        await DeleteRecordAsync(record, finish.Token);
         throw DomainErrors.ConcurrentUpdate();
     }
 
@@ -132,34 +137,73 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
         return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));
     }
 
-    public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken)
     {
-        // Scatter over the pending shards (each already oldest first), gather, and keep the oldest overall.
+        if (after is { } first && first.CreatedAt >= createdBefore) return [];
+        var afterKey = after is { } a ? PaymentItemKeys.SortKeyOf(a.CreatedAt, a.Id) : null;
+        var before = PaymentItemKeys.Timestamp(createdBefore);
+
+        // Scatter over the pending shards (each oldest first), gather, and keep the oldest overall.
         var perShard = await ScatterAsync(Enumerable.Range(0, Shards), async (shard, ct) =>
         {
             var request = new QueryRequest
             {
                 TableName = Transactions,
                 IndexName = PaymentItemKeys.StatusTimestampIndex,
-                KeyConditionExpression = "#shard = :shard AND #sk < :before",
+                KeyConditionExpression = afterKey is null ? "#shard = :shard AND #sk < :before" : "#shard = :shard AND #sk BETWEEN :after AND :before",
                 ExpressionAttributeNames = new() { ["#shard"] = PaymentItemKeys.StatusShard, ["#sk"] = PaymentItemKeys.SortKey },
-                ExpressionAttributeValues = new()
-                {
-                    [":shard"] = new(PaymentItemKeys.PendingShard(shard)),
-                    [":before"] = new(PaymentItemKeys.Timestamp(createdBefore)),
-                },
+                ExpressionAttributeValues = new() { [":shard"] = new(PaymentItemKeys.PendingShard(shard)), [":before"] = new(before) },
                 ScanIndexForward = true,
-                Limit = limit,
+                Limit = limit + 1, // BETWEEN includes the cursor's own item
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             };
+            if (afterKey is not null) request.ExpressionAttributeValues[":after"] = new(afterKey);
             var response = await caller.CallAsync("query_pending", Transactions, c => dynamo.QueryAsync(request, c), ct);
-            return (response.Items ?? []).Select(PaymentItemMapper.FromItem).ToList();
+            var items = (response.Items ?? []).Where(i => i[PaymentItemKeys.SortKey].S != afterKey).ToList();
+            // A shard that stopped early (a short page) has seen nothing past its last item: nothing later may be taken.
+            var truncatedAt = response.LastEvaluatedKey is { Count: > 0 } && items.Count > 0 ? items[^1][PaymentItemKeys.SortKey].S : null;
+            return (Items: items, TruncatedAt: truncatedAt);
         }, cancellationToken);
 
-        return perShard.SelectMany(p => p)
-            .Where(p => p.Status == PaymentStatus.Pending) // the index is eventually consistent
-            .OrderBy(p => p.CreatedAt).ThenBy(p => p.TransactionId.ToString("D"), StringComparer.Ordinal)
-            .Take(limit).ToList();
+        var horizon = perShard.Select(p => p.TruncatedAt).Where(t => t is not null).Min(StringComparer.Ordinal);
+        var candidates = perShard.SelectMany(p => p.Items)
+            .Select(i => (SortKey: i[PaymentItemKeys.SortKey].S, Item: i))
+            .Where(c => horizon is null || string.CompareOrdinal(c.SortKey, horizon) <= 0)
+            .OrderBy(c => c.SortKey, StringComparer.Ordinal)
+            .Take(limit)
+            .Select(c => c.Item)
+            .ToList();
+        // The index is eventually consistent: its copy of a payment settled a moment ago still says pending. Re-read each
+        // candidate from the table, strongly consistent, so the caller never asks the processor about a settled payment.
+        return (await ReadConsistentAsync(candidates, cancellationToken)).Where(p => p.Status == PaymentStatus.Pending)
+            .OrderBy(p => PaymentItemKeys.SortKeyOf(p.CreatedAt, p.TransactionId), StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The table's current, strongly consistent state of the given items (BatchGetItem, 100 keys a call).</summary>
+    private async Task<List<PaymentTransaction>> ReadConsistentAsync(IReadOnlyList<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken)
+    {
+        var payments = new List<PaymentTransaction>(items.Count);
+        foreach (var chunk in items.Chunk(100))
+        {
+            var keys = chunk.Select(i => new Dictionary<string, AttributeValue>
+            {
+                [PaymentItemKeys.OrganizationId] = i[PaymentItemKeys.OrganizationId],
+                [PaymentItemKeys.SortKey] = i[PaymentItemKeys.SortKey],
+            }).ToList();
+            while (keys.Count > 0)
+            {
+                var request = new BatchGetItemRequest
+                {
+                    RequestItems = new() { [Transactions] = new KeysAndAttributes { Keys = keys, ConsistentRead = true } },
+                    ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+                };
+                var response = await caller.CallAsync("batch_get_payments", Transactions, ct => dynamo.BatchGetItemAsync(request, ct), cancellationToken);
+                if (response.Responses?.TryGetValue(Transactions, out var found) == true) payments.AddRange(found.Select(PaymentItemMapper.FromItem));
+                keys = response.UnprocessedKeys?.TryGetValue(Transactions, out var left) == true ? left.Keys : [];
+                if (keys.Count > 0) await Task.Delay(50, cancellationToken); // unprocessed keys mean throttling: back off
+            }
+        }
+        return payments;
     }
 
     public async Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
@@ -269,25 +313,38 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
     public Task CopyIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken) =>
         TryPutRecordAsync(record, RecordKind.Copy, null, cancellationToken);
 
-    /// <summary>Every payment in the table (a full scan: for the reverse backfill of a rollback from dynamo-only).</summary>
-    public IAsyncEnumerable<PaymentTransaction> ScanPaymentsAsync(CancellationToken cancellationToken) =>
-        ScanAsync(Transactions, PaymentItemMapper.FromItem, cancellationToken);
-
-    /// <summary>Every idempotency record (a full scan, as above).</summary>
-    public IAsyncEnumerable<IdempotencyRecord> ScanIdempotencyRecordsAsync(CancellationToken cancellationToken) =>
-        ScanAsync(Idempotency, ToRecord, cancellationToken);
-
-    private async IAsyncEnumerable<T> ScanAsync<T>(string table, Func<Dictionary<string, AttributeValue>, T> map,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>One page of a full scan of the payments (for the reverse copy of a rollback from dynamo-only), resumable from <paramref name="startKey"/>.</summary>
+    public async Task<(IReadOnlyList<PaymentTransaction> Items, string? NextKey)> ScanPaymentsAsync(string? startKey, int limit, CancellationToken cancellationToken)
     {
-        var request = new ScanRequest { TableName = table, ConsistentRead = true, ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL };
-        do
+        var (items, next) = await ScanPageAsync(Transactions, startKey, limit, cancellationToken);
+        return (items.Select(PaymentItemMapper.FromItem).ToList(), next);
+    }
+
+    /// <summary>One page of a full scan of the idempotency records, as above.</summary>
+    public async Task<(IReadOnlyList<IdempotencyRecord> Items, string? NextKey)> ScanIdempotencyRecordsAsync(string? startKey, int limit, CancellationToken cancellationToken)
+    {
+        var (items, next) = await ScanPageAsync(Idempotency, startKey, limit, cancellationToken);
+        return (items.Select(ToRecord).ToList(), next);
+    }
+
+    /// <summary>Whether the payments table holds any item (a one-item scan; ResourceNotFoundException when the table is missing).</summary>
+    public async Task<bool> HasAnyPaymentAsync(CancellationToken cancellationToken) =>
+        (await ScanPageAsync(Transactions, null, 1, cancellationToken)).Items.Count > 0;
+
+    // Scan position as JSON of the key's string attributes (both tables' keys are strings), so it can be checkpointed.
+    private async Task<(List<Dictionary<string, AttributeValue>> Items, string? NextKey)> ScanPageAsync(string table, string? startKey, int limit, CancellationToken cancellationToken)
+    {
+        var request = new ScanRequest
         {
-            var response = await caller.CallAsync("scan", table, ct => dynamo.ScanAsync(request, ct), cancellationToken);
-            foreach (var item in response.Items ?? []) yield return map(item);
-            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
-        }
-        while (request.ExclusiveStartKey is not null);
+            TableName = table, ConsistentRead = true, Limit = limit, ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            ExclusiveStartKey = startKey is null ? null
+                : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(startKey)!.ToDictionary(kv => kv.Key, kv => new AttributeValue(kv.Value)),
+        };
+        var response = await caller.CallAsync("scan", table, ct => dynamo.ScanAsync(request, ct), cancellationToken);
+        var next = response.LastEvaluatedKey is { Count: > 0 } last
+            ? System.Text.Json.JsonSerializer.Serialize(last.ToDictionary(kv => kv.Key, kv => kv.Value.S))
+            : null;
+        return (response.Items ?? [], next);
     }
 
     // ----- idempotency records -----

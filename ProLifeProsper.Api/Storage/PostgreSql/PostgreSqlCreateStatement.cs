@@ -13,7 +13,8 @@ public readonly record struct CreateResult(bool Current, bool Inserted, long? Ou
 /// records, payments and (while migrating) their outbox rows, all or nothing. A key already used — in the table or
 /// earlier in the same batch — inserts nothing and its caller replays; with a guard, it runs under the shared routing
 /// lock and writes nothing if the routing version moved on. Keys are inserted in key order, so two batches racing for
-/// the same keys wait for each other instead of deadlocking.
+/// the same keys wait for each other instead of deadlocking. With a guard, a key that a DynamoDB write still being copied
+/// home holds (after a rollback) inserts nothing either, and no record is found: the caller answers that the key is in flight.
 /// </summary>
 public static class PostgreSqlCreateStatement
 {
@@ -29,7 +30,11 @@ public static class PostgreSqlCreateStatement
             "AS i(transaction_id, organization_id, campaign_id, donor_id, amount_minor, currency, status, payment_method_type, payment_method_token, " +
             "idempotency_key, failure_code, refunded_amount_minor, created_at, updated_at, version, record_key, fingerprint, response_json, ord)) " +
             ", idem AS (INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
-            "SELECT organization_id, record_key, fingerprint, transaction_id, response_json, created_at FROM input WHERE EXISTS (SELECT 1 FROM guard) ORDER BY organization_id, record_key, ord " +
+            "SELECT organization_id, record_key, fingerprint, transaction_id, response_json, created_at FROM input WHERE EXISTS (SELECT 1 FROM guard) " +
+            // After a rollback, a key whose DynamoDB create is still on its way here is not free: a retry must wait for it
+            // (and then replay it), not create a second payment.
+            (guard is null ? "" : "AND NOT EXISTS (SELECT 1 FROM payment_outbox o WHERE o.target = 'postgresql' AND o.organization_id = input.organization_id AND o.idempotency_key = input.record_key) ") +
+            "ORDER BY organization_id, record_key, ord " +
             "ON CONFLICT DO NOTHING RETURNING resource_id) " +
             ", pay AS (INSERT INTO payment_transactions (transaction_id, organization_id, campaign_id, donor_id, amount_minor, currency, status, payment_method_type, " +
             "payment_method_token, idempotency_key, failure_code, refunded_amount_minor, created_at, updated_at, version) " +

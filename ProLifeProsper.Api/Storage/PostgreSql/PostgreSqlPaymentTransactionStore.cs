@@ -55,8 +55,9 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
             : (await PostgreSqlCreateStatement.ExecuteAsync(dataSource, [(payment, record)], guard, cancellationToken))[0];
         if (!result.Current) throw new StaleRoutingException(guard!.RoutingVersion);
         if (result.Inserted) return (record, result.OutboxId);
+        // No record under a key that inserted nothing: its DynamoDB write is still on its way here (after a rollback).
         return (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
-            ?? throw new InvalidOperationException("Idempotency record vanished after a conflict."), null);
+            ?? throw DomainErrors.IdempotencyKeyInFlight(), null);
     }
 
     public async Task<IdempotencyRecord?> UpdateAsync(PaymentTransaction updated, IdempotencyRecord? record, CancellationToken cancellationToken) =>
@@ -155,13 +156,16 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Payments in creation order after <paramref name="after"/> (for the backfill).</summary>
-    public async Task<IReadOnlyList<PaymentTransaction>> ReadBatchAsync(PageCursor? after, int limit, CancellationToken cancellationToken)
+    /// <summary>Payments in creation order after <paramref name="after"/> and up to <paramref name="upTo"/> (for the backfill).</summary>
+    public async Task<IReadOnlyList<PaymentTransaction>> ReadBatchAsync(PageCursor? after, PageCursor upTo, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(after is null
-            ? $"SELECT {Columns} FROM payment_transactions ORDER BY created_at, transaction_id LIMIT $1"
-            : $"SELECT {Columns} FROM payment_transactions WHERE (created_at, transaction_id) > ($2, $3) ORDER BY created_at, transaction_id LIMIT $1");
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {Columns} FROM payment_transactions WHERE (created_at, transaction_id) <= ($2, $3) " +
+            (after is null ? "" : "AND (created_at, transaction_id) > ($4, $5) ") +
+            "ORDER BY created_at, transaction_id LIMIT $1");
         command.Parameters.Add(new() { Value = limit });
+        command.Parameters.Add(new() { Value = upTo.CreatedAt });
+        command.Parameters.Add(new() { Value = upTo.Id });
         if (after is { } a)
         {
             command.Parameters.Add(new() { Value = a.CreatedAt });
@@ -170,13 +174,16 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         return await ReadPaymentsAsync(command, cancellationToken);
     }
 
-    /// <summary>Idempotency records in (organization, key) order after the given one (for the backfill).</summary>
-    public async Task<IReadOnlyList<IdempotencyRecord>> ReadRecordBatchAsync(Guid? afterOrganization, string? afterKey, int limit, CancellationToken cancellationToken)
+    /// <summary>Idempotency records created up to <paramref name="createdUpTo"/>, in (organization, key) order after the given one (for the backfill).</summary>
+    public async Task<IReadOnlyList<IdempotencyRecord>> ReadRecordBatchAsync(Guid? afterOrganization, string? afterKey, DateTimeOffset createdUpTo, int limit,
+        CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(afterOrganization is null
-            ? "SELECT organization_id, key, fingerprint, resource_id, response_json, created_at FROM idempotency_records ORDER BY organization_id, key LIMIT $1"
-            : "SELECT organization_id, key, fingerprint, resource_id, response_json, created_at FROM idempotency_records WHERE (organization_id, key) > ($2, $3) ORDER BY organization_id, key LIMIT $1");
+        await using var command = dataSource.CreateCommand(
+            "SELECT organization_id, key, fingerprint, resource_id, response_json, created_at FROM idempotency_records WHERE created_at <= $2 " +
+            (afterOrganization is null ? "" : "AND (organization_id, key) > ($3, $4) ") +
+            "ORDER BY organization_id, key LIMIT $1");
         command.Parameters.Add(new() { Value = limit });
+        command.Parameters.Add(new() { Value = createdUpTo });
         if (afterOrganization is { } org)
         {
             command.Parameters.Add(new() { Value = org });
@@ -186,6 +193,12 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) records.Add(ReadRecord(reader));
         return records;
+    }
+
+    public async Task<bool> AnyAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM payment_transactions)");
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task<long> CountAsync(CancellationToken cancellationToken)
@@ -230,12 +243,19 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));
     }
 
-    public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            $"SELECT {Columns} FROM payment_transactions WHERE status = 'pending' AND created_at < $1 ORDER BY created_at, transaction_id LIMIT $2");
+            $"SELECT {Columns} FROM payment_transactions WHERE status = 'pending' AND created_at < $1 " +
+            (after is null ? "" : "AND (created_at, transaction_id) > ($3, $4) ") +
+            "ORDER BY created_at, transaction_id LIMIT $2");
         command.Parameters.Add(new() { Value = createdBefore });
         command.Parameters.Add(new() { Value = limit });
+        if (after is { } a)
+        {
+            command.Parameters.Add(new() { Value = a.CreatedAt });
+            command.Parameters.Add(new() { Value = a.Id });
+        }
         return await ReadPaymentsAsync(command, cancellationToken);
     }
 

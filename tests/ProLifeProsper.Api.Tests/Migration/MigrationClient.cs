@@ -22,6 +22,24 @@ public sealed class MigrationClient(ApiFactory factory) : IDisposable
         return JsonNode.Parse(body)!;
     }
 
+    /// <summary>
+    /// Rolls back and, when the API answers 202 (from dynamo-only: DynamoDB is being copied back in the background),
+    /// waits until the rollback has finished by itself. Returns the final routing status.
+    /// </summary>
+    public async Task<JsonNode> RollbackAsync(TimeSpan timeout)
+    {
+        var response = await _admin.PostAsync("/api/admin/migration/rollback", null);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted, $"rollback: got {(int)response.StatusCode}: {body}");
+        var deadline = DateTime.UtcNow + timeout;
+        while (await PhaseAsync() != "postgres")
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the rollback did not finish: {await StatusAsync()}");
+            await Task.Delay(200);
+        }
+        return JsonNode.Parse(await _admin.GetStringAsync("/api/admin/routing"))!;
+    }
+
     public async Task<JsonNode> StatusAsync() => JsonNode.Parse(await _admin.GetStringAsync("/api/admin/migration"))!;
 
     public async Task<string> PhaseAsync() => (string)JsonNode.Parse(await _admin.GetStringAsync("/api/admin/routing"))!["phase"]!;

@@ -189,7 +189,9 @@ public sealed class MigrationTests
         var after = await tenant.PayAsync(2_000);
         Assert.Equal(HttpStatusCode.Created, (await tenant.PostRefundAsync(before.TransactionId, 250, "refund-after-finalize")).StatusCode);
 
-        Assert.Equal("postgres", (string)(await migration.PostAsync("rollback"))["phase"]!);
+        var rollback = await migration.PostAsync("rollback", HttpStatusCode.Accepted);
+        Assert.Equal("dynamo-primary", (string)rollback["phase"]!); // every new write reaches PostgreSQL again while DynamoDB is copied back
+        Assert.Equal("postgres", (string)(await migration.RollbackAsync(TimeSpan.FromSeconds(60)))["phase"]!);
         var served = (await tenant.ListPaymentsAsync()).Items.ToDictionary(p => p.TransactionId);
         Assert.Equal(2, served.Count);
         Assert.Equal(250, served[before.TransactionId].RefundedAmountMinor);

@@ -1,0 +1,26 @@
+using ProLifeProsper.Api.Infrastructure;
+
+namespace ProLifeProsper.Api.PaymentMigration;
+
+/// <summary>
+/// Runs the reverse copy of a rollback from <c>dynamo-only</c> on one instance at a time (the <c>reverse-copy</c> lease),
+/// and when it is done finishes the rollback the operator asked for.
+/// </summary>
+public sealed class ReverseCopyWorker(WorkerLeases leases, ReverseCopy reverseCopy, MigrationCoordinator coordinator,
+    ILogger<ReverseCopyWorker> logger) : SingleInstanceJob(leases, logger)
+{
+    protected override string LeaseName => ReverseCopy.LeaseName;
+
+    protected override TimeSpan LeaseDuration => ReverseCopy.LeaseDuration;
+
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(500);
+
+    protected override Task<bool> HasWorkAsync(CancellationToken cancellationToken) => Task.FromResult(reverseCopy.IsOwed);
+
+    protected override async Task RunAsync(CancellationToken cancellationToken)
+    {
+        logger.LogInformation("Reverse copy running on this instance");
+        if (await reverseCopy.RunAsync(RenewAsync, cancellationToken))
+            await coordinator.RollbackAsync("rollback (reverse copy done)", cancellationToken);
+    }
+}
