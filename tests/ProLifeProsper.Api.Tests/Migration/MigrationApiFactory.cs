@@ -3,7 +3,8 @@ using ProLifeProsper.Api.Tests.Infrastructure;
 namespace ProLifeProsper.Api.Tests.Migration;
 
 /// <summary>The API starting in <c>current</c> (PostgreSQL), with a DynamoDB endpoint to migrate to.</summary>
-public sealed class MigrationApiFactory(string dynamoUrl, string tablePrefix, int backfillItemsPerSecond = 20_000) : ApiFactory
+public sealed class MigrationApiFactory(string dynamoUrl, string tablePrefix, int backfillItemsPerSecond = 20_000,
+    IReadOnlyDictionary<string, string?>? settings = null) : ApiFactory
 {
     public string TablePrefix { get; } = tablePrefix;
 
@@ -20,5 +21,6 @@ public sealed class MigrationApiFactory(string dynamoUrl, string tablePrefix, in
         // A short lease and write time-out keep the fence of a rollback from dynamo-only at a few seconds.
         new("Migration:RoutingLease", "00:00:01"),
         new("DynamoDb:WriteTimeout", "00:00:02"),
+        .. settings ?? new Dictionary<string, string?>(),
     ];
 }

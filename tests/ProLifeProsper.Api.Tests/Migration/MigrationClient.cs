@@ -67,6 +67,15 @@ public sealed class MigrationClient(ApiFactory factory) : IDisposable
         Assert.Fail($"verification not clean: {result}");
     }
 
+    /// <summary>start → backfill → verify → cut-over: payments on DynamoDB, PostgreSQL the shadow.</summary>
+    public async Task CutOverAsync()
+    {
+        await PostAsync("start");
+        await WaitForBackfillAsync(TimeSpan.FromSeconds(60));
+        await VerifyCleanAsync();
+        Assert.Equal("dynamo-primary", (string)(await PostAsync("cutover"))["phase"]!);
+    }
+
     /// <summary>Writes <paramref name="count"/> payments per tenant (with idempotency records) directly into PostgreSQL.</summary>
     public async Task SeedAsync(IEnumerable<TestTenant> tenants, int count)
     {

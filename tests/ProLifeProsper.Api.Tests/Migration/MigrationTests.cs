@@ -10,9 +10,10 @@ namespace ProLifeProsper.Api.Tests.Migration;
 /// </summary>
 public sealed class MigrationTests
 {
-    private static async Task<MigrationApiFactory> StartAsync(string? dynamoUrl = null, int backfillPerSecond = 20_000, string? connectionString = null, string? prefix = null)
+    internal static async Task<MigrationApiFactory> StartAsync(string? dynamoUrl = null, int backfillPerSecond = 20_000, string? connectionString = null, string? prefix = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var factory = new MigrationApiFactory(dynamoUrl ?? (await DynaliteServer.GetAsync()).ServiceUrl, prefix ?? DynaliteServer.NewTablePrefix("migration"), backfillPerSecond)
+        var factory = new MigrationApiFactory(dynamoUrl ?? (await DynaliteServer.GetAsync()).ServiceUrl, prefix ?? DynaliteServer.NewTablePrefix("migration"), backfillPerSecond, settings)
         {
             SharedConnectionString = connectionString,
         };

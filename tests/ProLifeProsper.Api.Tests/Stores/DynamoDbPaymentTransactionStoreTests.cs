@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Testing;
 
 namespace ProLifeProsper.Api.Tests.Stores;
@@ -129,19 +130,5 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
     }
 
     private Task WriteRecordOnlyAsync(IdempotencyRecord record, string kind, PaymentTransaction applies) =>
-        fixture.Client.PutItemAsync(new PutItemRequest
-        {
-            TableName = fixture.Options.IdempotencyTableName,
-            Item = new()
-            {
-                ["organizationId"] = new(record.OrganizationId.ToString("D")),
-                ["idempotencyKey"] = new(record.Key),
-                ["fingerprint"] = new(record.Fingerprint),
-                ["resourceId"] = new(record.ResourceId.ToString("D")),
-                ["responseJson"] = new(record.ResponseJson),
-                ["createdAt"] = PaymentItemMapper.Time(record.CreatedAt),
-                ["kind"] = new(kind),
-                ["applies"] = new(PaymentSnapshotJson.Serialize(applies)),
-            },
-        });
+        CutOffDynamoWrite.WriteRecordOnlyAsync(fixture.Client, fixture.Options.IdempotencyTableName, record, kind, applies);
 }
