@@ -34,9 +34,6 @@ public sealed class Backfill(
 
     public const string LeaseName = "backfill";
 
-    /// <summary>How long the backfill lease lasts without renewal (it is renewed every batch).</summary>
-    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
-
     /// <summary>
     /// Starts over: clears the checkpoint, counts what there is to copy and marks the newest payment as the high-water
     /// mark. It runs inside the phase change to dual-write, under the exclusive routing lock, so every payment written

@@ -1,14 +1,15 @@
+using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
 /// <summary>Runs the backfill on one instance at a time (the <c>backfill</c> lease), resuming from its checkpoint after any interruption.</summary>
 public sealed class BackfillWorker(WorkerLeases leases, RoutingStateCache routing, Backfill backfill,
-    MigrationCoordinator coordinator, ILogger<BackfillWorker> logger) : SingleInstanceJob(leases, logger)
+    MigrationCoordinator coordinator, IOptions<MigrationOptions> options, ILogger<BackfillWorker> logger) : SingleInstanceJob(leases, logger)
 {
     protected override string LeaseName => Backfill.LeaseName;
 
-    protected override TimeSpan LeaseDuration => Backfill.LeaseDuration;
+    protected override TimeSpan LeaseDuration => options.Value.CopyLeaseDuration;
 
     protected override TimeSpan Interval => TimeSpan.FromMilliseconds(500);
 

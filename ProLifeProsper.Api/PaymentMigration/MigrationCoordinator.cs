@@ -42,7 +42,8 @@ public sealed class MigrationCoordinator(
     private const string PostgreSqlName = PostgreSqlPaymentTransactionStore.StoreName;
     private const string DynamoName = DynamoDbPaymentTransactionStore.StoreName;
 
-    public async Task<RoutingStatus> GetRoutingAsync(CancellationToken cancellationToken) => Describe(await routing.RefreshAsync(cancellationToken));
+    /// <summary>The routing this instance acts on now (its own view, kept current by its poll), not a fresh read: what it shows is what it does.</summary>
+    public Task<RoutingStatus> GetRoutingAsync(CancellationToken cancellationToken) => Task.FromResult(Describe(routing.Current));
 
     public async Task<MigrationStatus> GetStatusAsync(CancellationToken cancellationToken) => new(
         await GetRoutingAsync(cancellationToken),

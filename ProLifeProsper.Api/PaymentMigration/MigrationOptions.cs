@@ -37,6 +37,12 @@ public sealed class MigrationOptions
     /// </summary>
     public TimeSpan DynamoOnlyFence(TimeSpan writeTimeout) => RoutingLease + writeTimeout * 2 + TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long the lease of a bulk copy (backfill, reverse copy) lasts without renewal: after a crash, another instance
+    /// resumes from the checkpoint this long after the holder's last renewal (it renews every batch).
+    /// </summary>
+    public TimeSpan CopyLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a rollback waits for in-flight writes to reach PostgreSQL before it answers.</summary>
     public TimeSpan RollbackDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

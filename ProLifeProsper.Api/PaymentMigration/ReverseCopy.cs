@@ -22,7 +22,6 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
     RoutingStateCache routing, IOptions<MigrationOptions> options, ILogger<ReverseCopy> logger)
 {
     public const string LeaseName = "reverse-copy";
-    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
     private const int PageSize = 200;
     private const int CopyParallelism = 8;
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
 
 namespace ProLifeProsper.Api.PaymentMigration;
@@ -7,11 +8,11 @@ namespace ProLifeProsper.Api.PaymentMigration;
 /// and when it is done finishes the rollback the operator asked for.
 /// </summary>
 public sealed class ReverseCopyWorker(WorkerLeases leases, ReverseCopy reverseCopy, MigrationCoordinator coordinator,
-    ILogger<ReverseCopyWorker> logger) : SingleInstanceJob(leases, logger)
+    IOptions<MigrationOptions> options, ILogger<ReverseCopyWorker> logger) : SingleInstanceJob(leases, logger)
 {
     protected override string LeaseName => ReverseCopy.LeaseName;
 
-    protected override TimeSpan LeaseDuration => ReverseCopy.LeaseDuration;
+    protected override TimeSpan LeaseDuration => options.Value.CopyLeaseDuration;
 
     protected override TimeSpan Interval => TimeSpan.FromMilliseconds(500);
 

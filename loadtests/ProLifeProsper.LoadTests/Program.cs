@@ -78,7 +78,7 @@ root.SetAction(async (parse, cancellationToken) =>
         foreach (var configuration in parse.GetValue(configurations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             AnsiConsole.MarkupLineInterpolated($"[bold]Starting the API ({configuration})[/]");
-            await using var api = await ApiProcess.StartAsync(configuration, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("load")), dynalite.ServiceUrl, key,
+            await using var api = await LoadTestApi.StartAsync(configuration, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("load")), dynalite.ServiceUrl, key,
                 parse.GetValue(apiEnvironment) ?? []);
             using var target = await ApiTarget.PrepareAsync(api.Url, key, parse.GetValue(organizations), parse.GetValue(zipf), 500);
             foreach (var scenario in runs) await RunAsync(scenario, configuration, target.Operation(scenario));

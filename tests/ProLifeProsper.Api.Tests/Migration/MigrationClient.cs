@@ -10,9 +10,13 @@ using ProLifeProsper.Domain.Payments;
 namespace ProLifeProsper.Api.Tests.Migration;
 
 /// <summary>Drives the migration through the admin API, and seeds history straight into PostgreSQL.</summary>
-public sealed class MigrationClient(ApiFactory factory) : IDisposable
+public sealed class MigrationClient(HttpClient admin, string connectionString) : IDisposable
 {
-    private readonly HttpClient _admin = factory.CreateAdminClient();
+    private readonly HttpClient _admin = admin;
+
+    public MigrationClient(ApiFactory factory) : this(factory.CreateAdminClient(), factory.ConnectionString)
+    {
+    }
 
     public async Task<JsonNode> PostAsync(string step, HttpStatusCode expected = HttpStatusCode.OK)
     {
@@ -54,11 +58,14 @@ public sealed class MigrationClient(ApiFactory factory) : IDisposable
         }
     }
 
-    /// <summary>Verifies until clean (writes racing the comparison are re-checked by the verifier itself).</summary>
-    public async Task VerifyCleanAsync()
+    /// <summary>
+    /// Verifies, and fails unless clean. Without live traffic one verification must be clean; with writers running a
+    /// caller may allow <paramref name="attempts"/> &gt; 1 (a write can land between the verifier's reads of the two stores).
+    /// </summary>
+    public async Task VerifyCleanAsync(int attempts = 1)
     {
         JsonNode result = null!;
-        for (var attempt = 0; attempt < 3; attempt++)
+        for (var attempt = 0; attempt < attempts; attempt++)
         {
             result = await PostAsync("verify");
             if ((bool)result["clean"]!) return;
@@ -76,10 +83,11 @@ public sealed class MigrationClient(ApiFactory factory) : IDisposable
         Assert.Equal("dynamo-primary", (string)(await PostAsync("cutover"))["phase"]!);
     }
 
-    /// <summary>Writes <paramref name="count"/> payments per tenant (with idempotency records) directly into PostgreSQL.</summary>
-    public async Task SeedAsync(IEnumerable<TestTenant> tenants, int count)
+    /// <summary>Writes <paramref name="count"/> payments per tenant (with idempotency records) directly into PostgreSQL; returns them.</summary>
+    public async Task<IReadOnlyList<PaymentTransaction>> SeedAsync(IEnumerable<TestTenant> tenants, int count)
     {
-        await using var dataSource = NpgsqlDataSource.Create(factory.ConnectionString);
+        var seeded = new System.Collections.Concurrent.ConcurrentBag<PaymentTransaction>();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var store = new PostgreSqlPaymentTransactionStore(dataSource);
         var start = DateTimeOffset.UtcNow.AddDays(-30);
         foreach (var tenant in tenants)
@@ -98,8 +106,10 @@ public sealed class MigrationClient(ApiFactory factory) : IDisposable
                 };
                 var record = new IdempotencyRecord(tenant.OrganizationId, $"seed-{i}", "seed", payment.TransactionId, PaymentSnapshotJson.Serialize(payment), createdAt);
                 await store.CreateAsync(payment, record, ct);
+                seeded.Add(payment);
             });
         }
+        return seeded.ToList();
     }
 
     public void Dispose() => _admin.Dispose();

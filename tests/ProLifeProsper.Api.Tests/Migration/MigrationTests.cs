@@ -28,69 +28,104 @@ public sealed class MigrationTests
         using var migration = new MigrationClient(factory);
         var tenants = new List<TestTenant>();
         for (var i = 0; i < 3; i++) tenants.Add(await TestTenant.CreateAsync(factory));
-        await migration.SeedAsync(tenants, 1_000);
+        var seeded = await migration.SeedAsync(tenants, 1_000);
 
-        var writer = new TrafficWriter(tenants);
+        var writer = new TrafficWriter(tenants, seeded);
         using var stop = new CancellationTokenSource();
-        var traffic = Task.WhenAll(Enumerable.Range(0, 3).Select(_ => writer.RunAsync(stop.Token)));
-        await Task.Delay(300);
+        var traffic = Task.WhenAll(Enumerable.Range(0, 3).Select(seed => writer.RunAsync(seed, stop.Token)));
+        var writesPerPhase = new Dictionary<string, int>();
+        var mark = 0;
+        async Task EndPhaseAsync(string phase)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (writer.Writes - mark < 10 && DateTime.UtcNow < deadline) await Task.Delay(50); // let traffic run in every phase
+            writesPerPhase[phase] = writer.Writes - mark;
+            mark = writer.Writes;
+        }
 
+        await EndPhaseAsync("postgres");
         await migration.PostAsync("start");
         await migration.WaitForBackfillAsync(TimeSpan.FromSeconds(90));
         Assert.Equal("backfill", await migration.PhaseAsync());
+        await EndPhaseAsync("backfill");
         await writer.AssertServedAsync();
 
-        await migration.VerifyCleanAsync();
+        await migration.VerifyCleanAsync(attempts: 3); // writers run: a write may land between the verifier's two reads
+        await EndPhaseAsync("verify");
         await writer.AssertServedAsync();
 
         var cutover = await migration.PostAsync("cutover");
         Assert.Equal("dynamo-primary", (string)cutover["phase"]!);
         Assert.Equal("dynamodb", (string)cutover["paymentsStore"]!);
-        await Task.Delay(500);
+        await EndPhaseAsync("dynamo-primary");
         await writer.AssertServedAsync(); // now read from DynamoDB
 
         var rollback = await migration.PostAsync("rollback");
         Assert.Equal("postgres", (string)rollback["phase"]!);
-        await Task.Delay(300);
+        await EndPhaseAsync("rolled back");
         await writer.AssertServedAsync(); // read from PostgreSQL again
 
         await stop.CancelAsync();
         await traffic;
-        Assert.True(writer.Writes > 50, $"only {writer.Writes} writes ran during the migration");
+        Assert.All(writesPerPhase, p => Assert.True(p.Value >= 10, $"only {p.Value} writes ran in phase {p.Key}"));
         await writer.AssertServedAsync(exact: true);
         var status = await migration.StatusAsync();
         Assert.Equal(0, (long)status["outboxDepth"]!["postgresql"]!);
     }
 
     [Fact]
-    public async Task A_killed_backfill_resumes_from_its_checkpoint_and_verifies_clean()
+    public async Task A_killed_backfill_resumes_from_its_checkpoint_on_another_instance_and_verifies_clean()
     {
         var prefix = DynaliteServer.NewTablePrefix("resume");
-        string connectionString;
-        long copiedBeforeKill;
-        await using (var first = await StartAsync(backfillPerSecond: 300, prefix: prefix))
+        var dynamoUrl = (await DynaliteServer.GetAsync()).ServiceUrl;
+        var connectionString = (await PostgresServer.GetAsync()).ConnectionStringFor(PostgresServer.NewDatabaseName("resume"));
+        var copyLease = new Dictionary<string, string?> { ["Migration:CopyLeaseDuration"] = "00:00:03" };
+        TestTenant tenant;
+        await using (var setup = await StartAsync(prefix: prefix, connectionString: connectionString, settings: copyLease))
         {
-            connectionString = first.ConnectionString;
-            using var migration = new MigrationClient(first);
-            var tenant = await TestTenant.CreateAsync(first);
-            await migration.SeedAsync([tenant], 2_000);
+            tenant = await TestTenant.CreateAsync(setup);
+            await new MigrationClient(setup).SeedAsync([tenant], 2_000);
+        }
+
+        // The first instance is a process of its own, killed with SIGKILL mid-backfill: no graceful stop, no lease released.
+        long copiedBeforeKill;
+        await using (var killed = await ApiProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ConnectionStrings__prolifeprosper"] = connectionString,
+            ["Auth__AdminApiKey"] = ApiFactory.AdminApiKey,
+            ["DynamoDb__ServiceUrl"] = dynamoUrl,
+            ["DynamoDb__TablePrefix"] = prefix,
+            ["DynamoDb__WriteShards"] = "4",
+            ["Migration__BackfillItemsPerSecond"] = "300",
+            ["Migration__BackfillBatchSize"] = "100",
+            ["Migration__CopyLeaseDuration"] = "00:00:03",
+            ["Logging__LogLevel__Default"] = "Warning",
+        }))
+        {
+            using var admin = new HttpClient { BaseAddress = new Uri(killed.Url) };
+            admin.DefaultRequestHeaders.Add("X-Api-Key", ApiFactory.AdminApiKey);
+            using var migration = new MigrationClient(admin, connectionString);
             await migration.PostAsync("start");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
             do
             {
+                Assert.True(DateTime.UtcNow < deadline, "the backfill did not get going");
                 await Task.Delay(100);
                 copiedBeforeKill = (long)(await migration.StatusAsync())["backfill"]!["copied"]!;
             }
             while (copiedBeforeKill < 300);
-        } // killed mid-way
+            killed.Kill();
+        }
 
-        await using var second = await StartAsync(prefix: prefix, connectionString: connectionString);
+        await using var second = await StartAsync(prefix: prefix, connectionString: connectionString, settings: copyLease);
         using var resumed = new MigrationClient(second);
         var atRestart = await resumed.StatusAsync();
         var checkpointCopied = (long)atRestart["backfill"]!["copied"]!;
-        Assert.InRange(checkpointCopied, copiedBeforeKill, 1_999);
+        Assert.InRange(checkpointCopied, 300, 1_999);
         Assert.NotNull(atRestart["backfill"]!["checkpointTransactionId"]);
 
-        await resumed.WaitForBackfillAsync(TimeSpan.FromSeconds(60));
+        await resumed.WaitForBackfillAsync(TimeSpan.FromSeconds(60)); // once the dead holder's lease has expired
         var done = await resumed.StatusAsync();
         Assert.Equal(2_000, (long)done["backfill"]!["copied"]!);
         Assert.Equal(2_000, (long)done["backfill"]!["total"]!);
