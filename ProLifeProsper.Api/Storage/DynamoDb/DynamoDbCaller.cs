@@ -54,8 +54,11 @@ public sealed class DynamoDbCaller
             .Build();
     }
 
+    // By error code too: an operation whose model lacks the throttle's type (DescribeTable, CreateTable) gets a
+    // plain AmazonDynamoDBException carrying it.
     public static bool IsThrottle(AmazonDynamoDBException e) =>
-        e is ProvisionedThroughputExceededException or RequestLimitExceededException || e.ErrorCode == "ThrottlingException";
+        e is ProvisionedThroughputExceededException or RequestLimitExceededException
+        || e.ErrorCode is "ProvisionedThroughputExceededException" or "RequestLimitExceeded" or "ThrottlingException" or "Throttling";
 
     /// <summary>
     /// Whether <paramref name="e"/> may succeed if the call is made again. The SDK surfaces a broken connection

@@ -147,4 +147,18 @@ public sealed class DynamoDbCallerTests
         Assert.Equal(1, attempts);
         Assert.Equal(0, metrics.Snapshot(DynamoDbPaymentTransactionStore.StoreName).Retries);
     }
+
+    [Fact]
+    public async Task A_throttle_known_only_by_its_error_code_is_a_throttle()
+    {
+        // DescribeTable/CreateTable have no ProvisionedThroughputExceededException in their model: the SDK gives a plain exception.
+        var (caller, metrics) = Create();
+        var attempts = 0;
+        await caller.CallAsync("describe_table", "t", _ => ++attempts == 1
+            ? throw new Amazon.DynamoDBv2.AmazonDynamoDBException("too fast") { ErrorCode = "ProvisionedThroughputExceededException", StatusCode = System.Net.HttpStatusCode.BadRequest }
+            : Task.FromResult(new DescribeTableResponse()), default);
+
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, metrics.Snapshot(DynamoDbPaymentTransactionStore.StoreName).Throttled);
+    }
 }
