@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using ProLifeProsper.LocalInfrastructure;
+using ProLifeProsper.Testing.Faults;
 
 namespace ProLifeProsper.Testing;
 
@@ -33,8 +34,9 @@ public sealed class DynaliteServer : IAsyncDisposable
 
     public static string NewTablePrefix(string name) => $"test_{name}_{Guid.NewGuid():N}_";
 
-    public IAmazonDynamoDB CreateClient() =>
-        new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"),
+    /// <summary>A client of this server; through <paramref name="hostile"/> (throttles, lost answers, ...) when given.</summary>
+    public IAmazonDynamoDB CreateClient(HostileDynamoDb? hostile = null) =>
+        hostile?.CreateClient(ServiceUrl) ?? new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"),
             new AmazonDynamoDBConfig { ServiceURL = ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
 
     /// <summary>Stops the server; its data stays on disk for <see cref="RestartAsync"/> (dedicated servers only).</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
@@ -10,25 +11,34 @@ using ProLifeProsper.Api.Storage.Instrumentation;
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>
-/// Every DynamoDB call goes through here: throttling (ProvisionedThroughputExceeded, RequestLimitExceeded,
-/// ThrottlingException) and server errors are retried with exponential backoff and jitter, and counted;
-/// the capacity each response reports is recorded. The SDK's own retries are off so that every retry is seen.
+/// Every DynamoDB call goes through here: every transient failure is retried with exponential backoff and jitter,
+/// and counted; the capacity each response reports is recorded. The SDK's own retries are off so that every retry
+/// is seen. Transient means throttling (ProvisionedThroughputExceeded, RequestLimitExceeded, ThrottlingException),
+/// server errors, and a lost or broken connection or time-out (reset, I/O error, HttpRequestException, socket
+/// error, an SDK or HttpClient time-out) — but never the caller's own cancellation.
+/// <para>
+/// Retrying a call whose response was lost may apply a write twice: every write in this codebase is conditional,
+/// so the repeat fails its condition, and the store reads a failed condition after a retry as "maybe applied".
+/// </para>
 /// </summary>
 public sealed class DynamoDbCaller
 {
     private const string StoreName = DynamoDbPaymentTransactionStore.StoreName;
     private static readonly ResiliencePropertyKey<string> OperationKey = new("dynamodb.operation");
 
-    private readonly StoreMetrics _metrics;
+    private readonly StoreMetrics? _metrics;
     private readonly ResiliencePipeline _pipeline;
 
-    public DynamoDbCaller(StoreMetrics metrics, IOptions<DynamoDbOptions> options)
+    /// <param name="metrics">Where retries and capacity are counted; null for a tool that has no metrics (it still retries).</param>
+    /// <param name="options">The retry budget.</param>
+    public DynamoDbCaller(StoreMetrics? metrics, IOptions<DynamoDbOptions> options)
     {
         _metrics = metrics;
         _pipeline = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<AmazonDynamoDBException>(IsTransient),
+                // The context's token is the caller's: a failure after the caller gave up is not retried.
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsTransient(e, args.Context.CancellationToken)),
                 MaxRetryAttempts = options.Value.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -37,18 +47,40 @@ public sealed class DynamoDbCaller
                 OnRetry = args =>
                 {
                     args.Context.Properties.TryGetValue(OperationKey, out var operation);
-                    _metrics.RecordRetry(StoreName, operation ?? "unknown", args.Outcome.Exception is AmazonDynamoDBException e && IsThrottle(e));
+                    _metrics?.RecordRetry(StoreName, operation ?? "unknown", args.Outcome.Exception is AmazonDynamoDBException e && IsThrottle(e));
                     return ValueTask.CompletedTask;
                 },
             })
             .Build();
     }
 
+    // By error code too: an operation whose model lacks the throttle's type (DescribeTable, CreateTable) gets a
+    // plain AmazonDynamoDBException carrying it.
     public static bool IsThrottle(AmazonDynamoDBException e) =>
-        e is ProvisionedThroughputExceededException or RequestLimitExceededException || e.ErrorCode == "ThrottlingException";
+        e is ProvisionedThroughputExceededException or RequestLimitExceededException
+        || e.ErrorCode is "ProvisionedThroughputExceededException" or "RequestLimitExceeded" or "ThrottlingException" or "Throttling";
 
-    private static bool IsTransient(AmazonDynamoDBException e) =>
-        IsThrottle(e) || e is InternalServerErrorException || e.StatusCode >= HttpStatusCode.InternalServerError;
+    /// <summary>
+    /// Whether <paramref name="e"/> may succeed if the call is made again. The SDK surfaces a broken connection
+    /// as the raw exception (it unwraps an HttpRequestException's IOException, and an HttpClient time-out's
+    /// TimeoutException), or wrapped in an AmazonClientException/AmazonServiceException; all are looked through.
+    /// </summary>
+    public static bool IsTransient(Exception e, CancellationToken callerToken)
+    {
+        if (callerToken.IsCancellationRequested) return false;
+        return e switch
+        {
+            AmazonDynamoDBException d when IsThrottle(d) || d is InternalServerErrorException => true,
+            AmazonServiceException s when s.StatusCode >= HttpStatusCode.InternalServerError => true,
+            // A response that arrived broken (cut off mid-body) is a lost response.
+            AmazonUnmarshallingException => true,
+            HttpRequestException or IOException or SocketException or TimeoutException => true,
+            // The caller's token is not cancelled (checked above), so this is an SDK or HttpClient time-out.
+            OperationCanceledException => true,
+            AmazonServiceException or AmazonClientException => e.InnerException is { } inner && IsTransient(inner, callerToken),
+            _ => false,
+        };
+    }
 
     public async Task<TResponse> CallAsync<TResponse>(string operation, string table, Func<CancellationToken, Task<TResponse>> call, CancellationToken cancellationToken)
         where TResponse : AmazonWebServiceResponse
@@ -81,8 +113,8 @@ public sealed class DynamoDbCaller
     }
 
     private void Write(string table, ConsumedCapacity? capacity) =>
-        _metrics.RecordConsumedCapacity(StoreName, table, 0, capacity?.WriteCapacityUnits ?? capacity?.CapacityUnits ?? 0);
+        _metrics?.RecordConsumedCapacity(StoreName, table, 0, capacity?.WriteCapacityUnits ?? capacity?.CapacityUnits ?? 0);
 
     private void Read(string table, ConsumedCapacity? capacity) =>
-        _metrics.RecordConsumedCapacity(StoreName, table, capacity?.ReadCapacityUnits ?? capacity?.CapacityUnits ?? 0, 0);
+        _metrics?.RecordConsumedCapacity(StoreName, table, capacity?.ReadCapacityUnits ?? capacity?.CapacityUnits ?? 0, 0);
 }

@@ -11,12 +11,17 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// </summary>
 public static class DynamoDbClientFactory
 {
-    public static IAmazonDynamoDB Create(DynamoDbOptions options)
+    /// <param name="options">Endpoint and region overrides.</param>
+    /// <param name="httpClientFactory">Where the SDK gets its HttpClients; null for its own (tests put a fault-injecting one here).</param>
+    public static IAmazonDynamoDB Create(DynamoDbOptions options, HttpClientFactory? httpClientFactory = null)
     {
         var config = new AmazonDynamoDBConfig
         {
-            // DynamoDbCaller retries (and counts) throttling itself.
+            HttpClientFactory = httpClientFactory,
+            // DynamoDbCaller retries (and counts) throttling and lost connections itself. The SDK would otherwise
+            // retry a reset pooled connection up to 10 times unseen, outside MaxErrorRetry.
             MaxErrorRetry = 0,
+            MaxStaleConnectionRetries = 0,
             Timeout = TimeSpan.FromSeconds(10),
         };
         if (!string.IsNullOrEmpty(options.Region)) config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);

@@ -3,7 +3,7 @@ using ProLifeProsper.Testing;
 namespace ProLifeProsper.Api.Tests.Infrastructure;
 
 /// <summary>The API in the <c>highScale</c> configuration: payments on (real) dynalite, the rest on PostgreSQL.</summary>
-public sealed class HighScaleApiFactory : ApiFactory
+public class HighScaleApiFactory : ApiFactory
 {
     private string _serviceUrl = "";
 
