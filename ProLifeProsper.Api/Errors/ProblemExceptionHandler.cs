@@ -67,15 +67,13 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
         return problem;
     }
 
-    // A store that is down or overloaded, as opposed to a bug (a malformed request to it stays a 500).
+    // A store that is down, overloaded or not set up (a missing table), as opposed to a bug (a malformed request to it stays a 500):
+    // every failure the DynamoDB caller would retry (resets, I/O, time-outs, throttles, 5xx) that outlasted its retries.
     private static bool IsUnavailable(Exception e) => e switch
     {
-        Amazon.DynamoDBv2.AmazonDynamoDBException dynamo => Storage.DynamoDb.DynamoDbCaller.IsThrottle(dynamo) || dynamo.StatusCode >= System.Net.HttpStatusCode.InternalServerError
-            || dynamo.InnerException is HttpRequestException,
-        Amazon.Runtime.AmazonServiceException service => service.StatusCode >= System.Net.HttpStatusCode.InternalServerError || service.InnerException is HttpRequestException,
-        Amazon.Runtime.AmazonClientException or HttpRequestException or TimeoutException => true,
         Npgsql.NpgsqlException npgsql => npgsql.IsTransient,
-        _ => false,
+        Amazon.DynamoDBv2.Model.ResourceNotFoundException or Amazon.Runtime.AmazonClientException => true,
+        _ => Storage.DynamoDb.DynamoDbCaller.IsTransient(e, CancellationToken.None),
     };
 
     // Say where the body went wrong (JSON path), never which server types were involved.

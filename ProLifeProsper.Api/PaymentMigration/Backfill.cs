@@ -44,7 +44,8 @@ public sealed class Backfill(
         await using var reset = new NpgsqlCommand(
             "UPDATE backfill_progress SET checkpoint_created_at = NULL, checkpoint_transaction_id = NULL, checkpoint_record_organization_id = NULL, " +
             "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, total = (SELECT count(*) FROM payment_transactions), started_at = now(), completed_at = NULL, " +
-            "(high_water_created_at, high_water_transaction_id) = (SELECT created_at, transaction_id FROM payment_transactions ORDER BY created_at DESC, transaction_id DESC LIMIT 1) WHERE id = 1",
+            "(high_water_created_at, high_water_transaction_id) = (SELECT created_at, transaction_id FROM payment_transactions ORDER BY created_at DESC, transaction_id DESC LIMIT 1), " +
+            "high_water_record_created_at = (SELECT max(created_at) FROM idempotency_records) WHERE id = 1",
             connection, transaction);
         await reset.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -97,10 +98,11 @@ public sealed class Backfill(
                 continue;
             }
 
-            // Records written since dual-write began travel with their writes' outbox rows; the margin covers instances whose
-            // clocks run behind PostgreSQL's (copying a record twice is harmless).
-            var records = await postgres.ReadRecordBatchAsync(checkpoint.RecordOrganization, checkpoint.RecordKey,
-                checkpoint.StartedAt + RecordClockMargin, options.Value.BackfillBatchSize, cancellationToken);
+            // Records written since dual-write began travel with their writes' outbox rows (one committed later with an
+            // older time is copied twice, harmlessly).
+            var records = checkpoint.RecordHighWater is { } recordHighWater
+                ? await postgres.ReadRecordBatchAsync(checkpoint.RecordOrganization, checkpoint.RecordKey, recordHighWater, options.Value.BackfillBatchSize, cancellationToken)
+                : [];
             if (records.Count == 0)
             {
                 await SaveAsync("completed_at = now()", [], cancellationToken);
@@ -119,23 +121,22 @@ public sealed class Backfill(
 
     private bool StillBackfilling() => routing.Current.Phase is MigrationPhase.DualWrite or MigrationPhase.Backfill;
 
-    private static readonly TimeSpan RecordClockMargin = TimeSpan.FromMinutes(5);
-
     private sealed record Checkpoint(bool Done, bool PaymentsDone, PageCursor? Payment, Guid? RecordOrganization, string? RecordKey, PageCursor? HighWater,
-        DateTimeOffset StartedAt);
+        DateTimeOffset? RecordHighWater);
 
     private async Task<Checkpoint> ReadCheckpointAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             "SELECT completed_at IS NOT NULL, payments_done, checkpoint_created_at, checkpoint_transaction_id, checkpoint_record_organization_id, checkpoint_record_key, " +
-            "high_water_created_at, high_water_transaction_id, coalesce(started_at, now()) " +
+            "high_water_created_at, high_water_transaction_id, high_water_record_created_at " +
             "FROM backfill_progress WHERE id = 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new Checkpoint(reader.GetBoolean(0), reader.GetBoolean(1),
             reader.IsDBNull(2) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(2), reader.GetGuid(3)),
             reader.IsDBNull(4) ? null : reader.GetGuid(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-            reader.IsDBNull(6) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(6), reader.GetGuid(7)), reader.GetFieldValue<DateTimeOffset>(8));
+            reader.IsDBNull(6) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(6), reader.GetGuid(7)),
+            reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8));
     }
 
     private async Task SaveAsync(string assignments, object[] values, CancellationToken cancellationToken)

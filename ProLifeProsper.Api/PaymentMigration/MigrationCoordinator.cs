@@ -60,7 +60,7 @@ public sealed class MigrationCoordinator(
         {
             await tables.EnsureTablesAsync(cancellationToken);
         }
-        catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+        catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException || DynamoDbCaller.IsTransient(e, cancellationToken))
         {
             throw OutOfOrder($"DynamoDB is not reachable ({e.GetType().Name}): it must answer before a migration can start.");
         }

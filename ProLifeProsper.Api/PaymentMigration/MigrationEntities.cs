@@ -34,6 +34,9 @@ public sealed class BackfillProgressRow
     /// </summary>
     public DateTimeOffset? HighWaterCreatedAt { get; set; }
     public Guid? HighWaterTransactionId { get; set; }
+
+    /// <summary>The newest idempotency record's creation time when dual-write began: records up to it are copied, later ones travel with their writes.</summary>
+    public DateTimeOffset? HighWaterRecordCreatedAt { get; set; }
 }
 
 /// <summary>

@@ -80,6 +80,10 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("high_water_created_at");
 
+                    b.Property<DateTimeOffset?>("HighWaterRecordCreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("high_water_record_created_at");
+
                     b.Property<Guid?>("HighWaterTransactionId")
                         .HasColumnType("uuid")
                         .HasColumnName("high_water_transaction_id");

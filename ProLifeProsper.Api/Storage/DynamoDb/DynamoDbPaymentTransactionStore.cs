@@ -62,7 +62,8 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
     {
         if (record is null)
         {
-            if (!await TryApplyAsync(updated, null, cancellationToken)) throw DomainErrors.ConcurrentUpdate();
+            // A refused condition after a lost answer may be our own write, retried: the payment then already is exactly this.
+            if (!await TryApplyAsync(updated, null, cancellationToken) && !await IsAlreadyAsync(updated, cancellationToken)) throw DomainErrors.ConcurrentUpdate();
             return null;
         }
 
@@ -143,7 +144,8 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
         var afterKey = after is { } a ? PaymentItemKeys.SortKeyOf(a.CreatedAt, a.Id) : null;
         var before = PaymentItemKeys.Timestamp(createdBefore);
 
-        // Scatter over the pending shards (each oldest first), gather, and keep the oldest overall.
+        // Scatter over the pending shards, each read oldest first up to `limit` items (following short pages), gather, and
+        // keep the oldest `limit` overall: exactly the oldest, since no shard can hold one of them beyond its own first `limit`.
         var perShard = await ScatterAsync(Enumerable.Range(0, Shards), async (shard, ct) =>
         {
             var request = new QueryRequest
@@ -154,24 +156,24 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
                 ExpressionAttributeNames = new() { ["#shard"] = PaymentItemKeys.StatusShard, ["#sk"] = PaymentItemKeys.SortKey },
                 ExpressionAttributeValues = new() { [":shard"] = new(PaymentItemKeys.PendingShard(shard)), [":before"] = new(before) },
                 ScanIndexForward = true,
-                Limit = limit + 1, // BETWEEN includes the cursor's own item
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             };
             if (afterKey is not null) request.ExpressionAttributeValues[":after"] = new(afterKey);
-            var response = await caller.CallAsync("query_pending", Transactions, c => dynamo.QueryAsync(request, c), ct);
-            var items = (response.Items ?? []).Where(i => i[PaymentItemKeys.SortKey].S != afterKey).ToList();
-            // A shard that stopped early (a short page) has seen nothing past its last item: nothing later may be taken.
-            var truncatedAt = response.LastEvaluatedKey is { Count: > 0 } && items.Count > 0 ? items[^1][PaymentItemKeys.SortKey].S : null;
-            return (Items: items, TruncatedAt: truncatedAt);
+            var items = new List<Dictionary<string, AttributeValue>>();
+            do
+            {
+                request.Limit = limit + 1 - items.Count; // BETWEEN includes the cursor's own item
+                var response = await caller.CallAsync("query_pending", Transactions, c => dynamo.QueryAsync(request, c), ct);
+                items.AddRange((response.Items ?? []).Where(i => i[PaymentItemKeys.SortKey].S != afterKey));
+                request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+            }
+            while (items.Count < limit && request.ExclusiveStartKey is not null);
+            return items;
         }, cancellationToken);
 
-        var horizon = perShard.Select(p => p.TruncatedAt).Where(t => t is not null).Min(StringComparer.Ordinal);
-        var candidates = perShard.SelectMany(p => p.Items)
-            .Select(i => (SortKey: i[PaymentItemKeys.SortKey].S, Item: i))
-            .Where(c => horizon is null || string.CompareOrdinal(c.SortKey, horizon) <= 0)
-            .OrderBy(c => c.SortKey, StringComparer.Ordinal)
+        var candidates = perShard.SelectMany(items => items)
+            .OrderBy(i => i[PaymentItemKeys.SortKey].S, StringComparer.Ordinal)
             .Take(limit)
-            .Select(c => c.Item)
             .ToList();
         // The index is eventually consistent: its copy of a payment settled a moment ago still says pending. Re-read each
         // candidate from the table, strongly consistent, so the caller never asks the processor about a settled payment.
@@ -530,6 +532,12 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
     {
         var item = await GetPaymentItemAsync(updated.OrganizationId, PaymentItemKeys.SortKeyOf(updated.CreatedAt, updated.TransactionId), cancellationToken);
         return item is not null && AppliedKeys(item).Contains(key);
+    }
+
+    private async Task<bool> IsAlreadyAsync(PaymentTransaction updated, CancellationToken cancellationToken)
+    {
+        var item = await GetPaymentItemAsync(updated.OrganizationId, PaymentItemKeys.SortKeyOf(updated.CreatedAt, updated.TransactionId), cancellationToken);
+        return item is not null && PaymentItemMapper.FromItem(item) == updated;
     }
 
     private static List<string> AppliedKeys(Dictionary<string, AttributeValue> item) =>

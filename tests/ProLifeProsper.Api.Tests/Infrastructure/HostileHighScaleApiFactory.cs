@@ -17,12 +17,7 @@ public sealed class HostileHighScaleApiFactory : HighScaleApiFactory
 {
     public const int Seed = 4_242;
 
-    public HostileDynamoDb Hostile { get; } = new(HostileDynamoDbProfile.Hostile(Seed) with
-    {
-        MaxIndexLag = TimeSpan.Zero,
-        // Set aside until the store is fixed: GetPendingAsync ignores LastEvaluatedKey (see HostileDynamoDbPaymentTransactionStoreTests).
-        TinyPageExemptIndexes = new HashSet<string> { PaymentItemKeys.StatusTimestampIndex },
-    });
+    public HostileDynamoDb Hostile { get; } = new(HostileDynamoDbProfile.Hostile(Seed) with { MaxIndexLag = TimeSpan.Zero });
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
         [.. base.ExtraSettings(), new("DynamoDb:MaxRetries", "20")];

@@ -47,7 +47,7 @@ public sealed class TrafficWriter(IReadOnlyList<TestTenant> tenants, IReadOnlyLi
                     else Expect(response);
                 }
                 Interlocked.Increment(ref _writes);
-                await Task.Delay(5, stop); // steady traffic, not a stress test
+                await Task.Delay(20, stop); // steady traffic, not a stress test
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

@@ -12,7 +12,7 @@ using ProLifeProsper.Api.Infrastructure;
 namespace ProLifeProsper.Api.Infrastructure.Migrations
 {
     [DbContext(typeof(ProLifeProsperDbContext))]
-    [Migration("20261128055951_StoreMigrationSafety")]
+    [Migration("20261128064057_StoreMigrationSafety")]
     partial class StoreMigrationSafety
     {
         /// <inheritdoc />
@@ -82,6 +82,10 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.Property<DateTimeOffset?>("HighWaterCreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("high_water_created_at");
+
+                    b.Property<DateTimeOffset?>("HighWaterRecordCreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("high_water_record_created_at");
 
                     b.Property<Guid?>("HighWaterTransactionId")
                         .HasColumnType("uuid")

@@ -17,6 +17,12 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                 type: "timestamp with time zone",
                 nullable: true);
 
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "high_water_record_created_at",
+                table: "backfill_progress",
+                type: "timestamp with time zone",
+                nullable: true);
+
             migrationBuilder.AddColumn<Guid>(
                 name: "high_water_transaction_id",
                 table: "backfill_progress",
@@ -88,6 +94,10 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
 
             migrationBuilder.DropColumn(
                 name: "high_water_created_at",
+                table: "backfill_progress");
+
+            migrationBuilder.DropColumn(
+                name: "high_water_record_created_at",
                 table: "backfill_progress");
 
             migrationBuilder.DropColumn(
