@@ -128,6 +128,7 @@ public sealed class MigrationCoordinator(
         {
             Require(current.Phase == MigrationPhase.DynamoPrimary,
                 current.Phase == MigrationPhase.DynamoOnly ? "Already finalized." : "Cut over to DynamoDB first (phase 'dynamo-primary').");
+            Require(current.FinalizedAt is null, "A rollback from dynamo-only is under way (DynamoDB is being copied back): it finishes by itself; migrate again after it.");
             return Task.FromResult(MigrationPhase.DynamoOnly);
         }, cancellationToken);
         return Describe(state);
@@ -156,12 +157,13 @@ public sealed class MigrationCoordinator(
             logger.LogInformation("Rollback from dynamo-only: copying DynamoDB back to PostgreSQL after a {Fence} s fence; the rollback finishes when the copy is done",
                 fence.TotalSeconds);
         }
-        if (current is { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: not null }) return new RollbackResult(Describe(current), Finished: false);
+        if (current is { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: not null } && !(await reverseCopy.ReadProgressAsync(cancellationToken)).IsComplete)
+            return new RollbackResult(Describe(current), Finished: false);
 
         var state = await ChangeAsync(by, async (locked, connection, transaction) =>
         {
             Require(locked.Phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL.");
-            Require(locked is not { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: not null },
+            Require(locked is not { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: not null } || await ReverseCopy.IsCompleteAsync(connection, transaction, cancellationToken),
                 "DynamoDB is still being copied back to PostgreSQL; the rollback finishes by itself when that is done (GET /api/admin/migration).");
             if (!locked.Phase.DynamoIsPrimary())
             {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Domain.Common;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
@@ -15,8 +16,10 @@ public sealed record ReverseCopyProgress(long Copied, long RecordsCopied, DateTi
 /// records, then payments) is copied back, version-conditionally, page by page with a checkpoint after each page in
 /// <c>reverse_copy_progress</c>, by whichever instance holds the <c>reverse-copy</c> lease: a crash, a restart or a store
 /// error resumes from the last page, never from the start and never skipping one. Owed while the phase is
-/// <c>dynamo-primary</c> with <c>finalized_at</c> still set; done clears it. It starts only after the fence: by then
-/// no write decided under <c>dynamo-only</c> can still land in DynamoDB (see <see cref="MigrationOptions.DynamoOnlyFence"/>).
+/// <c>dynamo-primary</c> with <c>finalized_at</c> still set (the rollback's switch to postgres clears it, and is refused
+/// until the copy is complete). Each run is identified by its <c>started_at</c>: a holder that stalled past its lease cannot
+/// write into a later run's checkpoint. It starts only after the fence: by then no write decided under <c>dynamo-only</c> can
+/// still land in DynamoDB (see <see cref="MigrationOptions.DynamoOnlyFence"/>).
 /// </summary>
 public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTransactionStore dynamo, PaymentMirror mirror,
     RoutingStateCache routing, IOptions<MigrationOptions> options, ILogger<ReverseCopy> logger)
@@ -25,7 +28,7 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
     private const int PageSize = 200;
     private const int CopyParallelism = 8;
 
-    /// <summary>True while the reverse copy is owed (the state it reads is this instance's view).</summary>
+    /// <summary>True while the reverse copy, or the rollback it belongs to, is owed (this instance's view of the phase).</summary>
     public bool IsOwed => routing.Current is { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: not null };
 
     /// <summary>Starts over, fenced: called inside the phase change from dynamo-only, under the exclusive routing lock.</summary>
@@ -33,7 +36,7 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
     {
         await using var reset = new NpgsqlCommand(
             "UPDATE reverse_copy_progress SET payments_scan_key = NULL, records_done = false, records_scan_key = NULL, copied = 0, records_copied = 0, " +
-            "fence_until = now() + $1, started_at = now(), completed_at = NULL WHERE id = 1", connection, transaction);
+            "fence_until = clock_timestamp() + $1, started_at = clock_timestamp(), completed_at = NULL WHERE id = 1", connection, transaction);
         reset.Parameters.Add(new() { Value = fence });
         await reset.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -54,6 +57,7 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
         while (IsOwed && await renew(cancellationToken))
         {
             var checkpoint = await ReadCheckpointAsync(cancellationToken);
+            _run = checkpoint.Run;
             if (checkpoint.Done) return true;
             if (checkpoint.FenceWait > TimeSpan.Zero)
             {
@@ -69,8 +73,19 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
                 await limiter.AcquireAsync(records.Count, cancellationToken);
                 await Parallel.ForEachAsync(records, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken }, async (record, ct) =>
                 {
-                    if (await dynamo.FindIdempotencyRecordAsync(record.OrganizationId, record.Key, ct) is { } finished)
-                        await mirror.CopyRecordAsync(finished, toDynamo: false, ct);
+                    try
+                    {
+                        if (await dynamo.FindIdempotencyRecordAsync(record.OrganizationId, record.Key, ct) is { } finished)
+                            await mirror.CopyRecordAsync(finished, toDynamo: false, ct);
+                    }
+                    catch (DomainException e)
+                    {
+                        // A record whose change can neither be finished nor withdrawn (its payment is gone): copied as it is and
+                        // reported, so one broken item cannot hold the rollback back forever.
+                        logger.LogError("Idempotency record {Key} of organization {OrganizationId} could not be finished ({Problem}); copied as it stands",
+                            record.Key, record.OrganizationId, e.Message);
+                        await mirror.CopyRecordAsync(record, toDynamo: false, ct);
+                    }
                 });
                 await SaveAsync("records_scan_key = $1, records_done = $2, records_copied = records_copied + $3",
                     [(object?)nextRecord ?? DBNull.Value, nextRecord is null, (long)records.Count], cancellationToken);
@@ -87,40 +102,45 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
                 continue;
             }
 
-            // Done: PostgreSQL has everything DynamoDB had; the rollback may now finish.
-            await using var batch = dataSource.CreateBatch();
-            var done = new NpgsqlBatchCommand("UPDATE reverse_copy_progress SET copied = copied + $1, completed_at = now() WHERE id = 1");
-            done.Parameters.Add(new() { Value = (long)payments.Count });
-            batch.BatchCommands.Add(done);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE routing_state SET finalized_at = NULL WHERE id = 1 AND phase = 'dynamo-primary'"));
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-            await routing.RefreshAsync(cancellationToken);
+            // Done: PostgreSQL has everything DynamoDB had; the rollback may now switch to postgres (it clears finalized_at).
+            await SaveAsync("copied = copied + $1, completed_at = now()", [(long)payments.Count], cancellationToken);
             logger.LogInformation("Reverse copy complete: PostgreSQL has every payment and idempotency record DynamoDB had");
             return true;
         }
         return false;
     }
 
-    private sealed record Checkpoint(bool Done, bool RecordsDone, string? PaymentsKey, string? RecordsKey, TimeSpan FenceWait);
+    /// <summary>Whether the reverse copy of the current rollback is complete, read inside the routing change's transaction.</summary>
+    public static async Task<bool> IsCompleteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT completed_at IS NOT NULL FROM reverse_copy_progress WHERE id = 1", connection, transaction);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    private sealed record Checkpoint(bool Done, bool RecordsDone, string? PaymentsKey, string? RecordsKey, TimeSpan FenceWait, DateTimeOffset? Run);
 
     private async Task<Checkpoint> ReadCheckpointAsync(CancellationToken cancellationToken)
     {
         // The fence is compared on PostgreSQL's clock, the one that set it.
         await using var command = dataSource.CreateCommand(
-            "SELECT completed_at IS NOT NULL, records_done, payments_scan_key, records_scan_key, greatest(coalesce(fence_until, now()) - now(), interval '0') " +
+            "SELECT completed_at IS NOT NULL, records_done, payments_scan_key, records_scan_key, greatest(coalesce(fence_until, now()) - now(), interval '0'), started_at " +
             "FROM reverse_copy_progress WHERE id = 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new Checkpoint(reader.GetBoolean(0), reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-            reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetFieldValue<TimeSpan>(4));
+            reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetFieldValue<TimeSpan>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
     }
 
+    // Only into the run this instance read its checkpoint from; if a later rollback reset it meanwhile, this page is dropped.
     private async Task SaveAsync(string assignments, object[] values, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"UPDATE reverse_copy_progress SET {assignments} WHERE id = 1");
+        await using var command = dataSource.CreateCommand($"UPDATE reverse_copy_progress SET {assignments} WHERE id = 1 AND started_at = ${values.Length + 1}");
         foreach (var value in values) command.Parameters.Add(new() { Value = value });
+        command.Parameters.Add(new() { Value = _run ?? (object)DBNull.Value });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private DateTimeOffset? _run;
 
     private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 }

@@ -5,7 +5,8 @@ namespace ProLifeProsper.Api.PaymentMigration;
 
 /// <summary>
 /// Runs the reverse copy of a rollback from <c>dynamo-only</c> on one instance at a time (the <c>reverse-copy</c> lease),
-/// and when it is done finishes the rollback the operator asked for.
+/// and when it is done finishes the rollback the operator asked for. Both are decided from persisted state: if this
+/// instance dies between the two, the next one to look finishes the rollback.
 /// </summary>
 public sealed class ReverseCopyWorker(WorkerLeases leases, ReverseCopy reverseCopy, MigrationCoordinator coordinator,
     IOptions<MigrationOptions> options, ILogger<ReverseCopyWorker> logger) : SingleInstanceJob(leases, logger)

@@ -39,6 +39,9 @@ public sealed class RoutedPaymentTransactionStore(
 
     private IPaymentTransactionStore Primary => routing.Current.Phase.DynamoIsPrimary() ? dynamo : postgres;
 
+    /// <summary>The checks every write makes before it starts: a fresh enough view of the phase, and a store that has its data.</summary>
+    public async Task EnsureWritableAsync(CancellationToken cancellationToken) => guard.ThrowIfUnsafe(await routing.CurrentForWriteAsync(cancellationToken));
+
     public Task<IdempotencyRecord?> FindIdempotencyRecordAsync(Guid organizationId, string key, CancellationToken cancellationToken) =>
         ReadAsync("find_idempotency_record", s => s.FindIdempotencyRecordAsync(organizationId, key, cancellationToken));
 
@@ -151,8 +154,10 @@ public sealed class RoutedPaymentTransactionStore(
             if (record is not null) await mirror.CopyRecordAsync(record, toDynamo: false, cancellationToken);
             await outbox.DeleteAsync(intent, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
+            // Even when the client went away: the write is done and acknowledged to the caller (a refund still pays out);
+            // the intent stays and the drainer finishes the copy.
             logger.LogWarning(e, "Shadow copy to PostgreSQL deferred to the outbox (row {Intent})", intent);
             drainer.Wake();
         }
@@ -166,9 +171,10 @@ public sealed class RoutedPaymentTransactionStore(
             guard.ThrowIfUnsafe(state);
             try
             {
-                if (state.Phase != MigrationPhase.DynamoOnly) return await write(state, cancellationToken);
-                // Nothing in PostgreSQL checks a dynamo-only write against the phase, so it is bounded in time instead:
-                // a rollback's fence counts on no such write landing later than this.
+                if (!state.Phase.DynamoIsPrimary()) return await write(state, cancellationToken);
+                // A DynamoDB-first write is bounded in time: under dynamo-only nothing in PostgreSQL checks it against the
+                // phase, and a rollback's fence counts on none landing later than this; under dynamo-primary its intent must
+                // outlive it (Migration:IntentGrace).
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 deadline.CancelAfter(dynamoOptions.Value.WriteTimeout);
                 try

@@ -37,6 +37,8 @@ public sealed class PaymentTransactionService(
         try
         {
             await EnsureAcceptableAsync(organizationId, request, now, cancellationToken);
+            // Never charge a donor for a payment the store would refuse right now (a stale routing view, a store that lost its data).
+            await store.EnsureWritableAsync(cancellationToken);
             // The processor receives the idempotency key, so a retry that reaches it is not charged twice there either.
             outcome = await gateway.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
         }

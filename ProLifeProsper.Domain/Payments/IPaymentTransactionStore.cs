@@ -12,6 +12,12 @@ public interface IPaymentTransactionStore
     /// <summary>Short store name used in metrics and health ("postgresql", "dynamodb").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Throws (a retryable refusal) when a write could not be taken now, so that a caller that must act before it writes
+    /// (charge a card) does not act for a payment the store would refuse.
+    /// </summary>
+    Task EnsureWritableAsync(CancellationToken cancellationToken);
+
     /// <summary>The record remembered for an organization's idempotency key, if any.</summary>
     Task<IdempotencyRecord?> FindIdempotencyRecordAsync(Guid organizationId, string key, CancellationToken cancellationToken);
 

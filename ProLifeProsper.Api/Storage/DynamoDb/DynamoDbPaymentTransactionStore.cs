@@ -35,6 +35,8 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
 
     public string Name => StoreName;
 
+    public Task EnsureWritableAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task<IdempotencyRecord?> FindIdempotencyRecordAsync(Guid organizationId, string key, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 3; attempt++)
@@ -71,7 +73,10 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
         {
             // The key is taken: answer with that record once its change is complete (or it turned out void).
             if (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken) is { } existing) return existing;
-            if (!await TryPutRecordAsync(record, RecordKind.Update, updated, cancellationToken)) throw DomainErrors.IdempotencyKeyInFlight();
+            // Refused again: unless our own put went through and only its answer was lost, someone else holds the key now.
+            if (!await TryPutRecordAsync(record, RecordKind.Update, updated, cancellationToken)
+                && (await GetRecordItemAsync(record.OrganizationId, record.Key, cancellationToken) is not { } mine || ToRecord(mine).ResourceId != record.ResourceId))
+                throw DomainErrors.IdempotencyKeyInFlight();
         }
 
         // The key is claimed: finish (or withdraw) the change even if the client has gone away.
@@ -289,18 +294,36 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
 
     // ----- migration: copies from PostgreSQL and full scans -----
 
-    /// <summary>Writes a payment copied from the other store, unless this store already has that version or a newer one.</summary>
+    /// <summary>
+    /// Writes a payment copied from the other store, unless this store already has that version or a newer one. An update,
+    /// not a put: the keys of refunds applied here (by an earlier migration) stay on the item, so retrying such a key after
+    /// the payment moved on elsewhere still finds its refund applied instead of making it again.
+    /// </summary>
     public async Task<bool> CopyAsync(PaymentTransaction payment, CancellationToken cancellationToken)
     {
+        var item = PaymentItemMapper.ToItem(payment, Shards);
+        var names = new Dictionary<string, string> { ["#pk"] = PaymentItemKeys.OrganizationId, ["#version"] = "version" };
+        var values = new Dictionary<string, AttributeValue>();
+        var set = new List<string>();
+        foreach (var (attribute, value) in item.Where(a => a.Key is not (PaymentItemKeys.OrganizationId or PaymentItemKeys.SortKey)))
+        {
+            var i = set.Count;
+            names[$"#a{i}"] = attribute;
+            values[$":a{i}"] = value;
+            set.Add($"#a{i} = :a{i}");
+        }
+        var remove = new[] { "failureCode", PaymentItemKeys.StatusShard }.Where(a => !item.ContainsKey(a)).Select((a, i) => { names[$"#r{i}"] = a; return $"#r{i}"; }).ToList();
+        values[":version"] = PaymentItemMapper.N(payment.Version);
         try
         {
-            await caller.CallAsync("copy_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
+            await caller.CallAsync("copy_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = Transactions,
-                Item = PaymentItemMapper.ToItem(payment, Shards),
+                Key = PaymentItemMapper.KeyOf(payment),
+                UpdateExpression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : ""),
                 ConditionExpression = "attribute_not_exists(#pk) OR #version < :version",
-                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#version"] = "version" },
-                ExpressionAttributeValues = new() { [":version"] = PaymentItemMapper.N(payment.Version) },
+                ExpressionAttributeNames = names,
+                ExpressionAttributeValues = values,
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             }, ct), cancellationToken);
             return true;

@@ -50,7 +50,8 @@ public static class PaymentItemKeys
         Span<byte> bytes = stackalloc byte[16];
         transactionId.TryWriteBytes(bytes, bigEndian: true, out _);
         var milliseconds = (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) >> 16);
-        return DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
+        // 48 bits reach past year 9999: no payment was made then, whatever a client sends.
+        return milliseconds <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) : null;
     }
 
     /// <summary>A stable shard in [0, shards) from the id's random bits.</summary>

@@ -27,6 +27,8 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
 
     public string Name => StoreName;
 
+    public Task EnsureWritableAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task<IdempotencyRecord?> FindIdempotencyRecordAsync(Guid organizationId, string key, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(

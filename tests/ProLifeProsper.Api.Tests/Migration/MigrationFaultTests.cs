@@ -47,7 +47,10 @@ public sealed class MigrationFaultTests
         Assert.Equal("https://prolifeprosper.org/problems/payments-store-lost", (string)problem["type"]!);
         Assert.Contains("rollback", (string)problem["detail"]!);
         var retried = await tenant.PostPaymentAsync(tenant.PaymentBody(4_000), "made-on-dynamodb");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, retried.StatusCode); // not a second charge
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, retried.StatusCode); // not a second payment
+        var fresh = await tenant.PostPaymentAsync(tenant.PaymentBody(5_000), "while-refused");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, fresh.StatusCode);
+        Assert.Empty(restarted.Gateway.Ledger.Charges); // and nobody was charged for a payment the store refused
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await restarted.CreateClient().GetAsync("/health")).StatusCode);
 
         using var migrationAfter = new MigrationClient(restarted);
@@ -226,6 +229,26 @@ public sealed class MigrationFaultTests
     }
 
     [Fact]
+    public async Task Migrating_again_after_a_rollback_a_retried_refund_key_from_the_first_migration_replays_instead_of_refunding_again()
+    {
+        await using var factory = await MigrationTests.StartAsync();
+        using var migration = new MigrationClient(factory);
+        var tenant = await TestTenant.CreateAsync(factory);
+        var payment = await tenant.PayAsync(1_000);
+        await migration.CutOverAsync();
+        var first = await TestTenant.ReadAsync<RefundResponse>(await tenant.PostRefundAsync(payment.TransactionId, 300, "refund-in-first-migration"), HttpStatusCode.Created);
+        Assert.Equal("postgres", (string)(await migration.RollbackAsync(TimeSpan.FromSeconds(60)))["phase"]!);
+        Assert.Equal(HttpStatusCode.Created, (await tenant.PostRefundAsync(payment.TransactionId, 200, "refund-on-postgres")).StatusCode);
+
+        await migration.CutOverAsync(); // the second migration copies the payment over DynamoDB's older copy
+
+        var retry = await tenant.PostRefundAsync(payment.TransactionId, 300, "refund-in-first-migration");
+        Assert.Equal(first.RefundId, (await TestTenant.ReadAsync<RefundResponse>(retry, HttpStatusCode.Created)).RefundId);
+        Assert.Equal(500, (await tenant.ListPaymentsAsync()).Items.Single().RefundedAmountMinor);
+        Assert.Equal(500, factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
+    }
+
+    [Fact]
     public async Task An_interrupted_backfill_leaves_no_lock_behind_and_resumes_when_DynamoDB_returns()
     {
         await using var dynalite = await DynaliteServer.StartDedicatedAsync();
@@ -240,7 +263,7 @@ public sealed class MigrationFaultTests
         await Task.Delay(TimeSpan.FromSeconds(3)); // every copy now fails: the backfill is interrupted (and retried) meanwhile
         // No session lock is left on a pooled connection (which would keep every instance from resuming it).
         await using var dataSource = NpgsqlDataSource.Create(factory.ConnectionString);
-        Assert.Equal(0, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"));
+        Assert.Equal(0, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"));
 
         await dynalite.RestartAsync();
         await migration.WaitForBackfillAsync(TimeSpan.FromSeconds(60));

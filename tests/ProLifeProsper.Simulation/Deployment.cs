@@ -1,0 +1,82 @@
+using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Testing;
+using ProLifeProsper.Testing.Faults;
+
+namespace ProLifeProsper.Simulation;
+
+/// <summary>
+/// The simulated deployment: a database of its own on the test PostgreSQL server, tables of their own on dynalite behind
+/// the hostile profile, one processor ledger, and <see cref="SimulationOptions.Instances"/> API instances that can be
+/// restarted while clients are using them.
+/// </summary>
+public sealed class Deployment : IAsyncDisposable
+{
+    private readonly SimulatedApi?[] _instances;
+    private readonly Uri[] _addresses;
+    private readonly string _dynamoUrl;
+    private readonly string _tablePrefix;
+
+    private Deployment(int instances, string connectionString, string dynamoUrl, HostileDynamoDb hostile)
+    {
+        _instances = new SimulatedApi?[instances];
+        _addresses = new Uri[instances];
+        ConnectionString = connectionString;
+        _dynamoUrl = dynamoUrl;
+        _tablePrefix = DynaliteServer.NewTablePrefix("sim");
+        Hostile = hostile;
+    }
+
+    public string ConnectionString { get; }
+
+    public HostileDynamoDb Hostile { get; }
+
+    public SandboxLedger Ledger { get; } = new();
+
+    public int InstanceCount => _instances.Length;
+
+    public static async Task<Deployment> StartAsync(SimulationOptions options)
+    {
+        var postgres = await PostgresServer.GetAsync();
+        var dynalite = await DynaliteServer.GetAsync();
+        // Moderate DynamoDB hostility: every fault kind, often enough that every minute sees many of each.
+        var hostile = new HostileDynamoDb(new HostileDynamoDbProfile
+        {
+            Seed = options.Seed,
+            Throttle = 0.03,
+            FailBeforeSend = 0.02,
+            AppliedThenServerError = 0.03,
+            AppliedThenReset = 0.03,
+            TinyPage = 0.3,
+            MaxIndexLag = TimeSpan.FromMilliseconds(100),
+        });
+        var deployment = new Deployment(options.Instances, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("sim")), dynalite.ServiceUrl, hostile);
+        for (var i = 0; i < options.Instances; i++) await deployment.StartInstanceAsync(i);
+        return deployment;
+    }
+
+    /// <summary>The address of an instance that is up, chosen at random (one being restarted may refuse the connection: clients retry).</summary>
+    public Uri Pick(Random random) => _addresses[random.Next(_addresses.Length)];
+
+    /// <summary>Stops instance <paramref name="index"/> (its in-flight requests are cut off) and starts a fresh one in its place.</summary>
+    public async Task RestartAsync(int index)
+    {
+        var old = _instances[index];
+        _instances[index] = null;
+        if (old is not null) await old.DisposeAsync();
+        await StartInstanceAsync(index);
+    }
+
+    private async Task StartInstanceAsync(int index)
+    {
+        var api = await SimulatedApi.StartAsync(ConnectionString, _dynamoUrl, _tablePrefix, Hostile, Ledger);
+        using var probe = api.CreateClient();
+        _addresses[index] = probe.BaseAddress!;
+        _instances[index] = api;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var api in _instances) if (api is not null) await api.DisposeAsync();
+        Hostile.Dispose();
+    }
+}

@@ -1,0 +1,73 @@
+using Amazon.DynamoDBv2;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Testing.Faults;
+
+namespace ProLifeProsper.Simulation;
+
+/// <summary>
+/// One API instance of the simulated deployment, on Kestrel (real sockets, so a client that gives up really cuts the
+/// request off), sharing the database, DynamoDB (through the hostile profile) and the processor's ledger with its peers.
+/// </summary>
+public sealed class SimulatedApi(string connectionString, string dynamoUrl, string tablePrefix, HostileDynamoDb hostile, SandboxLedger ledger)
+    : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "simulation-admin-key-0123456789";
+
+    public static async Task<SimulatedApi> StartAsync(string connectionString, string dynamoUrl, string tablePrefix, HostileDynamoDb hostile, SandboxLedger ledger)
+    {
+        var api = new SimulatedApi(connectionString, dynamoUrl, tablePrefix, hostile, ledger);
+        api.UseKestrel(0);
+        await Task.Run(api.StartServer);
+        return api;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        foreach (var (key, value) in new Dictionary<string, string>
+        {
+            ["ConnectionStrings:prolifeprosper"] = connectionString,
+            ["Auth:AdminApiKey"] = AdminKey,
+            ["Routing:Configuration"] = "current",
+            ["DynamoDb:ServiceUrl"] = dynamoUrl,
+            ["DynamoDb:TablePrefix"] = tablePrefix,
+            ["DynamoDb:CreateTablesOnStartup"] = "true",
+            ["DynamoDb:WriteShards"] = "4",
+            ["DynamoDb:MaxRetries"] = "10",
+            ["DynamoDb:WriteTimeout"] = "00:00:03",
+            ["Migration:RoutingPollInterval"] = "00:00:00.200",
+            ["Migration:OutboxPollInterval"] = "00:00:00.100",
+            ["Migration:RoutingLease"] = "00:00:01",
+            ["Migration:CopyLeaseDuration"] = "00:00:03",
+            ["Migration:RollbackDrainTimeout"] = "00:00:03",
+            ["Migration:IntentGrace"] = "00:00:30",
+            ["Migration:BackfillItemsPerSecond"] = "5000",
+            ["Payments:Settlement:Delay"] = "00:00:01",
+            ["Payments:Settlement:PollInterval"] = "00:00:00.250",
+            ["Payments:Settlement:BatchSize"] = "20",
+            // Killed connections and injected faults make warnings by design; what is critical (a lost store) still shows.
+            ["Logging:LogLevel:Default"] = "Critical",
+        })
+            builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton(ledger);
+            services.AddSingleton<IAmazonDynamoDB>(sp =>
+                DynamoDbClientFactory.Create(sp.GetRequiredService<IOptions<DynamoDbOptions>>().Value, hostile.HttpClientFactory));
+        });
+    }
+
+    public HttpClient CreateClient(string apiKey, TimeSpan timeout)
+    {
+        var client = CreateClient();
+        client.Timeout = timeout;
+        client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+}
