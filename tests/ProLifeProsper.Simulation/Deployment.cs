@@ -11,17 +11,19 @@ namespace ProLifeProsper.Simulation;
 /// </summary>
 public sealed class Deployment : IAsyncDisposable
 {
+    private readonly DynaliteServer _dynalite;
     private readonly SimulatedApi?[] _instances;
     private readonly Uri[] _addresses;
     private readonly string _dynamoUrl;
     private readonly string _tablePrefix;
 
-    private Deployment(int instances, string connectionString, string dynamoUrl, HostileDynamoDb hostile)
+    private Deployment(int instances, string connectionString, DynaliteServer dynalite, HostileDynamoDb hostile)
     {
+        _dynalite = dynalite;
         _instances = new SimulatedApi?[instances];
         _addresses = new Uri[instances];
         ConnectionString = connectionString;
-        _dynamoUrl = dynamoUrl;
+        _dynamoUrl = dynalite.ServiceUrl;
         _tablePrefix = DynaliteServer.NewTablePrefix("sim");
         Hostile = hostile;
     }
@@ -37,7 +39,8 @@ public sealed class Deployment : IAsyncDisposable
     public static async Task<Deployment> StartAsync(SimulationOptions options)
     {
         var postgres = await PostgresServer.GetAsync();
-        var dynalite = await DynaliteServer.GetAsync();
+        // A DynamoDB of its own: dynalite serves one request at a time, and the simulation keeps it busy.
+        var dynalite = await DynaliteServer.StartDedicatedAsync();
         // Moderate DynamoDB hostility: every fault kind, often enough that every minute sees many of each.
         var hostile = new HostileDynamoDb(new HostileDynamoDbProfile
         {
@@ -49,7 +52,7 @@ public sealed class Deployment : IAsyncDisposable
             TinyPage = 0.3,
             MaxIndexLag = TimeSpan.FromMilliseconds(100),
         });
-        var deployment = new Deployment(options.Instances, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("sim")), dynalite.ServiceUrl, hostile);
+        var deployment = new Deployment(options.Instances, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("sim")), dynalite, hostile);
         for (var i = 0; i < options.Instances; i++) await deployment.StartInstanceAsync(i);
         return deployment;
     }
@@ -78,5 +81,6 @@ public sealed class Deployment : IAsyncDisposable
     {
         foreach (var api in _instances) if (api is not null) await api.DisposeAsync();
         Hostile.Dispose();
+        await _dynalite.DisposeAsync();
     }
 }

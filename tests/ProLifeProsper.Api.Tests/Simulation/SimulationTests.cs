@@ -8,6 +8,7 @@ namespace ProLifeProsper.Api.Tests.Simulation;
 /// --seed N --minutes M</c>). Each run must violate no invariant, and must actually have met what it claims to test:
 /// DynamoDB faults of every write kind, killed PostgreSQL connections, restarted instances and phase changes.
 /// </summary>
+[Collection(SimulationCollection.Name)]
 public sealed class SimulationTests(ITestOutputHelper output)
 {
     [Theory]
@@ -31,4 +32,11 @@ public sealed class SimulationTests(ITestOutputHelper output)
         Assert.True(report.Count("faults.postgres-kills") > 0, $"no PostgreSQL connection was killed: {report}");
         Assert.True(report.Count("status.none") > 0, $"no request was cut off: {report}");
     }
+}
+
+/// <summary>The simulation saturates two cores by design: it runs alone, after the suites that run in parallel.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SimulationCollection
+{
+    public const string Name = "simulation";
 }
