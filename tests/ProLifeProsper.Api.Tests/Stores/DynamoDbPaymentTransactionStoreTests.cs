@@ -72,6 +72,27 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
     }
 
     [Fact]
+    public async Task A_create_whose_client_goes_away_once_its_key_is_claimed_still_writes_the_payment()
+    {
+        using var clientGone = new CancellationTokenSource();
+        // The key is claimed (step one answered); as the payment's put (step two) starts, the client goes away.
+        using var handler = new BetweenStepsHandler(
+            (operation, body) => operation == "PutItem" && body.Contains(fixture.Options.TransactionsTableName, StringComparison.Ordinal), clientGone.Cancel);
+        using var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
+        {
+            ServiceURL = (await DynaliteServer.GetAsync()).ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, HttpClientFactory = handler.ClientFactory,
+        });
+        var options = Options.Create(fixture.Options);
+        var store = new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(fixture.Metrics, options), options);
+        var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow);
+
+        await store.CreateAsync(payment, RecordFor(payment, "client-gone"), clientGone.Token);
+
+        Assert.True(clientGone.IsCancellationRequested);
+        Assert.Equal(payment, await Store.GetAsync(payment.OrganizationId, payment.TransactionId, default)); // the donor was charged: GET must find it
+    }
+
+    [Fact]
     public async Task A_crash_after_a_refund_record_is_completed_exactly_once()
     {
         var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow, amount: 1_000);
