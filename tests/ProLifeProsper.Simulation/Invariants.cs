@@ -68,12 +68,13 @@ public sealed class Invariants(World world, ApiCalls api, Random random)
             foreach (var id in served.Keys.Where(id => !keyed.Contains(id))) world.Violation($"final: payment {id} belongs to no idempotency key (a second payment for a key?)");
             foreach (var id in keyed.Where(id => !served.ContainsKey(id))) world.Violation($"final: the payment {id} a key replays is not listed");
             var refunds = AcknowledgedRefunds();
+            var answeredByPayment = world.Refunds.Values.GroupBy(r => r.TransactionId).ToDictionary(g => g.Key, g => g.Sum(r => r.AcknowledgedAmount));
             foreach (var payment in served.Values)
             {
                 var id = (Guid)payment["transactionId"]!;
                 CheckPayment(payment, refunds.GetValueOrDefault(id), "final");
                 var refunded = (long)payment["refundedAmountMinor"]!;
-                var answered = world.Refunds.Values.Where(r => r.TransactionId == id).Sum(r => r.AcknowledgedAmount);
+                var answered = answeredByPayment.GetValueOrDefault(id);
                 if (refunded != answered) world.Violation($"final: payment {id} shows {refunded} refunded, its answered refunds add up to {answered}");
                 if (ledger.RefundedFor(id) != refunded) world.Violation($"final: payment {id}: the processor refunded {ledger.RefundedFor(id)}, the store records {refunded}");
             }
@@ -150,10 +151,13 @@ public sealed class Invariants(World world, ApiCalls api, Random random)
     }
 }
 
-/// <summary>The processor's books as the final check reads them.</summary>
+/// <summary>The processor's books as the final check reads them: read once, on first use (after the replays), per payment and organization.</summary>
 public sealed class SandboxLedgerView(ProLifeProsper.Domain.Payments.SandboxLedger ledger)
 {
-    public long RefundedFor(Guid transactionId) => ledger.RefundedFor(transactionId);
+    private readonly Lazy<Dictionary<Guid, long>> _refunded = new(() => ledger.Refunds.GroupBy(r => r.TransactionId).ToDictionary(g => g.Key, g => g.Sum(r => r.AmountMinor)));
+    private readonly Lazy<Dictionary<Guid, int>> _charges = new(() => ledger.Charges.GroupBy(c => c.OrganizationId).ToDictionary(g => g.Key, g => g.Count()));
 
-    public int ChargesFor(Guid organizationId) => ledger.Charges.Count(c => c.OrganizationId == organizationId);
+    public long RefundedFor(Guid transactionId) => _refunded.Value.GetValueOrDefault(transactionId);
+
+    public int ChargesFor(Guid organizationId) => _charges.Value.GetValueOrDefault(organizationId);
 }
