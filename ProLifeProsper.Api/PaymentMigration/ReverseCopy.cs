@@ -57,7 +57,6 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
         while (IsOwed && await renew(cancellationToken))
         {
             var checkpoint = await ReadCheckpointAsync(cancellationToken);
-            _run = checkpoint.Run;
             if (checkpoint.Done) return true;
             if (checkpoint.FenceWait > TimeSpan.Zero)
             {
@@ -87,7 +86,7 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
                         await mirror.CopyRecordAsync(record, toDynamo: false, ct);
                     }
                 });
-                await SaveAsync("records_scan_key = $1, records_done = $2, records_copied = records_copied + $3",
+                await SaveAsync(checkpoint.Run, "records_scan_key = $1, records_done = $2, records_copied = records_copied + $3",
                     [(object?)nextRecord ?? DBNull.Value, nextRecord is null, (long)records.Count], cancellationToken);
                 continue;
             }
@@ -98,12 +97,12 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
                 async (payment, ct) => await mirror.CopyAsync(payment, toDynamo: false, ct));
             if (next is not null)
             {
-                await SaveAsync("payments_scan_key = $1, copied = copied + $2", [next, (long)payments.Count], cancellationToken);
+                await SaveAsync(checkpoint.Run, "payments_scan_key = $1, copied = copied + $2", [next, (long)payments.Count], cancellationToken);
                 continue;
             }
 
             // Done: PostgreSQL has everything DynamoDB had; the rollback may now switch to postgres (it clears finalized_at).
-            await SaveAsync("copied = copied + $1, completed_at = now()", [(long)payments.Count], cancellationToken);
+            await SaveAsync(checkpoint.Run, "copied = copied + $1, completed_at = now()", [(long)payments.Count], cancellationToken);
             logger.LogInformation("Reverse copy complete: PostgreSQL has every payment and idempotency record DynamoDB had");
             return true;
         }
@@ -132,15 +131,13 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
     }
 
     // Only into the run this instance read its checkpoint from; if a later rollback reset it meanwhile, this page is dropped.
-    private async Task SaveAsync(string assignments, object[] values, CancellationToken cancellationToken)
+    private async Task SaveAsync(DateTimeOffset? run, string assignments, object[] values, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"UPDATE reverse_copy_progress SET {assignments} WHERE id = 1 AND started_at = ${values.Length + 1}");
         foreach (var value in values) command.Parameters.Add(new() { Value = value });
-        command.Parameters.Add(new() { Value = _run ?? (object)DBNull.Value });
+        command.Parameters.Add(new() { Value = run ?? (object)DBNull.Value });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    private DateTimeOffset? _run;
 
     private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 }

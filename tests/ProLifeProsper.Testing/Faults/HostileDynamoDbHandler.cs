@@ -41,8 +41,7 @@ internal sealed class HostileDynamoDbHandler(HostileDynamoDb hostile) : Delegati
                 throw new HttpRequestException("Connection refused (injected before sending).", new SocketException((int)SocketError.ConnectionRefused));
         }
 
-        if (json is not null && operation is "Query" or "Scan" && hostile.NextDouble() < Profile.TinyPage
-            && !(json["IndexName"]?.GetValue<string>() is { } index && Profile.TinyPageExemptIndexes.Contains(index)))
+        if (json is not null && operation is "Query" or "Scan" && hostile.NextDouble() < Profile.TinyPage)
         {
             var tiny = hostile.NextDouble() < 0.5 ? 1 : 2;
             var limit = json["Limit"]?.GetValue<int>();

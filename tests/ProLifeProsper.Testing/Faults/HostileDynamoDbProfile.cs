@@ -34,8 +34,6 @@ public sealed record HostileDynamoDbProfile
     /// <summary>Probability that a Query or Scan has its Limit cut to 1 or 2.</summary>
     public double TinyPage { get; init; }
 
-    /// <summary>Indexes whose queries keep their Limit (to set aside a reader known not to follow LastEvaluatedKey).</summary>
-    public IReadOnlySet<string> TinyPageExemptIndexes { get; init; } = new HashSet<string>();
 
     /// <summary>
     /// Index reads are eventually consistent: an item written (put, updated or deleted) less than a seeded lag in
