@@ -14,8 +14,15 @@ public sealed class MigrationClient(HttpClient admin, string connectionString) :
 {
     private readonly HttpClient _admin = admin;
 
-    public MigrationClient(ApiFactory factory) : this(factory.CreateAdminClient(), factory.ConnectionString)
+    // A verification under live traffic drains the outbox first: on a loaded 2-core CI machine that outlasts HttpClient's 100 s default.
+    public MigrationClient(ApiFactory factory) : this(WithLongTimeout(factory.CreateAdminClient()), factory.ConnectionString)
     {
+    }
+
+    private static HttpClient WithLongTimeout(HttpClient client)
+    {
+        client.Timeout = TimeSpan.FromMinutes(5);
+        return client;
     }
 
     public async Task<JsonNode> PostAsync(string step, HttpStatusCode expected = HttpStatusCode.OK)
