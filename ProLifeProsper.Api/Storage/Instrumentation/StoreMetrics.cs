@@ -71,8 +71,11 @@ public sealed class StoreMetrics
         var tags = new TagList { { "store", store }, { "operation", operation }, { "outcome", failed ? "error" : "ok" } };
         _duration.Record(elapsed.TotalSeconds, tags);
         var totals = Totals(store);
-        totals.Latency.RecordValue(Math.Clamp(elapsed.Ticks / 10, 1, MaxLatencyMicroseconds)); // microseconds; a longer call counts as the longest tracked
-        Interlocked.Increment(ref totals.Operations);
+        lock (totals)
+        {
+            totals.Latency.RecordValue(Math.Clamp(elapsed.Ticks / 10, 1, MaxLatencyMicroseconds)); // microseconds; a longer call counts as the longest tracked
+            totals.Operations++;
+        }
         if (failed)
         {
             Interlocked.Increment(ref totals.Errors);
@@ -110,18 +113,21 @@ public sealed class StoreMetrics
     {
         var totals = Totals(store);
         var uptime = _time.GetElapsedTime(_startedAt).TotalSeconds;
-        var operations = Interlocked.Read(ref totals.Operations);
-        var latency = totals.Latency;
-        // The operation count and the histogram are updated one after the other: read the histogram's own count, so a
-        // snapshot taken in between never divides by zero (a NaN mean would make the health answer a 500).
-        var recorded = latency.TotalCount;
-        double read, write;
-        lock (totals) (read, write) = (totals.ConsumedRead, totals.ConsumedWrite);
+        long operations;
+        double mean = 0, p99 = 0, read, write;
+        // One lock for the histogram and its count: HdrHistogram's readers throw when the histogram changes under them
+        // (that made the health answer a 500 on a busy instance), and an empty histogram's mean is NaN.
+        lock (totals)
+        {
+            operations = totals.Operations;
+            if (operations > 0) (mean, p99) = (totals.Latency.GetMean(), totals.Latency.GetValueAtPercentile(99));
+            (read, write) = (totals.ConsumedRead, totals.ConsumedWrite);
+        }
         return new StorePerformance(
             operations,
             uptime > 0 ? Math.Round(operations / uptime, 2) : 0,
-            recorded > 0 ? Math.Round(latency.GetMean() / 1000.0, 3) : 0,
-            recorded > 0 ? Math.Round(latency.GetValueAtPercentile(99) / 1000.0, 3) : 0,
+            Math.Round(mean / 1000.0, 3),
+            Math.Round(p99 / 1000.0, 3),
             Interlocked.Read(ref totals.Errors),
             Interlocked.Read(ref totals.Retries),
             Interlocked.Read(ref totals.Throttled),
@@ -135,8 +141,8 @@ public sealed class StoreMetrics
 
     private sealed class StoreTotals
     {
-        // Microseconds from 1 µs to 1 minute, 3 significant digits.
-        public readonly LongConcurrentHistogram Latency = new(1, MaxLatencyMicroseconds, 3);
+        // Microseconds from 1 µs to 1 minute, 3 significant digits; guarded by the lock on this object.
+        public readonly LongHistogram Latency = new(1, MaxLatencyMicroseconds, 3);
         public long Operations;
         public long Errors;
         public long Retries;
