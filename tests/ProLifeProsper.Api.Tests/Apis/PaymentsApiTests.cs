@@ -55,7 +55,12 @@ public abstract class PaymentsApiTests<TFactory>(TFactory factory) : IClassFixtu
     {
         var tenant = await TestTenant.CreateAsync(Factory);
         var made = new List<PaymentResponse>();
-        for (var i = 0; i < 7; i++) made.Add(await tenant.PayAsync(100 + i, i % 3 == 0 ? "tok_chargeDeclined" : "tok_visa"));
+        for (var i = 0; i < 7; i++)
+        {
+            made.Add(await tenant.PayAsync(100 + i, i % 3 == 0 ? "tok_chargeDeclined" : "tok_visa"));
+            // Two creates in one millisecond tie on time and list by id, which is random within the millisecond.
+            while (DateTimeOffset.UtcNow <= made[^1].CreatedAt.AddMilliseconds(1)) await Task.Delay(1);
+        }
 
         var all = await tenant.ListPaymentsAsync("?limit=500");
         Assert.Equal(made.Select(p => p.TransactionId).Reverse(), all.Items.Select(p => p.TransactionId));

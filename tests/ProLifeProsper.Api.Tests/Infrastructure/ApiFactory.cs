@@ -52,11 +52,16 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             services.AddSingleton<SandboxPaymentGateway>();
             services.AddSingleton<LostAnswerGateway>();
             services.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<LostAnswerGateway>());
+            services.AddSingleton<ShiftedClock>();
+            services.AddSingleton<TimeProvider>(sp => sp.GetRequiredService<ShiftedClock>());
         });
     }
 
     /// <summary>The processor as the API sees it: its ledger, and the faults a test may inject.</summary>
     public LostAnswerGateway Gateway => Services.GetRequiredService<LostAnswerGateway>();
+
+    /// <summary>The API's clock, which a test may move forward.</summary>
+    public ShiftedClock Clock => Services.GetRequiredService<ShiftedClock>();
 
     public HttpClient CreateClient(string? apiKey)
     {
