@@ -53,7 +53,8 @@ public static class PaymentsApi
         PaymentTransactionService payments, CancellationToken cancellationToken)
     {
         var page = RequestParsing.Page(limit, cursor);
-        var (start, end) = RequestParsing.Range(from, to, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue);
+        var (start, end) = RequestParsing.Range(from, to, UtcClock.Earliest, UtcClock.Latest);
+        RequestParsing.CursorWithin(page.After, start, end);
         var result = await payments.ListAsync(
             new PaymentListQuery(orgId, start, end, RequestParsing.Status(status), page.Limit, page.After), cancellationToken);
         return TypedResults.Ok(new ListResponse<PaymentResponse>(result.Items.Select(PaymentResponse.From).ToList(), result.Next?.Encode()));

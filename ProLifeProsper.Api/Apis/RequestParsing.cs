@@ -37,14 +37,22 @@ internal static class RequestParsing
         return value!;
     }
 
-    /// <summary>A time range [from, to); both bounds optional, to after from.</summary>
+    /// <summary>A time range [from, to) within the supported times; both bounds optional, to after from.</summary>
     public static (DateTimeOffset From, DateTimeOffset To) Range(DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset defaultFrom, DateTimeOffset defaultTo)
     {
         var start = from?.ToUniversalTime() ?? defaultFrom;
         var end = to?.ToUniversalTime() ?? defaultTo;
-        new ValidationErrors().Require(start < end, "to", "'to' must be after 'from'.").ThrowIfAny();
+        var errors = new ValidationErrors().RequireSupportedTime(from, "from").RequireSupportedTime(to, "to");
+        if (errors.IsEmpty) errors.Require(start < end, "to", "'to' must be after 'from'.");
+        errors.ThrowIfAny();
         return (start, end);
     }
+
+    /// <summary>A page's cursor must come from the same range: one outside it was tampered with or belongs to another query.</summary>
+    public static void CursorWithin(PageCursor? cursor, DateTimeOffset from, DateTimeOffset to) =>
+        new ValidationErrors()
+            .Require(cursor is not { } c || (c.CreatedAt >= from && c.CreatedAt < to), "cursor", "'cursor' does not belong to this query's time range.")
+            .ThrowIfAny();
 
     public static PaymentStatus? Status(string? status)
     {

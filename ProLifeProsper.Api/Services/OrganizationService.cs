@@ -20,6 +20,9 @@ public sealed class OrganizationService(ProLifeProsperDbContext db, TimeProvider
         await db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == organizationId, cancellationToken)
         ?? throw DomainErrors.NotFound("organization", organizationId);
 
+    public Task<bool> ExistsAsync(Guid organizationId, CancellationToken cancellationToken) =>
+        db.Organizations.AsNoTracking().AnyAsync(o => o.Id == organizationId, cancellationToken);
+
     /// <summary>The organization whose API key hashes to <paramref name="apiKeyHash"/>, if any.</summary>
     public Task<Guid?> FindIdByApiKeyHashAsync(string apiKeyHash, CancellationToken cancellationToken) =>
         db.Organizations.AsNoTracking().Where(o => o.ApiKeyHash == apiKeyHash).Select(o => (Guid?)o.Id).FirstOrDefaultAsync(cancellationToken);

@@ -29,6 +29,8 @@ public sealed class Campaign : ICreationOrdered
             .RequireText(name, "name", MaxNameLength)
             .RequireAmount(goalAmountMinor, "goalAmountMinor")
             .RequireCurrency(currency, "currency")
+            .RequireSupportedTime(starts, "startsAt")
+            .RequireSupportedTime(ends, "endsAt")
             .Require(ends is null || ends > starts, "endsAt", "'endsAt' must be after 'startsAt'.")
             .ThrowIfAny();
 

@@ -8,6 +8,17 @@ public static class UtcClock
 {
     public static DateTimeOffset Now(TimeProvider time) => Truncate(time.GetUtcNow());
 
+    /// <summary>The first instant a client may name (a time range, a campaign's start).</summary>
+    public static readonly DateTimeOffset Earliest = DateTimeOffset.UnixEpoch;
+
+    /// <summary>
+    /// The end of the times a client may name: far beyond any real payment, far enough from <see cref="DateTimeOffset.MaxValue"/>
+    /// that hour buckets, shard keys and UUIDv7 arithmetic never overflow.
+    /// </summary>
+    public static readonly DateTimeOffset Latest = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static bool IsSupported(DateTimeOffset value) => value >= Earliest && value <= Latest;
+
     public static DateTimeOffset Truncate(DateTimeOffset value) => Truncate(value, TimeSpan.TicksPerMicrosecond);
 
     /// <summary>

@@ -21,8 +21,34 @@ public sealed class ValidationErrors
     public ValidationErrors RequireText(string? value, string field, int maxLength)
     {
         if (string.IsNullOrWhiteSpace(value)) return Add(field, $"'{field}' is required.");
-        return Require(value.Trim().Length <= maxLength, field, $"'{field}' must be at most {maxLength} characters.");
+        if (value.Trim().Length > maxLength) return Add(field, $"'{field}' must be at most {maxLength} characters.");
+        return Require(IsPlainText(value), field, $"'{field}' must not contain control characters, bidirectional overrides or broken surrogate pairs.");
     }
+
+    /// <summary>
+    /// Text a person could have typed: no control characters (PostgreSQL refuses byte 0; the rest hide in logs and
+    /// receipts), no bidirectional overrides (they make a name read differently from what is stored), no lone surrogates.
+    /// </summary>
+    public static bool IsPlainText(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069') return false;
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1])) return false;
+                i++;
+            }
+            else if (char.IsLowSurrogate(c)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>An optional instant within the times this system supports (<see cref="UtcClock.Earliest"/> to <see cref="UtcClock.Latest"/>).</summary>
+    public ValidationErrors RequireSupportedTime(DateTimeOffset? value, string field) =>
+        Require(value is not { } v || UtcClock.IsSupported(v), field,
+            $"'{field}' must be between {UtcClock.Earliest:yyyy-MM-dd} and {UtcClock.Latest:yyyy-MM-dd} (UTC).");
 
     public ValidationErrors RequireAmount(long? amountMinor, string field) =>
         amountMinor is null

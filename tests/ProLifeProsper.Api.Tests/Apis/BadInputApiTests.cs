@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -141,6 +142,16 @@ public abstract class BadInputApiTests<TFactory>(TFactory factory) : IClassFixtu
         { "POST /donors", """{"email":"a@example.org","name":""}""", 400 },
         { "POST /donors", """{"email":"a@example.org"}""", 400 },
         { "POST /donors", """{"email":"Ann <a@example.org>","name":"Ann"}""", 400 },
+        // Crafted requests that once answered 500.
+        { "GET", "/payments/ffffffff-ffff-7fff-bfff-ffffffffffff", 404 }, // a UUIDv7 whose time is past year 9999
+        { "GET", "/analytics/hourly?from=9999-12-31T00:00:00Z&to=9999-12-31T23:59:59Z", 400 },
+        { "GET", "/payments?from=0001-01-01T00:00:00Z", 400 },
+        { "GET", "/payments?cursor=" + Base64Url.EncodeToString(Encoding.UTF8.GetBytes("0:" + new string('0', 32))), 400 }, // outside [from, to)
+        { "POST /campaigns", """{"name":"a\u0000b","goalAmountMinor":100,"currency":"USD"}""", 400 },
+        { "POST /campaigns", """{"name":"Gala \u202Egnp.exe","goalAmountMinor":100,"currency":"USD"}""", 400 },
+        { "POST /campaigns", """{"name":"Gala","goalAmountMinor":100,"currency":"USD","endsAt":"9999-12-31T23:59:59Z"}""", 400 },
+        { "POST /donors", """{"email":"a@example.org","name":"a\u0000b"}""", 400 },
+        { "POST /donors", """{"email":"a@example.org","name":"Ann\u001b[31m"}""", 400 },
     };
 
     [Theory]
@@ -187,6 +198,38 @@ public abstract class BadInputApiTests<TFactory>(TFactory factory) : IClassFixtu
         Assert.Equal(0, after.RefundedAmountMinor);
         Assert.Equal("succeeded", after.Status);
         Assert.Equal(HttpStatusCode.Created, (await tenant.PostRefundAsync(payment.TransactionId, 1, "bad-refund")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_refund_of_a_payment_id_from_beyond_year_9999_is_404_and_changes_nothing()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        await AssertProblemAsync(await tenant.PostRefundAsync(Guid.Parse("ffffffff-ffff-7fff-bfff-ffffffffffff"), 100, "far-future"), 404);
+        Assert.Empty((await tenant.ListPaymentsAsync()).Items);
+    }
+
+    [Fact]
+    public async Task The_admin_key_on_an_unknown_organization_is_404_and_stores_nothing()
+    {
+        using var admin = factory.CreateAdminClient();
+        var unknown = $"/api/organizations/{Guid.CreateVersion7()}";
+        await AssertProblemAsync(await admin.PostAsync(unknown + "/campaigns",
+            new StringContent("""{"name":"Gala","goalAmountMinor":100,"currency":"USD"}""", Encoding.UTF8, "application/json")), 404);
+        await AssertProblemAsync(await admin.PostAsync(unknown + "/donors",
+            new StringContent("""{"email":"a@example.org","name":"Ann"}""", Encoding.UTF8, "application/json")), 404);
+        await AssertProblemAsync(await admin.GetAsync(unknown + "/payments"), 404);
+        await AssertProblemAsync(await admin.GetAsync(unknown + "/campaigns"), 404);
+    }
+
+    [Theory]
+    [InlineData(@"a\u0000b")]
+    [InlineData(@"Evil\u202Ecorp")]
+    [InlineData(@"bell\u0007")]
+    public async Task An_organization_name_with_control_or_bidi_characters_is_400(string escapedName)
+    {
+        using var admin = factory.CreateAdminClient();
+        await AssertProblemAsync(await admin.PostAsync("/api/organizations",
+            new StringContent($$"""{"name":"{{escapedName}}"}""", Encoding.UTF8, "application/json")), 400);
     }
 
     private static Task<HttpResponseMessage> SendRawAsync(TestTenant tenant, string body, string key)
