@@ -17,7 +17,8 @@ internal static class RequestParsing
         PageCursor? after = null;
         if (cursor is not null)
         {
-            if (PageCursor.TryDecode(cursor, out var decoded)) after = decoded;
+            // A cursor this API returned names a row's creation time, which is always within the supported times.
+            if (PageCursor.TryDecode(cursor, out var decoded) && UtcClock.IsSupported(decoded.CreatedAt)) after = decoded;
             else errors.Add("cursor", "'cursor' is not a cursor this API returned.");
         }
         errors.ThrowIfAny();

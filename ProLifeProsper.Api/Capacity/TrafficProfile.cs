@@ -46,14 +46,18 @@ public sealed record TrafficProfile
 
     public IEnumerable<string> Validate()
     {
-        if (MonthlyTransactions < 0) yield return "monthlyTransactions must not be negative.";
+        // Every field has an upper bound too: the plan's arithmetic stays finite and its work bounded.
+        if (MonthlyTransactions is < 0 or > 1_000_000_000_000) yield return "monthlyTransactions must be from 0 to 1,000,000,000,000.";
         if (PeakTransactionsPerSecond <= 0 || PeakTransactionsPerSecond > 10_000_000) yield return "peakTransactionsPerSecond must be from 0 to 10,000,000.";
         if (Organizations is < 1 or > 1_000_000) yield return "organizations must be from 1 to 1,000,000 (the simulation draws every organization's arrivals).";
         if (WriteShards is < 1 or > 1_000) yield return "writeShards must be from 1 to 1000.";
         if (TargetUtilization is <= 0 or > 1) yield return "targetUtilization must be in (0, 1].";
         if (PendingShare is < 0 or > 1 || RefundShare is < 0 or > 1) yield return "pendingShare and refundShare must be from 0 to 1.";
-        if (ReadsPerPayment < 0 || ListPagesPerPayment < 0 || SpikeTransactionsPerSecond < 0 || ExtraBytesPerPayment < 0 || RetentionMonths < 1)
-            yield return "readsPerPayment, listPagesPerPayment, spikeTransactionsPerSecond and extraBytesPerPayment must not be negative; retentionMonths at least 1.";
+        if (ReadsPerPayment is < 0 or > 1_000 || ListPagesPerPayment is < 0 or > 1_000) yield return "readsPerPayment and listPagesPerPayment must be from 0 to 1000.";
+        if (SpikeTransactionsPerSecond is < 0 or > 10_000_000) yield return "spikeTransactionsPerSecond must be from 0 to 10,000,000.";
+        if (ExtraBytesPerPayment is < 0 or > 400_000) yield return "extraBytesPerPayment must be from 0 to 400,000 (DynamoDB's item size limit).";
+        if (RetentionMonths is < 1 or > 1_200) yield return "retentionMonths must be from 1 to 1200.";
         if (ZipfExponent is < 0 or > 5) yield return "zipfExponent must be from 0 to 5.";
+        if (Seed < 0) yield return "seed must not be negative.";
     }
 }

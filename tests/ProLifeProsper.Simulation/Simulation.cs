@@ -26,13 +26,17 @@ public static class Simulation
         var invariants = new Invariants(world, api, new Random(seeds.Next()));
         options.Log($"seed {options.Seed}: {options.Instances} API instances, {options.Clients} clients, {options.Organizations} organizations, {options.Duration.TotalSeconds:0} s");
 
-        using (var stop = new CancellationTokenSource(options.Duration))
+        using (var stop = new CancellationTokenSource())
         {
             var work = Enumerable.Range(0, options.Clients).Select(_ => new Donor(world, api, new Random(seeds.Next())).RunAsync(stop.Token)).ToList();
             work.Add(new MigrationOperator(world, api, invariants, new Random(seeds.Next())).RunAsync(stop.Token));
             work.Add(new FaultInjector(world, deployment, new Random(seeds.Next())).RunAsync(stop.Token));
             using var progress = new Timer(_ => options.Log($"  {clock.Elapsed.TotalSeconds:0} s: {world.Counters.GetValueOrDefault("creates.acknowledged")} payments, " +
                 $"{world.Counters.GetValueOrDefault("phase-changes")} phase changes, {world.Violations.Count} violations"), null, 15_000, 15_000);
+            await Task.Delay(options.Duration);
+            while (world.Counters.GetValueOrDefault("phase-changes") < options.MinPhaseChanges && clock.Elapsed < options.MaxDuration)
+                await Task.Delay(500);
+            await stop.CancelAsync();
             await Task.WhenAll(work);
         }
 

@@ -7,6 +7,14 @@ public sealed record SimulationOptions
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Traffic goes on past <see cref="Duration"/> until the operator has changed the phase this many times (a slow machine
+    /// backfills slowly), up to <see cref="MaxDuration"/>: a run must exercise the migration it claims to test.
+    /// </summary>
+    public int MinPhaseChanges { get; init; }
+
+    public TimeSpan MaxDuration { get; init; } = TimeSpan.FromMinutes(3);
+
     /// <summary>Concurrent donor-side clients.</summary>
     public int Clients { get; init; } = 4;
 

@@ -20,6 +20,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
         {
             Seed = seed,
             Duration = TimeSpan.FromSeconds(50),
+            MinPhaseChanges = 3,
             Log = output.WriteLine,
         });
         output.WriteLine(report.ToString());
