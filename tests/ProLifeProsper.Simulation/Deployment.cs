@@ -5,7 +5,7 @@ using ProLifeProsper.Testing.Faults;
 namespace ProLifeProsper.Simulation;
 
 /// <summary>
-/// The simulated deployment: a database of its own on the test PostgreSQL server, tables of their own on dynalite behind
+/// The simulated deployment: a PostgreSQL server of its own (crashed and restarted by the fault injector), tables of their own on dynalite behind
 /// the hostile profile, one processor ledger, and <see cref="SimulationOptions.Instances"/> API instances that can be
 /// restarted while clients are using them.
 /// </summary>
@@ -17,18 +17,22 @@ public sealed class Deployment : IAsyncDisposable
     private readonly string _dynamoUrl;
     private readonly string _tablePrefix;
 
-    private Deployment(int instances, string connectionString, DynaliteServer dynalite, HostileDynamoDb hostile)
+    private Deployment(int instances, PostgresServer postgres, DynaliteServer dynalite, HostileDynamoDb hostile)
     {
+        Postgres = postgres;
         _dynalite = dynalite;
         _instances = new SimulatedApi?[instances];
         _addresses = new Uri[instances];
-        ConnectionString = connectionString;
+        ConnectionString = postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("sim"));
         _dynamoUrl = dynalite.ServiceUrl;
         _tablePrefix = DynaliteServer.NewTablePrefix("sim");
         Hostile = hostile;
     }
 
     public string ConnectionString { get; }
+
+    /// <summary>The deployment's own PostgreSQL server, which the fault injector crashes and restarts.</summary>
+    public PostgresServer Postgres { get; }
 
     public HostileDynamoDb Hostile { get; }
 
@@ -38,7 +42,7 @@ public sealed class Deployment : IAsyncDisposable
 
     public static async Task<Deployment> StartAsync(SimulationOptions options)
     {
-        var postgres = await PostgresServer.GetAsync();
+        var postgres = await PostgresServer.StartDedicatedAsync();
         // A DynamoDB of its own: dynalite serves one request at a time, and the simulation keeps it busy.
         var dynalite = await DynaliteServer.StartDedicatedAsync();
         // Moderate DynamoDB hostility: every fault kind, often enough that every minute sees many of each.
@@ -52,7 +56,7 @@ public sealed class Deployment : IAsyncDisposable
             TinyPage = 0.3,
             MaxIndexLag = TimeSpan.FromMilliseconds(100),
         });
-        var deployment = new Deployment(options.Instances, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("sim")), dynalite, hostile);
+        var deployment = new Deployment(options.Instances, postgres, dynalite, hostile);
         for (var i = 0; i < options.Instances; i++) await deployment.StartInstanceAsync(i);
         return deployment;
     }

@@ -4,7 +4,8 @@ namespace ProLifeProsper.Simulation;
 
 /// <summary>
 /// Faults beyond DynamoDB's (which the hostile profile injects on every call): PostgreSQL connections killed
-/// (<c>pg_terminate_backend</c> on every backend of the simulation's database) and API instances restarted under load.
+/// (<c>pg_terminate_backend</c> on every backend of the simulation's database), the PostgreSQL server crashed (SIGKILL)
+/// and restarted after a second or two, and API instances restarted under load.
 /// </summary>
 public sealed class FaultInjector(World world, Deployment deployment, Random random)
 {
@@ -27,7 +28,14 @@ public sealed class FaultInjector(World world, Deployment deployment, Random ran
                     world.Count("faults.postgres-kills");
                     world.Event($"killed {killed} PostgreSQL connections");
                 }
-                else if (roll < 65)
+                else if (roll < 55)
+                {
+                    var down = TimeSpan.FromMilliseconds(random.Next(500, 2_500));
+                    world.Event($"crashing the PostgreSQL server for {down.TotalSeconds:0.0} s");
+                    await deployment.Postgres.CrashAndRestartAsync(down);
+                    world.Count("faults.postgres-crashes");
+                }
+                else if (roll < 70)
                 {
                     var index = random.Next(deployment.InstanceCount);
                     world.Event($"restarting instance {index}");

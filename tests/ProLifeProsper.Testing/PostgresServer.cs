@@ -9,15 +9,31 @@ namespace ProLifeProsper.Testing;
 /// loopback port, started on first use and stopped when the test process exits. Set
 /// <c>PROLIFEPROSPER_TEST_POSTGRES</c> to a connection string to use an existing server instead.
 /// Durability settings are relaxed (fsync off): tests check behaviour, not crash safety of the disk.
+/// <see cref="StartDedicatedAsync"/> gives a server of one's own that can be crashed and restarted (commits durable
+/// up to the operating system, so a crash of the server loses nothing it acknowledged).
 /// </summary>
 public sealed class PostgresServer
 {
-    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(() => StartAsync(dedicated: false));
     private readonly string _baseConnectionString;
+    private readonly string? _bin;
+    private readonly string? _dataDirectory;
+    private readonly int _port;
+    private readonly IReadOnlyList<string> _settings = [];
+    private Process? _process;
 
     private PostgresServer(string baseConnectionString) => _baseConnectionString = baseConnectionString;
 
+    private PostgresServer(string bin, string dataDirectory, int port, IReadOnlyList<string> settings)
+    {
+        (_bin, _dataDirectory, _port, _settings) = (bin, dataDirectory, port, settings);
+        _baseConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Maximum Pool Size=200";
+    }
+
     public static Task<PostgresServer> GetAsync() => Shared.Value;
+
+    /// <summary>A server of one's own (for a test that crashes it); deleted when the test process exits.</summary>
+    public static Task<PostgresServer> StartDedicatedAsync() => StartAsync(dedicated: true);
 
     /// <summary>A connection string to a database of its own (created by the API's migrations on first use).</summary>
     public string ConnectionStringFor(string database) =>
@@ -26,10 +42,23 @@ public sealed class PostgresServer
     /// <summary>A fresh, unique database name.</summary>
     public static string NewDatabaseName(string prefix) => $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 33, 63)].ToLowerInvariant();
 
-    private static async Task<PostgresServer> StartAsync()
+    /// <summary>
+    /// Crashes the server (SIGKILL of the postmaster and its children: no checkpoint, no goodbye to clients), waits
+    /// <paramref name="down"/>, and starts it again on the same data and port; it recovers from its write-ahead log.
+    /// </summary>
+    public async Task CrashAndRestartAsync(TimeSpan down)
+    {
+        if (_process is null) throw new InvalidOperationException("Only a server this process started can be crashed.");
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        await Task.Delay(down);
+        await LaunchAsync();
+    }
+
+    private static async Task<PostgresServer> StartAsync(bool dedicated)
     {
         var external = Environment.GetEnvironmentVariable("PROLIFEPROSPER_TEST_POSTGRES");
-        if (!string.IsNullOrEmpty(external)) return new PostgresServer(external);
+        if (!dedicated && !string.IsNullOrEmpty(external)) return new PostgresServer(external);
 
         var bin = LocalPostgresCluster.FindBinDirectory() ?? throw new InvalidOperationException(
             "PostgreSQL 15+ server binaries were not found: install them (apt-get install -y postgresql) or set PROLIFEPROSPER_TEST_POSTGRES.");
@@ -37,9 +66,23 @@ public sealed class PostgresServer
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Guid.NewGuid():N}");
         LocalPostgresCluster.EnsureInitialized(bin, dataDirectory);
 
-        var port = FreePort.Next();
-        var (file, args) = LocalPostgresCluster.ServerCommand(bin, dataDirectory, port,
-            ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=400", "shared_buffers=128MB"]);
+        // The shared server trades durability for speed; a dedicated one is crashed on purpose, so every acknowledged
+        // commit must be in the operating system's hands (fsync stays off: the machine itself does not crash).
+        string[] settings = dedicated
+            ? ["fsync=off", "full_page_writes=off", "max_connections=200", "shared_buffers=64MB"]
+            : ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=400", "shared_buffers=128MB"];
+        var server = new PostgresServer(bin, dataDirectory, FreePort.Next(), settings);
+        TestProcessCleanup.OnExit(
+            // SIGINT is PostgreSQL's "fast" shutdown (SIGTERM would wait for clients to leave).
+            () => { if (server._process is { HasExited: false } p) Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit(); },
+            () => server.Stop());
+        await server.LaunchAsync();
+        return server;
+    }
+
+    private async Task LaunchAsync()
+    {
+        var (file, args) = LocalPostgresCluster.ServerCommand(_bin!, _dataDirectory!, _port, _settings);
         var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args) start.ArgumentList.Add(arg);
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start postgres.");
@@ -48,21 +91,16 @@ public sealed class PostgresServer
         process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
+        _process = process;
 
-        TestProcessCleanup.OnExit(
-            // SIGINT is PostgreSQL's "fast" shutdown (SIGTERM would wait for clients to leave).
-            () => Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit(),
-            () => Stop(process, dataDirectory));
-
-        var connectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Maximum Pool Size=200";
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
+                await using var connection = new NpgsqlConnection(_baseConnectionString + ";Pooling=false");
                 await connection.OpenAsync();
-                return new PostgresServer(connectionString);
+                return;
             }
             catch (NpgsqlException) when (deadline.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
             {
@@ -98,9 +136,9 @@ public sealed class PostgresServer
         }
     }
 
-    private static void Stop(Process process, string dataDirectory)
+    private void Stop()
     {
-        if (!process.HasExited && !process.WaitForExit(TimeSpan.FromSeconds(5))) process.Kill(entireProcessTree: true);
-        Directory.Delete(dataDirectory, recursive: true);
+        if (_process is { HasExited: false } process && !process.WaitForExit(TimeSpan.FromSeconds(5))) process.Kill(entireProcessTree: true);
+        if (_dataDirectory is not null) Directory.Delete(_dataDirectory, recursive: true);
     }
 }
