@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProLifeProsper.Api.Apis.Contracts;
+using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.Services;
 using ProLifeProsper.Domain.Common;
 
@@ -13,9 +14,9 @@ public static class AnalyticsApi
     public static IEndpointRouteBuilder MapAnalyticsApi(this IEndpointRouteBuilder app)
     {
         app.MapOrganizationGroup("analytics", "Analytics")
+            .ProducesProblemWhen(StatusCodes.Status503ServiceUnavailable, ApiGroups.PaymentStoreUnavailable)
             .MapGet("/hourly", GetHourly).WithName("GetHourlyAnalytics")
-            .WithSummary("Per UTC hour and currency: count and sum of captured (succeeded) payments created in [from, to). Default: the last 24 hours.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .WithSummary("Per UTC hour and currency: count and sum of captured (succeeded) payments created in [from, to). Default: the last 24 hours.");
         return app;
     }
 

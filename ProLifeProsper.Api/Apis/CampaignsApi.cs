@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProLifeProsper.Api.Apis.Contracts;
+using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.Services;
 
 namespace ProLifeProsper.Api.Apis;
@@ -8,12 +9,13 @@ public static class CampaignsApi
 {
     public static IEndpointRouteBuilder MapCampaignsApi(this IEndpointRouteBuilder app)
     {
-        var campaigns = app.MapOrganizationGroup("campaigns", "Campaigns");
-        campaigns.MapPost("/", CreateCampaign).WithName("CreateCampaign").WithSummary("Create a fundraising campaign.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        campaigns.MapGet("/", ListCampaigns).WithName("ListCampaigns").WithSummary("List campaigns with their progress, newest first.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        campaigns.MapGet("/{campaignId:guid}", GetCampaign).WithName("GetCampaign").WithSummary("Get a campaign with its progress.");
+        // Progress is read from the payment store.
+        var campaigns = app.MapOrganizationGroup("campaigns", "Campaigns")
+            .ProducesProblemWhen(StatusCodes.Status503ServiceUnavailable, ApiGroups.PaymentStoreUnavailable);
+        campaigns.MapPost("/", CreateCampaign).WithName("CreateCampaign").WithSummary("Create a fundraising campaign.");
+        campaigns.MapGet("/", ListCampaigns).WithName("ListCampaigns").WithSummary("List campaigns with their progress, newest first.");
+        campaigns.MapGet("/{campaignId:guid}", GetCampaign).WithName("GetCampaign").WithSummary("Get a campaign with its progress.")
+            .ProducesProblemWhen(StatusCodes.Status404NotFound, ApiGroups.NotFound("campaign"));
         return app;
     }
 

@@ -9,8 +9,7 @@ public static class CapacityApi
     {
         app.MapAdminGroup("Capacity")
             .MapPost("/capacity/plan", PlanCapacity).WithName("PlanCapacity")
-            .WithSummary("Capacity units per operation, monthly cost per DynamoDB billing mode and partition heat for a traffic profile (every field optional).")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .WithSummary("Capacity units per operation, monthly cost per DynamoDB billing mode and partition heat for a traffic profile (every field optional).");
         return app;
     }
 

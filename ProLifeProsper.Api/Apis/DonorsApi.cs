@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProLifeProsper.Api.Apis.Contracts;
+using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.Services;
 
 namespace ProLifeProsper.Api.Apis;
@@ -10,11 +11,10 @@ public static class DonorsApi
     {
         var donors = app.MapOrganizationGroup("donors", "Donors");
         donors.MapPost("/", CreateDonor).WithName("CreateDonor").WithSummary("Register a donor; the email is unique per organization.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status409Conflict);
-        donors.MapGet("/", ListDonors).WithName("ListDonors").WithSummary("List donors, newest first.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        donors.MapGet("/{donorId:guid}", GetDonor).WithName("GetDonor").WithSummary("Get a donor.");
+            .ProducesProblemWhen(StatusCodes.Status409Conflict, "The organization already has a donor with this email (`donor-email-taken`).");
+        donors.MapGet("/", ListDonors).WithName("ListDonors").WithSummary("List donors, newest first.");
+        donors.MapGet("/{donorId:guid}", GetDonor).WithName("GetDonor").WithSummary("Get a donor.")
+            .ProducesProblemWhen(StatusCodes.Status404NotFound, ApiGroups.NotFound("donor"));
         return app;
     }
 

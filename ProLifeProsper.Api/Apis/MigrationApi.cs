@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.PaymentMigration;
 
 namespace ProLifeProsper.Api.Apis;
@@ -17,7 +18,9 @@ public static class MigrationApi
         admin.MapGet("/migration", GetMigration).WithName("GetMigration")
             .WithSummary("Migration progress: phase, backfill checkpoint and rate, outbox depth, last verification.");
 
-        var steps = admin.MapGroup("/migration").ProducesProblem(StatusCodes.Status409Conflict);
+        var steps = admin.MapGroup("/migration")
+            .ProducesProblemWhen(StatusCodes.Status409Conflict,
+                "The step cannot run in the current phase (`migration-step-out-of-order`); `detail` says what must come first.");
         steps.MapPost("/start", Start).WithName("StartMigration")
             .WithSummary("postgres → dual-write; the backfill then copies history to DynamoDB (resumable, rate-limited).");
         steps.MapPost("/verify", Verify).WithName("VerifyMigration")

@@ -13,10 +13,7 @@ public static class OrganizationsApi
         admin.MapPost("/", CreateOrganization)
             .RequireAuthorization(ApiKeyDefaults.AdminPolicy)
             .WithName("CreateOrganization")
-            .WithSummary("Create an organization (admin key); its API key is returned once, in this response.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .WithSummary("Create an organization (admin key); its API key is returned once, in this response.");
 
         app.MapOrganizationGroup("", "Organizations")
             .MapGet("", GetOrganization)

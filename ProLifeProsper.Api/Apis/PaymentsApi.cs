@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using ProLifeProsper.Api.Apis.Contracts;
+using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.Services;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
@@ -11,21 +12,31 @@ public static class PaymentsApi
 {
     public static IEndpointRouteBuilder MapPaymentsApi(this IEndpointRouteBuilder app)
     {
-        var payments = app.MapOrganizationGroup("payments", "Payments");
+        var payments = app.MapOrganizationGroup("payments", "Payments")
+            .ProducesProblemWhen(StatusCodes.Status503ServiceUnavailable, ApiGroups.PaymentStoreUnavailable);
         payments.MapPost("/", CreatePayment).WithName("CreatePayment")
             .WithSummary("Take a donation. Requires Idempotency-Key: a retry with the same key and body replays the first response.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblemWhen(StatusCodes.Status409Conflict,
+                "The first request with this Idempotency-Key is still being processed (`idempotency-key-in-flight`): retry with the same key.")
+            .ProducesProblemWhen(StatusCodes.Status422UnprocessableEntity,
+                "The campaign or donor does not exist in this organization (`campaign-not-found`, `donor-not-found`), the currency is not the " +
+                "campaign's (`currency-mismatch`), the campaign is not accepting donations now (`campaign-not-accepting-donations`), the " +
+                "processor does not know the payment method (`payment-method-invalid`), or the Idempotency-Key was used for a different " +
+                "request (`idempotency-key-reused`). Nothing was charged or stored.");
         payments.MapGet("/", ListPayments).WithName("ListPayments")
-            .WithSummary("List payments newest first, by creation time range and status, with cursor paging.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        payments.MapGet("/{transactionId:guid}", GetPayment).WithName("GetPayment").WithSummary("Get a payment.");
+            .WithSummary("List payments newest first, by creation time range and status, with cursor paging.");
+        payments.MapGet("/{transactionId:guid}", GetPayment).WithName("GetPayment").WithSummary("Get a payment.")
+            .ProducesProblemWhen(StatusCodes.Status404NotFound, ApiGroups.NotFound("payment"));
         payments.MapPost("/{transactionId:guid}/refunds", RefundPayment).WithName("RefundPayment")
             .WithSummary("Refund part or all of a succeeded payment (Idempotency-Key required); never more than what is left.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblemWhen(StatusCodes.Status404NotFound, ApiGroups.NotFound("payment"))
+            .ProducesProblemWhen(StatusCodes.Status409Conflict,
+                "The payment cannot be refunded in its status (`invalid-payment-transition`: pending, failed or already fully refunded), " +
+                "the first request with this Idempotency-Key is still being processed (`idempotency-key-in-flight`), or the payment kept " +
+                "changing under the refund (`concurrent-update`). The last two: retry with the same key.")
+            .ProducesProblemWhen(StatusCodes.Status422UnprocessableEntity,
+                "The amount is more than what is left to refund (`refund-exceeds-balance`), or the Idempotency-Key was used for a " +
+                "different request (`idempotency-key-reused`). Nothing was refunded.");
         return app;
     }
 

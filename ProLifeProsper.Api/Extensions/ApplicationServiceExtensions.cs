@@ -6,6 +6,7 @@ using Npgsql;
 using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.Services;
 using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Domain.Payments;
@@ -71,7 +72,7 @@ public static class ApplicationServiceExtensions
         });
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
 
-        services.AddOpenApi();
+        services.AddApiContract();
         return builder;
     }
 }
