@@ -63,6 +63,7 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
             (operation.AdminOnly ? "tenant key on an admin route" : "another tenant's key", () => caller = operation.AdminOnly ? FuzzCaller.Tenant : FuzzCaller.OtherTenant),
             ("oversized header", () => headers.Add(new("X-Fuzz", new string('h', random.Next(33_000, 70_000))))),
         };
+        var credentialChoices = choices.Count; // the ones above: the same few answers (401/403/404/431) on every route
         foreach (var name in pathValues.Keys.ToList())
             choices.Add(($"path {name}", () => pathValues[name] = BadPathValue(name)));
         foreach (var parameter in operation.Parameters.Where(p => p.In == "query"))
@@ -81,7 +82,10 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
                 rawBody = copy.ToJsonString();
             }));
         }
-        var (mutation, apply) = choices[random.Next(choices.Count)];
+        // Three in four requests break the input itself, where the route's own code is tested.
+        var (mutation, apply) = choices.Count > credentialChoices && random.Next(4) > 0
+            ? choices[random.Next(credentialChoices, choices.Count)]
+            : choices[random.Next(credentialChoices)];
         apply();
 
         var path = operation.PathTemplate;

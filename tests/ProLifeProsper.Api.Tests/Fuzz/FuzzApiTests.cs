@@ -6,6 +6,7 @@ using Npgsql;
 using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Xunit.Sdk;
 
 namespace ProLifeProsper.Api.Tests.Fuzz;
 
@@ -14,7 +15,8 @@ namespace ProLifeProsper.Api.Tests.Fuzz;
 /// 4xx as ProblemDetails, never 5xx nor success, and nothing may be stored. The seed and count are printed; CI runs
 /// a fixed seed. A longer run: <c>FUZZ_SEED=7 FUZZ_REQUESTS=20000 dotnet test tests/ProLifeProsper.Api.Tests --filter FullyQualifiedName~Fuzz</c>.
 /// </summary>
-public abstract class FuzzApiTests<TFactory>(TFactory factory, ITestOutputHelper output) : IClassFixture<TFactory> where TFactory : ApiFactory
+public abstract class FuzzApiTests<TFactory>(TFactory factory, FuzzRunLog log, ITestOutputHelper output) : IClassFixture<TFactory>
+    where TFactory : ApiFactory
 {
     private const int DefaultSeed = 20261128;
     private const int DefaultRequests = 600;
@@ -69,7 +71,10 @@ public abstract class FuzzApiTests<TFactory>(TFactory factory, ITestOutputHelper
                 failures.Add($"#{i} answered {status} ({response.Content.Headers.ContentType?.MediaType ?? "no body"}): {request}\n  → {(text.Length > 400 ? text[..400] : text)}");
         }
 
-        output.WriteLine($"fuzz seed {seed}: {count} requests over {covered.Count} of {operations.Count} operations; statuses {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}");
+        var summary = $"fuzz ({typeof(TFactory).Name}) seed {seed}: {count} requests over {covered.Count} of {operations.Count} operations; " +
+            $"statuses {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}; {failures.Count} not a 4xx ProblemDetails";
+        output.WriteLine(summary);
+        log.Print(summary);
         Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} of {count} bad requests were not answered with a 4xx ProblemDetails:\n" + string.Join("\n", failures.Take(15)));
         Assert.Equal(operations.Count, covered.Count);
         Assert.Equal(before, await SnapshotAsync(tenant, payment.TransactionId));
@@ -95,6 +100,12 @@ public abstract class FuzzApiTests<TFactory>(TFactory factory, ITestOutputHelper
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : fallback;
 }
 
-public sealed class FuzzApiOnPostgreSqlTests(ApiFactory factory, ITestOutputHelper output) : FuzzApiTests<ApiFactory>(factory, output);
+/// <summary>Prints the run's seed and count in the <c>dotnet test</c> output itself (xunit diagnostic messages), pass or fail.</summary>
+public sealed class FuzzRunLog(IMessageSink sink)
+{
+    public void Print(string line) => sink.OnMessage(new DiagnosticMessage(line));
+}
 
-public sealed class FuzzApiOnDynamoDbTests(HighScaleApiFactory factory, ITestOutputHelper output) : FuzzApiTests<HighScaleApiFactory>(factory, output);
+public sealed class FuzzApiOnPostgreSqlTests(ApiFactory factory, FuzzRunLog log, ITestOutputHelper output) : FuzzApiTests<ApiFactory>(factory, log, output), IClassFixture<FuzzRunLog>;
+
+public sealed class FuzzApiOnDynamoDbTests(HighScaleApiFactory factory, FuzzRunLog log, ITestOutputHelper output) : FuzzApiTests<HighScaleApiFactory>(factory, log, output), IClassFixture<FuzzRunLog>;
