@@ -64,6 +64,7 @@ public sealed class PostgresServer
             "PostgreSQL 15+ server binaries were not found: install them (apt-get install -y postgresql) or set PROLIFEPROSPER_TEST_POSTGRES.");
         RemoveLeftovers();
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Guid.NewGuid():N}");
+        var ownership = new FileStream(dataDirectory + ".lock", FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
         LocalPostgresCluster.EnsureInitialized(bin, dataDirectory);
 
         // The shared server trades durability for speed; a dedicated one is crashed on purpose, so every acknowledged
@@ -71,7 +72,7 @@ public sealed class PostgresServer
         string[] settings = dedicated
             ? ["fsync=off", "full_page_writes=off", "max_connections=200", "shared_buffers=64MB"]
             : ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=400", "shared_buffers=128MB"];
-        var server = new PostgresServer(bin, dataDirectory, FreePort.Next(), settings);
+        var server = new PostgresServer(bin, dataDirectory, FreePort.Next(), settings) { _ownership = ownership };
         TestProcessCleanup.OnExit(
             // SIGINT is PostgreSQL's "fast" shutdown (SIGTERM would wait for clients to leave).
             () => { if (server._process is { HasExited: false } p) Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit(); },
@@ -117,28 +118,39 @@ public sealed class PostgresServer
 
     private const string DirectoryPrefix = "plp-test-pg-";
 
-    // A test host may be ended before it deletes its cluster: remove clusters whose server is no longer running.
+    // A test host may be ended before it deletes its cluster: remove clusters no live process owns. The owner holds an
+    // exclusive lock on "<cluster>.lock" for as long as it lives (the server's own pid is no proof: a test may crash the
+    // server on purpose, and another test process starting meanwhile must not take the cluster for a leftover).
     private static void RemoveLeftovers()
     {
         foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
         {
             try
             {
-                var pidFile = Path.Combine(directory, "postmaster.pid");
-                if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid) && Directory.Exists($"/proc/{pid}")) continue;
-                if (Directory.GetLastWriteTimeUtc(directory) > DateTime.UtcNow.AddMinutes(-1)) continue; // may be starting up
-                Directory.Delete(directory, recursive: true);
+                var lockFile = directory + ".lock";
+                if (!File.Exists(lockFile)) continue; // being created (the lock comes first), or not ours to judge
+                using (new FileStream(lockFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                File.Delete(lockFile);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Someone else's, or in use: leave it.
+                // Owned by a live process (its lock is held), or in use: leave it.
             }
         }
     }
 
+    /// <summary>Held for the life of this process: the cluster is in use.</summary>
+    private FileStream? _ownership;
+
     private void Stop()
     {
         if (_process is { HasExited: false } process && !process.WaitForExit(TimeSpan.FromSeconds(5))) process.Kill(entireProcessTree: true);
-        if (_dataDirectory is not null) Directory.Delete(_dataDirectory, recursive: true);
+        if (_dataDirectory is null) return;
+        Directory.Delete(_dataDirectory, recursive: true);
+        _ownership?.Dispose();
+        File.Delete(_dataDirectory + ".lock");
     }
 }
