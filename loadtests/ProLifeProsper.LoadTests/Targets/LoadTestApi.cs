@@ -4,7 +4,8 @@ namespace ProLifeProsper.LoadTests.Targets;
 
 /// <summary>
 /// The real API as its own process (Release build, from this tool's output folder), configured for one routing
-/// configuration against the PostgreSQL and dynalite servers this tool started; loopback only.
+/// configuration against the PostgreSQL and dynalite servers this tool started; loopback only. Logging is as shipped
+/// (appsettings.json): what is measured is what users run; --api-env overrides are the only differences.
 /// </summary>
 public static class LoadTestApi
 {
@@ -19,7 +20,6 @@ public static class LoadTestApi
             ["DynamoDb__ServiceUrl"] = dynamoUrl,
             ["DynamoDb__TablePrefix"] = DynaliteServer.NewTablePrefix("load"),
             ["DynamoDb__CreateTablesOnStartup"] = "true",
-            ["Logging__LogLevel__Default"] = "Warning",
             ["Payments__Settlement__Delay"] = "00:00:05",
             ["DOTNET_gcServer"] = "1",
         };
