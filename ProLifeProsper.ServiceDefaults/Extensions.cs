@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -74,10 +75,21 @@ public static class Extensions
         return builder;
     }
 
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.Select(e => new { name = e.Key, status = e.Value.Status.ToString(), description = e.Value.Description }),
+        });
+    }
+
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        // All health checks must pass for the app to be ready to accept traffic.
-        app.MapHealthChecks(HealthEndpointPath);
+        // All health checks must pass for the app to be ready to accept traffic. The answer names what is wrong, so an
+        // operator reading a 503 learns what to do without searching the logs.
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         // Only the "live" checks must pass for the app to be considered alive.
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
         return app;

@@ -63,7 +63,8 @@ public static class DatabaseRouterExtensions
         services.AddHostedService<DynamoDbStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<RoutingStateCache>());
         services.AddHostedService(sp => sp.GetRequiredService<PaymentsStoreGuard>());
-        services.AddHealthChecks().AddCheck<PaymentsStoreGuard>("payments-store");
+        services.AddSingleton<DynamoDbReadinessCheck>();
+        services.AddHealthChecks().AddCheck<PaymentsStoreGuard>("payments-store").AddCheck<DynamoDbReadinessCheck>("dynamodb");
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDrainer>());
         services.AddHostedService<BackfillWorker>();
         services.AddHostedService<ReverseCopyWorker>();
