@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -76,10 +77,11 @@ public static class Extensions
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        // All health checks must pass for the app to be ready to accept traffic.
-        app.MapHealthChecks(HealthEndpointPath);
+        // All health checks must pass for the app to be ready to accept traffic. Probes are never rate limited: a flood from
+        // the prober's address must not get a healthy instance taken out of service.
+        app.MapHealthChecks(HealthEndpointPath).DisableRateLimiting();
         // Only the "live" checks must pass for the app to be considered alive.
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).DisableRateLimiting();
         return app;
     }
 }

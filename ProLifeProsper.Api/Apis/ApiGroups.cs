@@ -10,7 +10,8 @@ internal static class ApiGroups
             .RequireAuthorization(ApiKeyDefaults.AdminPolicy)
             .WithTags(tag)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
     /// <summary>A group under <c>/api/organizations/{orgId}</c>: authenticated and tenant-isolated.</summary>
     public static RouteGroupBuilder MapOrganizationGroup(this IEndpointRouteBuilder app, string segment, string tag) =>
@@ -19,5 +20,6 @@ internal static class ApiGroups
             .AddEndpointFilter<OrganizationAccessFilter>()
             .WithTags(tag)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 }
