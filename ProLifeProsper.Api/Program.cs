@@ -13,6 +13,7 @@ if (await app.TryRunAsync(args)) return;
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
+app.UseRateLimiter(); // after authentication: budgets are per organization, or per address without a valid key
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
@@ -23,6 +24,7 @@ if (app.Environment.IsDevelopment())
 }
 
 app.MapOrganizationsApi();
+app.MapApiKeysApi();
 app.MapCampaignsApi();
 app.MapDonorsApi();
 app.MapPaymentsApi();

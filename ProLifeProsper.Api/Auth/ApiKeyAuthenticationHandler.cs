@@ -2,27 +2,30 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using ProLifeProsper.Api.RateLimiting;
 using ProLifeProsper.Api.Services;
 using ProLifeProsper.Domain.Organizations;
 
 namespace ProLifeProsper.Api.Auth;
 
 /// <summary>
-/// Authenticates <c>X-Api-Key</c>: the admin key from configuration, or an organization key looked up
-/// by its SHA-256 (cached briefly, so the hot path does not hit the database per request).
+/// Authenticates <c>X-Api-Key</c>: the admin key from configuration, or an organization key looked up by its SHA-256
+/// (through <see cref="ApiKeyCache"/>, so the hot path does not hit the database per request). A key that cannot be one of
+/// ours is refused without a look-up, and so is any unknown key from an address that has used up its budget of
+/// unauthenticated requests (the rate limiter then answers 429).
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     IOptionsMonitor<AuthOptions> authOptions,
-    IMemoryCache cache,
+    ApiKeyCache keys,
+    RequestRateLimiter rateLimiter,
+    TimeProvider time,
     IProblemDetailsService problemDetails)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(5);
     private static AdminKeyDigest? _adminDigest;
 
     private sealed record AdminKeyDigest(string Key, byte[] Digest);
@@ -37,18 +40,19 @@ public sealed class ApiKeyAuthenticationHandler(
         if (IsAdminKey(digest))
             return Success(new Claim(ClaimTypes.Role, ApiKeyDefaults.AdminRole));
 
-        if (!presented.StartsWith(OrganizationApiKey.Prefix, StringComparison.Ordinal) || presented.Length > 200)
+        if (!OrganizationApiKey.IsWellFormed(presented))
             return AuthenticateResult.Fail("Invalid API key.");
 
         var hash = OrganizationApiKey.Hash(digest);
-        var organizationId = await cache.GetOrCreateAsync($"apikey:{hash}", async entry =>
+        if (!keys.TryGet(hash, out var grant))
         {
-            entry.AbsoluteExpirationRelativeToNow = CacheFor;
-            var organizations = Context.RequestServices.GetRequiredService<OrganizationService>();
-            return await organizations.FindIdByApiKeyHashAsync(hash, Context.RequestAborted);
-        });
-        return organizationId is { } id
-            ? Success(new Claim(ApiKeyDefaults.OrganizationClaim, id.ToString()))
+            if (!rateLimiter.MayLookUpKeys(Context))
+                return AuthenticateResult.Fail("Too many requests without a valid API key from this address.");
+            grant = await keys.LookUpAsync(hash, Context.RequestServices.GetRequiredService<ApiKeyService>().FindGrantAsync, Context.RequestAborted);
+        }
+        // Expiry is checked on every request, so a rotated key stops at the end of its overlap even while it is cached.
+        return grant is not null && grant.IsActiveAt(time.GetUtcNow())
+            ? Success(new Claim(ApiKeyDefaults.OrganizationClaim, grant.OrganizationId.ToString()))
             : AuthenticateResult.Fail("Invalid API key.");
     }
 

@@ -22,6 +22,13 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
                 Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : "The request could not be read.",
                 Detail = ClientSafeDetail(bad),
             },
+            RateLimitedException limited => new ProblemDetails
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Type = ProblemTypes.For(limited.Code),
+                Title = limited.Title,
+                Detail = limited.Message,
+            },
             ServiceUnavailableException unavailable => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
@@ -44,6 +51,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
 
         logger.LogDebug(exception, "Request refused with {Status}", problem.Status);
         httpContext.Response.StatusCode = problem.Status!.Value;
+        if (exception is RateLimitedException { RetryAfter: var wait }) RateLimiting.RateLimitRejection.SetRetryAfter(httpContext.Response, wait);
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
 

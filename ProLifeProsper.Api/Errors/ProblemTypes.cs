@@ -26,6 +26,7 @@ public static class ProblemTypes
             StatusCodes.Status413PayloadTooLarge => "payload-too-large",
             StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
             StatusCodes.Status422UnprocessableEntity => "unprocessable",
+            StatusCodes.Status429TooManyRequests => "rate-limited",
             _ => "error",
         });
     }

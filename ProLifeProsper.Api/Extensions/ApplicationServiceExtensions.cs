@@ -46,19 +46,22 @@ public static class ApplicationServiceExtensions
         builder.AddDatabaseRouter();
         services.AddSingleton<SystemHealthService>();
         services.AddScoped<OrganizationService>();
+        services.AddScoped<ApiKeyService>();
         services.AddScoped<CampaignService>();
         services.AddScoped<DonorService>();
         services.AddScoped<PaymentTransactionService>();
         services.AddOptions<PaymentSettlementOptions>().BindConfiguration(PaymentSettlementOptions.SectionName);
         services.AddHostedService<PaymentSettlementWorker>();
 
-        // Authentication: X-Api-Key, admin or organization.
+        // Authentication: X-Api-Key, admin or organization; then the rate limits.
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName);
         services.AddMemoryCache();
+        services.AddSingleton<ApiKeyCache>();
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyDefaults.AdminPolicy, policy => policy.RequireRole(ApiKeyDefaults.AdminRole));
+        services.AddRequestRateLimiting();
 
         // Errors: RFC 7807 everywhere, including binding failures and oversized bodies.
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemTypes.ApplyStableType);

@@ -15,6 +15,7 @@ namespace ProLifeProsper.Api.Infrastructure;
 public sealed class ProLifeProsperDbContext(DbContextOptions<ProLifeProsperDbContext> options) : DbContext(options)
 {
     public DbSet<Organization> Organizations => Set<Organization>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Campaign> Campaigns => Set<Campaign>();
     public DbSet<Donor> Donors => Set<Donor>();
     public DbSet<PaymentTransaction> PaymentTransactions => Set<PaymentTransaction>();

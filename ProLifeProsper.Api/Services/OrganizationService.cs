@@ -8,6 +8,7 @@ namespace ProLifeProsper.Api.Services;
 /// <summary>Organizations (tenants); always PostgreSQL.</summary>
 public sealed class OrganizationService(ProLifeProsperDbContext db, TimeProvider time)
 {
+    /// <summary>Creates an organization with its first API key (stored as a hash; the plain key is returned only here).</summary>
     public async Task<(Organization Organization, string ApiKey)> CreateAsync(string? name, CancellationToken cancellationToken)
     {
         var created = Organization.Create(name, UtcClock.Now(time));
@@ -22,8 +23,4 @@ public sealed class OrganizationService(ProLifeProsperDbContext db, TimeProvider
 
     public Task<bool> ExistsAsync(Guid organizationId, CancellationToken cancellationToken) =>
         db.Organizations.AsNoTracking().AnyAsync(o => o.Id == organizationId, cancellationToken);
-
-    /// <summary>The organization whose API key hashes to <paramref name="apiKeyHash"/>, if any.</summary>
-    public Task<Guid?> FindIdByApiKeyHashAsync(string apiKeyHash, CancellationToken cancellationToken) =>
-        db.Organizations.AsNoTracking().Where(o => o.ApiKeyHash == apiKeyHash).Select(o => (Guid?)o.Id).FirstOrDefaultAsync(cancellationToken);
 }

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Caching.Memory;
+using ProLifeProsper.Api.Errors;
+using ProLifeProsper.Api.RateLimiting;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
@@ -14,6 +16,7 @@ public sealed class PaymentTransactionService(
     CampaignService campaigns,
     DonorService donors,
     IMemoryCache cache,
+    FailedPaymentLimiter failedPayments,
     TimeProvider time,
     ILogger<PaymentTransactionService> logger)
 {
@@ -28,6 +31,7 @@ public sealed class PaymentTransactionService(
     /// Takes a payment. There is no read before the write: the store's create claims the idempotency key in the
     /// same statement (or conditional write) that stores the payment, and hands back the earlier record when the
     /// key is taken, which is then replayed. A retry is the rare case, so it pays the extra read, not every create.
+    /// A donor or organization with too many recent declines is refused (429) before the processor is asked: card testing.
     /// </summary>
     public async Task<IdempotentResult<PaymentTransaction>> CreateAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken)
     {
@@ -36,15 +40,17 @@ public sealed class PaymentTransactionService(
         GatewayOutcome outcome;
         try
         {
+            failedPayments.EnsureMayAttempt(organizationId, request.DonorId);
             await EnsureAcceptableAsync(organizationId, request, now, cancellationToken);
             // Never charge a donor for a payment the store would refuse right now (a stale routing view, a store that lost its data).
             await store.EnsureWritableAsync(cancellationToken);
             // The processor receives the idempotency key, so a retry that reaches it is not charged twice there either.
             outcome = await gateway.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
         }
-        catch (DomainException)
+        catch (Exception e) when (e is DomainException or RateLimitedException)
         {
-            // A retry of a payment accepted earlier replays its answer even if it would be refused now (the campaign closed since).
+            // A retry of a payment accepted earlier replays its answer even if it would be refused now (the campaign closed
+            // since, or the donor's later attempts were declined).
             if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
                 return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
             throw;
@@ -53,9 +59,10 @@ public sealed class PaymentTransactionService(
         var payment = PaymentTransaction.Create(organizationId, request, outcome, idempotencyKey, now);
         var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), now);
         var stored = await store.CreateAsync(payment, record, cancellationToken);
-        return stored.ResourceId == payment.TransactionId
-            ? new IdempotentResult<PaymentTransaction>(payment, Replayed: false)
-            : Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment);
+        if (stored.ResourceId != payment.TransactionId) return Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment);
+        // Counted once the failed payment is stored, so a retry of the same attempt (a replay) is not counted again.
+        if (payment.Status == PaymentStatus.Failed) failedPayments.RecordFailure(organizationId, request.DonorId);
+        return new IdempotentResult<PaymentTransaction>(payment, Replayed: false);
     }
 
     /// <summary>The campaign and donor exist in this organization, the currency is the campaign's, and the campaign is open.</summary>

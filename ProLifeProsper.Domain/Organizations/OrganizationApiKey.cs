@@ -11,7 +11,24 @@ public static class OrganizationApiKey
 {
     public const string Prefix = "plp_org_";
 
-    public static string Generate() => Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+    private const int RandomBytes = 32;
+
+    private static readonly System.Buffers.SearchValues<char> Base64UrlAlphabet =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
+    /// <summary>The length of every key this class makes: the prefix and 32 bytes in unpadded base64url (43 characters).</summary>
+    public static readonly int Length = Prefix.Length + System.Buffers.Text.Base64Url.GetEncodedLength(RandomBytes);
+
+    public static string Generate() => Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(RandomBytes));
+
+    /// <summary>
+    /// Whether <paramref name="apiKey"/> could be a key this class made (prefix, length, base64url alphabet): anything else
+    /// is refused without a database look-up.
+    /// </summary>
+    public static bool IsWellFormed(string apiKey) =>
+        apiKey.Length == Length
+        && apiKey.StartsWith(Prefix, StringComparison.Ordinal)
+        && !apiKey.AsSpan(Prefix.Length).ContainsAnyExcept(Base64UrlAlphabet);
 
     /// <summary>What is stored and looked up: the hex SHA-256 of the key.</summary>
     public static string Hash(string apiKey) => Hash(Digest(apiKey));

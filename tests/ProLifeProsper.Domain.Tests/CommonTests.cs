@@ -54,8 +54,45 @@ public sealed class CommonTests
         var (_, other) = Organization.Create("Hope", Now);
         Assert.NotEqual(key, other);
         Assert.StartsWith(OrganizationApiKey.Prefix, key);
-        Assert.Equal(OrganizationApiKey.Hash(key), organization.ApiKeyHash);
-        Assert.DoesNotContain(key, organization.ApiKeyHash);
+        var stored = Assert.Single(organization.ApiKeys);
+        Assert.Equal(OrganizationApiKey.Hash(key), stored.KeyHash);
+        Assert.DoesNotContain(key, stored.KeyHash);
+        Assert.True(OrganizationApiKey.IsWellFormed(key));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("plp_org_")]
+    [InlineData("plp_org_notarealkey")]
+    [InlineData("plp_org_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] // one character short
+    [InlineData("plp_org_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")] // padding is not base64url here
+    [InlineData("plp_org_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+")]
+    [InlineData("xyz_org_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
+    public void Malformed_keys_are_recognised_without_a_lookup(string key) => Assert.False(OrganizationApiKey.IsWellFormed(key));
+
+    [Fact]
+    public void A_rotation_gives_the_old_key_an_overlap_and_a_revocation_ends_it()
+    {
+        var (organization, _) = Organization.Create("Hope", Now);
+        var first = Assert.Single(organization.ApiKeys);
+        var (second, plain) = organization.RotateApiKey(TimeSpan.FromHours(1), Now);
+
+        Assert.Equal(OrganizationApiKey.Hash(plain), second.KeyHash);
+        Assert.Equal(Now.AddHours(1), first.ExpiresAt);
+        Assert.True(first.IsActiveAt(Now.AddMinutes(59)));
+        Assert.False(first.IsActiveAt(Now.AddHours(1)));
+        Assert.Null(second.ExpiresAt);
+
+        // A later rotation with a longer overlap does not extend the old key's end.
+        organization.RotateApiKey(TimeSpan.FromDays(2), Now.AddMinutes(1));
+        Assert.Equal(Now.AddHours(1), first.ExpiresAt);
+        Assert.Equal(Now.AddMinutes(1).AddDays(2), second.ExpiresAt);
+
+        organization.RevokeApiKey(second.Id, Now.AddMinutes(2));
+        Assert.False(second.IsActiveAt(Now.AddMinutes(2)));
+        Assert.Throws<DomainException>(() => organization.RevokeApiKey(Guid.CreateVersion7(), Now));
+        Assert.Throws<DomainException>(() => organization.RotateApiKey(TimeSpan.FromDays(31), Now));
+        Assert.Throws<DomainException>(() => organization.RotateApiKey(TimeSpan.FromSeconds(-1), Now));
     }
 
     [Fact]

@@ -51,6 +51,10 @@ public sealed class SimulatedApi(string connectionString, string dynamoUrl, stri
             ["Payments:Settlement:Delay"] = "00:00:01",
             ["Payments:Settlement:PollInterval"] = "00:00:00.250",
             ["Payments:Settlement:BatchSize"] = "20",
+            // One donor per organization declines 8% of its cards, on purpose, for hours: that is chaos to survive, not card
+            // testing to stop (CardTestingApiTests covers the limit).
+            ["RateLimits:FailedPaymentsPerDonor:Limit"] = "1000000",
+            ["RateLimits:FailedPaymentsPerOrganization:Limit"] = "1000000",
             // Killed connections and injected faults make warnings by design; what is critical (a lost store) still shows.
             ["Logging:LogLevel:Default"] = "Critical",
         })

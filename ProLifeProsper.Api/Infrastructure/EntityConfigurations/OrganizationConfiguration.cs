@@ -12,7 +12,7 @@ internal sealed class OrganizationConfiguration : IEntityTypeConfiguration<Organ
         builder.HasKey(o => o.Id);
         builder.Property(o => o.Id).ValueGeneratedNever();
         builder.Property(o => o.Name).HasMaxLength(Organization.MaxNameLength);
-        builder.Property(o => o.ApiKeyHash).HasMaxLength(64);
-        builder.HasIndex(o => o.ApiKeyHash).IsUnique();
+        builder.HasMany(o => o.ApiKeys).WithOne().HasForeignKey(k => k.OrganizationId);
+        builder.Navigation(o => o.ApiKeys).UsePropertyAccessMode(PropertyAccessMode.Field);
     }
 }

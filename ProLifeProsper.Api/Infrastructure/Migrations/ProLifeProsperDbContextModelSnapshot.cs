@@ -417,17 +417,52 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.ToTable("donors", (string)null);
                 });
 
-            modelBuilder.Entity("ProLifeProsper.Domain.Organizations.Organization", b =>
+            modelBuilder.Entity("ProLifeProsper.Domain.Organizations.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<string>("ApiKeyHash")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("KeyHash")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
-                        .HasColumnName("api_key_hash");
+                        .HasColumnName("key_hash");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_organization_api_keys");
+
+                    b.HasIndex("KeyHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_organization_api_keys_key_hash");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_organization_api_keys_organization_id");
+
+                    b.ToTable("organization_api_keys", (string)null);
+                });
+
+            modelBuilder.Entity("ProLifeProsper.Domain.Organizations.Organization", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -441,10 +476,6 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_organizations");
-
-                    b.HasIndex("ApiKeyHash")
-                        .IsUnique()
-                        .HasDatabaseName("ix_organizations_api_key_hash");
 
                     b.ToTable("organizations", (string)null);
                 });
@@ -598,6 +629,21 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_donors_organizations_organization_id");
+                });
+
+            modelBuilder.Entity("ProLifeProsper.Domain.Organizations.ApiKey", b =>
+                {
+                    b.HasOne("ProLifeProsper.Domain.Organizations.Organization", null)
+                        .WithMany("ApiKeys")
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_organization_api_keys_organizations_organization_id");
+                });
+
+            modelBuilder.Entity("ProLifeProsper.Domain.Organizations.Organization", b =>
+                {
+                    b.Navigation("ApiKeys");
                 });
 #pragma warning restore 612, 618
         }

@@ -22,6 +22,10 @@ public static class LoadTestApi
             ["DynamoDb__CreateTablesOnStartup"] = "true",
             ["Payments__Settlement__Delay"] = "00:00:05",
             ["DOTNET_gcServer"] = "1",
+            // The rate limiter runs (its cost is part of what is measured) but never refuses: --organizations 1 sends all the
+            // load with one key, above the default per-organization limit.
+            ["RateLimits__PerOrganization__TokenLimit"] = "10000000",
+            ["RateLimits__PerOrganization__TokensPerPeriod"] = "10000000",
         };
         foreach (var variable in extraEnvironment)
         {

@@ -22,7 +22,7 @@ public sealed class OrganizationsApiTests(ApiFactory factory) : IClassFixture<Ap
 
         await using var connection = new NpgsqlConnection(factory.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT api_key_hash FROM organizations WHERE id = $1", connection) { Parameters = { new() { Value = created.Id } } };
+        await using var command = new NpgsqlCommand("SELECT key_hash FROM organization_api_keys WHERE organization_id = $1", connection) { Parameters = { new() { Value = created.Id } } };
         var stored = (string)(await command.ExecuteScalarAsync())!;
         Assert.NotEqual(created.ApiKey, stored);
         Assert.Equal(OrganizationApiKey.Hash(created.ApiKey), stored);

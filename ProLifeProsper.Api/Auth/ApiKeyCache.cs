@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace ProLifeProsper.Api.Auth;
+
+/// <summary>
+/// What authentication knows about organization keys, by key hash, so the hot path does not ask the database per request.
+/// Bounded (<see cref="ApiKeyCacheOptions.Size"/> entries; its own <see cref="MemoryCache"/>, so the bound is not shared
+/// with other caches), with a short life for known keys (revocation reaches every replica within
+/// <see cref="ApiKeyCacheOptions.HitTtl"/>) and a shorter one for unknown keys, which are also the first to go when it is
+/// full: a stream of made-up keys cannot grow memory nor push out the keys of real clients for long.
+/// </summary>
+public sealed class ApiKeyCache : IDisposable
+{
+    private static readonly object Unknown = new();
+
+    private readonly MemoryCache _cache;
+    private readonly IOptionsMonitor<AuthOptions> _options;
+    private long _lookups;
+
+    public ApiKeyCache(IOptionsMonitor<AuthOptions> options)
+    {
+        _options = options;
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.CurrentValue.KeyCache.Size) });
+    }
+
+    /// <summary>An active key's organization, and when the key stops working on its own (null: when revoked).</summary>
+    public sealed record Grant(Guid OrganizationId, DateTimeOffset? ExpiresAt)
+    {
+        public bool IsActiveAt(DateTimeOffset now) => ExpiresAt is null || now < ExpiresAt;
+    }
+
+    /// <summary>Keys held now, known and unknown (for tests and diagnostics).</summary>
+    public int Count => _cache.Count;
+
+    /// <summary>Database look-ups made since start-up (for tests and diagnostics).</summary>
+    public long Lookups => Interlocked.Read(ref _lookups);
+
+    /// <summary>True when the cache has an answer: the key's grant, or null for a key that is unknown (or revoked).</summary>
+    public bool TryGet(string keyHash, out Grant? grant)
+    {
+        if (_cache.TryGetValue(keyHash, out var value))
+        {
+            grant = value as Grant;
+            return true;
+        }
+        grant = null;
+        return false;
+    }
+
+    /// <summary>Asks the database through <paramref name="find"/> and remembers the answer.</summary>
+    public async Task<Grant?> LookUpAsync(string keyHash, Func<string, CancellationToken, Task<Grant?>> find, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _lookups);
+        var grant = await find(keyHash, cancellationToken);
+        var settings = _options.CurrentValue.KeyCache;
+        using var entry = _cache.CreateEntry(keyHash);
+        entry.Size = 1;
+        entry.Value = grant ?? Unknown;
+        entry.AbsoluteExpirationRelativeToNow = grant is null ? settings.MissTtl : settings.HitTtl;
+        entry.Priority = grant is null ? CacheItemPriority.Low : CacheItemPriority.Normal;
+        return grant;
+    }
+
+    /// <summary>Drops what this instance knows about a key (after it was revoked or cut short here).</summary>
+    public void Forget(string keyHash) => _cache.Remove(keyHash);
+
+    public void Dispose() => _cache.Dispose();
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using ProLifeProsper.Api.Auth;
+using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Domain.Organizations;
+
+namespace ProLifeProsper.Api.Tests.Apis;
+
+/// <summary>
+/// The authentication cache is bounded: made-up keys cannot grow it past its size, malformed ones never reach the database,
+/// and a known key keeps working through a flood.
+/// </summary>
+public sealed class ApiKeyCacheTests(ApiKeyCacheTests.Factory factory) : IClassFixture<ApiKeyCacheTests.Factory>
+{
+    private const int CacheSize = 32;
+
+    public sealed class Factory : ApiFactory
+    {
+        protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
+        [
+            new("Auth:KeyCache:Size", CacheSize.ToString()),
+            // Nothing expires during a test, so counts of look-ups are exact.
+            new("Auth:KeyCache:HitTtl", "00:30:00"),
+            new("Auth:KeyCache:MissTtl", "00:30:00"),
+            // This class measures the cache, not the per-address limit (ClientAddressLimitApiTests does).
+            new("RateLimits:PerClientAddress:TokenLimit", "1000000"),
+            new("RateLimits:PerClientAddress:TokensPerPeriod", "1000000"),
+        ];
+    }
+
+    private ApiKeyCache Cache => factory.Services.GetRequiredService<ApiKeyCache>();
+
+    [Fact]
+    public async Task A_flood_of_unknown_keys_stays_within_the_cache_bound_and_a_valid_key_still_works()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var lookupsBefore = Cache.Lookups;
+        const int flood = CacheSize * 10;
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, flood), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, cancellationToken) =>
+        {
+            using var guesser = factory.CreateClient(OrganizationApiKey.Generate());
+            Assert.Equal(HttpStatusCode.Unauthorized, (await guesser.GetAsync(tenant.Path(), cancellationToken)).StatusCode);
+        });
+
+        Assert.InRange(Cache.Count, 1, CacheSize);
+        Assert.Equal(lookupsBefore + flood, Cache.Lookups);
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Client.GetAsync(tenant.Path())).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("plp_org_notarealkey")]
+    [InlineData("plp_org_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA!")]
+    [InlineData("Bearer plp_org_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("something-else-entirely")]
+    public async Task Malformed_keys_are_refused_without_a_database_lookup(string key)
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var lookupsBefore = Cache.Lookups;
+        using var client = factory.CreateClient(key);
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync(tenant.Path())).StatusCode);
+        using var tooLong = factory.CreateClient(OrganizationApiKey.Generate() + "A");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await tooLong.GetAsync(tenant.Path())).StatusCode);
+        Assert.Equal(lookupsBefore, Cache.Lookups);
+    }
+}
+
+/// <summary>An unknown key is remembered as unknown (in a cache that is not full: a full one may drop it, which is the point).</summary>
+public sealed class ApiKeyMissCacheTests(ApiKeyMissCacheTests.Factory factory) : IClassFixture<ApiKeyMissCacheTests.Factory>
+{
+    public sealed class Factory : ApiFactory
+    {
+        protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() => [new("Auth:KeyCache:MissTtl", "00:30:00")];
+    }
+
+    [Fact]
+    public async Task An_unknown_key_presented_again_is_looked_up_once()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var cache = factory.Services.GetRequiredService<ApiKeyCache>();
+        var lookupsBefore = cache.Lookups;
+        using var client = factory.CreateClient(OrganizationApiKey.Generate());
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync(tenant.Path())).StatusCode);
+        Assert.Equal(lookupsBefore + 1, cache.Lookups);
+    }
+}
