@@ -25,6 +25,7 @@ internal sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
         ("Admin", "The operator's view of the deployment: routing, databases and payment-store figures (admin key)."),
         ("Migration", "The operator's controls for moving payments between PostgreSQL and DynamoDB while the API serves (admin key)."),
         ("Capacity", "DynamoDB capacity and cost planning for a traffic profile (admin key)."),
+        ("API keys", "Rotating and revoking an organization's API keys, with an overlap so integrations can switch (admin key)."),
     ];
 
     public async Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

@@ -30,6 +30,7 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
         },
         "RefundPayment" => new JsonObject { ["amountMinor"] = 100 },
         "PlanCapacity" => new JsonObject(),
+        "RotateApiKey" => new JsonObject { ["overlapSeconds"] = 3_600 },
         _ => null,
     };
 
@@ -65,7 +66,7 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
         };
         var credentialChoices = choices.Count; // the ones above: the same few answers (401/403/404/431) on every route
         foreach (var name in pathValues.Keys.ToList())
-            choices.Add(($"path {name}", () => pathValues[name] = BadPathValue(name)));
+            choices.Add(($"path {name}", () => pathValues[name] = BadPathValue(name, operation.AdminOnly)));
         foreach (var parameter in operation.Parameters.Where(p => p.In == "query"))
             choices.Add(($"query {parameter.Name}", () => query.Add(new(parameter.Name, BadQueryValue(parameter)))));
         if (headers.Count > 0)
@@ -103,14 +104,15 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
         _ => Guid.CreateVersion7().ToString(),
     };
 
-    private string BadPathValue(string name) => Pick(
+    // Another organization's id is a bad path only for that organization's key: the admin key reaches every organization.
+    private string BadPathValue(string name, bool admin) => Pick(
         "not-a-guid",
         "00000000-0000-0000-0000-000000000000",
         "ffffffff-ffff-7fff-bfff-ffffffffffff",
         "ffffffff-ffff-ffff-ffff-ffffffffffff",
         Guid.NewGuid().ToString(), // version 4: never one of ours
         Guid.CreateVersion7(new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero)).ToString(),
-        name == "orgId" ? tenant.OtherOrganizationId.ToString() : Guid.CreateVersion7().ToString(),
+        name == "orgId" && !admin ? tenant.OtherOrganizationId.ToString() : Guid.CreateVersion7().ToString(),
         Uri.EscapeDataString("../" + tenant.OrganizationId),
         Uri.EscapeDataString("\u0000"),
         Uri.EscapeDataString("\u202E" + tenant.OrganizationId),

@@ -87,10 +87,11 @@ public abstract class FuzzApiTests<TFactory>(TFactory factory, FuzzRunLog log, I
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "SELECT (SELECT count(*) FROM organizations), (SELECT count(*) FROM campaigns), (SELECT count(*) FROM donors), " +
-            "(SELECT count(*) FROM payment_transactions), (SELECT count(*) FROM idempotency_records)", connection);
+            "(SELECT count(*) FROM payment_transactions), (SELECT count(*) FROM idempotency_records), " +
+            "(SELECT count(*) FROM organization_api_keys), (SELECT count(*) FROM organization_api_keys WHERE revoked_at IS NOT NULL OR expires_at IS NOT NULL)", connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
-        var rows = string.Join(",", Enumerable.Range(0, 5).Select(i => reader.GetInt64(i)));
+        var rows = string.Join(",", Enumerable.Range(0, 7).Select(i => reader.GetInt64(i)));
         var payments = await tenant.ListPaymentsAsync("?limit=500");
         var payment = await TestTenant.ReadAsync<PaymentResponse>(await tenant.Client.GetAsync(tenant.Path($"/payments/{paymentId}")), HttpStatusCode.OK);
         return $"rows {rows}; payments {payments.Items.Count}; refunded {payment.RefundedAmountMinor}";
