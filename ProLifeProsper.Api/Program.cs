@@ -1,4 +1,5 @@
 using ProLifeProsper.Api.Apis;
+using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Extensions;
 using Scalar.AspNetCore;
 
@@ -12,6 +13,7 @@ if (await app.TryRunAsync(args)) return;
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseJsonCharsetCheck();
 app.UseAuthentication();
 app.UseRateLimiter(); // after authentication: budgets are per organization, or per address without a valid key
 app.UseAuthorization();

@@ -41,12 +41,21 @@ internal static class RequestParsing
     /// <summary>A time range [from, to) within the supported times; both bounds optional, to after from.</summary>
     public static (DateTimeOffset From, DateTimeOffset To) Range(DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset defaultFrom, DateTimeOffset defaultTo)
     {
-        var start = from?.ToUniversalTime() ?? defaultFrom;
-        var end = to?.ToUniversalTime() ?? defaultTo;
+        // Payment times are whole milliseconds, so rounding a bound up to the next millisecond keeps [from, to) meaning the
+        // same payments, and both stores see the same bounds (DynamoDB keys hold milliseconds: a finer bound fell between).
+        var start = from is { } f ? CeilingToMillisecond(f) : defaultFrom;
+        var end = to is { } t ? CeilingToMillisecond(t) : defaultTo;
         var errors = new ValidationErrors().RequireSupportedTime(from, "from").RequireSupportedTime(to, "to");
         if (errors.IsEmpty) errors.Require(start < end, "to", "'to' must be after 'from'.");
         errors.ThrowIfAny();
         return (start, end);
+    }
+
+    private static DateTimeOffset CeilingToMillisecond(DateTimeOffset value)
+    {
+        var utc = value.ToUniversalTime();
+        var truncated = UtcClock.TruncateToMilliseconds(utc);
+        return truncated == utc || truncated >= UtcClock.Latest ? truncated : truncated.AddMilliseconds(1);
     }
 
     /// <summary>A page's cursor must come from the same range: one outside it was tampered with or belongs to another query.</summary>

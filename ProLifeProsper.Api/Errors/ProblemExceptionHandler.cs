@@ -18,7 +18,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
             BadHttpRequestException bad => new ProblemDetails
             {
                 Status = bad.StatusCode,
-                Type = ProblemTypes.For(bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "payload-too-large" : "malformed-request"),
+                Type = ProblemTypes.For(bad.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => "payload-too-large",
+                    StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
+                    _ => "malformed-request",
+                }),
                 Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : "The request could not be read.",
                 Detail = ClientSafeDetail(bad),
             },

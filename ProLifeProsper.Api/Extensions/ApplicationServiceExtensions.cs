@@ -65,12 +65,15 @@ public static class ApplicationServiceExtensions
 
         // Errors: RFC 7807 everywhere, including binding failures and oversized bodies.
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemTypes.ApplyStableType);
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>(); // after the default: used when it declines
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.Configure<JsonOptions>(options =>
         {
             // Numbers are numbers: "100" is not an amount (the web defaults would accept it).
             options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            // One value per field: with {"amountMinor":1,"AMOUNTMINOR":100000} the last would win, unseen by anything that read the first.
+            options.SerializerOptions.AllowDuplicateProperties = false;
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         });
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = MaxRequestBodyBytes);

@@ -96,6 +96,10 @@ public sealed class OutboxRow
     /// <summary>The version the write produces; the source must have at least this before the row is done.</summary>
     public int ExpectedVersion { get; set; }
     public DateTimeOffset EnqueuedAt { get; set; }
+
+    /// <summary>How long the row has waited, by the database's clock (the one that stamped it), read when it is claimed.</summary>
+    public TimeSpan Age { get; set; }
+
     public int Attempts { get; set; }
     public DateTimeOffset NextAttemptAt { get; set; }
     public string? LastError { get; set; }

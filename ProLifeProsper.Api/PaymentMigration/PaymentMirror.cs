@@ -11,7 +11,7 @@ namespace ProLifeProsper.Api.PaymentMigration;
 /// to the other one, version-conditionally, so a copy never replaces a newer state.
 /// </summary>
 public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, DynamoDbPaymentTransactionStore dynamo,
-    IOptions<MigrationOptions> options, TimeProvider time, MigrationMetrics metrics, ILogger<PaymentMirror> logger)
+    IOptions<MigrationOptions> options, MigrationMetrics metrics, ILogger<PaymentMirror> logger)
 {
     public async Task<OutboxOutcome> ApplyAsync(OutboxRow row, CancellationToken cancellationToken)
     {
@@ -37,8 +37,8 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
             // The source does not have the write yet. A PostgreSQL-primary row is written with its write, so that
             // cannot last; a DynamoDB intent whose write never came within the grace (longer than any write can take,
             // its retries included) was never acknowledged.
-            var waited = UtcClock.Now(time) - row.EnqueuedAt;
-            return toDynamo || waited > options.Value.IntentGrace ? OutboxOutcome.Done : OutboxOutcome.Retry;
+            // Measured by the database's clock, which stamped the row: an API clock running ahead must not expire intents early.
+            return toDynamo || row.Age > options.Value.IntentGrace ? OutboxOutcome.Done : OutboxOutcome.Retry;
         }
 
         await CopyAsync(payment, toDynamo, cancellationToken);

@@ -68,7 +68,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
         {
             var rows = new List<OutboxRow>();
             await using (var claim = new NpgsqlCommand(
-                "SELECT id, target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts FROM payment_outbox " +
+                "SELECT id, target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, now() - enqueued_at FROM payment_outbox " +
                 "WHERE ($1::text IS NULL OR target = $1) AND ($3 OR next_attempt_at <= now()) AND id <= $4 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", connection, transaction))
             {
                 claim.Parameters.Add(new() { Value = (object?)target ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -82,7 +82,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
                     {
                         Id = reader.GetInt64(0), Target = reader.GetString(1), OrganizationId = reader.GetGuid(2), TransactionId = reader.GetGuid(3),
                         IdempotencyKey = reader.IsDBNull(4) ? null : reader.GetString(4), ExpectedVersion = reader.GetInt32(5),
-                        EnqueuedAt = reader.GetFieldValue<DateTimeOffset>(6), Attempts = reader.GetInt32(7),
+                        EnqueuedAt = reader.GetFieldValue<DateTimeOffset>(6), Attempts = reader.GetInt32(7), Age = reader.GetFieldValue<TimeSpan>(8),
                     });
                 }
             }

@@ -29,6 +29,8 @@ public sealed class Campaign : ICreationOrdered
             .RequireText(name, "name", MaxNameLength)
             .RequireAmount(goalAmountMinor, "goalAmountMinor")
             .RequireCurrency(currency, "currency")
+            // A JSON enum reader takes "paused, closed" as flags: a value no campaign can have, refused here rather than stored.
+            .Require(status is null || Enum.IsDefined(status.Value), "status", "'status' must be one of active, paused, closed.")
             .RequireSupportedTime(starts, "startsAt")
             .RequireSupportedTime(ends, "endsAt")
             .Require(ends is null || ends > starts, "endsAt", "'endsAt' must be after 'startsAt'.")

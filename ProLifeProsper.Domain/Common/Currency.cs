@@ -44,7 +44,10 @@ public static class Currency
     public static string? Normalize(string? code)
     {
         if (string.IsNullOrWhiteSpace(code)) return null;
-        var upper = code.Trim().ToUpperInvariant();
+        var trimmed = code.Trim();
+        // Three ASCII letters first: upper-casing "uſd" (long s) or "ınr" (dotless i) would otherwise make a real code.
+        if (trimmed.Length != 3 || !trimmed.All(char.IsAsciiLetter)) return null;
+        var upper = trimmed.ToUpperInvariant();
         return IsKnown(upper) ? upper : null;
     }
 }

@@ -22,25 +22,33 @@ public sealed class ValidationErrors
     {
         if (string.IsNullOrWhiteSpace(value)) return Add(field, $"'{field}' is required.");
         if (value.Trim().Length > maxLength) return Add(field, $"'{field}' must be at most {maxLength} characters.");
-        return Require(IsPlainText(value), field, $"'{field}' must not contain control characters, bidirectional overrides or broken surrogate pairs.");
+        return Require(IsPlainText(value), field, $"'{field}' must be plain text: no control, format or invisible characters, bidirectional overrides or broken surrogate pairs.");
     }
 
     /// <summary>
     /// Text a person could have typed: no control characters (PostgreSQL refuses byte 0; the rest hide in logs and
-    /// receipts), no bidirectional overrides (they make a name read differently from what is stored), no lone surrogates.
+    /// receipts), no format characters (bidirectional overrides and marks make a name read differently from what is
+    /// stored; zero-width ones make invisible names), no line or paragraph separators, no unassigned code points, no lone
+    /// surrogates. Zero-width joiners stay: emoji and several scripts need them.
     /// </summary>
     public static bool IsPlainText(string value)
     {
         for (var i = 0; i < value.Length; i++)
         {
-            var c = value[i];
-            if (char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069') return false;
-            if (char.IsHighSurrogate(c))
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) i++;
+            else if (char.IsSurrogate(value[i])) return false;
+        }
+        foreach (var rune in value.EnumerateRunes())
+        {
+            switch (System.Text.Rune.GetUnicodeCategory(rune))
             {
-                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1])) return false;
-                i++;
+                case System.Globalization.UnicodeCategory.Format when rune.Value is not (0x200C or 0x200D):
+                case System.Globalization.UnicodeCategory.Control:
+                case System.Globalization.UnicodeCategory.LineSeparator:
+                case System.Globalization.UnicodeCategory.ParagraphSeparator:
+                case System.Globalization.UnicodeCategory.OtherNotAssigned:
+                    return false;
             }
-            else if (char.IsLowSurrogate(c)) return false;
         }
         return true;
     }

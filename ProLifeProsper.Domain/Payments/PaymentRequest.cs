@@ -37,15 +37,15 @@ public sealed record PaymentRequest(
     public string Fingerprint() => IdempotencyFingerprint.Of("payments.create", CampaignId, DonorId, AmountMinor, Currency,
         PaymentMethodType.ToWire(), PaymentMethodToken);
 
-    // A primary account number is 12-19 digits (spaces/dashes allowed); a token never is. Refusing it
-    // keeps card data out of storage, logs and backups even when a client integrates wrongly.
+    // A primary account number is 12-19 digits, however separated (spaces, dashes, dots, underscores, full-width digits);
+    // a token never is. Refusing it keeps card data out of storage, logs and backups even when a client integrates wrongly.
     private static bool LooksLikeCardNumber(string token)
     {
         var digits = 0;
         foreach (var ch in token)
         {
-            if (char.IsAsciiDigit(ch)) digits++;
-            else if (ch is not (' ' or '-')) return false;
+            if (char.IsDigit(ch)) digits++;
+            else if (char.IsLetter(ch)) return false;
         }
         return digits is >= 12 and <= 19;
     }

@@ -53,6 +53,7 @@ internal sealed class OutboxConfiguration : IEntityTypeConfiguration<OutboxRow>
 {
     public void Configure(EntityTypeBuilder<OutboxRow> builder)
     {
+        builder.Ignore(r => r.Age);
         builder.ToTable("payment_outbox");
         builder.HasKey(r => r.Id);
         builder.Property(r => r.Id).UseIdentityAlwaysColumn();

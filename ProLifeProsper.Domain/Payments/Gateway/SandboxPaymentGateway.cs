@@ -30,7 +30,7 @@ public sealed class SandboxPaymentGateway(SandboxLedger ledger) : IPaymentGatewa
             (PaymentMethodType.BankTransfer, BankTransfer) => GatewayOutcome.Pending,
             _ => throw new DomainException(DomainErrorKind.Unprocessable, "payment-method-invalid",
                 "The payment method was not accepted.",
-                $"The sandbox gateway knows no {request.PaymentMethodType.ToWire()} token '{request.PaymentMethodToken}'. " +
+                $"The sandbox gateway knows no such {request.PaymentMethodType.ToWire()} token (tokens are not repeated back: one may be card data). " +
                 $"Use {Visa}, {ChargeDeclined}, {InsufficientFunds} (card) or {BankTransfer} (bank_transfer)."),
         };
 

@@ -152,6 +152,13 @@ public abstract class BadInputApiTests<TFactory>(TFactory factory) : IClassFixtu
         { "POST /campaigns", """{"name":"Gala","goalAmountMinor":100,"currency":"USD","endsAt":"9999-12-31T23:59:59Z"}""", 400 },
         { "POST /donors", """{"email":"a@example.org","name":"a\u0000b"}""", 400 },
         { "POST /donors", """{"email":"a@example.org","name":"Ann\u001b[31m"}""", 400 },
+        // Found by review: flags syntax made a status no campaign can have (stored, then every list answered 500), invisible
+        // names, a currency that upper-cases into a real one.
+        { "POST /campaigns", """{"name":"Gala","goalAmountMinor":100,"currency":"USD","status":"paused, closed"}""", 400 },
+        { "POST /campaigns", """{"name":"\u200B","goalAmountMinor":100,"currency":"USD"}""", 400 },
+        { "POST /campaigns", """{"name":"Gala\u2028","goalAmountMinor":100,"currency":"USD"}""", 400 },
+        { "POST /campaigns", """{"name":"Gala","goalAmountMinor":100,"currency":"u\u017Fd"}""", 400 },
+        { "POST /donors", """{"email":"a@example.org","name":"Ann","NAME":"Bob"}""", 400 },
     };
 
     [Theory]
@@ -198,6 +205,79 @@ public abstract class BadInputApiTests<TFactory>(TFactory factory) : IClassFixtu
         Assert.Equal(0, after.RefundedAmountMinor);
         Assert.Equal("succeeded", after.Status);
         Assert.Equal(HttpStatusCode.Created, (await tenant.PostRefundAsync(payment.TransactionId, 1, "bad-refund")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("text/html")]
+    [InlineData("application/xml")]
+    public async Task Errors_are_problem_details_whatever_the_client_accepts(string accept)
+    {
+        // The default writer declined when Accept ruled JSON out, which turned 401 and 404 into 500s.
+        var tenant = await TestTenant.CreateAsync(factory);
+        using var anonymous = factory.CreateClient();
+        foreach (var (client, path, status) in new[]
+        {
+            (anonymous, tenant.Path("/payments"), 401),
+            (tenant.Client, tenant.Path($"/payments/{Guid.CreateVersion7()}"), 404),
+            (tenant.Client, "/api/admin/health", 403),
+            (tenant.Client, tenant.Path("/payments?limit=0"), 400),
+        })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+            await AssertProblemAsync(await client.SendAsync(request), status);
+        }
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=\"utf-8\"", 201)]
+    [InlineData("application/json; charset=utf8", 201)]
+    [InlineData("application/json; charset=UTF-8", 201)]
+    [InlineData("application/json; charset=utf-7", 415)]
+    [InlineData("application/json; charset=bogus", 415)]
+    [InlineData("application/json; charset=latin1", 415)]
+    public async Task A_json_body_is_utf8_and_any_other_charset_is_415(string contentType, int expected)
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var request = new HttpRequestMessage(HttpMethod.Post, tenant.Path("/payments"))
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(tenant.PaymentBody(), TestTenant.Json))),
+        };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        request.Headers.Add("Idempotency-Key", "charset");
+        var response = await tenant.Client.SendAsync(request);
+        if (expected == 201) Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        else
+        {
+            await AssertProblemAsync(response, expected);
+            await AssertNothingStoredAsync(tenant, "charset");
+        }
+    }
+
+    [Fact]
+    public async Task A_card_number_however_separated_is_refused_and_never_echoed()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        foreach (var pan in new[] { "4111.1111.1111.1111", "4111_1111_1111_1111", "\uFF14\uFF11\uFF11\uFF11111111111111" })
+        {
+            var response = await SendRawAsync(tenant, $$$"""{"campaignId":"{{{tenant.CampaignId}}}","donorId":"{{{tenant.DonorId}}}","amountMinor":100,"currency":"USD","paymentMethod":{"type":"card","token":"{{{pan}}}"}}""", "pan");
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{pan}: {(int)response.StatusCode} {text}");
+            Assert.DoesNotContain("1111", text);
+        }
+        await AssertNothingStoredAsync(tenant, "pan");
+    }
+
+    [Fact]
+    public async Task Sub_millisecond_bounds_mean_the_same_payments_on_both_stores()
+    {
+        // Payment times are whole milliseconds; DynamoDB's keys truncated a finer bound and disagreed with PostgreSQL.
+        var tenant = await TestTenant.CreateAsync(factory);
+        var payment = await tenant.PayAsync();
+        string At(double microseconds) => Uri.EscapeDataString(payment.CreatedAt.AddTicks((long)(microseconds * 10)).ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ"));
+        Assert.Single((await tenant.ListPaymentsAsync($"?to={At(500)}")).Items);
+        Assert.Empty((await tenant.ListPaymentsAsync($"?from={At(500)}")).Items);
+        Assert.Single((await tenant.ListPaymentsAsync($"?from={At(-500)}&to={At(500)}")).Items);
     }
 
     [Fact]
