@@ -86,5 +86,6 @@ public sealed class Deployment : IAsyncDisposable
         foreach (var api in _instances) if (api is not null) await api.DisposeAsync();
         Hostile.Dispose();
         await _dynalite.DisposeAsync();
+        await Postgres.DisposeAsync();
     }
 }

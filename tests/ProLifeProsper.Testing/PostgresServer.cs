@@ -12,7 +12,7 @@ namespace ProLifeProsper.Testing;
 /// <see cref="StartDedicatedAsync"/> gives a server of one's own that can be crashed and restarted (commits durable
 /// up to the operating system, so a crash of the server loses nothing it acknowledged).
 /// </summary>
-public sealed class PostgresServer
+public sealed class PostgresServer : IAsyncDisposable
 {
     private static readonly Lazy<Task<PostgresServer>> Shared = new(() => StartAsync(dedicated: false));
     private readonly string _baseConnectionString;
@@ -52,7 +52,27 @@ public sealed class PostgresServer
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
         await Task.Delay(down);
-        await LaunchAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await LaunchAsync();
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1)); // e.g. the port not yet free after the crash
+            }
+        }
+    }
+
+    /// <summary>Stops a dedicated server and deletes its data (the shared one lives until the test process exits).</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (this == (Shared.IsValueCreated && Shared.Value.IsCompletedSuccessfully ? Shared.Value.Result : null)) return ValueTask.CompletedTask;
+        if (_process is { HasExited: false } process) process.Kill(entireProcessTree: true); // its data goes too: no need to be gentle
+        Stop();
+        return ValueTask.CompletedTask;
     }
 
     private static async Task<PostgresServer> StartAsync(bool dedicated)
@@ -131,13 +151,22 @@ public sealed class PostgresServer
                 if (!File.Exists(lockFile)) continue; // being created (the lock comes first), or not ours to judge
                 using (new FileStream(lockFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
                 {
+                    // Its owner is gone; a server it left running goes with it.
+                    var pidFile = Path.Combine(directory, "postmaster.pid");
+                    if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid)
+                        && File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").Contains(directory, StringComparison.Ordinal))
+                    {
+                        using var orphan = Process.GetProcessById(pid);
+                        orphan.Kill(entireProcessTree: true);
+                        orphan.WaitForExit(5_000);
+                    }
                     Directory.Delete(directory, recursive: true);
                 }
                 File.Delete(lockFile);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
             {
-                // Owned by a live process (its lock is held), or in use: leave it.
+                // Owned by a live process (its lock is held), or in use, or already gone: leave it.
             }
         }
     }
@@ -149,7 +178,7 @@ public sealed class PostgresServer
     {
         if (_process is { HasExited: false } process && !process.WaitForExit(TimeSpan.FromSeconds(5))) process.Kill(entireProcessTree: true);
         if (_dataDirectory is null) return;
-        Directory.Delete(_dataDirectory, recursive: true);
+        if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
         _ownership?.Dispose();
         File.Delete(_dataDirectory + ".lock");
     }

@@ -59,7 +59,7 @@ public abstract class PaymentsApiTests<TFactory>(TFactory factory) : IClassFixtu
         {
             made.Add(await tenant.PayAsync(100 + i, i % 3 == 0 ? "tok_chargeDeclined" : "tok_visa"));
             // Two creates in one millisecond tie on time and list by id, which is random within the millisecond.
-            while (DateTimeOffset.UtcNow <= made[^1].CreatedAt.AddMilliseconds(1)) await Task.Delay(1);
+            while (Factory.Clock.GetUtcNow() <= made[^1].CreatedAt.AddMilliseconds(1)) await Task.Delay(1);
         }
 
         var all = await tenant.ListPaymentsAsync("?limit=500");

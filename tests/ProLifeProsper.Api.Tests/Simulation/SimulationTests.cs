@@ -6,7 +6,8 @@ namespace ProLifeProsper.Api.Tests.Simulation;
 /// <summary>
 /// The fault-injecting simulation on fixed seeds (a longer soak: <c>dotnet run --project tests/ProLifeProsper.Simulation --
 /// --seed N --minutes M</c>). Each run must violate no invariant, and must actually have met what it claims to test:
-/// DynamoDB faults of every write kind, killed PostgreSQL connections, restarted instances and phase changes.
+/// DynamoDB faults of every write kind, killed PostgreSQL connections, a crashed PostgreSQL server, restarted instances and
+/// phase changes.
 /// </summary>
 [Collection(SimulationCollection.Name)]
 public sealed class SimulationTests(ITestOutputHelper output)
@@ -31,6 +32,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
         foreach (var fault in new[] { "Throttle", "FailedBeforeSend", "AppliedThenServerError", "AppliedThenReset" })
             Assert.True(report.DynamoDbFaults[fault] > 0, $"no {fault} was injected: {report}");
         Assert.True(report.Count("faults.postgres-kills") > 0, $"no PostgreSQL connection was killed: {report}");
+        Assert.True(report.Count("faults.postgres-crashes") > 0, $"the PostgreSQL server was never crashed: {report}");
         Assert.True(report.Count("status.none") > 0, $"no request was cut off: {report}");
     }
 }
