@@ -74,7 +74,11 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
         if (body is not null)
         {
             choices.Add(("body shape", () => rawBody = BadBodyShape(body, operation.BodyRequired)));
-            choices.Add(("content type", () => contentType = random.Next(3) switch { 0 => "text/plain", 1 => "application/xml", _ => "application/x-www-form-urlencoded" }));
+            choices.Add(("content type", () => contentType = random.Next(5) switch
+            {
+                0 => "text/plain", 1 => "application/xml", 2 => "application/x-www-form-urlencoded",
+                3 => "application/json; charset=utf-16", _ => "application/json; charset=\"x-bogus\"",
+            }));
             if (operation.Body!.Count > 0) choices.Add(("body field", () => rawBody = BreakField(body, operation.Body!)));
             if (Required.TryGetValue(operation.Id, out var required)) choices.Add(("required field missing", () =>
             {
@@ -88,6 +92,9 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
             ? choices[random.Next(credentialChoices, choices.Count)]
             : choices[random.Next(credentialChoices)];
         apply();
+
+        // Independently of what is broken, a fifth of the requests prefer something other than JSON: errors stay ProblemDetails.
+        if (random.Next(5) == 0) headers.Add(new("Accept", random.Next(2) == 0 ? "text/html" : "application/xml;q=0.9, text/plain"));
 
         var path = operation.PathTemplate;
         foreach (var (name, value) in pathValues) path = path.Replace("{" + name + "}", value, StringComparison.Ordinal);
