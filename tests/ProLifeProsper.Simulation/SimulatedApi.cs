@@ -57,6 +57,11 @@ public sealed class SimulatedApi(string connectionString, string dynamoUrl, stri
             ["RateLimits:FailedPaymentsPerOrganization:Limit"] = "1000000",
             // Killed connections and injected faults make warnings by design; what is critical (a lost store) still shows.
             ["Logging:LogLevel:Default"] = "Critical",
+            // The shipped categories are set one by one (appsettings.json): each must be overridden by name.
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Critical",
+            ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Critical",
+            ["Logging:LogLevel:Npgsql"] = "Critical",
+            ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Critical",
         })
             builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
