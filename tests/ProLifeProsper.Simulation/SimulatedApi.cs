@@ -67,6 +67,9 @@ public sealed class SimulatedApi(string connectionString, string dynamoUrl, stri
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton(ledger);
+            // A restart is a crash as far as the process can make one: no grace for in-flight requests or background work
+            // (a copy, a drain, a settlement is cut off wherever it is). SIGKILL itself is in MigrationTests' ApiProcess tests.
+            services.Configure<Microsoft.Extensions.Hosting.HostOptions>(options => options.ShutdownTimeout = TimeSpan.Zero);
             services.AddSingleton<IAmazonDynamoDB>(sp =>
                 DynamoDbClientFactory.Create(sp.GetRequiredService<IOptions<DynamoDbOptions>>().Value, hostile.HttpClientFactory));
         });
