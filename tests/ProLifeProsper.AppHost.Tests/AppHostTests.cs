@@ -29,7 +29,9 @@ public sealed class AppHostTests
         await app.ResourceNotifications.WaitForResourceHealthyAsync("api", cts.Token);
 
         using var client = app.CreateHttpClient("api");
-        Assert.Equal("Healthy", await client.GetStringAsync("/health", cts.Token));
+        var readiness = JsonNode.Parse(await client.GetStringAsync("/health", cts.Token))!;
+        Assert.Equal("Healthy", (string)readiness["status"]!);
+        Assert.Contains(readiness["checks"]!.AsArray(), c => (string)c!["name"]! == "dynamodb" && (string)c["status"]! == "Healthy");
 
         client.DefaultRequestHeaders.Add("X-Api-Key", "apphost-test-admin-key");
         var organization = await ReadAsync(await client.PostAsJsonAsync("/api/organizations", new { name = "AppHost Org" }, cts.Token));
