@@ -6,8 +6,8 @@ namespace ProLifeProsper.Api.RateLimiting;
 
 /// <summary>
 /// Card-testing defence: counts failed charges per donor and per organization, and once either has had its limit of failures
-/// within the window, refuses further payment attempts for it (429) before the processor is asked. Only donors and
-/// organizations with a recent failure are tracked (a bounded cache), so the check on every payment is one look-up.
+/// within the window, refuses further payment attempts for it (429) before the processor is asked. Donors and organizations
+/// are tracked in a bounded cache while they pay; attempts in flight count against the limit until they finish.
 /// </summary>
 /// <remarks>
 /// Counted by hand rather than with <c>System.Threading.RateLimiting</c>: its limiters time windows on the stopwatch (this
@@ -34,17 +34,43 @@ public sealed class FailedPaymentLimiter : IDisposable
     {
         public DateTimeOffset Start;
         public int Failures;
+        public int InFlight;
     }
 
-    /// <summary>Throws <see cref="RateLimitedException"/> when the donor or the organization has had too many failed charges lately.</summary>
-    public void EnsureMayAttempt(Guid organizationId, Guid donorId)
+    /// <summary>
+    /// Admits one payment attempt, or throws <see cref="RateLimitedException"/> when the donor or the organization has had too
+    /// many failed charges lately. Attempts still at the processor count as possible failures until they are disposed: a card
+    /// tester firing in parallel would otherwise have every attempt admitted before the first decline is counted.
+    /// </summary>
+    public IDisposable Admit(Guid organizationId, Guid donorId)
     {
         var limits = _options.CurrentValue;
         var now = _time.GetUtcNow();
-        if (BlockedFor(new Subject(organizationId, donorId), limits.FailedPaymentsPerDonor, now) is { } donorWait)
-            throw RateLimitedException.FailedPayments("this donor", limits.FailedPaymentsPerDonor, donorWait);
-        if (BlockedFor(new Subject(organizationId, Guid.Empty), limits.FailedPaymentsPerOrganization, now) is { } organizationWait)
-            throw RateLimitedException.FailedPayments("this organization", limits.FailedPaymentsPerOrganization, organizationWait);
+        var donor = Track(new Subject(organizationId, donorId), limits.FailedPaymentsPerDonor, now);
+        var organization = Track(new Subject(organizationId, Guid.Empty), limits.FailedPaymentsPerOrganization, now);
+        lock (donor)
+        lock (organization)
+        {
+            if (BlockedFor(donor, limits.FailedPaymentsPerDonor, now) is { } donorWait)
+                throw RateLimitedException.FailedPayments("this donor", limits.FailedPaymentsPerDonor, donorWait);
+            if (BlockedFor(organization, limits.FailedPaymentsPerOrganization, now) is { } organizationWait)
+                throw RateLimitedException.FailedPayments("this organization", limits.FailedPaymentsPerOrganization, organizationWait);
+            donor.InFlight++;
+            organization.InFlight++;
+        }
+        return new Admission(donor, organization);
+    }
+
+    private sealed class Admission(Window donor, Window organization) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+            lock (donor) donor.InFlight--;
+            lock (organization) organization.InFlight--;
+        }
     }
 
     /// <summary>Counts one failed charge against the donor and the organization.</summary>
@@ -56,25 +82,27 @@ public sealed class FailedPaymentLimiter : IDisposable
         Count(new Subject(organizationId, Guid.Empty), limits.FailedPaymentsPerOrganization, now);
     }
 
-    private TimeSpan? BlockedFor(Subject subject, FailureLimit limit, DateTimeOffset now)
+    // Called under the window's lock. Failures past the window no longer count; attempts in flight always do.
+    private static TimeSpan? BlockedFor(Window window, FailureLimit limit, DateTimeOffset now)
     {
-        if (!_windows.TryGetValue(subject, out Window? window)) return null;
-        lock (window!)
-        {
-            var end = window.Start + limit.Window;
-            return window.Failures >= limit.Limit && now < end ? end - now : null;
-        }
+        var end = window.Start + limit.Window;
+        var failures = now < end ? window.Failures : 0;
+        if (failures + window.InFlight < limit.Limit) return null;
+        return failures >= limit.Limit ? end - now : TimeSpan.FromSeconds(1); // full of attempts in flight: try again shortly
     }
 
-    private void Count(Subject subject, FailureLimit limit, DateTimeOffset now)
-    {
-        var window = _windows.GetOrCreate(subject, entry =>
+    private Window Track(Subject subject, FailureLimit limit, DateTimeOffset now) =>
+        _windows.GetOrCreate(subject, entry =>
         {
             entry.Size = 1;
             // Kept while in use; the count itself goes by the window's start, on the API's clock.
             entry.SlidingExpiration = limit.Window;
             return new Window { Start = now };
         })!;
+
+    private void Count(Subject subject, FailureLimit limit, DateTimeOffset now)
+    {
+        var window = Track(subject, limit, now);
         lock (window)
         {
             if (now >= window.Start + limit.Window) (window.Start, window.Failures) = (now, 0);

@@ -9,6 +9,12 @@ public interface IPaymentGateway
     /// <summary>Charges the payment method; unknown or unusable methods raise a 422 domain error.</summary>
     ValueTask<GatewayOutcome> ChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The outcome of a charge the processor already made under this key for this same request (a retry after a lost
+    /// answer), or null when it never charged it. Asks; charges nothing.
+    /// </summary>
+    ValueTask<GatewayOutcome?> FindChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken);
+
     /// <summary>Asks whether a pending payment has settled yet; <see cref="GatewayOutcome.Pending"/> when not.</summary>
     ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken);
 

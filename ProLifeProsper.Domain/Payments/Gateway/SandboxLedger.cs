@@ -37,6 +37,10 @@ public sealed class SandboxLedger
         return charge.Outcome;
     }
 
+    /// <summary>The charge made under this key for this same request, if any.</summary>
+    public Charge? FindCharge(Guid organizationId, string idempotencyKey, PaymentRequest request) =>
+        _charges.TryGetValue((organizationId, idempotencyKey), out var charge) && charge.Fingerprint == request.Fingerprint() ? charge : null;
+
     /// <summary>
     /// Pays a refund once per <paramref name="refundId"/>; a repeat is a no-op. It does not refuse to pay out more than the
     /// payment: the ledger records what it was asked to do, so a test sees an over-refund instead of it being hidden here.

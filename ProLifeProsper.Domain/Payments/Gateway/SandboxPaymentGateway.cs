@@ -21,6 +21,9 @@ public sealed class SandboxPaymentGateway(SandboxLedger ledger) : IPaymentGatewa
     public ValueTask<GatewayOutcome> ChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken) =>
         ValueTask.FromResult(ledger.ChargeOnce(organizationId, idempotencyKey, request, () => Decide(request)));
 
+    public ValueTask<GatewayOutcome?> FindChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ledger.FindCharge(organizationId, idempotencyKey, request)?.Outcome);
+
     private static GatewayOutcome Decide(PaymentRequest request) =>
         (request.PaymentMethodType, request.PaymentMethodToken) switch
         {

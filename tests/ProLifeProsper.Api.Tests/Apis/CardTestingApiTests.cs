@@ -91,6 +91,39 @@ public sealed class CardTestingApiTests(CardTestingApiTests.Factory factory) : I
         Assert.Equal("succeeded", (await other.PayAsync()).Status);
     }
 
+    [Fact]
+    public async Task Declines_fired_in_parallel_are_held_to_the_limit()
+    {
+        // Attempts at the processor count until they finish: thirty at once used to be admitted before the first decline counted.
+        var tenant = await TestTenant.CreateAsync(factory);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(i =>
+            tenant.PostPaymentAsync(tenant.PaymentBody(token: "tok_chargeDeclined"), $"parallel-{i}")));
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Created or HttpStatusCode.TooManyRequests, a.StatusCode.ToString()));
+        Assert.InRange(factory.Gateway.Ledger.Charges.Count(c => c.OrganizationId == tenant.OrganizationId), 1, PerDonor);
+        Assert.Equal(factory.Gateway.Ledger.Charges.Count(c => c.OrganizationId == tenant.OrganizationId), answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+    }
+
+    [Fact]
+    public async Task A_retry_of_a_charge_whose_answer_was_lost_is_recorded_even_after_the_donor_is_blocked()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        // The processor captures this charge, but its answer never arrives: the client hears 503 and will retry.
+        factory.Gateway.LoseNextAnswer(tenant.OrganizationId, "charge");
+        var lost = await tenant.PostPaymentAsync(tenant.PaymentBody(2_000, token: "tok_visa"), "captured-answer-lost");
+        Assert.False(lost.IsSuccessStatusCode);
+        for (var i = 0; i < PerDonor; i++)
+            Assert.Equal(HttpStatusCode.Created, (await tenant.PostPaymentAsync(tenant.PaymentBody(token: "tok_chargeDeclined"), $"then-declined-{i}")).StatusCode);
+
+        // The donor is blocked for new attempts, but the retry is the captured charge: it is recorded, not refused.
+        var retry = await TestTenant.ReadAsync<PaymentResponse>(
+            await tenant.PostPaymentAsync(tenant.PaymentBody(2_000, token: "tok_visa"), "captured-answer-lost"), HttpStatusCode.Created);
+        Assert.Equal("succeeded", retry.Status);
+        Assert.Single(factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId && c.IdempotencyKey == "captured-answer-lost");
+        Assert.Contains((await tenant.ListPaymentsAsync()).Items, p => p.TransactionId == retry.TransactionId);
+        // A new attempt is still refused.
+        await ProblemAssert.ReadAsync(await tenant.PostPaymentAsync(tenant.PaymentBody(token: "tok_visa"), "new-attempt"), HttpStatusCode.TooManyRequests, "too-many-failed-payments");
+    }
+
     private static async Task<Guid> CreateDonorAsync(TestTenant tenant) =>
         (await TestTenant.ReadAsync<DonorResponse>(await tenant.Client.PostAsJsonAsync(tenant.Path("/donors"),
             new { email = $"donor-{Guid.NewGuid():N}@example.org", name = "Another Donor" }), HttpStatusCode.Created)).Id;

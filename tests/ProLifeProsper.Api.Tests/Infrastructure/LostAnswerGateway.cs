@@ -32,6 +32,9 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
         return outcome;
     }
 
+    public ValueTask<GatewayOutcome?> FindChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken) =>
+        sandbox.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
+
     public ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken)
     {
         _settlementAsks.AddOrUpdate(payment.TransactionId, 1, (_, n) => n + 1);
