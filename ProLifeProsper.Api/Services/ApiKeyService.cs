@@ -26,9 +26,11 @@ public sealed class ApiKeyService(ProLifeProsperDbContext db, ApiKeyCache cache,
     /// </summary>
     public async Task<(ApiKey Key, string PlainKey, IReadOnlyList<ApiKey> Keys)> RotateAsync(Guid organizationId, TimeSpan? overlap, CancellationToken cancellationToken)
     {
-        var organization = await LoadAsync(organizationId, cancellationToken, tracked: true);
-        var (key, plain) = organization.RotateApiKey(overlap ?? options.CurrentValue.KeyRotationOverlap, UtcClock.Now(time));
-        await db.SaveChangesAsync(cancellationToken);
+        var (organization, key, plain) = await LockedAsync(organizationId, organization =>
+        {
+            var (key, plain) = organization.RotateApiKey(overlap ?? options.CurrentValue.KeyRotationOverlap, UtcClock.Now(time));
+            return (organization, key, plain);
+        }, cancellationToken);
         // This instance applies the new expiries at once; the others within the cache's hit TTL.
         foreach (var old in organization.ApiKeys.Where(k => k.Id != key.Id)) cache.Forget(old.KeyHash);
         return (key, plain, organization.ApiKeys.OrderByDescending(k => k.CreatedAt).ToList());
@@ -37,12 +39,27 @@ public sealed class ApiKeyService(ProLifeProsperDbContext db, ApiKeyCache cache,
     /// <summary>Revokes one key: refused at once here, and by every other instance within the cache's hit TTL.</summary>
     public async Task<ApiKey> RevokeAsync(Guid organizationId, Guid keyId, CancellationToken cancellationToken)
     {
-        var organization = await LoadAsync(organizationId, cancellationToken, tracked: true);
-        var key = organization.RevokeApiKey(keyId, UtcClock.Now(time));
-        await db.SaveChangesAsync(cancellationToken);
+        var key = await LockedAsync(organizationId, organization => organization.RevokeApiKey(keyId, UtcClock.Now(time)), cancellationToken);
         cache.Forget(key.KeyHash);
         return key;
     }
+
+    /// <summary>
+    /// Changes an organization's keys with its row locked, so two rotations (or a rotation and a revocation) at once see each
+    /// other's keys: unlocked, four parallel rotations left four keys that never expire.
+    /// </summary>
+    private Task<T> LockedAsync<T>(Guid organizationId, Func<Organization, T> change, CancellationToken cancellationToken) =>
+        db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT id FROM organizations WHERE id = {organizationId} FOR UPDATE", cancellationToken);
+            var organization = await LoadAsync(organizationId, cancellationToken, tracked: true);
+            var result = change(organization);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        });
 
     private async Task<Organization> LoadAsync(Guid organizationId, CancellationToken cancellationToken, bool tracked = false)
     {

@@ -41,6 +41,18 @@ public sealed class ApiKeyRotationApiTests(ApiFactory factory) : IClassFixture<A
     }
 
     [Fact]
+    public async Task Rotations_at_once_leave_exactly_one_key_without_an_end()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        using var admin = factory.CreateAdminClient();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            admin.PostAsync(KeysPath(tenant.OrganizationId), JsonContent.Create(new { overlapSeconds = 0 }))));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
+        var keys = System.Text.Json.Nodes.JsonNode.Parse(await admin.GetStringAsync(KeysPath(tenant.OrganizationId)))!.AsArray();
+        Assert.Single(keys, k => (bool)k!["active"]! && k["expiresAt"] is null);
+    }
+
+    [Fact]
     public async Task A_revoked_key_is_refused_at_once_and_the_new_key_goes_on()
     {
         var tenant = await TestTenant.CreateAsync(factory);
