@@ -30,7 +30,7 @@ public static class JsonCharsetCheck
                     ProblemDetails =
                     {
                         Status = StatusCodes.Status415UnsupportedMediaType,
-                        Type = ProblemTypes.For("unsupported-media-type"),
+                        Type = ProblemTypes.For(ProblemTypes.CodeFor(StatusCodes.Status415UnsupportedMediaType)),
                         Title = "JSON bodies must be UTF-8.",
                         Detail = $"The body names the charset '{charset}'; send it as UTF-8 (or name no charset).",
                     },

@@ -18,12 +18,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
             BadHttpRequestException bad => new ProblemDetails
             {
                 Status = bad.StatusCode,
-                Type = ProblemTypes.For(bad.StatusCode switch
-                {
-                    StatusCodes.Status413PayloadTooLarge => "payload-too-large",
-                    StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
-                    _ => "malformed-request",
-                }),
+                // Any other unreadable request (a bad header, a time-out reading the body) is a malformed request.
+                Type = ProblemTypes.For(bad.StatusCode is StatusCodes.Status413PayloadTooLarge or StatusCodes.Status415UnsupportedMediaType
+                    ? ProblemTypes.CodeFor(bad.StatusCode) : "malformed-request"),
                 Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : "The request could not be read.",
                 Detail = ClientSafeDetail(bad),
             },

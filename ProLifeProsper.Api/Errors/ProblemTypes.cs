@@ -15,19 +15,22 @@ public static class ProblemTypes
     {
         var problem = context.ProblemDetails;
         if (problem.Type?.StartsWith(BaseUri, StringComparison.Ordinal) == true) return;
-        problem.Type = For(problem.Status switch
-        {
-            StatusCodes.Status400BadRequest => "malformed-request",
-            StatusCodes.Status401Unauthorized => "unauthorized",
-            StatusCodes.Status403Forbidden => "forbidden",
-            StatusCodes.Status404NotFound => "not-found",
-            StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
-            StatusCodes.Status409Conflict => "conflict",
-            StatusCodes.Status413PayloadTooLarge => "payload-too-large",
-            StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
-            StatusCodes.Status422UnprocessableEntity => "unprocessable",
-            StatusCodes.Status429TooManyRequests => "rate-limited",
-            _ => "error",
-        });
+        problem.Type = For(CodeFor(problem.Status));
     }
+
+    /// <summary>The code of a problem known only by its status (framework-made, or a refused request body).</summary>
+    public static string CodeFor(int? status) => status switch
+    {
+        StatusCodes.Status400BadRequest => "malformed-request",
+        StatusCodes.Status401Unauthorized => "unauthorized",
+        StatusCodes.Status403Forbidden => "forbidden",
+        StatusCodes.Status404NotFound => "not-found",
+        StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
+        StatusCodes.Status409Conflict => "conflict",
+        StatusCodes.Status413PayloadTooLarge => "payload-too-large",
+        StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
+        StatusCodes.Status422UnprocessableEntity => "unprocessable",
+        StatusCodes.Status429TooManyRequests => "rate-limited",
+        _ => "error",
+    };
 }

@@ -21,6 +21,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly int _port;
     private readonly IReadOnlyList<string> _settings = [];
     private Process? _process;
+    private bool _dedicated;
 
     private PostgresServer(string baseConnectionString) => _baseConnectionString = baseConnectionString;
 
@@ -69,7 +70,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Stops a dedicated server and deletes its data (the shared one lives until the test process exits).</summary>
     public ValueTask DisposeAsync()
     {
-        if (this == (Shared.IsValueCreated && Shared.Value.IsCompletedSuccessfully ? Shared.Value.Result : null)) return ValueTask.CompletedTask;
+        if (!_dedicated) return ValueTask.CompletedTask;
         if (_process is { HasExited: false } process) process.Kill(entireProcessTree: true); // its data goes too: no need to be gentle
         Stop();
         return ValueTask.CompletedTask;
@@ -92,7 +93,7 @@ public sealed class PostgresServer : IAsyncDisposable
         string[] settings = dedicated
             ? ["fsync=off", "full_page_writes=off", "max_connections=200", "shared_buffers=64MB"]
             : ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=400", "shared_buffers=128MB"];
-        var server = new PostgresServer(bin, dataDirectory, FreePort.Next(), settings) { _ownership = ownership };
+        var server = new PostgresServer(bin, dataDirectory, FreePort.Next(), settings) { _ownership = ownership, _dedicated = dedicated };
         TestProcessCleanup.OnExit(
             // SIGINT is PostgreSQL's "fast" shutdown (SIGTERM would wait for clients to leave).
             () => { if (server._process is { HasExited: false } p) Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit(); },

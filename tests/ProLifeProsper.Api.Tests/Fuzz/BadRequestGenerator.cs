@@ -99,7 +99,7 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
         var path = operation.PathTemplate;
         foreach (var (name, value) in pathValues) path = path.Replace("{" + name + "}", value, StringComparison.Ordinal);
         if (query.Count > 0) path += "?" + string.Join("&", query.Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value)}"));
-        return new FuzzRequest(operation.Id, operation.Method, path, caller, rawBody, contentType, headers, mutation);
+        return new FuzzRequest(operation.Id, operation.Method, path, operation.AdminOnly, caller, rawBody, contentType, headers, mutation);
     }
 
     private string ValidPathValue(string name) => name switch

@@ -96,35 +96,10 @@ public abstract class FuzzApiTests<TFactory>(TFactory factory, FuzzRunLog log, I
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         var rows = string.Join(",", Enumerable.Range(0, 7).Select(i => reader.GetInt64(i)));
-        if (factory is HighScaleApiFactory highScale) rows += "; dynamodb " + await CountDynamoDbItemsAsync(highScale.TablePrefix);
+        if (factory is HighScaleApiFactory highScale) rows += "; dynamodb " + await DynamoDbPaymentCount.AllItemsAsync(highScale.TablePrefix);
         var payments = await tenant.ListPaymentsAsync("?limit=500");
         var payment = await TestTenant.ReadAsync<PaymentResponse>(await tenant.Client.GetAsync(tenant.Path($"/payments/{paymentId}")), HttpStatusCode.OK);
         return $"rows {rows}; payments {payments.Items.Count}; refunded {payment.RefundedAmountMinor}";
-    }
-
-    /// <summary>Every item of both DynamoDB tables (payments and idempotency records), all organizations.</summary>
-    private static async Task<string> CountDynamoDbItemsAsync(string tablePrefix)
-    {
-        using var dynamo = (await ProLifeProsper.Testing.DynaliteServer.GetAsync()).CreateClient();
-        var options = new ProLifeProsper.Api.Storage.DynamoDb.DynamoDbOptions { TablePrefix = tablePrefix };
-        var counts = new List<long>();
-        foreach (var table in new[] { options.TransactionsTableName, options.IdempotencyTableName })
-        {
-            long count = 0;
-            Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>? start = null;
-            do
-            {
-                var page = await dynamo.ScanAsync(new Amazon.DynamoDBv2.Model.ScanRequest
-                {
-                    TableName = table, Select = Amazon.DynamoDBv2.Select.COUNT, ConsistentRead = true, ExclusiveStartKey = start,
-                });
-                count += page.Count ?? 0;
-                start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-            }
-            while (start is not null);
-            counts.Add(count);
-        }
-        return string.Join(",", counts);
     }
 
     private static int Setting(string name, int fallback) =>

@@ -11,7 +11,7 @@ public enum FuzzCaller
 }
 
 /// <summary>One generated request that is wrong in at least one way, with what is wrong with it (printed on failure).</summary>
-public sealed record FuzzRequest(string OperationId, HttpMethod Method, string Path, FuzzCaller Caller, string? Body, string? ContentType,
+public sealed record FuzzRequest(string OperationId, HttpMethod Method, string Path, bool AdminOnly, FuzzCaller Caller, string? Body, string? ContentType,
     IReadOnlyList<KeyValuePair<string, string>> Headers, string Mutation)
 {
     /// <summary>The statuses this request may answer, when its one mutation decides it (credentials); otherwise any 4xx.</summary>
@@ -20,7 +20,7 @@ public sealed record FuzzRequest(string OperationId, HttpMethod Method, string P
         // Without a valid key an address has its own budget: past it, 429 comes before the key is even looked at.
         FuzzCaller.NoKey or FuzzCaller.UnknownKey => new HashSet<int> { 401, 429 },
         FuzzCaller.OtherTenant => new HashSet<int> { 404 },
-        FuzzCaller.Tenant when Path.StartsWith("/api/admin", StringComparison.Ordinal) || (Path == "/api/organizations" && Method == HttpMethod.Post) => new HashSet<int> { 403 },
+        FuzzCaller.Tenant when AdminOnly => new HashSet<int> { 403 },
         _ => null,
     };
 
