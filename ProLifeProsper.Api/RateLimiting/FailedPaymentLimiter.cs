@@ -34,7 +34,10 @@ public sealed class FailedPaymentLimiter : IDisposable
     {
         public DateTimeOffset Start;
         public int Failures;
-        public int InFlight;
+
+        // Attempts at the processor, by idempotency key: concurrent requests with one key are one attempt (the processor
+        // charges a key once), so they hold one place, not one each.
+        public readonly Dictionary<string, int> InFlight = new(StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -42,7 +45,7 @@ public sealed class FailedPaymentLimiter : IDisposable
     /// many failed charges lately. Attempts still at the processor count as possible failures until they are disposed: a card
     /// tester firing in parallel would otherwise have every attempt admitted before the first decline is counted.
     /// </summary>
-    public IDisposable Admit(Guid organizationId, Guid donorId)
+    public IDisposable Admit(Guid organizationId, Guid donorId, string idempotencyKey)
     {
         var limits = _options.CurrentValue;
         var now = _time.GetUtcNow();
@@ -51,25 +54,36 @@ public sealed class FailedPaymentLimiter : IDisposable
         lock (donor)
         lock (organization)
         {
-            if (BlockedFor(donor, limits.FailedPaymentsPerDonor, now) is { } donorWait)
+            if (BlockedFor(donor, limits.FailedPaymentsPerDonor, now, idempotencyKey) is { } donorWait)
                 throw RateLimitedException.FailedPayments("this donor", limits.FailedPaymentsPerDonor, donorWait);
-            if (BlockedFor(organization, limits.FailedPaymentsPerOrganization, now) is { } organizationWait)
+            if (BlockedFor(organization, limits.FailedPaymentsPerOrganization, now, idempotencyKey) is { } organizationWait)
                 throw RateLimitedException.FailedPayments("this organization", limits.FailedPaymentsPerOrganization, organizationWait);
-            donor.InFlight++;
-            organization.InFlight++;
+            Enter(donor, idempotencyKey);
+            Enter(organization, idempotencyKey);
         }
-        return new Admission(donor, organization);
+        return new Admission(donor, organization, idempotencyKey);
     }
 
-    private sealed class Admission(Window donor, Window organization) : IDisposable
+    private static void Enter(Window window, string key) => window.InFlight[key] = window.InFlight.GetValueOrDefault(key) + 1;
+
+    private static void Leave(Window window, string key)
+    {
+        lock (window)
+        {
+            if (window.InFlight[key] == 1) window.InFlight.Remove(key);
+            else window.InFlight[key]--;
+        }
+    }
+
+    private sealed class Admission(Window donor, Window organization, string key) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-            lock (donor) donor.InFlight--;
-            lock (organization) organization.InFlight--;
+            Leave(donor, key);
+            Leave(organization, key);
         }
     }
 
@@ -82,12 +96,14 @@ public sealed class FailedPaymentLimiter : IDisposable
         Count(new Subject(organizationId, Guid.Empty), limits.FailedPaymentsPerOrganization, now);
     }
 
-    // Called under the window's lock. Failures past the window no longer count; attempts in flight always do.
-    private static TimeSpan? BlockedFor(Window window, FailureLimit limit, DateTimeOffset now)
+    // Called under the window's lock. Failures past the window no longer count; attempts in flight always do (a retry of a
+    // key already in flight is that attempt, not another).
+    private static TimeSpan? BlockedFor(Window window, FailureLimit limit, DateTimeOffset now, string key)
     {
         var end = window.Start + limit.Window;
         var failures = now < end ? window.Failures : 0;
-        if (failures + window.InFlight < limit.Limit) return null;
+        var inFlight = window.InFlight.Count - (window.InFlight.ContainsKey(key) ? 1 : 0);
+        if (failures + inFlight < limit.Limit) return null;
         return failures >= limit.Limit ? end - now : TimeSpan.FromSeconds(1); // full of attempts in flight: try again shortly
     }
 

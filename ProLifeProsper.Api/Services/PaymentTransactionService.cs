@@ -37,45 +37,45 @@ public sealed class PaymentTransactionService(
     {
         var fingerprint = request.Fingerprint();
         var now = UtcClock.Now(time);
-        GatewayOutcome outcome;
+        // The admission holds the attempt's place against the card-testing limit until the attempt is stored (or refused).
         IDisposable? admission = null;
         try
         {
-            admission = failedPayments.Admit(organizationId, request.DonorId);
-            await EnsureAcceptableAsync(organizationId, request, now, cancellationToken);
-            // Never charge a donor for a payment the store would refuse right now (a stale routing view, a store that lost its data).
-            await store.EnsureWritableAsync(cancellationToken);
-            // The processor receives the idempotency key, so a retry that reaches it is not charged twice there either.
-            outcome = await gateway.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
-        }
-        catch (Exception e) when (e is DomainException or RateLimitedException)
-        {
-            // A retry of a payment accepted earlier replays its answer even if it would be refused now (the campaign closed
-            // since, or the donor's later attempts were declined).
-            admission?.Dispose();
-            if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
-                return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
-            // A card-testing refusal must not strand a charge the processor already made: a retry of an attempt whose answer
-            // was lost is that same attempt, not a new card. Record what the processor did, as the first request would have.
-            if (e is RateLimitedException && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } charged)
-                outcome = charged;
-            else throw;
-        }
-        catch
-        {
-            admission?.Dispose();
-            throw;
-        }
+            GatewayOutcome outcome;
+            try
+            {
+                admission = failedPayments.Admit(organizationId, request.DonorId, idempotencyKey);
+                await EnsureAcceptableAsync(organizationId, request, now, cancellationToken);
+                // Never charge a donor for a payment the store would refuse right now (a stale routing view, a store that lost its data).
+                await store.EnsureWritableAsync(cancellationToken);
+                // The processor receives the idempotency key, so a retry that reaches it is not charged twice there either.
+                outcome = await gateway.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
+            }
+            catch (Exception e) when (e is DomainException or RateLimitedException)
+            {
+                // A retry of a payment accepted earlier replays its answer even if it would be refused now (the campaign closed
+                // since, or the donor's later attempts were declined).
+                if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
+                    return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
+                // A card-testing refusal must not strand a charge the processor already made: a retry of an attempt whose answer
+                // was lost is that same attempt, not a new card. Record what the processor did, as the first request would have.
+                if (e is RateLimitedException && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } charged)
+                    outcome = charged;
+                else throw;
+            }
 
-        using (admission)
-        {
             var payment = PaymentTransaction.Create(organizationId, request, outcome, idempotencyKey, now);
             var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), now);
             var stored = await store.CreateAsync(payment, record, cancellationToken);
             if (stored.ResourceId != payment.TransactionId) return Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment);
-            // Counted once the failed payment is stored, so a retry of the same attempt (a replay) is not counted again.
+            // Counted once the failed payment is stored, so a retry of the same attempt (a replay) is not counted again; counted
+            // before the admission ends, so the attempt never drops out of the limit in between.
             if (payment.Status == PaymentStatus.Failed) failedPayments.RecordFailure(organizationId, request.DonorId);
             return new IdempotentResult<PaymentTransaction>(payment, Replayed: false);
+        }
+        finally
+        {
+            admission?.Dispose();
         }
     }
 
