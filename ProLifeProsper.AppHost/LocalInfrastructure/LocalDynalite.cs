@@ -24,11 +24,17 @@ public static class LocalDynalite
     }
 
     /// <summary>Runs <c>npm ci</c> once if dynalite is not installed yet (serialised across processes by a lock file).</summary>
-    public static void EnsureInstalled(string repositoryRoot)
+    public static void EnsureInstalled(string repositoryRoot) => EnsureNodePackages(repositoryRoot, CliPath);
+
+    /// <summary>
+    /// Runs <c>npm ci</c> once if <paramref name="requiredFile"/> (relative to the root) is missing: the repository's node
+    /// packages (dynalite, and Redocly CLI for the tests) come from its lock file together.
+    /// </summary>
+    public static void EnsureNodePackages(string repositoryRoot, string requiredFile)
     {
-        if (File.Exists(Path.Combine(repositoryRoot, CliPath))) return;
+        if (File.Exists(Path.Combine(repositoryRoot, requiredFile))) return;
         using var gate = AcquireLock(Path.Combine(Path.GetTempPath(), "prolifeprosper-npm-ci.lock"));
-        if (File.Exists(Path.Combine(repositoryRoot, CliPath))) return;
+        if (File.Exists(Path.Combine(repositoryRoot, requiredFile))) return;
 
         var start = new ProcessStartInfo("npm") { WorkingDirectory = repositoryRoot, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { "ci", "--no-audit", "--no-fund", "--loglevel=error" }) start.ArgumentList.Add(arg);
@@ -39,7 +45,7 @@ public static class LocalDynalite
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException("Node.js 20+ (with npm) is needed to run dynalite, the local DynamoDB-compatible server: install Node.js.", e);
+            throw new InvalidOperationException("Node.js 20.19+ (with npm) is needed for the repository's node packages (dynalite, the local DynamoDB-compatible server; Redocly CLI for the tests): install Node.js.", e);
         }
         using (process)
         {

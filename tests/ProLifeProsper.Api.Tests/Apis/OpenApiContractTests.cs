@@ -1,3 +1,4 @@
+using ProLifeProsper.LocalInfrastructure;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
@@ -19,8 +20,10 @@ public sealed class OpenApiContractTests(ApiFactory factory) : IClassFixture<Api
     [Fact]
     public async Task The_served_document_passes_the_recommended_redocly_lint_without_errors_or_warnings()
     {
-        var root = RepositoryRoot();
-        var cli = Path.Combine(root, "node_modules", "@redocly", "cli", "bin", "cli.js");
+        var root = LocalDynalite.FindRepositoryRoot(AppContext.BaseDirectory);
+        const string redocly = "node_modules/@redocly/cli/bin/cli.js";
+        LocalDynalite.EnsureNodePackages(root, redocly); // npm ci on first use, as for dynalite
+        var cli = Path.Combine(root, redocly);
         Assert.True(File.Exists(cli),
             $"Redocly CLI is not installed ({cli} is missing). Run `npm ci` in {root} (it installs the devDependencies in package.json), then run the tests again.");
 
@@ -124,15 +127,6 @@ public sealed class OpenApiContractTests(ApiFactory factory) : IClassFixture<Api
         select (path.Key, operation.Key, operation.Value!.AsObject());
 
     private static HashSet<string> Statuses(JsonObject operation) => operation["responses"]!.AsObject().Select(r => r.Key).ToHashSet();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ProLifeProsper.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"No ProLifeProsper.sln above {AppContext.BaseDirectory}.");
-    }
 
     private static async Task<(int ExitCode, string Output, string Errors)> RunNodeAsync(string workingDirectory, params string[] arguments)
     {
