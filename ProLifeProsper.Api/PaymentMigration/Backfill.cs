@@ -18,7 +18,9 @@ public sealed record BackfillProgress(
 /// Copies historical payments (and idempotency records) from PostgreSQL to DynamoDB in creation order, in
 /// batches, with a checkpoint after every batch, so a crash or restart resumes where it stopped. Each copy is
 /// conditional on the version, so it never replaces a newer item that dual-write already wrote. A token bucket
-/// caps the rate so live traffic keeps its throughput.
+/// caps the rate so live traffic keeps its throughput. Each run is identified by its <c>started_at</c>: a holder whose run a
+/// rollback and a new start overtook (its phase cache never saw the rollback) cannot write its checkpoint, or "done", into
+/// the new run, which would skip payments that only the new run can copy.
 /// </summary>
 public sealed class Backfill(
     NpgsqlDataSource dataSource,
@@ -43,7 +45,7 @@ public sealed class Backfill(
     {
         await using var reset = new NpgsqlCommand(
             "UPDATE backfill_progress SET checkpoint_created_at = NULL, checkpoint_transaction_id = NULL, checkpoint_record_organization_id = NULL, " +
-            "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, total = (SELECT count(*) FROM payment_transactions), started_at = now(), completed_at = NULL, " +
+            "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, total = (SELECT count(*) FROM payment_transactions), started_at = clock_timestamp(), completed_at = NULL, " +
             "(high_water_created_at, high_water_transaction_id) = (SELECT created_at, transaction_id FROM payment_transactions ORDER BY created_at DESC, transaction_id DESC LIMIT 1), " +
             "high_water_record_created_at = (SELECT max(created_at) FROM idempotency_records) WHERE id = 1",
             connection, transaction);
@@ -85,16 +87,15 @@ public sealed class Backfill(
                     : [];
                 if (batch.Count == 0)
                 {
-                    await SaveAsync("payments_done = true", [], cancellationToken);
+                    await SaveAsync(checkpoint.Run, "payments_done = true", [], cancellationToken);
                     continue;
                 }
                 await limiter.AcquireAsync(batch.Count, cancellationToken);
                 await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken },
                     async (payment, ct) => await dynamo.CopyAsync(payment, ct));
                 var last = batch[^1];
-                await SaveAsync("checkpoint_created_at = $1, checkpoint_transaction_id = $2, copied = copied + $3",
-                    [last.CreatedAt, last.TransactionId, (long)batch.Count], cancellationToken);
-                metrics.Backfilled(batch.Count);
+                if (await SaveAsync(checkpoint.Run, "checkpoint_created_at = $1, checkpoint_transaction_id = $2, copied = copied + $3",
+                    [last.CreatedAt, last.TransactionId, (long)batch.Count], cancellationToken)) metrics.Backfilled(batch.Count);
                 continue;
             }
 
@@ -105,7 +106,7 @@ public sealed class Backfill(
                 : [];
             if (records.Count == 0)
             {
-                await SaveAsync("completed_at = now()", [], cancellationToken);
+                if (!await SaveAsync(checkpoint.Run, "completed_at = now()", [], cancellationToken)) continue;
                 logger.LogInformation("Backfill complete");
                 return true;
             }
@@ -113,7 +114,7 @@ public sealed class Backfill(
             await Parallel.ForEachAsync(records, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken },
                 async (record, ct) => await dynamo.CopyIdempotencyRecordAsync(record, ct));
             var lastRecord = records[^1];
-            await SaveAsync("checkpoint_record_organization_id = $1, checkpoint_record_key = $2, records_copied = records_copied + $3",
+            await SaveAsync(checkpoint.Run, "checkpoint_record_organization_id = $1, checkpoint_record_key = $2, records_copied = records_copied + $3",
                 [lastRecord.OrganizationId, lastRecord.Key, (long)records.Count], cancellationToken);
         }
         return false;
@@ -122,13 +123,13 @@ public sealed class Backfill(
     private bool StillBackfilling() => routing.Current.Phase is MigrationPhase.DualWrite or MigrationPhase.Backfill;
 
     private sealed record Checkpoint(bool Done, bool PaymentsDone, PageCursor? Payment, Guid? RecordOrganization, string? RecordKey, PageCursor? HighWater,
-        DateTimeOffset? RecordHighWater);
+        DateTimeOffset? RecordHighWater, DateTimeOffset? Run);
 
     private async Task<Checkpoint> ReadCheckpointAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             "SELECT completed_at IS NOT NULL, payments_done, checkpoint_created_at, checkpoint_transaction_id, checkpoint_record_organization_id, checkpoint_record_key, " +
-            "high_water_created_at, high_water_transaction_id, high_water_record_created_at " +
+            "high_water_created_at, high_water_transaction_id, high_water_record_created_at, started_at " +
             "FROM backfill_progress WHERE id = 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -136,13 +137,18 @@ public sealed class Backfill(
             reader.IsDBNull(2) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(2), reader.GetGuid(3)),
             reader.IsDBNull(4) ? null : reader.GetGuid(4), reader.IsDBNull(5) ? null : reader.GetString(5),
             reader.IsDBNull(6) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(6), reader.GetGuid(7)),
-            reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8));
+            reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
     }
 
-    private async Task SaveAsync(string assignments, object[] values, CancellationToken cancellationToken)
+    // Only into the run this instance read its checkpoint from. False when a rollback and a new start reset it meanwhile:
+    // the loop then reads the new run's checkpoint (what this batch copied is harmless: copies are version-conditional).
+    private async Task<bool> SaveAsync(DateTimeOffset? run, string assignments, object[] values, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"UPDATE backfill_progress SET {assignments} WHERE id = 1");
+        await using var command = dataSource.CreateCommand($"UPDATE backfill_progress SET {assignments} WHERE id = 1 AND started_at IS NOT DISTINCT FROM ${values.Length + 1}");
         foreach (var value in values) command.Parameters.Add(new() { Value = value });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Parameters.Add(new() { Value = run ?? (object)DBNull.Value });
+        if (await command.ExecuteNonQueryAsync(cancellationToken) == 1) return true;
+        logger.LogWarning("The backfill run this instance was copying was reset (rolled back and started again); carrying on with the new run");
+        return false;
     }
 }

@@ -43,6 +43,12 @@ public sealed class MigrationOptions
     /// </summary>
     public TimeSpan CopyLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a verification waits for the writes queued for DynamoDB when it starts (rows in retry backoff, rows another
+    /// instance is applying) before it compares the stores.
+    /// </summary>
+    public TimeSpan VerifyCatchUpTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a rollback waits for in-flight writes to reach PostgreSQL before it answers.</summary>
     public TimeSpan RollbackDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

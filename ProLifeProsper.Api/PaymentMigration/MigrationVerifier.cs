@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
@@ -25,7 +26,7 @@ public sealed record VerificationResult(
 /// </summary>
 public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPaymentTransactionStore postgres,
     DynamoDbPaymentTransactionStore dynamo, OutboxDrainer drainer, PaymentOutbox outbox, RoutingStateCache routing,
-    MigrationMetrics metrics, TimeProvider time, ILogger<MigrationVerifier> logger)
+    IOptions<MigrationOptions> options, MigrationMetrics metrics, TimeProvider time, ILogger<MigrationVerifier> logger)
 {
     private const int MaxReported = 1_000;
 
@@ -34,7 +35,7 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
         var started = UtcClock.Now(time);
         var version = routing.Current.Version;
         logger.LogInformation("Verification started (routing v{Version})", version);
-        await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken);
+        await CatchUpAsync(cancellationToken);
 
         var organizations = await OrganizationsAsync(cancellationToken);
         logger.LogInformation("Comparing {Count} organizations", organizations.Count);
@@ -122,20 +123,50 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
         return all;
     }
 
+    /// <summary>
+    /// Brings DynamoDB up to every write queued when the verification starts before comparing: rows waiting out a retry
+    /// delay are tried now, and rows another instance's drainer holds are waited for (up to
+    /// <see cref="MigrationOptions.VerifyCatchUpTimeout"/>). Without it, a shadow that is merely behind (a DynamoDB fault
+    /// put its rows in backoff; a slow drain held them) was reported as missing payments.
+    /// </summary>
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        const string target = DynamoDbPaymentTransactionStore.StoreName;
+        var upTo = await outbox.LastIdAsync(cancellationToken);
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            await drainer.DrainNowAsync(target, cancellationToken, ignoreBackoff: true, upTo);
+            var waiting = await outbox.CountAsync(target, upTo, cancellationToken);
+            if (waiting == 0) return;
+            if (time.GetElapsedTime(started) > options.Value.VerifyCatchUpTimeout)
+            {
+                logger.LogWarning("{Waiting} writes queued for DynamoDB before the verification did not arrive within {Timeout} s; comparing anyway",
+                    waiting, options.Value.VerifyCatchUpTimeout.TotalSeconds);
+                return;
+            }
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    // A payment that differs when the pages were read settles if the stores agree on it after the outbox is applied; one
+    // whose write is still queued for DynamoDB after that is in flight (counted in PendingOutbox; cut-over drains it under
+    // the routing lock and refuses while any remains), not a mismatch.
     private async Task<bool> SettlesAsync(Guid organization, Guid transactionId, CancellationToken cancellationToken)
     {
+        var queued = false;
         for (var round = 0; round < 10; round++)
         {
-            await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken);
+            await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken, ignoreBackoff: true);
             var inPostgres = await postgres.GetAsync(organization, transactionId, cancellationToken);
             var inDynamo = await dynamo.GetAsync(organization, transactionId, cancellationToken);
             if (inPostgres == inDynamo) return true;
-            var queued = await IsQueuedAsync(transactionId, cancellationToken);
+            queued = await IsQueuedAsync(transactionId, cancellationToken);
             var dynamoBehind = inDynamo is null || (inPostgres is not null && inDynamo.Version < inPostgres.Version);
             if (!(queued || dynamoBehind)) return false;
             await Task.Delay(50, cancellationToken);
         }
-        return false;
+        return queued;
     }
 
     // Is a write of this payment still waiting in the outbox for DynamoDB?

@@ -28,16 +28,19 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
         }
     }
 
-    /// <summary>Drains the rows there now until none of them is due (or the token ends); returns the rows applied.</summary>
-    public async Task<int> DrainNowAsync(string? target, CancellationToken cancellationToken)
+    /// <summary>
+    /// Drains the rows there now (up to <paramref name="upTo"/>, default the newest) until none of them is due (or the token
+    /// ends); with <paramref name="ignoreBackoff"/>, rows waiting out a retry delay are tried now too. Returns the rows applied.
+    /// </summary>
+    public async Task<int> DrainNowAsync(string? target, CancellationToken cancellationToken, bool ignoreBackoff = false, long? upTo = null)
     {
-        var upTo = await outbox.LastIdAsync(cancellationToken);
+        var last = upTo ?? await outbox.LastIdAsync(cancellationToken);
         var total = 0;
         int applied;
         do
         {
-            total += applied = await outbox.DrainAsync(mirror.ApplyAsync, target, BatchSize, cancellationToken, upTo);
-            logger.LogDebug("Drained {Applied} outbox rows (up to {UpTo})", applied, upTo);
+            total += applied = await outbox.DrainAsync(mirror.ApplyAsync, target, BatchSize, cancellationToken, last, ignoreBackoff);
+            logger.LogDebug("Drained {Applied} outbox rows (up to {UpTo})", applied, last);
         }
         while (applied > 0 && !cancellationToken.IsCancellationRequested);
         return total;

@@ -44,12 +44,24 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
         return reader.GetInt64(2);
     }
 
-    /// <summary>Claims due rows (skipping rows another instance holds) and runs <paramref name="apply"/> on each inside the claim.</summary>
+    /// <summary>
+    /// Claims due rows (skipping rows another instance holds) and runs <paramref name="apply"/> on each inside the claim;
+    /// with <paramref name="ignoreBackoff"/>, rows waiting out a retry delay too (someone is waiting for them now).
+    /// </summary>
     public async Task<int> DrainAsync(Func<OutboxRow, CancellationToken, Task<OutboxOutcome>> apply, string? target, int limit,
-        CancellationToken cancellationToken, long upToId = long.MaxValue)
+        CancellationToken cancellationToken, long upToId = long.MaxValue, bool ignoreBackoff = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await DrainAsync(connection, null, apply, target, limit, cancellationToken, upToId);
+        return await DrainAsync(connection, null, apply, target, limit, cancellationToken, upToId, ignoreBackoff);
+    }
+
+    /// <summary>Rows for <paramref name="target"/> up to <paramref name="upToId"/> still waiting (including those another instance holds).</summary>
+    public async Task<long> CountAsync(string target, long upToId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM payment_outbox WHERE target = $1 AND id <= $2");
+        command.Parameters.Add(new() { Value = target });
+        command.Parameters.Add(new() { Value = upToId });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>The newest row's id (0 when empty): draining "what is there now" stops there, whatever keeps arriving.</summary>
@@ -61,7 +73,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
 
     /// <summary>As above, on a connection (and transaction) the caller holds, e.g. while the routing lock is held.</summary>
     public async Task<int> DrainAsync(NpgsqlConnection connection, NpgsqlTransaction? outer, Func<OutboxRow, CancellationToken, Task<OutboxOutcome>> apply,
-        string? target, int limit, CancellationToken cancellationToken, long upToId = long.MaxValue)
+        string? target, int limit, CancellationToken cancellationToken, long upToId = long.MaxValue, bool ignoreBackoff = false)
     {
         var transaction = outer ?? await connection.BeginTransactionAsync(cancellationToken);
         try
@@ -73,7 +85,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
             {
                 claim.Parameters.Add(new() { Value = (object?)target ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
                 claim.Parameters.Add(new() { Value = limit });
-                claim.Parameters.Add(new() { Value = outer is not null }); // under the routing lock: everything, now
+                claim.Parameters.Add(new() { Value = outer is not null || ignoreBackoff }); // under the routing lock: everything, now
                 claim.Parameters.Add(new() { Value = upToId });
                 await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))

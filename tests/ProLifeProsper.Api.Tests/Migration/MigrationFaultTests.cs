@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using ProLifeProsper.Api.Apis.Contracts;
+using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Domain.Payments;
@@ -270,20 +271,116 @@ public sealed class MigrationFaultTests
         Assert.Equal(1_000, (long)(await migration.StatusAsync())["backfill"]!["copied"]!);
     }
 
+    [Fact]
+    public async Task A_verification_waits_for_shadow_writes_still_queued_instead_of_reporting_them_missing()
+    {
+        await using var factory = await MigrationTests.StartAsync();
+        using var migration = new MigrationClient(factory);
+        var tenant = await TestTenant.CreateAsync(factory);
+        await migration.PostAsync("start");
+        await migration.WaitForBackfillAsync(TimeSpan.FromSeconds(60));
+
+        // Two dual-write creates whose copies to DynamoDB have not happened yet: one waits out its retry backoff (its earlier
+        // attempts met a DynamoDB fault), the other is claimed by a drainer (another instance) that takes a few seconds.
+        var backingOff = await InsertPaymentAsync(factory.ConnectionString, tenant, "backing-off", DateTimeOffset.UtcNow);
+        await InsertOutboxRowAsync(factory.ConnectionString, "dynamodb", tenant.OrganizationId, backingOff.TransactionId, "backing-off", 1, TimeSpan.FromSeconds(20));
+        var claimed = await InsertPaymentAsync(factory.ConnectionString, tenant, "claimed", DateTimeOffset.UtcNow);
+        await using var otherDrainer = new NpgsqlConnection(factory.ConnectionString);
+        await otherDrainer.OpenAsync();
+        var claim = await otherDrainer.BeginTransactionAsync();
+        var claimedRow = await InsertOutboxRowAsync(factory.ConnectionString, "dynamodb", tenant.OrganizationId, claimed.TransactionId, "claimed", 1, TimeSpan.FromSeconds(20));
+        await using (var lockRow = new NpgsqlCommand($"SELECT id FROM payment_outbox WHERE id = {claimedRow} FOR UPDATE", otherDrainer, claim))
+            await lockRow.ExecuteNonQueryAsync();
+        var release = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            await claim.RollbackAsync(); // that drainer gave up (its attempt failed): the row is free again
+        });
+
+        // The shadow is behind, not wrong: verification brings it up to date before it judges.
+        await migration.VerifyCleanAsync();
+        await release;
+        var dynamo = factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>();
+        Assert.Equal(backingOff, await dynamo.GetAsync(tenant.OrganizationId, backingOff.TransactionId, default));
+        Assert.Equal(claimed, await dynamo.GetAsync(tenant.OrganizationId, claimed.TransactionId, default));
+        Assert.Equal(0, (long)(await migration.StatusAsync())["outboxDepth"]!["dynamodb"]!);
+    }
+
+    [Fact]
+    public async Task A_backfill_overtaken_by_a_rollback_and_a_new_start_cannot_write_its_progress_into_the_new_run()
+    {
+        await using var factory = await MigrationTests.StartAsync();
+        using var migration = new MigrationClient(factory);
+        var tenant = await TestTenant.CreateAsync(factory);
+        await migration.SeedAsync([tenant], 300);
+        var dataSource = factory.Services.GetRequiredService<NpgsqlDataSource>();
+        // This test's backfill is the only one: the API's own worker cannot get the lease.
+        Assert.True(await new ProLifeProsper.Api.Infrastructure.WorkerLeases(dataSource).TryAcquireAsync(Backfill.LeaseName, TimeSpan.FromMinutes(10), default));
+        await migration.PostAsync("start");
+
+        // While the first run copies its first batch, the migration is rolled back, a payment stamped with an older time
+        // (an instance whose clock is behind) is written on PostgreSQL alone, and the migration starts again.
+        var late = 0;
+        using var handler = new BetweenStepsHandler((operation, _) => operation == "UpdateItem", () =>
+        {
+            if (Interlocked.Exchange(ref late, 1) == 1) return;
+            Assert.Equal("postgres", (string)migration.RollbackAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult()["phase"]!);
+            InsertPaymentAsync(factory.ConnectionString, tenant, "late", DateTimeOffset.UtcNow.AddDays(-31)).GetAwaiter().GetResult();
+            migration.PostAsync("start").GetAwaiter().GetResult();
+        });
+        var backfill = StaleBackfill(factory, handler);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        Assert.True(await backfill.RunAsync(_ => Task.FromResult(true), deadline.Token));
+
+        Assert.Equal(1, late);
+        await migration.VerifyCleanAsync(); // the second run copied everything, the late payment included
+    }
+
     private static PaymentResponse Created(HttpResponseMessage response) =>
         TestTenant.ReadAsync<PaymentResponse>(response, HttpStatusCode.Created).GetAwaiter().GetResult();
 
-    private static async Task InsertIntentAsync(string connectionString, Guid organizationId, Guid transactionId, string key, int expectedVersion)
+    // A Backfill of the API's services whose DynamoDB requests pass through handler.
+    private static Backfill StaleBackfill(MigrationApiFactory factory, BetweenStepsHandler handler)
+    {
+        var services = factory.Services;
+        var options = services.GetRequiredService<IOptions<DynamoDbOptions>>();
+        var client = DynamoDbClientFactory.Create(options.Value, handler.ClientFactory);
+        var dynamo = new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, options), options);
+        return new Backfill(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<ProLifeProsper.Api.Storage.PostgreSql.PostgreSqlPaymentTransactionStore>(),
+            dynamo, services.GetRequiredService<RoutingStateCache>(), services.GetRequiredService<IOptions<MigrationOptions>>(),
+            services.GetRequiredService<MigrationMetrics>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Backfill>.Instance);
+    }
+
+    // A payment written to PostgreSQL alone (no outbox row), created at createdAt.
+    private static async Task<PaymentTransaction> InsertPaymentAsync(string connectionString, TestTenant tenant, string key, DateTimeOffset createdAt)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var request = PaymentRequest.Create(tenant.CampaignId, tenant.DonorId, 700, "USD", "card", "tok_visa");
+        var payment = PaymentTransaction.Create(tenant.OrganizationId, request, GatewayOutcome.Succeeded, key, createdAt);
+        var record = new IdempotencyRecord(tenant.OrganizationId, key, request.Fingerprint(), payment.TransactionId, PaymentSnapshotJson.Serialize(payment), payment.CreatedAt);
+        await new ProLifeProsper.Api.Storage.PostgreSql.PostgreSqlPaymentTransactionStore(dataSource).CreateAsync(payment, record, default);
+        return payment;
+    }
+
+    private static Task InsertIntentAsync(string connectionString, Guid organizationId, Guid transactionId, string key, int expectedVersion) =>
+        InsertOutboxRowAsync(connectionString, "postgresql", organizationId, transactionId, key, expectedVersion, TimeSpan.Zero);
+
+    // An outbox row due after dueIn (a row whose earlier attempts failed waits out its backoff); returns its id.
+    private static async Task<long> InsertOutboxRowAsync(string connectionString, string target, Guid organizationId, Guid transactionId, string key,
+        int expectedVersion, TimeSpan dueIn)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await using var command = dataSource.CreateCommand(
             "INSERT INTO payment_outbox (target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, next_attempt_at) " +
-            "VALUES ('postgresql', $1, $2, $3, $4, now(), 0, now())");
+            "VALUES ($5, $1, $2, $3, $4, now(), $7, now() + $6) RETURNING id");
         command.Parameters.Add(new() { Value = organizationId });
         command.Parameters.Add(new() { Value = transactionId });
         command.Parameters.Add(new() { Value = key });
         command.Parameters.Add(new() { Value = expectedVersion });
-        await command.ExecuteNonQueryAsync();
+        command.Parameters.Add(new() { Value = target });
+        command.Parameters.Add(new() { Value = dueIn });
+        command.Parameters.Add(new() { Value = dueIn > TimeSpan.Zero ? 5 : 0 });
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task WaitForOutboxAsync(MigrationClient migration, string target)
