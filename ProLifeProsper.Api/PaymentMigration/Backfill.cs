@@ -41,14 +41,15 @@ public sealed class Backfill(
     /// mark. It runs inside the phase change to dual-write, under the exclusive routing lock, so every payment written
     /// after it has an outbox row and the backfill need not chase them.
     /// </summary>
-    public static async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    public static async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken, bool startRun = true)
     {
         await using var reset = new NpgsqlCommand(
             "UPDATE backfill_progress SET checkpoint_created_at = NULL, checkpoint_transaction_id = NULL, checkpoint_record_organization_id = NULL, " +
-            "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, total = (SELECT count(*) FROM payment_transactions), started_at = clock_timestamp(), completed_at = NULL, " +
+            "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, total = (SELECT count(*) FROM payment_transactions), started_at = CASE WHEN $1 THEN clock_timestamp() END, completed_at = NULL, " +
             "(high_water_created_at, high_water_transaction_id) = (SELECT created_at, transaction_id FROM payment_transactions ORDER BY created_at DESC, transaction_id DESC LIMIT 1), " +
             "high_water_record_created_at = (SELECT max(created_at) FROM idempotency_records) WHERE id = 1",
             connection, transaction);
+        reset.Parameters.Add(new() { Value = startRun });
         await reset.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -80,6 +81,7 @@ public sealed class Backfill(
             if (!await renew(cancellationToken)) return false; // another instance took over (this one stalled)
             var checkpoint = await ReadCheckpointAsync(cancellationToken);
             if (checkpoint.Done) return true;
+            if (checkpoint.Run is null) return false; // rolled back: no run to copy (this instance's phase view is behind)
             if (!checkpoint.PaymentsDone)
             {
                 var batch = checkpoint.HighWater is { } highWater
@@ -144,7 +146,7 @@ public sealed class Backfill(
     // the loop then reads the new run's checkpoint (what this batch copied is harmless: copies are version-conditional).
     private async Task<bool> SaveAsync(DateTimeOffset? run, string assignments, object[] values, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"UPDATE backfill_progress SET {assignments} WHERE id = 1 AND started_at IS NOT DISTINCT FROM ${values.Length + 1}");
+        await using var command = dataSource.CreateCommand($"UPDATE backfill_progress SET {assignments} WHERE id = 1 AND started_at = ${values.Length + 1}");
         foreach (var value in values) command.Parameters.Add(new() { Value = value });
         command.Parameters.Add(new() { Value = run ?? (object)DBNull.Value });
         if (await command.ExecuteNonQueryAsync(cancellationToken) == 1) return true;

@@ -169,7 +169,7 @@ public sealed class MigrationCoordinator(
             {
                 // PostgreSQL was the source of truth all along; the DynamoDB copy is abandoned.
                 await PaymentOutbox.DeleteAllAsync(connection, transaction, DynamoName, cancellationToken);
-                await Backfill.ResetAsync(connection, transaction, cancellationToken);
+                await Backfill.ResetAsync(connection, transaction, cancellationToken, startRun: false);
             }
             else
             {

@@ -133,47 +133,54 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
     {
         const string target = DynamoDbPaymentTransactionStore.StoreName;
         var upTo = await outbox.LastIdAsync(cancellationToken);
-        var started = time.GetTimestamp();
-        while (true)
+        // A deadline, not a check between drains: a drain against a DynamoDB that does not answer could take far longer.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.Value.VerifyCatchUpTimeout);
+        try
         {
-            await drainer.DrainNowAsync(target, cancellationToken, ignoreBackoff: true, upTo);
-            var waiting = await outbox.CountAsync(target, upTo, cancellationToken);
-            if (waiting == 0) return;
-            if (time.GetElapsedTime(started) > options.Value.VerifyCatchUpTimeout)
+            while (true)
             {
-                logger.LogWarning("{Waiting} writes queued for DynamoDB before the verification did not arrive within {Timeout} s; comparing anyway",
-                    waiting, options.Value.VerifyCatchUpTimeout.TotalSeconds);
-                return;
+                await drainer.DrainNowAsync(target, deadline.Token, ignoreBackoff: true, upTo);
+                if (await outbox.CountAsync(target, upTo, deadline.Token) == 0) return;
+                await Task.Delay(200, deadline.Token);
             }
-            await Task.Delay(200, cancellationToken);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Writes queued for DynamoDB before the verification did not all arrive within {Timeout} s; comparing anyway",
+                options.Value.VerifyCatchUpTimeout.TotalSeconds);
         }
     }
 
-    // A payment that differs when the pages were read settles if the stores agree on it after the outbox is applied; one
-    // whose write is still queued for DynamoDB after that is in flight (counted in PendingOutbox; cut-over drains it under
-    // the routing lock and refuses while any remains), not a mismatch.
+    // A payment that differs when the pages were read settles if the stores agree on it after the outbox is applied. One
+    // that DynamoDB is merely behind on (missing, or an older version) while its write is still queued is in flight:
+    // applying that write is exactly what cut-over does under the routing lock, refusing while any row remains. Any other
+    // difference (DynamoDB ahead, or equal versions that differ) a queued copy cannot mend: a mismatch.
     private async Task<bool> SettlesAsync(Guid organization, Guid transactionId, CancellationToken cancellationToken)
     {
-        var queued = false;
+        var inFlight = false;
         for (var round = 0; round < 10; round++)
         {
-            await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken, ignoreBackoff: true);
+            await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken);
             var inPostgres = await postgres.GetAsync(organization, transactionId, cancellationToken);
             var inDynamo = await dynamo.GetAsync(organization, transactionId, cancellationToken);
             if (inPostgres == inDynamo) return true;
-            queued = await IsQueuedAsync(transactionId, cancellationToken);
-            var dynamoBehind = inDynamo is null || (inPostgres is not null && inDynamo.Version < inPostgres.Version);
-            if (!(queued || dynamoBehind)) return false;
+            var dynamoBehind = inPostgres is not null && (inDynamo is null || inDynamo.Version < inPostgres.Version);
+            if (!dynamoBehind) return false;
+            inFlight = await IsQueuedAsync(organization, transactionId, cancellationToken);
             await Task.Delay(50, cancellationToken);
         }
-        return queued;
+        if (inFlight) logger.LogInformation("Payment {TransactionId} is behind in DynamoDB with its write still queued: in flight, not a mismatch", transactionId);
+        return inFlight;
     }
 
     // Is a write of this payment still waiting in the outbox for DynamoDB?
-    private async Task<bool> IsQueuedAsync(Guid transactionId, CancellationToken cancellationToken)
+    private async Task<bool> IsQueuedAsync(Guid organization, Guid transactionId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM payment_outbox WHERE transaction_id = $1 AND target = $2)");
+        await using var command = dataSource.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM payment_outbox WHERE transaction_id = $1 AND organization_id = $2 AND target = $3)");
         command.Parameters.Add(new() { Value = transactionId });
+        command.Parameters.Add(new() { Value = organization });
         command.Parameters.Add(new() { Value = DynamoDbPaymentTransactionStore.StoreName });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }

@@ -280,15 +280,15 @@ public sealed class MigrationFaultTests
         await migration.PostAsync("start");
         await migration.WaitForBackfillAsync(TimeSpan.FromSeconds(60));
 
-        // Two dual-write creates whose copies to DynamoDB have not happened yet: one waits out its retry backoff (its earlier
-        // attempts met a DynamoDB fault), the other is claimed by a drainer (another instance) that takes a few seconds.
+        // Two dual-write creates whose copies to DynamoDB have not happened yet: one waits out a retry backoff longer than
+        // the verification's catch-up (its earlier attempts met DynamoDB faults), the other is claimed by a drainer (another instance) that takes a few seconds.
         var backingOff = await InsertPaymentAsync(factory.ConnectionString, tenant, "backing-off", DateTimeOffset.UtcNow);
-        await InsertOutboxRowAsync(factory.ConnectionString, "dynamodb", tenant.OrganizationId, backingOff.TransactionId, "backing-off", 1, TimeSpan.FromSeconds(20));
+        await InsertOutboxRowAsync(factory.ConnectionString, "dynamodb", tenant.OrganizationId, backingOff.TransactionId, "backing-off", 1, TimeSpan.FromSeconds(90));
         var claimed = await InsertPaymentAsync(factory.ConnectionString, tenant, "claimed", DateTimeOffset.UtcNow);
         await using var otherDrainer = new NpgsqlConnection(factory.ConnectionString);
         await otherDrainer.OpenAsync();
         var claim = await otherDrainer.BeginTransactionAsync();
-        var claimedRow = await InsertOutboxRowAsync(factory.ConnectionString, "dynamodb", tenant.OrganizationId, claimed.TransactionId, "claimed", 1, TimeSpan.FromSeconds(20));
+        var claimedRow = await InsertOutboxRowAsync(factory.ConnectionString, "dynamodb", tenant.OrganizationId, claimed.TransactionId, "claimed", 1, TimeSpan.FromSeconds(90));
         await using (var lockRow = new NpgsqlCommand($"SELECT id FROM payment_outbox WHERE id = {claimedRow} FOR UPDATE", otherDrainer, claim))
             await lockRow.ExecuteNonQueryAsync();
         var release = Task.Run(async () =>
@@ -304,6 +304,35 @@ public sealed class MigrationFaultTests
         Assert.Equal(backingOff, await dynamo.GetAsync(tenant.OrganizationId, backingOff.TransactionId, default));
         Assert.Equal(claimed, await dynamo.GetAsync(tenant.OrganizationId, claimed.TransactionId, default));
         Assert.Equal(0, (long)(await migration.StatusAsync())["outboxDepth"]!["dynamodb"]!);
+    }
+
+    [Fact]
+    public async Task A_queued_write_does_not_excuse_a_payment_on_which_DynamoDB_is_ahead()
+    {
+        await using var factory = await MigrationTests.StartAsync(settings: new Dictionary<string, string?> { ["Migration:VerifyCatchUpTimeout"] = "00:00:03" });
+        using var migration = new MigrationClient(factory);
+        var tenant = await TestTenant.CreateAsync(factory);
+        var payment = await tenant.PayAsync(1_000);
+        await migration.PostAsync("start");
+        await migration.WaitForBackfillAsync(TimeSpan.FromSeconds(60));
+
+        // DynamoDB holds a newer version than PostgreSQL (a copy cannot mend that: it is version-conditional), while a write
+        // of the payment sits in the outbox, held by another instance's drainer for the whole verification.
+        var dynamo = factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>();
+        var stored = (await dynamo.GetAsync(tenant.OrganizationId, payment.TransactionId, default))!;
+        Assert.True(await dynamo.CopyAsync(stored.Refund(400, DateTimeOffset.UtcNow), default));
+        // (Not due for a while, so no drainer applies it before the test holds it.)
+        var row = await InsertOutboxRowAsync(factory.ConnectionString, "dynamodb", tenant.OrganizationId, payment.TransactionId, "held", 1, TimeSpan.FromSeconds(90));
+        await using var otherDrainer = new NpgsqlConnection(factory.ConnectionString);
+        await otherDrainer.OpenAsync();
+        await using var claim = await otherDrainer.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand($"SELECT id FROM payment_outbox WHERE id = {row} FOR UPDATE", otherDrainer, claim))
+            await lockRow.ExecuteNonQueryAsync();
+
+        var verification = await migration.PostAsync("verify");
+        Assert.False((bool)verification["clean"]!, verification.ToJsonString());
+        Assert.Contains(verification["mismatches"]!.AsArray(), m => (string)m!["kind"]! == "different" && (Guid)m["transactionId"]! == payment.TransactionId);
+        await claim.RollbackAsync();
     }
 
     [Fact]
