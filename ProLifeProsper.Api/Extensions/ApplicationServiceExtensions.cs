@@ -8,6 +8,7 @@ using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.Services;
+using ProLifeProsper.Api.Services.Refunds;
 using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Domain.Payments;
 
@@ -52,6 +53,9 @@ public static class ApplicationServiceExtensions
         services.AddScoped<PaymentTransactionService>();
         services.AddOptions<PaymentSettlementOptions>().BindConfiguration(PaymentSettlementOptions.SectionName);
         services.AddHostedService<PaymentSettlementWorker>();
+        services.AddOptions<RefundPayoutOptions>().BindConfiguration(RefundPayoutOptions.SectionName);
+        services.AddSingleton<RefundPayouts>();
+        services.AddHostedService<RefundPayoutWorker>();
 
         // Authentication: X-Api-Key, admin or organization; then the rate limits.
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName);

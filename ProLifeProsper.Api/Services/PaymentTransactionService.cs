@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Caching.Memory;
 using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.RateLimiting;
+using ProLifeProsper.Api.Services.Refunds;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
@@ -17,6 +18,7 @@ public sealed class PaymentTransactionService(
     DonorService donors,
     IMemoryCache cache,
     FailedPaymentLimiter failedPayments,
+    RefundPayouts payouts,
     TimeProvider time,
     ILogger<PaymentTransactionService> logger)
 {
@@ -110,7 +112,8 @@ public sealed class PaymentTransactionService(
     /// comes first: it claims the key and takes the amount off the payment in one conditional step, so two refunds
     /// racing for one balance cannot both pass. Only then is the processor asked to pay out, under the refund id the
     /// key now owns, so a retry (or a replay after a crash between the two) asks again with the same id and the
-    /// processor pays once.
+    /// processor pays once. The pay-out is owed in <see cref="RefundPayouts"/> before the refund is written, so a refund
+    /// cut off before its pay-out is paid by <see cref="RefundPayoutWorker"/> even if its client never retries.
     /// </summary>
     public async Task<IdempotentResult<RefundReceipt>> RefundAsync(Guid organizationId, Guid transactionId, string idempotencyKey, long? amountMinor, CancellationToken cancellationToken)
     {
@@ -119,26 +122,91 @@ public sealed class PaymentTransactionService(
             return await ReplayRefundAsync(earlier, fingerprint);
 
         var refundId = Guid.CreateVersion7();
+        await payouts.OweAsync(refundId, organizationId, transactionId, idempotencyKey, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
-            var payment = await GetAsync(organizationId, transactionId, cancellationToken);
-            var now = UtcClock.Now(time);
-            var amount = amountMinor ?? payment.RefundableAmountMinor;
-            var refunded = payment.Refund(amount, now);
-            var receipt = new RefundReceipt(refundId, amount, payment.Currency, now, refunded);
-            var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, refundId, PaymentSnapshotJson.Serialize(receipt), now);
+            IdempotencyRecord? stored;
+            RefundReceipt receipt;
             try
             {
-                var stored = await store.UpdateAsync(refunded, record, cancellationToken);
-                if (stored is not null && stored.ResourceId != refundId) return await ReplayRefundAsync(stored, fingerprint);
-                await PayOutAsync(receipt);
-                return new IdempotentResult<RefundReceipt>(receipt, Replayed: false);
+                var payment = await GetAsync(organizationId, transactionId, cancellationToken);
+                var now = UtcClock.Now(time);
+                var amount = amountMinor ?? payment.RefundableAmountMinor;
+                var refunded = payment.Refund(amount, now);
+                receipt = new RefundReceipt(refundId, amount, payment.Currency, now, refunded);
+                var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, refundId, PaymentSnapshotJson.Serialize(receipt), now);
+                stored = await store.UpdateAsync(refunded, record, cancellationToken);
             }
             catch (DomainException e) when (e.Code == DomainErrors.ConcurrentUpdate().Code && attempt < MaxUpdateAttempts)
             {
                 // Another write (a settlement, another refund) won the race: re-read and apply to the new state.
+                continue;
+            }
+            catch (DomainException)
+            {
+                // Refused (not refundable, not found, the key in flight, the race lost too often): this refund wrote nothing.
+                await ForgetPayoutAsync(refundId);
+                throw;
+            }
+            if (stored is not null && stored.ResourceId != refundId)
+            {
+                await ForgetPayoutAsync(refundId); // the key belongs to an earlier refund, whose own pay-out the replay asks for
+                return await ReplayRefundAsync(stored, fingerprint);
+            }
+            await PayOutAsync(receipt);
+            await ForgetPayoutAsync(refundId);
+            return new IdempotentResult<RefundReceipt>(receipt, Replayed: false);
+        }
+    }
+
+    // Best effort: a row left behind is settled by the sweeper, which finds the pay-out made (the processor pays an id once)
+    // or the refund never recorded.
+    private async Task ForgetPayoutAsync(Guid refundId)
+    {
+        try
+        {
+            await payouts.SettleAsync(refundId, CancellationToken.None);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            logger.LogWarning(e, "Could not clear owed pay-out {RefundId}; the sweeper will", refundId);
+        }
+    }
+
+    /// <summary>
+    /// Settles up to <paramref name="limit"/> owed pay-outs that are due (their request is long over): a refund that was
+    /// recorded is paid out under its own id (nothing more if the request did pay it); one that never was is dropped.
+    /// Returns how many were looked at.
+    /// </summary>
+    public async Task<int> FinishOwedPayoutsAsync(int limit, CancellationToken cancellationToken)
+    {
+        var due = await payouts.DueAsync(limit, cancellationToken);
+        foreach (var owed in due)
+        {
+            try
+            {
+                var record = await store.FindIdempotencyRecordAsync(owed.OrganizationId, owed.IdempotencyKey, cancellationToken);
+                if (record is not null && record.ResourceId == owed.RefundId)
+                {
+                    await PayOutAsync(PaymentSnapshotJson.DeserializeRefund(record.ResponseJson));
+                    logger.LogWarning("Refund {RefundId} of payment {TransactionId} was recorded but its request ended before the pay-out; paid out now",
+                        owed.RefundId, owed.TransactionId);
+                }
+                else if (record is null && owed.StoreWriteQueued)
+                {
+                    // A write of this payment is still on its way between the stores (a migration step): its record may be too.
+                    await payouts.RetryLaterAsync(owed.RefundId, "a store write of the payment is still queued", cancellationToken);
+                    continue;
+                }
+                await payouts.SettleAsync(owed.RefundId, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Owed pay-out {RefundId} not settled yet; trying again later", owed.RefundId);
+                await payouts.RetryLaterAsync(owed.RefundId, $"{e.GetType().Name}: {e.Message}", cancellationToken);
             }
         }
+        return due.Count;
     }
 
     // The refund is recorded: the processor pays it out whether or not the client is still waiting.

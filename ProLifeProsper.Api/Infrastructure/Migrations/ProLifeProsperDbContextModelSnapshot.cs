@@ -314,6 +314,51 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.ToTable("migration_verifications", (string)null);
                 });
 
+            modelBuilder.Entity("ProLifeProsper.Api.Services.Refunds.RefundPayoutRow", b =>
+                {
+                    b.Property<Guid>("RefundId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("refund_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("IdempotencyKey")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTimeOffset>("OwedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("owed_at");
+
+                    b.Property<Guid>("TransactionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("transaction_id");
+
+                    b.HasKey("RefundId")
+                        .HasName("pk_refund_payouts");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_refund_payouts_next_attempt_at");
+
+                    b.ToTable("refund_payouts", (string)null);
+                });
+
             modelBuilder.Entity("ProLifeProsper.Domain.Campaigns.Campaign", b =>
                 {
                     b.Property<Guid>("Id")

@@ -61,6 +61,45 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
     }
 
     [Fact]
+    public async Task A_refund_recorded_but_cut_off_before_its_pay_out_is_paid_although_its_client_never_retries()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var payment = await tenant.PayAsync(1_000);
+        Factory.Gateway.FailNextBeforeActing(tenant.OrganizationId, "refund"); // the step after the refund is recorded fails
+
+        var cutOff = await tenant.PostRefundAsync(payment.TransactionId, 400, "never-retried");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, cutOff.StatusCode);
+        Assert.Equal(400, (await GetAsync(tenant, payment.TransactionId)).RefundedAmountMinor); // recorded: the donor is owed 400
+        Assert.Equal(0, Factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
+
+        // The client never comes back; the sweeper pays the donor, once.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Factory.Gateway.Ledger.RefundedFor(payment.TransactionId) == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(400, Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.TransactionId == payment.TransactionId).AmountMinor);
+        while (await OwedPayoutsAsync(payment.TransactionId) > 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(0, await OwedPayoutsAsync(payment.TransactionId));
+    }
+
+    [Fact]
+    public async Task Refunds_that_were_paid_or_refused_leave_no_pay_out_owed()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var payment = await tenant.PayAsync(1_000);
+        Assert.Equal(HttpStatusCode.Created, (await tenant.PostRefundAsync(payment.TransactionId, 300, "paid")).StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await tenant.PostRefundAsync(payment.TransactionId, 5_000, "too-much")).StatusCode);
+        Assert.Equal(0, await OwedPayoutsAsync(payment.TransactionId)); // nothing for the sweeper, without waiting for it
+        Assert.Equal(300, Factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
+    }
+
+    private async Task<long> OwedPayoutsAsync(Guid transactionId)
+    {
+        var dataSource = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Npgsql.NpgsqlDataSource>(Factory.Services);
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM refund_payouts WHERE transaction_id = $1");
+        command.Parameters.Add(new() { Value = transactionId });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
     public async Task A_charge_whose_processor_answer_was_lost_is_charged_once_and_stored_once_when_retried()
     {
         var tenant = await TestTenant.CreateAsync(Factory);

@@ -12,6 +12,7 @@ namespace ProLifeProsper.Api.Tests.Infrastructure;
 public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentGateway
 {
     private readonly ConcurrentDictionary<(Guid OrganizationId, string Operation), int> _toLose = new();
+    private readonly ConcurrentDictionary<(Guid OrganizationId, string Operation), int> _unreachable = new();
     private readonly ConcurrentDictionary<Guid, byte> _heldPending = new();
     private readonly ConcurrentDictionary<Guid, int> _settlementAsks = new();
 
@@ -19,6 +20,9 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
 
     /// <summary>The next <paramref name="operation"/> ("charge" or "refund") of the organization acts, then fails as if the connection reset.</summary>
     public void LoseNextAnswer(Guid organizationId, string operation) => _toLose[(organizationId, operation)] = 1;
+
+    /// <summary>The next <paramref name="operation"/> of the organization fails before it reaches the processor (nothing happens there).</summary>
+    public void FailNextBeforeActing(Guid organizationId, string operation) => _unreachable[(organizationId, operation)] = 1;
 
     /// <summary>The processor keeps this payment pending, however often it is asked.</summary>
     public void HoldPending(Guid transactionId) => _heldPending[transactionId] = 0;
@@ -43,6 +47,8 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
 
     public async ValueTask RefundAsync(PaymentTransaction payment, Guid refundId, long amountMinor, CancellationToken cancellationToken)
     {
+        if (_unreachable.TryRemove((payment.OrganizationId, "refund"), out _))
+            throw new HttpRequestException("The processor could not be reached for the refund (test fault).");
         await sandbox.RefundAsync(payment, refundId, amountMinor, cancellationToken);
         LoseAnswerIfAsked(payment.OrganizationId, "refund");
     }

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace ProLifeProsper.Api.Services.Refunds;
+
+/// <summary>An owed pay-out as the sweeper sees it: the refund, and whether a store write of its payment is still queued.</summary>
+public sealed record OwedPayout(Guid RefundId, Guid OrganizationId, Guid TransactionId, string IdempotencyKey, int Attempts, bool StoreWriteQueued);
+
+/// <summary>
+/// The <c>refund_payouts</c> ledger, in PostgreSQL whichever store holds payments (a payment write already needs PostgreSQL
+/// for its routing check). Times are the database's, so replicas with different clocks agree on what is due.
+/// </summary>
+public sealed class RefundPayouts(NpgsqlDataSource dataSource, IOptions<RefundPayoutOptions> options)
+{
+    /// <summary>Records that <paramref name="refundId"/> will be owed if its refund is recorded; the sweeper looks after the grace.</summary>
+    public async Task OweAsync(Guid refundId, Guid organizationId, Guid transactionId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO refund_payouts (refund_id, organization_id, transaction_id, idempotency_key, owed_at, attempts, next_attempt_at) " +
+            "VALUES ($1, $2, $3, $4, now(), 0, now() + $5)");
+        command.Parameters.Add(new() { Value = refundId });
+        command.Parameters.Add(new() { Value = organizationId });
+        command.Parameters.Add(new() { Value = transactionId });
+        command.Parameters.Add(new() { Value = idempotencyKey });
+        command.Parameters.Add(new() { Value = options.Value.Grace });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Nothing more is owed: the processor paid it, or the refund was never recorded.</summary>
+    public async Task SettleAsync(Guid refundId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM refund_payouts WHERE refund_id = $1");
+        command.Parameters.Add(new() { Value = refundId });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Owed pay-outs whose time has come, oldest first.</summary>
+    public async Task<IReadOnlyList<OwedPayout>> DueAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT r.refund_id, r.organization_id, r.transaction_id, r.idempotency_key, r.attempts, " +
+            "EXISTS (SELECT 1 FROM payment_outbox o WHERE o.transaction_id = r.transaction_id) " +
+            "FROM refund_payouts r WHERE r.next_attempt_at <= now() ORDER BY r.next_attempt_at LIMIT $1");
+        command.Parameters.Add(new() { Value = limit });
+        var due = new List<OwedPayout>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            due.Add(new OwedPayout(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetInt32(4), reader.GetBoolean(5)));
+        return due;
+    }
+
+    /// <summary>Not settled yet (the store or the processor did not answer, or the refund's write is still on its way): look again later.</summary>
+    public async Task RetryLaterAsync(Guid refundId, string reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE refund_payouts SET attempts = attempts + 1, last_error = $2, " +
+            "next_attempt_at = now() + least(interval '5 minutes', interval '5 seconds' * power(2, least(attempts, 10))) WHERE refund_id = $1");
+        command.Parameters.Add(new() { Value = refundId });
+        command.Parameters.Add(new() { Value = reason });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Pay-outs owed and not yet settled, for health and metrics.</summary>
+    public async Task<long> CountAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM refund_payouts");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}
