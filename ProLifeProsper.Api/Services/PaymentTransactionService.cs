@@ -123,12 +123,19 @@ public sealed class PaymentTransactionService(
 
         var refundId = Guid.CreateVersion7();
         await payouts.OweAsync(refundId, organizationId, transactionId, idempotencyKey, cancellationToken);
+        var owedAt = time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             IdempotencyRecord? stored;
             RefundReceipt receipt;
             try
             {
+                // The sweeper may drop this owed pay-out after its grace if it finds no refund recorded: a write must not
+                // start late enough to land after that. Half the grace, for the write itself (PostgreSQL statements time out
+                // after 30 s, DynamoDB-first writes after DynamoDb:WriteTimeout).
+                if (time.GetElapsedTime(owedAt) > payouts.LatestWriteStart)
+                    throw new ServiceUnavailableException("refund-timed-out", "The refund took too long to start.",
+                        "Nothing was refunded. Retry it with the same Idempotency-Key.");
                 var payment = await GetAsync(organizationId, transactionId, cancellationToken);
                 var now = UtcClock.Now(time);
                 var amount = amountMinor ?? payment.RefundableAmountMinor;
@@ -142,9 +149,9 @@ public sealed class PaymentTransactionService(
                 // Another write (a settlement, another refund) won the race: re-read and apply to the new state.
                 continue;
             }
-            catch (DomainException)
+            catch (Exception e) when (e is DomainException or ServiceUnavailableException)
             {
-                // Refused (not refundable, not found, the key in flight, the race lost too often): this refund wrote nothing.
+                // Refused (not refundable, not found, the key in flight, the race lost too often, too late): this refund wrote nothing.
                 await ForgetPayoutAsync(refundId);
                 throw;
             }
@@ -188,7 +195,11 @@ public sealed class PaymentTransactionService(
                 var record = await store.FindIdempotencyRecordAsync(owed.OrganizationId, owed.IdempotencyKey, cancellationToken);
                 if (record is not null && record.ResourceId == owed.RefundId)
                 {
-                    await PayOutAsync(PaymentSnapshotJson.DeserializeRefund(record.ResponseJson));
+                    // Bounded: a processor that hangs must not hold the sweeper (and every owed pay-out behind this one).
+                    var receipt = PaymentSnapshotJson.DeserializeRefund(record.ResponseJson);
+                    using var processorTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    processorTimeout.CancelAfter(TimeSpan.FromSeconds(30));
+                    await gateway.RefundAsync(receipt.Payment, receipt.RefundId, receipt.AmountMinor, processorTimeout.Token);
                     logger.LogWarning("Refund {RefundId} of payment {TransactionId} was recorded but its request ended before the pay-out; paid out now",
                         owed.RefundId, owed.TransactionId);
                 }
@@ -202,7 +213,9 @@ public sealed class PaymentTransactionService(
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                logger.LogWarning(e, "Owed pay-out {RefundId} not settled yet; trying again later", owed.RefundId);
+                if (owed.Attempts >= 10) logger.LogError(e, "Owed pay-out {RefundId} of payment {TransactionId} has failed {Attempts} times: the donor is still owed it",
+                    owed.RefundId, owed.TransactionId, owed.Attempts + 1);
+                else logger.LogWarning(e, "Owed pay-out {RefundId} not settled yet; trying again later", owed.RefundId);
                 await payouts.RetryLaterAsync(owed.RefundId, $"{e.GetType().Name}: {e.Message}", cancellationToken);
             }
         }

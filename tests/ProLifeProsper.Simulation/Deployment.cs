@@ -38,6 +38,8 @@ public sealed class Deployment : IAsyncDisposable
 
     public SandboxLedger Ledger { get; } = new();
 
+    public FlakyProcessor Processor { get; private set; } = null!;
+
     public int InstanceCount => _instances.Length;
 
     public static async Task<Deployment> StartAsync(SimulationOptions options)
@@ -57,6 +59,7 @@ public sealed class Deployment : IAsyncDisposable
             MaxIndexLag = TimeSpan.FromMilliseconds(100),
         });
         var deployment = new Deployment(options.Instances, postgres, dynalite, hostile);
+        deployment.Processor = new FlakyProcessor(deployment.Ledger, options.Seed);
         for (var i = 0; i < options.Instances; i++) await deployment.StartInstanceAsync(i);
         return deployment;
     }
@@ -75,7 +78,7 @@ public sealed class Deployment : IAsyncDisposable
 
     private async Task StartInstanceAsync(int index)
     {
-        var api = await SimulatedApi.StartAsync(ConnectionString, _dynamoUrl, _tablePrefix, Hostile, Ledger);
+        var api = await SimulatedApi.StartAsync(ConnectionString, _dynamoUrl, _tablePrefix, Hostile, Ledger, Processor);
         using var probe = api.CreateClient();
         _addresses[index] = probe.BaseAddress!;
         _instances[index] = api;

@@ -122,6 +122,26 @@ public sealed class Invariants(World world, ApiCalls api, Random random)
         return served;
     }
 
+    /// <summary>
+    /// Before any refund key is replayed: payments whose recorded refunds the processor has not paid in full (a refund
+    /// recorded, then cut off before its pay-out, whose client gave up: the pay-out sweeper must have paid it).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> UnpaidRefundsAsync(ProLifeProsper.Domain.Payments.SandboxLedger ledger)
+    {
+        var unpaid = new List<string>();
+        foreach (var organization in world.Organizations)
+        {
+            if (await ListAsync(organization) is not { } served) { unpaid.Add($"the payments of {organization.Id} cannot be listed"); continue; }
+            foreach (var payment in served.Values)
+            {
+                var id = (Guid)payment["transactionId"]!;
+                var (recorded, paid) = ((long)payment["refundedAmountMinor"]!, ledger.RefundedFor(id));
+                if (paid != recorded) unpaid.Add($"payment {id}: {recorded} refunded in the store, {paid} paid by the processor");
+            }
+        }
+        return unpaid;
+    }
+
     public async Task<int> CountPendingAsync() =>
         (await Task.WhenAll(world.Organizations.Select(ListAsync))).Sum(s => s?.Values.Count(p => (string)p["status"]! == "pending") ?? 0);
 

@@ -14,14 +14,15 @@ namespace ProLifeProsper.Simulation;
 /// One API instance of the simulated deployment, on Kestrel (real sockets, so a client that gives up really cuts the
 /// request off), sharing the database, DynamoDB (through the hostile profile) and the processor's ledger with its peers.
 /// </summary>
-public sealed class SimulatedApi(string connectionString, string dynamoUrl, string tablePrefix, HostileDynamoDb hostile, SandboxLedger ledger)
+public sealed class SimulatedApi(string connectionString, string dynamoUrl, string tablePrefix, HostileDynamoDb hostile, SandboxLedger ledger, FlakyProcessor processor)
     : WebApplicationFactory<Program>
 {
     public const string AdminKey = "simulation-admin-key-0123456789";
 
-    public static async Task<SimulatedApi> StartAsync(string connectionString, string dynamoUrl, string tablePrefix, HostileDynamoDb hostile, SandboxLedger ledger)
+    public static async Task<SimulatedApi> StartAsync(string connectionString, string dynamoUrl, string tablePrefix, HostileDynamoDb hostile, SandboxLedger ledger,
+        FlakyProcessor processor)
     {
-        var api = new SimulatedApi(connectionString, dynamoUrl, tablePrefix, hostile, ledger);
+        var api = new SimulatedApi(connectionString, dynamoUrl, tablePrefix, hostile, ledger, processor);
         api.UseKestrel(0);
         await Task.Run(api.StartServer);
         return api;
@@ -51,6 +52,9 @@ public sealed class SimulatedApi(string connectionString, string dynamoUrl, stri
             ["Payments:Settlement:Delay"] = "00:00:01",
             ["Payments:Settlement:PollInterval"] = "00:00:00.250",
             ["Payments:Settlement:BatchSize"] = "20",
+            // Longer than any refund request here takes (faults and retries included), far shorter than the shipped 5 minutes.
+            ["Payments:RefundPayouts:Grace"] = "00:00:20",
+            ["Payments:RefundPayouts:PollInterval"] = "00:00:00.500",
             // One donor per organization declines 8% of its cards, on purpose, for hours: that is chaos to survive, not card
             // testing to stop (CardTestingApiTests covers the limit).
             ["RateLimits:FailedPaymentsPerDonor:Limit"] = "1000000",
@@ -67,6 +71,7 @@ public sealed class SimulatedApi(string connectionString, string dynamoUrl, stri
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton(ledger);
+            services.AddSingleton<IPaymentGateway>(processor);
             // A restart is a crash as far as the process can make one: no grace for in-flight requests or background work
             // (a copy, a drain, a settlement is cut off wherever it is). SIGKILL itself is in MigrationTests' ApiProcess tests.
             services.Configure<Microsoft.Extensions.Hosting.HostOptions>(options => options.ShutdownTimeout = TimeSpan.Zero);

@@ -41,17 +41,19 @@ public static class Simulation
         }
 
         options.Log("traffic stopped; bringing payments home and checking the books");
-        await QuiesceAsync(world, api, invariants);
+        await QuiesceAsync(world, api, invariants, deployment.Ledger);
         await invariants.CheckFinalAsync(new SandboxLedgerView(deployment.Ledger));
 
         foreach (var line in world.Events) options.Log("  " + line);
+        world.Count("faults.processor-unreachable", deployment.Processor.FailedBeforeActing);
+        world.Count("faults.processor-lost-answers", deployment.Processor.LostAnswers);
         var faults = Enum.GetValues<HostileFault>().ToDictionary(f => f.ToString(), f => deployment.Hostile.Ledger.FaultsOf(f));
         return new SimulationReport(options.Seed, clock.Elapsed, new Dictionary<string, long>(world.Counters), faults,
             deployment.Hostile.Ledger.Forwarded, world.Violations.ToList(), world.Events.ToList());
     }
 
     /// <summary>With traffic stopped: a verification must be clean, a rollback must finish, the outbox empty and every transfer settle.</summary>
-    private static async Task QuiesceAsync(World world, ApiCalls api, Invariants invariants)
+    private static async Task QuiesceAsync(World world, ApiCalls api, Invariants invariants, ProLifeProsper.Domain.Payments.SandboxLedger ledger)
     {
         var random = new Random(0);
         async Task<JsonNode?> AdminAsync(HttpMethod method, string path)
@@ -110,6 +112,14 @@ public static class Simulation
         }
         if (!await WaitAsync(s => (long)s["outboxDepth"]!["postgresql"]! == 0 && (long)s["outboxDepth"]!["dynamodb"]! == 0, TimeSpan.FromSeconds(90)))
             world.Violation("final: the outbox never drained");
+        // Every refund the store records is paid by the processor before any client retries it: the ones cut off before their
+        // pay-out by the sweeper (after its grace), the rest by their requests.
+        var paidBy = DateTime.UtcNow.AddSeconds(90);
+        while (await invariants.UnpaidRefundsAsync(ledger) is { Count: > 0 } unpaid)
+        {
+            if (DateTime.UtcNow > paidBy) { foreach (var line in unpaid) world.Violation($"final: before any retry, {line}"); break; }
+            await Task.Delay(1_000);
+        }
         var settleBy = DateTime.UtcNow.AddSeconds(60);
         while (await invariants.CountPendingAsync() > 0)
         {

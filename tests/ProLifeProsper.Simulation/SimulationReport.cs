@@ -18,7 +18,8 @@ public sealed record SimulationReport(
         text.AppendLine($"  answers: {string.Join(", ", Counters.Where(c => c.Key.StartsWith("status.", StringComparison.Ordinal)).OrderBy(c => c.Key).Select(c => $"{c.Key[7..]} {c.Value}"))}");
         text.AppendLine($"  migration: {Count("phase-changes")} phase changes; steps {string.Join(", ", Counters.Where(c => c.Key.StartsWith("steps.", StringComparison.Ordinal)).OrderBy(c => c.Key).Select(c => $"{c.Key[6..]} {c.Value}"))}");
         text.AppendLine($"  faults: DynamoDB {string.Join(", ", DynamoDbFaults.Select(f => $"{f.Key} {f.Value}"))} (of {DynamoDbRequests} requests); " +
-            $"PostgreSQL connections killed {Count("faults.postgres-connections-killed")} in {Count("faults.postgres-kills")} kills; PostgreSQL server crashed {Count("faults.postgres-crashes")} times; API instances restarted {Count("faults.instance-restarts")}");
+            $"PostgreSQL connections killed {Count("faults.postgres-connections-killed")} in {Count("faults.postgres-kills")} kills; PostgreSQL server crashed {Count("faults.postgres-crashes")} times; API instances restarted {Count("faults.instance-restarts")}; " +
+            $"processor unreachable {Count("faults.processor-unreachable")}, processor answers lost {Count("faults.processor-lost-answers")}; clients that gave up after a 503 {Count("gave-up.after-503")}");
         text.AppendLine($"  invariant checks: {Count("checks")} between steps ({Count("checks.unavailable")} organizations unreadable at the time), and the final check");
         foreach (var violation in Violations.Take(50)) text.AppendLine($"  VIOLATION {violation}");
         return text.ToString();

@@ -12,6 +12,9 @@ public sealed record OwedPayout(Guid RefundId, Guid OrganizationId, Guid Transac
 /// </summary>
 public sealed class RefundPayouts(NpgsqlDataSource dataSource, IOptions<RefundPayoutOptions> options)
 {
+    /// <summary>How long after its pay-out was owed a refund's store write may still start (half the grace: the write must land within it).</summary>
+    public TimeSpan LatestWriteStart => options.Value.Grace / 2;
+
     /// <summary>Records that <paramref name="refundId"/> will be owed if its refund is recorded; the sweeper looks after the grace.</summary>
     public async Task OweAsync(Guid refundId, Guid organizationId, Guid transactionId, string idempotencyKey, CancellationToken cancellationToken)
     {
