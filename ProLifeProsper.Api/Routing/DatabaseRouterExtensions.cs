@@ -30,6 +30,7 @@ public static class DatabaseRouterExtensions
         services.AddSingleton(sp => DynamoDbClientFactory.Create(sp.GetRequiredService<IOptions<DynamoDbOptions>>().Value));
         services.AddSingleton<DynamoDbCaller>();
         services.AddSingleton<DynamoDbTableInitializer>();
+        services.AddSingleton<IndexShards>();
         // Group commit of payment creation (Payments:GroupCommit), on by default: at 16 concurrent clients it takes
         // create-payment from ~4,200-5,300 to ~9,400-9,900 req/s and p99 from ~20 ms to ~4 ms (docs/performance.md).
         if (builder.Configuration.GetValue("Payments:GroupCommit", true))
@@ -61,6 +62,7 @@ public static class DatabaseRouterExtensions
 
         // Start-up order matters: tables exist, then the routing state is loaded, then background work starts.
         services.AddHostedService<DynamoDbStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<IndexShards>());
         services.AddHostedService(sp => sp.GetRequiredService<RoutingStateCache>());
         services.AddHostedService(sp => sp.GetRequiredService<PaymentsStoreGuard>());
         services.AddSingleton<DynamoDbReadinessCheck>();

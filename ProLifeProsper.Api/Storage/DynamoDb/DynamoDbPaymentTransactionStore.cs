@@ -19,7 +19,9 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// with the key they applied, which is how "was it applied?" is answered after a race.
 /// </para>
 /// </summary>
-public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, DynamoDbCaller caller, IOptions<DynamoDbOptions> options)
+/// <param name="indexShards">The index shard count agreed with the table (null: the configured count, for tools and tests).</param>
+public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, DynamoDbCaller caller, IOptions<DynamoDbOptions> options,
+    IndexShards? indexShards = null)
     : IPaymentTransactionStore
 {
     public const string StoreName = "dynamodb";
@@ -31,7 +33,7 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
     private readonly DynamoDbOptions _options = options.Value;
     private string Transactions => _options.TransactionsTableName;
     private string Idempotency => _options.IdempotencyTableName;
-    private int Shards => _options.WriteShards;
+    private int Shards => indexShards?.Current ?? _options.WriteShards;
 
     public string Name => StoreName;
 

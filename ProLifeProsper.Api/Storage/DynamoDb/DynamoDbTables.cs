@@ -20,6 +20,7 @@ public static class DynamoDbTables
         var request = new CreateTableRequest
         {
             TableName = options.TransactionsTableName,
+            Tags = [IndexShards.Tag(options.WriteShards)], // the shard count its first writers use (see IndexShards)
             AttributeDefinitions =
             [
                 new(PaymentItemKeys.OrganizationId, ScalarAttributeType.S),

@@ -54,6 +54,41 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
     }
 
     [Fact]
+    public async Task Lowering_the_index_shard_count_hides_no_payment_written_with_more_shards()
+    {
+        // Tables of their own, first written by replicas configured with 8 shards.
+        var wide = new DynamoDbOptions { TablePrefix = DynaliteServer.NewTablePrefix("shards"), WriteShards = 8 };
+        await new DynamoDbTableInitializer(fixture.Client, Options.Create(wide), NullLogger<DynamoDbTableInitializer>.Instance).EnsureTablesAsync(default);
+        var writer = StoreWith(wide);
+        await writer.Shards.SyncAsync(default); // as each replica does at start-up (dynalite ignores the tag CreateTable carries)
+        var organizationId = Guid.CreateVersion7();
+        var hour = PaymentItemKeys.FloorHour(DateTimeOffset.UtcNow.AddHours(-2));
+        for (var i = 0; i < 48; i++)
+        {
+            var payment = NewPayment(organizationId, hour.AddSeconds(i), status: i % 2 == 0 ? PaymentStatus.Pending : PaymentStatus.Succeeded);
+            await writer.Store.CreateAsync(payment, RecordFor(payment, $"k{i}"), default);
+        }
+
+        // Then a replica starts with 4 (a capacity plan read the wrong way, a copied configuration).
+        var narrow = new DynamoDbOptions { TablePrefix = wide.TablePrefix, WriteShards = 4 };
+        var reader = StoreWith(narrow);
+        await reader.Shards.SyncAsync(default);
+
+        Assert.Equal(8, reader.Shards.Current);
+        var pending = await reader.Store.GetPendingAsync(DateTimeOffset.UtcNow, null, 1_000, default);
+        Assert.Equal(24, pending.Count(p => p.OrganizationId == organizationId)); // every bank transfer still settles
+        var hourly = await reader.Store.GetHourlyTotalsAsync(organizationId, hour, hour.AddHours(1), default);
+        Assert.Equal(24, hourly.Sum(h => h.Count)); // and every succeeded payment still counts
+    }
+
+    private (DynamoDbPaymentTransactionStore Store, IndexShards Shards) StoreWith(DynamoDbOptions settings)
+    {
+        var options = Options.Create(settings);
+        var shards = new IndexShards(fixture.Client, options, NullLogger<IndexShards>.Instance);
+        return (new DynamoDbPaymentTransactionStore(fixture.Client, new DynamoDbCaller(null, options), options, shards), shards);
+    }
+
+    [Fact]
     public async Task A_crash_after_the_idempotency_record_is_completed_by_the_next_request_with_the_key()
     {
         var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow);
