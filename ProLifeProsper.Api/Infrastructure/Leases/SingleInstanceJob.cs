@@ -53,8 +53,9 @@ public abstract class SingleInstanceJob(WorkerLeases leases, ILogger logger) : B
         {
             await leases.ReleaseAsync(LeaseName, CancellationToken.None);
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or ObjectDisposedException)
         {
+            // ObjectDisposedException: the host is going down under this job (a stop without grace); the lease expires all the same.
             logger.LogWarning(e, "Could not release the {Job} lease; it expires by itself", LeaseName);
         }
     }

@@ -8,7 +8,7 @@ namespace ProLifeProsper.Api.Services.Refunds;
 /// connection to the processor) and whose client never retried. One instance at a time (the <c>refund-payouts</c> lease);
 /// the processor pays a refund id once, so a pay-out the request did make costs nothing more.
 /// </summary>
-public sealed class RefundPayoutWorker(IServiceScopeFactory scopes, WorkerLeases leases, IOptions<RefundPayoutOptions> options,
+public sealed class RefundPayoutWorker(IServiceScopeFactory scopes, WorkerLeases leases, RefundPayouts payouts, IOptions<RefundPayoutOptions> options,
     ILogger<RefundPayoutWorker> logger) : SingleInstanceJob(leases, logger)
 {
     protected override string LeaseName => "refund-payouts";
@@ -17,7 +17,7 @@ public sealed class RefundPayoutWorker(IServiceScopeFactory scopes, WorkerLeases
 
     protected override TimeSpan Interval => options.Value.PollInterval;
 
-    protected override Task<bool> HasWorkAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+    protected override Task<bool> HasWorkAsync(CancellationToken cancellationToken) => payouts.AnyDueAsync(cancellationToken);
 
     protected override async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -37,6 +37,13 @@ public sealed class RefundPayouts(NpgsqlDataSource dataSource, IOptions<RefundPa
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Whether any owed pay-out is due (asked by every instance before one takes the lease).</summary>
+    public async Task<bool> AnyDueAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM refund_payouts WHERE next_attempt_at <= now())");
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Owed pay-outs whose time has come, oldest first.</summary>
     public async Task<IReadOnlyList<OwedPayout>> DueAsync(int limit, CancellationToken cancellationToken)
     {
