@@ -76,6 +76,7 @@ public sealed class Backfill(
     public async Task<bool> RunAsync(Func<CancellationToken, Task<bool>> renew, CancellationToken cancellationToken)
     {
         using var limiter = new CopyRateLimiter(options.Value.BackfillItemsPerSecond);
+        using var perOrganization = new PartitionCopyRateLimiter(options.Value.BackfillItemsPerSecondPerOrganization);
         while (StillBackfilling())
         {
             if (!await renew(cancellationToken)) return false; // another instance took over (this one stalled)
@@ -94,7 +95,11 @@ public sealed class Backfill(
                 }
                 await limiter.AcquireAsync(batch.Count, cancellationToken);
                 await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken },
-                    async (payment, ct) => await dynamo.CopyAsync(payment, ct));
+                    async (payment, ct) =>
+                    {
+                        await perOrganization.AcquireAsync(payment.OrganizationId, ct);
+                        await dynamo.CopyAsync(payment, ct);
+                    });
                 var last = batch[^1];
                 if (await SaveAsync(checkpoint.Run, "checkpoint_created_at = $1, checkpoint_transaction_id = $2, copied = copied + $3",
                     [last.CreatedAt, last.TransactionId, (long)batch.Count], cancellationToken)) metrics.Backfilled(batch.Count);
@@ -114,7 +119,11 @@ public sealed class Backfill(
             }
             await limiter.AcquireAsync(records.Count, cancellationToken);
             await Parallel.ForEachAsync(records, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken },
-                async (record, ct) => await dynamo.CopyIdempotencyRecordAsync(record, ct));
+                async (record, ct) =>
+                {
+                    await perOrganization.AcquireAsync(record.OrganizationId, ct);
+                    await dynamo.CopyIdempotencyRecordAsync(record, ct);
+                });
             var lastRecord = records[^1];
             await SaveAsync(checkpoint.Run, "checkpoint_record_organization_id = $1, checkpoint_record_key = $2, records_copied = records_copied + $3",
                 [lastRecord.OrganizationId, lastRecord.Key, (long)records.Count], cancellationToken);

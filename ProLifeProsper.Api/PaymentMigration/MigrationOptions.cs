@@ -11,6 +11,12 @@ public sealed class MigrationOptions
     /// <summary>Backfill rate limit, so copying history cannot starve live traffic (items per second).</summary>
     public int BackfillItemsPerSecond { get; set; } = 2_000;
 
+    /// <summary>
+    /// Backfill writes per second to any one organization (the partition key of both DynamoDB tables; a partition takes 1,000
+    /// write units a second, a copied payment costs ~2 with its index entries): the rest is left to that organization's live writes.
+    /// </summary>
+    public int BackfillItemsPerSecondPerOrganization { get; set; } = 300;
+
     /// <summary>Payments read from PostgreSQL per backfill batch (one checkpoint per batch).</summary>
     public int BackfillBatchSize { get; set; } = 200;
 

@@ -49,6 +49,7 @@ public sealed class SimulatedApi(string connectionString, string dynamoUrl, stri
             ["Migration:RollbackDrainTimeout"] = "00:00:03",
             ["Migration:IntentGrace"] = "00:00:30",
             ["Migration:BackfillItemsPerSecond"] = "5000",
+            ["Migration:BackfillItemsPerSecondPerOrganization"] = "1000", // three organizations here, not thousands
             ["Payments:Settlement:Delay"] = "00:00:01",
             ["Payments:Settlement:PollInterval"] = "00:00:00.250",
             ["Payments:Settlement:BatchSize"] = "20",

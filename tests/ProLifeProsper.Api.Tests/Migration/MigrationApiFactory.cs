@@ -18,6 +18,8 @@ public sealed class MigrationApiFactory(string dynamoUrl, string tablePrefix, in
         new("Migration:OutboxPollInterval", "00:00:00.100"),
         new("Migration:BackfillItemsPerSecond", backfillItemsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("Migration:BackfillBatchSize", "100"),
+        // Tests seed one organization at a time; the per-organization cap has its own test.
+        new("Migration:BackfillItemsPerSecondPerOrganization", backfillItemsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         // A short lease and write time-out keep the fence of a rollback from dynamo-only at a few seconds.
         new("Migration:RoutingLease", "00:00:01"),
         new("DynamoDb:WriteTimeout", "00:00:02"),

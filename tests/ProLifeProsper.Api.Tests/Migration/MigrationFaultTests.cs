@@ -342,9 +342,7 @@ public sealed class MigrationFaultTests
         using var migration = new MigrationClient(factory);
         var tenant = await TestTenant.CreateAsync(factory);
         await migration.SeedAsync([tenant], 300);
-        var dataSource = factory.Services.GetRequiredService<NpgsqlDataSource>();
-        // This test's backfill is the only one: the API's own worker cannot get the lease.
-        Assert.True(await new ProLifeProsper.Api.Infrastructure.WorkerLeases(dataSource).TryAcquireAsync(Backfill.LeaseName, TimeSpan.FromMinutes(10), default));
+        await BackfillHarness.HoldLeaseAsync(factory); // this test's backfill is the only one
         await migration.PostAsync("start");
 
         // While the first run copies its first batch, the migration is rolled back, a payment stamped with an older time
@@ -357,7 +355,7 @@ public sealed class MigrationFaultTests
             InsertPaymentAsync(factory.ConnectionString, tenant, "late", DateTimeOffset.UtcNow.AddDays(-31)).GetAwaiter().GetResult();
             migration.PostAsync("start").GetAwaiter().GetResult();
         });
-        var backfill = StaleBackfill(factory, handler);
+        var backfill = BackfillHarness.Through(factory, handler);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         Assert.True(await backfill.RunAsync(_ => Task.FromResult(true), deadline.Token));
 
@@ -367,18 +365,6 @@ public sealed class MigrationFaultTests
 
     private static PaymentResponse Created(HttpResponseMessage response) =>
         TestTenant.ReadAsync<PaymentResponse>(response, HttpStatusCode.Created).GetAwaiter().GetResult();
-
-    // A Backfill of the API's services whose DynamoDB requests pass through handler.
-    private static Backfill StaleBackfill(MigrationApiFactory factory, BetweenStepsHandler handler)
-    {
-        var services = factory.Services;
-        var options = services.GetRequiredService<IOptions<DynamoDbOptions>>();
-        var client = DynamoDbClientFactory.Create(options.Value, handler.ClientFactory);
-        var dynamo = new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, options), options);
-        return new Backfill(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<ProLifeProsper.Api.Storage.PostgreSql.PostgreSqlPaymentTransactionStore>(),
-            dynamo, services.GetRequiredService<RoutingStateCache>(), services.GetRequiredService<IOptions<MigrationOptions>>(),
-            services.GetRequiredService<MigrationMetrics>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Backfill>.Instance);
-    }
 
     // A payment written to PostgreSQL alone (no outbox row), created at createdAt.
     private static async Task<PaymentTransaction> InsertPaymentAsync(string connectionString, TestTenant tenant, string key, DateTimeOffset createdAt)

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
+using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Testing;
 
@@ -191,6 +193,35 @@ public sealed class MigrationTests
         await tenant.PayAsync();
         await viaSecond.WaitForBackfillAsync(TimeSpan.FromSeconds(30));
         await viaFirst.VerifyCleanAsync();
+    }
+
+    [Fact]
+    public async Task The_backfill_writes_to_no_organization_faster_than_its_per_organization_cap()
+    {
+        await using var factory = await StartAsync();
+        using var migration = new MigrationClient(factory);
+        var big = await TestTenant.CreateAsync(factory);
+        var small = await TestTenant.CreateAsync(factory);
+        await migration.SeedAsync([big], 300);
+        await migration.SeedAsync([small], 20);
+        await BackfillHarness.HoldLeaseAsync(factory);
+        await migration.PostAsync("start");
+
+        // Every copy the backfill sends, by organization (the partition key of both tables) and time.
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<(string Body, long At)>();
+        using var observer = new BetweenStepsHandler((operation, body) => { sent.Enqueue((body, Environment.TickCount64)); return false; }, () => { });
+        const int cap = 60;
+        var settings = factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MigrationOptions>>().Value;
+        var capped = new MigrationOptions { BackfillItemsPerSecond = 20_000, BackfillBatchSize = settings.BackfillBatchSize, BackfillItemsPerSecondPerOrganization = cap };
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        Assert.True(await BackfillHarness.Through(factory, observer, capped).RunAsync(_ => Task.FromResult(true), deadline.Token));
+
+        var toBig = sent.Where(s => s.Body.Contains(big.OrganizationId.ToString(), StringComparison.Ordinal)).Select(s => s.At).Order().ToList();
+        Assert.True(toBig.Count >= 600, $"{toBig.Count} copies of the large organization's payments and records"); // nothing skipped
+        // A token bucket of one second's worth: in any second, at most the burst plus a second's refill (with a little slack).
+        var busiest = toBig.Select((at, i) => toBig.Skip(i).TakeWhile(t => t - at < 1_000).Count()).Max();
+        Assert.True(busiest <= 2 * cap + 10, $"{busiest} copies to one organization within a second, over a cap of {cap}/s");
+        await migration.VerifyCleanAsync();
     }
 
     [Fact]
