@@ -54,6 +54,13 @@ public sealed class DynamoDbOptions
     /// </summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The most items one filtered list request (<c>?status=</c>) reads before it answers: what it found so far, with a
+    /// cursor where it stopped. A status filter is applied after the read, so without a bound one request for a rare
+    /// status would read the organization's whole history.
+    /// </summary>
+    public int MaxItemsReadPerFilteredPage { get; set; } = 2_000;
+
     public string TransactionsTableName => TablePrefix + "pro_life_prosper_transactions";
 
     public string IdempotencyTableName => TablePrefix + "pro_life_prosper_idempotency";

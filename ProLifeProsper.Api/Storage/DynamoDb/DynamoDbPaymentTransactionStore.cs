@@ -130,16 +130,25 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
             request.ExpressionAttributeValues[":status"] = new(status.ToWire());
         }
 
+        var budget = _options.MaxItemsReadPerFilteredPage;
         do
         {
-            // A filter drops items after the limit is applied, so read more per page when filtering.
-            request.Limit = query.Status is null ? wanted - items.Count : Math.Min(1_000, Math.Max(100, (wanted - items.Count) * 4));
+            // A filter drops items after the limit is applied, so read more per page when filtering, within the read budget.
+            request.Limit = query.Status is null ? wanted - items.Count : Math.Min(budget, Math.Min(1_000, Math.Max(100, (wanted - items.Count) * 4)));
             var response = await caller.CallAsync("query", Transactions, ct => dynamo.QueryAsync(request, ct), cancellationToken);
+            budget -= response.ScannedCount ?? request.Limit.Value;
             foreach (var item in response.Items ?? []) if (items.Count < wanted) items.Add(PaymentItemMapper.FromItem(item));
             request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         }
-        while (items.Count < wanted && request.ExclusiveStartKey is not null);
+        while (items.Count < wanted && request.ExclusiveStartKey is not null && (query.Status is null || budget > 0));
 
+        if (items.Count < wanted && request.ExclusiveStartKey is { } stoppedAt)
+        {
+            // The read budget ran out before the page filled: answer what was found, with a cursor where the read stopped
+            // (every item between the last one found and there failed the filter), so the client reads on from there.
+            var (createdAt, transactionId) = PaymentItemKeys.ParseSortKey(stoppedAt[PaymentItemKeys.SortKey].S);
+            return new PaymentPage(items, new PageCursor(createdAt, transactionId));
+        }
         if (items.Count <= query.Limit) return new PaymentPage(items, null);
         items.RemoveAt(items.Count - 1);
         return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));

@@ -39,6 +39,11 @@ public static class PaymentItemKeys
 
     public static string SortKeyOf(DateTimeOffset createdAt, Guid transactionId) => $"{Timestamp(createdAt)}#{transactionId:D}";
 
+    /// <summary>The (creation time, id) position a sort key names: where a read stopped, as a page cursor.</summary>
+    public static (DateTimeOffset CreatedAt, Guid TransactionId) ParseSortKey(string sortKey) =>
+        (DateTimeOffset.ParseExact(sortKey[..sortKey.IndexOf('#')], TimestampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+            Guid.Parse(sortKey[(sortKey.IndexOf('#') + 1)..]));
+
     /// <summary>The sort key of a payment from its id alone (UUIDv7 carries the creation millisecond); null for other ids.</summary>
     public static string? SortKeyOf(Guid transactionId) =>
         CreatedAtOf(transactionId) is { } createdAt ? SortKeyOf(createdAt, transactionId) : null;

@@ -81,6 +81,38 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
         Assert.Equal(24, hourly.Sum(h => h.Count)); // and every succeeded payment still counts
     }
 
+    [Fact]
+    public async Task A_list_filtered_by_a_rare_status_reads_a_bounded_number_of_items_per_request()
+    {
+        var settings = new DynamoDbOptions { TablePrefix = fixture.Options.TablePrefix, WriteShards = fixture.Options.WriteShards, MaxItemsReadPerFilteredPage = 50 };
+        var store = StoreWith(settings).Store;
+        var organizationId = Guid.CreateVersion7();
+        var start = DateTimeOffset.UtcNow.AddHours(-1);
+        var refunded = NewPayment(organizationId, start, status: PaymentStatus.Refunded);
+        await store.CreateAsync(refunded, RecordFor(refunded, "refunded"), default);
+        for (var i = 1; i <= 200; i++)
+        {
+            var payment = NewPayment(organizationId, start.AddSeconds(i));
+            await store.CreateAsync(payment, RecordFor(payment, $"p{i}"), default);
+        }
+
+        // Newest first: the one refunded payment is the oldest of 201. No request reads the whole history to find it.
+        var found = new List<PaymentTransaction>();
+        var requests = 0;
+        ProLifeProsper.Domain.Common.PageCursor? cursor = null;
+        do
+        {
+            var page = await store.ListAsync(new PaymentListQuery(organizationId, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, PaymentStatus.Refunded, 1, cursor), default);
+            found.AddRange(page.Items);
+            cursor = page.Next;
+            requests++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(refunded.TransactionId, Assert.Single(found).TransactionId);
+        Assert.True(requests >= 4, $"{requests} requests: each may read at most 50 of the 201 items"); // 1 before the bound
+    }
+
     private (DynamoDbPaymentTransactionStore Store, IndexShards Shards) StoreWith(DynamoDbOptions settings)
     {
         var options = Options.Create(settings);
