@@ -229,24 +229,43 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
         var hours = new List<DateTimeOffset>();
         for (var hour = PaymentItemKeys.FloorHour(from); hour < to; hour = hour.AddHours(1)) hours.Add(hour);
 
-        IEnumerable<Dictionary<string, AttributeValue>> rows;
+        // Summed page by page as they arrive: memory holds one page and the totals (hours × currencies), never the range's items.
+        var totals = new Dictionary<(DateTimeOffset Hour, string Currency), (long Count, long Amount, long Refunded)>();
+        void Add(IEnumerable<Dictionary<string, AttributeValue>> page)
+        {
+            lock (totals)
+            {
+                foreach (var r in page)
+                {
+                    var createdAt = PaymentItemMapper.ParseTime(r["createdAt"].S);
+                    if (!PaymentStatusNames.Parse(r["status"].S).IsCaptured() || createdAt < from || createdAt >= to) continue;
+                    var key = (PaymentItemKeys.FloorHour(createdAt), r["currency"].S);
+                    var (count, amount, refunded) = totals.GetValueOrDefault(key);
+                    totals[key] = (count + 1, amount + Number(r["amountMinor"]), refunded + Number(r["refundedAmountMinor"]));
+                }
+            }
+        }
+
         if (hours.Count * Shards <= MaxIndexQueriesForAnalytics)
         {
             var shards = hours.SelectMany(h => Enumerable.Range(0, Shards).Select(s => PaymentItemKeys.DateHourShardOf(h, s)));
-            var perShard = await ScatterAsync(shards, (shard, ct) => QueryAllAsync(new QueryRequest
+            await ScatterAsync(shards, async (shard, ct) =>
             {
-                TableName = Transactions,
-                IndexName = PaymentItemKeys.DateHourIndex,
-                KeyConditionExpression = "#shard = :shard AND #org = :org",
-                ExpressionAttributeNames = new() { ["#shard"] = PaymentItemKeys.DateHourShard, ["#org"] = PaymentItemKeys.OrganizationId },
-                ExpressionAttributeValues = new() { [":shard"] = new(shard), [":org"] = PaymentItemMapper.S(organizationId) },
-            }, "query_hourly", ct), cancellationToken);
-            rows = perShard.SelectMany(r => r);
+                await foreach (var page in QueryPagesAsync(new QueryRequest
+                {
+                    TableName = Transactions,
+                    IndexName = PaymentItemKeys.DateHourIndex,
+                    KeyConditionExpression = "#shard = :shard AND #org = :org",
+                    ExpressionAttributeNames = new() { ["#shard"] = PaymentItemKeys.DateHourShard, ["#org"] = PaymentItemKeys.OrganizationId },
+                    ExpressionAttributeValues = new() { [":shard"] = new(shard), [":org"] = PaymentItemMapper.S(organizationId) },
+                }, "query_hourly", ct)) Add(page);
+                return true;
+            }, cancellationToken);
         }
         else
         {
             // Long ranges: one pass over the organization's partition is cheaper than hours × shards queries.
-            rows = await QueryAllAsync(new QueryRequest
+            await foreach (var page in QueryPagesAsync(new QueryRequest
             {
                 TableName = Transactions,
                 KeyConditionExpression = "#pk = :org AND #sk BETWEEN :from AND :to",
@@ -257,15 +276,11 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
                     [":from"] = new(PaymentItemKeys.Timestamp(from)),
                     [":to"] = new(PaymentItemKeys.Timestamp(to)),
                 },
-            }, "query_hourly", cancellationToken);
+            }, "query_hourly", cancellationToken)) Add(page);
         }
 
-        return rows
-            .Select(r => (CreatedAt: PaymentItemMapper.ParseTime(r["createdAt"].S), Status: PaymentStatusNames.Parse(r["status"].S),
-                Currency: r["currency"].S, Amount: Number(r["amountMinor"]), Refunded: Number(r["refundedAmountMinor"])))
-            .Where(r => r.Status.IsCaptured() && r.CreatedAt >= from && r.CreatedAt < to)
-            .GroupBy(r => (Hour: PaymentItemKeys.FloorHour(r.CreatedAt), r.Currency))
-            .Select(g => new HourlyPaymentTotal(g.Key.Hour, g.Key.Currency, g.LongCount(), g.Sum(r => r.Amount), g.Sum(r => r.Refunded)))
+        return totals
+            .Select(t => new HourlyPaymentTotal(t.Key.Hour, t.Key.Currency, t.Value.Count, t.Value.Amount, t.Value.Refunded))
             .OrderBy(t => t.Hour).ThenBy(t => t.Currency, StringComparer.Ordinal)
             .ToList();
     }
@@ -277,7 +292,7 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
         // One pass over the organization's partition, reading only the four attributes summed. Cost grows with
         // the organization's payment count; docs/dynamodb.md describes the counter item that would replace it.
         var wanted = campaignIds.Select(id => id.ToString("D")).ToHashSet(StringComparer.Ordinal);
-        var rows = await QueryAllAsync(new QueryRequest
+        await foreach (var page in QueryPagesAsync(new QueryRequest
         {
             TableName = Transactions,
             KeyConditionExpression = "#pk = :org",
@@ -290,15 +305,16 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
                 [":succeeded"] = new(PaymentStatus.Succeeded.ToWire()),
                 [":partial"] = new(PaymentStatus.PartiallyRefunded.ToWire()),
             },
-        }, "query_campaign_totals", cancellationToken);
-
-        foreach (var row in rows)
+        }, "query_campaign_totals", cancellationToken))
         {
-            var campaign = row["campaignId"].S;
-            if (!wanted.Contains(campaign)) continue;
-            var id = Guid.Parse(campaign);
-            var current = totals.GetValueOrDefault(id, CampaignTotals.Zero);
-            totals[id] = new CampaignTotals(current.RaisedAmountMinor + Number(row["amountMinor"]) - Number(row["refundedAmountMinor"]), current.DonationCount + 1);
+            foreach (var row in page) // summed as pages arrive: memory holds one page, not the organization's history
+            {
+                var campaign = row["campaignId"].S;
+                if (!wanted.Contains(campaign)) continue;
+                var id = Guid.Parse(campaign);
+                var current = totals.GetValueOrDefault(id, CampaignTotals.Zero);
+                totals[id] = new CampaignTotals(current.RaisedAmountMinor + Number(row["amountMinor"]) - Number(row["refundedAmountMinor"]), current.DonationCount + 1);
+            }
         }
         return totals;
     }
@@ -607,18 +623,18 @@ public sealed class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, Dyna
 
     // ----- helpers -----
 
-    private async Task<List<Dictionary<string, AttributeValue>>> QueryAllAsync(QueryRequest request, string operation, CancellationToken cancellationToken)
+    // Every page of a query, one at a time (a page is at most 1 MB): for aggregates that must not hold what they sum.
+    private async IAsyncEnumerable<List<Dictionary<string, AttributeValue>>> QueryPagesAsync(QueryRequest request, string operation,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         request.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL;
-        var rows = new List<Dictionary<string, AttributeValue>>();
         do
         {
             var response = await caller.CallAsync(operation, Transactions, ct => dynamo.QueryAsync(request, ct), cancellationToken);
-            rows.AddRange(response.Items ?? []);
+            yield return response.Items ?? [];
             request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         }
         while (request.ExclusiveStartKey is not null);
-        return rows;
     }
 
     private static async Task<IReadOnlyList<T>> ScatterAsync<TInput, T>(IEnumerable<TInput> inputs, Func<TInput, CancellationToken, Task<T>> query, CancellationToken cancellationToken)
