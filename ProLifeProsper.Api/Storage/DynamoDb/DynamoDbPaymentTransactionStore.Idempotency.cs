@@ -1,0 +1,234 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Options;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb;
+
+// The idempotency protocol without transactions: records, then the payment items they apply.
+public sealed partial class DynamoDbPaymentTransactionStore
+{
+    // ----- idempotency records -----
+
+    private enum RecordKind { Create, Update, Copy }
+
+    private async Task<bool> TryPutRecordAsync(IdempotencyRecord record, RecordKind kind, PaymentTransaction? applies, CancellationToken cancellationToken)
+    {
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(record.OrganizationId),
+            [DynamoDbTables.IdempotencyKey] = new(record.Key),
+            ["fingerprint"] = new(record.Fingerprint),
+            ["resourceId"] = PaymentItemMapper.S(record.ResourceId),
+            ["responseJson"] = new(record.ResponseJson),
+            ["createdAt"] = PaymentItemMapper.Time(record.CreatedAt),
+            ["kind"] = new(kind.ToString()),
+        };
+        // The change to finish on recovery. For a create it is the response itself: not stored twice, so the
+        // record stays under 1 KB (one write unit).
+        var appliesJson = applies is null ? null : PaymentSnapshotJson.Serialize(applies);
+        if (appliesJson == record.ResponseJson) item["appliesResponse"] = new AttributeValue { BOOL = true };
+        else if (appliesJson is not null) item["applies"] = new(appliesJson);
+        try
+        {
+            await caller.CallAsync("put_idempotency_record", Idempotency, ct => dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = Idempotency,
+                Item = item,
+                ConditionExpression = "attribute_not_exists(#pk)",
+                ExpressionAttributeNames = new() { ["#pk"] = DynamoDbTables.IdempotencyOrganizationId },
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Makes sure the change a record stands for is in the table. False when the record is void (an update that
+    /// lost its race and can no longer apply); it is then removed and the key is free again.
+    /// </summary>
+    private async Task<bool> CompleteAsync(Dictionary<string, AttributeValue> recordItem, CancellationToken cancellationToken)
+    {
+        // A record copied from PostgreSQL describes a change PostgreSQL made; the copied payment carries it.
+        if (recordItem["kind"].S == nameof(RecordKind.Copy)) return true;
+        var applies = PaymentSnapshotJson.DeserializePayment(
+            recordItem.TryGetValue("applies", out var appliesJson) ? appliesJson.S : recordItem["responseJson"].S);
+        if (recordItem["kind"].S == nameof(RecordKind.Create))
+        {
+            await PutPaymentIfAbsentAsync(applies, cancellationToken);
+            return true;
+        }
+
+        var key = recordItem[DynamoDbTables.IdempotencyKey].S;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var current = await GetPaymentItemAsync(applies.OrganizationId, PaymentItemKeys.SortKeyOf(applies.CreatedAt, applies.TransactionId), cancellationToken);
+            if (current is null) return false;
+            if (AppliedKeys(current).Contains(key)) return true;
+            if (int.Parse(current["version"].N, CultureInfo.InvariantCulture) != applies.Version - 1) break;
+            if (await TryApplyAsync(applies, key, cancellationToken)) return true;
+        }
+        await DeleteRecordAsync(ToRecord(recordItem), cancellationToken);
+        return false;
+    }
+
+    private async Task<Dictionary<string, AttributeValue>?> GetRecordItemAsync(Guid organizationId, string key, CancellationToken cancellationToken)
+    {
+        var response = await caller.CallAsync("get_idempotency_record", Idempotency, ct => dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = Idempotency,
+            Key = new() { [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(organizationId), [DynamoDbTables.IdempotencyKey] = new(key) },
+            ConsistentRead = true,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        }, ct), cancellationToken);
+        return response.Item is { Count: > 0 } item ? item : null;
+    }
+
+    private async Task DeleteRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Only this record: a newer one under the same key (written after ours was withdrawn) stays.
+            await caller.CallAsync("delete_idempotency_record", Idempotency, ct => dynamo.DeleteItemAsync(new DeleteItemRequest
+            {
+                TableName = Idempotency,
+                Key = new() { [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(record.OrganizationId), [DynamoDbTables.IdempotencyKey] = new(record.Key) },
+                ConditionExpression = "resourceId = :rid",
+                ExpressionAttributeValues = new() { [":rid"] = PaymentItemMapper.S(record.ResourceId) },
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+        }
+    }
+
+    private static IdempotencyRecord ToRecord(Dictionary<string, AttributeValue> item) => new(
+        Guid.Parse(item[DynamoDbTables.IdempotencyOrganizationId].S),
+        item[DynamoDbTables.IdempotencyKey].S,
+        item["fingerprint"].S,
+        Guid.Parse(item["resourceId"].S),
+        item["responseJson"].S,
+        PaymentItemMapper.ParseTime(item["createdAt"].S));
+
+    // ----- payment items -----
+
+    private async Task PutPaymentIfAbsentAsync(PaymentTransaction payment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = Transactions,
+                Item = PaymentItemMapper.ToItem(payment, Shards),
+                ConditionExpression = "attribute_not_exists(#pk)",
+                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId },
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Already there (a peer completed it first): never overwrite, it may have moved on since.
+        }
+    }
+
+    /// <summary>Applies <paramref name="updated"/> if the stored version is the one before it; marks it with <paramref name="key"/>.</summary>
+    private async Task<bool> TryApplyAsync(PaymentTransaction updated, string? key, CancellationToken cancellationToken)
+    {
+        var names = new Dictionary<string, string>
+        {
+            ["#pk"] = PaymentItemKeys.OrganizationId, ["#status"] = "status", ["#refunded"] = "refundedAmountMinor",
+            ["#updatedAt"] = "updatedAt", ["#version"] = "version", ["#failure"] = "failureCode", ["#shard"] = PaymentItemKeys.StatusShard,
+        };
+        var values = new Dictionary<string, AttributeValue>
+        {
+            [":status"] = new(updated.Status.ToWire()),
+            [":refunded"] = PaymentItemMapper.N(updated.RefundedAmountMinor),
+            [":updatedAt"] = PaymentItemMapper.Time(updated.UpdatedAt),
+            [":version"] = PaymentItemMapper.N(updated.Version),
+            [":expected"] = PaymentItemMapper.N(updated.Version - 1),
+        };
+        var set = new List<string> { "#status = :status", "#refunded = :refunded", "#updatedAt = :updatedAt", "#version = :version" };
+        var remove = new List<string>();
+        if (updated.FailureCode is null) remove.Add("#failure");
+        else { set.Add("#failure = :failure"); values[":failure"] = new(updated.FailureCode); }
+        // The pending index is sparse: leaving "pending" takes the payment out of it.
+        if (updated.Status == PaymentStatus.Pending) { set.Add("#shard = :shard"); values[":shard"] = new(PaymentItemMapper.PendingShardOf(updated, Shards)); }
+        else remove.Add("#shard");
+        var expression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : "");
+        if (key is not null)
+        {
+            names["#applied"] = PaymentItemMapper.AppliedKeys;
+            values[":key"] = new AttributeValue { SS = [key] };
+            expression += " ADD #applied :key";
+        }
+
+        try
+        {
+            await caller.CallAsync("update_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = Transactions,
+                Key = PaymentItemMapper.KeyOf(updated),
+                UpdateExpression = expression,
+                ConditionExpression = "attribute_exists(#pk) AND #version = :expected",
+                ExpressionAttributeNames = names,
+                ExpressionAttributeValues = values,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<bool> IsAppliedAsync(PaymentTransaction updated, string key, CancellationToken cancellationToken)
+    {
+        var item = await GetPaymentItemAsync(updated.OrganizationId, PaymentItemKeys.SortKeyOf(updated.CreatedAt, updated.TransactionId), cancellationToken);
+        return item is not null && AppliedKeys(item).Contains(key);
+    }
+
+    private async Task<bool> IsAlreadyAsync(PaymentTransaction updated, CancellationToken cancellationToken)
+    {
+        var item = await GetPaymentItemAsync(updated.OrganizationId, PaymentItemKeys.SortKeyOf(updated.CreatedAt, updated.TransactionId), cancellationToken);
+        return item is not null && PaymentItemMapper.FromItem(item) == updated;
+    }
+
+    private static List<string> AppliedKeys(Dictionary<string, AttributeValue> item) =>
+        item.TryGetValue(PaymentItemMapper.AppliedKeys, out var applied) ? applied.SS ?? [] : [];
+
+    private async Task<Dictionary<string, AttributeValue>?> GetPaymentItemAsync(Guid organizationId, string sortKey, CancellationToken cancellationToken)
+    {
+        var response = await caller.CallAsync("get_payment", Transactions, ct => dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = Transactions,
+            Key = PaymentItemMapper.KeyOf(organizationId, sortKey),
+            ConsistentRead = true,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        }, ct), cancellationToken);
+        return response.Item is { Count: > 0 } item ? item : null;
+    }
+
+    // Ids that are not UUIDv7 (none are issued, but a client may send any) are looked up in the id index.
+    private async Task<string?> FindSortKeyByIdAsync(Guid transactionId, CancellationToken cancellationToken)
+    {
+        var response = await caller.CallAsync("query_by_id", Transactions, ct => dynamo.QueryAsync(new QueryRequest
+        {
+            TableName = Transactions,
+            IndexName = PaymentItemKeys.TransactionIdIndex,
+            KeyConditionExpression = "#id = :id",
+            ExpressionAttributeNames = new() { ["#id"] = PaymentItemKeys.TransactionId },
+            ExpressionAttributeValues = new() { [":id"] = PaymentItemMapper.S(transactionId) },
+            Limit = 1,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        }, ct), cancellationToken);
+        return response.Items is { Count: > 0 } items ? items[0][PaymentItemKeys.SortKey].S : null;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Options;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb;
+
+// The migration's side: copies from PostgreSQL and full scans.
+public sealed partial class DynamoDbPaymentTransactionStore
+{
+    /// <summary>
+    /// Writes a payment copied from the other store, unless this store already has that version or a newer one. An update,
+    /// not a put: the keys of refunds applied here (by an earlier migration) stay on the item, so retrying such a key after
+    /// the payment moved on elsewhere still finds its refund applied instead of making it again.
+    /// </summary>
+    public async Task<bool> CopyAsync(PaymentTransaction payment, CancellationToken cancellationToken)
+    {
+        var item = PaymentItemMapper.ToItem(payment, Shards);
+        var names = new Dictionary<string, string> { ["#pk"] = PaymentItemKeys.OrganizationId, ["#version"] = "version" };
+        var values = new Dictionary<string, AttributeValue>();
+        var set = new List<string>();
+        foreach (var (attribute, value) in item.Where(a => a.Key is not (PaymentItemKeys.OrganizationId or PaymentItemKeys.SortKey)))
+        {
+            var i = set.Count;
+            names[$"#a{i}"] = attribute;
+            values[$":a{i}"] = value;
+            set.Add($"#a{i} = :a{i}");
+        }
+        var remove = new[] { "failureCode", PaymentItemKeys.StatusShard }.Where(a => !item.ContainsKey(a)).Select((a, i) => { names[$"#r{i}"] = a; return $"#r{i}"; }).ToList();
+        values[":version"] = PaymentItemMapper.N(payment.Version);
+        try
+        {
+            await caller.CallAsync("copy_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = Transactions,
+                Key = PaymentItemMapper.KeyOf(payment),
+                UpdateExpression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : ""),
+                ConditionExpression = "attribute_not_exists(#pk) OR #version < :version",
+                ExpressionAttributeNames = names,
+                ExpressionAttributeValues = values,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false; // this store already has this version or a newer one
+        }
+    }
+
+    /// <summary>Keeps an idempotency record copied from the other store (a key already here is left alone).</summary>
+    public Task CopyIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken) =>
+        TryPutRecordAsync(record, RecordKind.Copy, null, cancellationToken);
+
+    /// <summary>One page of a full scan of the payments (for the reverse copy of a rollback from dynamo-only), resumable from <paramref name="startKey"/>.</summary>
+    public async Task<(IReadOnlyList<PaymentTransaction> Items, string? NextKey)> ScanPaymentsAsync(string? startKey, int limit, CancellationToken cancellationToken)
+    {
+        var (items, next) = await ScanPageAsync(Transactions, startKey, limit, cancellationToken);
+        return (items.Select(PaymentItemMapper.FromItem).ToList(), next);
+    }
+
+    /// <summary>One page of a full scan of the idempotency records, as above.</summary>
+    public async Task<(IReadOnlyList<IdempotencyRecord> Items, string? NextKey)> ScanIdempotencyRecordsAsync(string? startKey, int limit, CancellationToken cancellationToken)
+    {
+        var (items, next) = await ScanPageAsync(Idempotency, startKey, limit, cancellationToken);
+        return (items.Select(ToRecord).ToList(), next);
+    }
+
+    /// <summary>Whether the payments table holds any item (a one-item scan; ResourceNotFoundException when the table is missing).</summary>
+    public async Task<bool> HasAnyPaymentAsync(CancellationToken cancellationToken) =>
+        (await ScanPageAsync(Transactions, null, 1, cancellationToken)).Items.Count > 0;
+
+    // Scan position as JSON of the key's string attributes (both tables' keys are strings), so it can be checkpointed.
+    private async Task<(List<Dictionary<string, AttributeValue>> Items, string? NextKey)> ScanPageAsync(string table, string? startKey, int limit, CancellationToken cancellationToken)
+    {
+        var request = new ScanRequest
+        {
+            TableName = table, ConsistentRead = true, Limit = limit, ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            ExclusiveStartKey = startKey is null ? null
+                : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(startKey)!.ToDictionary(kv => kv.Key, kv => new AttributeValue(kv.Value)),
+        };
+        var response = await caller.CallAsync("scan", table, ct => dynamo.ScanAsync(request, ct), cancellationToken);
+        var next = response.LastEvaluatedKey is { Count: > 0 } last
+            ? System.Text.Json.JsonSerializer.Serialize(last.ToDictionary(kv => kv.Key, kv => kv.Value.S))
+            : null;
+        return (response.Items ?? [], next);
+    }
+}

@@ -1,0 +1,232 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Options;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb;
+
+// Reads that span many items: lists, pending payments, hourly totals, campaign totals.
+public sealed partial class DynamoDbPaymentTransactionStore
+{
+    public async Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken)
+    {
+        var wanted = query.Limit + 1;
+        var items = new List<PaymentTransaction>(wanted);
+        var request = new QueryRequest
+        {
+            TableName = Transactions,
+            KeyConditionExpression = "#pk = :org AND #sk BETWEEN :from AND :to",
+            ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#sk"] = PaymentItemKeys.SortKey },
+            ExpressionAttributeValues = new()
+            {
+                [":org"] = PaymentItemMapper.S(query.OrganizationId),
+                // Sort keys are "<timestamp>#<id>": every key of an instant t sorts after "t" itself, so
+                // BETWEEN from AND to selects exactly from <= createdAt < to.
+                [":from"] = new(PaymentItemKeys.Timestamp(query.From)),
+                [":to"] = new(PaymentItemKeys.Timestamp(query.To)),
+            },
+            ScanIndexForward = false,
+            ConsistentRead = true,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            ExclusiveStartKey = query.After is { } after
+                ? PaymentItemMapper.KeyOf(query.OrganizationId, PaymentItemKeys.SortKeyOf(after.CreatedAt, after.Id))
+                : null,
+        };
+        if (query.Status is { } status)
+        {
+            request.FilterExpression = "#status = :status";
+            request.ExpressionAttributeNames["#status"] = "status";
+            request.ExpressionAttributeValues[":status"] = new(status.ToWire());
+        }
+
+        var budget = _options.MaxItemsReadPerFilteredPage;
+        do
+        {
+            // A filter drops items after the limit is applied, so read more per page when filtering, within the read budget.
+            request.Limit = query.Status is null ? wanted - items.Count : Math.Min(budget, Math.Min(1_000, Math.Max(100, (wanted - items.Count) * 4)));
+            var response = await caller.CallAsync("query", Transactions, ct => dynamo.QueryAsync(request, ct), cancellationToken);
+            budget -= response.ScannedCount ?? request.Limit.Value;
+            foreach (var item in response.Items ?? []) if (items.Count < wanted) items.Add(PaymentItemMapper.FromItem(item));
+            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (items.Count < wanted && request.ExclusiveStartKey is not null && (query.Status is null || budget > 0));
+
+        if (items.Count < wanted && request.ExclusiveStartKey is { } stoppedAt)
+        {
+            // The read budget ran out before the page filled: answer what was found, with a cursor where the read stopped
+            // (every item between the last one found and there failed the filter), so the client reads on from there.
+            var (createdAt, transactionId) = PaymentItemKeys.ParseSortKey(stoppedAt[PaymentItemKeys.SortKey].S);
+            return new PaymentPage(items, new PageCursor(createdAt, transactionId));
+        }
+        if (items.Count <= query.Limit) return new PaymentPage(items, null);
+        items.RemoveAt(items.Count - 1);
+        return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));
+    }
+
+    public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        if (after is { } first && first.CreatedAt >= createdBefore) return [];
+        var afterKey = after is { } a ? PaymentItemKeys.SortKeyOf(a.CreatedAt, a.Id) : null;
+        var before = PaymentItemKeys.Timestamp(createdBefore);
+
+        // Scatter over the pending shards, each read oldest first up to `limit` items (following short pages), gather, and
+        // keep the oldest `limit` overall: exactly the oldest, since no shard can hold one of them beyond its own first `limit`.
+        var perShard = await ScatterAsync(Enumerable.Range(0, Shards), async (shard, ct) =>
+        {
+            var request = new QueryRequest
+            {
+                TableName = Transactions,
+                IndexName = PaymentItemKeys.StatusTimestampIndex,
+                KeyConditionExpression = afterKey is null ? "#shard = :shard AND #sk < :before" : "#shard = :shard AND #sk BETWEEN :after AND :before",
+                ExpressionAttributeNames = new() { ["#shard"] = PaymentItemKeys.StatusShard, ["#sk"] = PaymentItemKeys.SortKey },
+                ExpressionAttributeValues = new() { [":shard"] = new(PaymentItemKeys.PendingShard(shard)), [":before"] = new(before) },
+                ScanIndexForward = true,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            };
+            if (afterKey is not null) request.ExpressionAttributeValues[":after"] = new(afterKey);
+            var items = new List<Dictionary<string, AttributeValue>>();
+            do
+            {
+                request.Limit = limit + 1 - items.Count; // BETWEEN includes the cursor's own item
+                var response = await caller.CallAsync("query_pending", Transactions, c => dynamo.QueryAsync(request, c), ct);
+                items.AddRange((response.Items ?? []).Where(i => i[PaymentItemKeys.SortKey].S != afterKey));
+                request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+            }
+            while (items.Count < limit && request.ExclusiveStartKey is not null);
+            return items;
+        }, cancellationToken);
+
+        var candidates = perShard.SelectMany(items => items)
+            .OrderBy(i => i[PaymentItemKeys.SortKey].S, StringComparer.Ordinal)
+            .Take(limit)
+            .ToList();
+        // The index is eventually consistent: its copy of a payment settled a moment ago still says pending. Re-read each
+        // candidate from the table, strongly consistent, so the caller never asks the processor about a settled payment.
+        return (await ReadConsistentAsync(candidates, cancellationToken)).Where(p => p.Status == PaymentStatus.Pending)
+            .OrderBy(p => PaymentItemKeys.SortKeyOf(p.CreatedAt, p.TransactionId), StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The table's current, strongly consistent state of the given items (BatchGetItem, 100 keys a call).</summary>
+    private async Task<List<PaymentTransaction>> ReadConsistentAsync(IReadOnlyList<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken)
+    {
+        var payments = new List<PaymentTransaction>(items.Count);
+        foreach (var chunk in items.Chunk(100))
+        {
+            var keys = chunk.Select(i => new Dictionary<string, AttributeValue>
+            {
+                [PaymentItemKeys.OrganizationId] = i[PaymentItemKeys.OrganizationId],
+                [PaymentItemKeys.SortKey] = i[PaymentItemKeys.SortKey],
+            }).ToList();
+            while (keys.Count > 0)
+            {
+                var request = new BatchGetItemRequest
+                {
+                    RequestItems = new() { [Transactions] = new KeysAndAttributes { Keys = keys, ConsistentRead = true } },
+                    ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+                };
+                var response = await caller.CallAsync("batch_get_payments", Transactions, ct => dynamo.BatchGetItemAsync(request, ct), cancellationToken);
+                if (response.Responses?.TryGetValue(Transactions, out var found) == true) payments.AddRange(found.Select(PaymentItemMapper.FromItem));
+                keys = response.UnprocessedKeys?.TryGetValue(Transactions, out var left) == true ? left.Keys : [];
+                if (keys.Count > 0) await Task.Delay(50, cancellationToken); // unprocessed keys mean throttling: back off
+            }
+        }
+        return payments;
+    }
+
+    public async Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var hours = new List<DateTimeOffset>();
+        for (var hour = PaymentItemKeys.FloorHour(from); hour < to; hour = hour.AddHours(1)) hours.Add(hour);
+
+        // Summed page by page as they arrive: memory holds one page and the totals (hours × currencies), never the range's items.
+        var totals = new Dictionary<(DateTimeOffset Hour, string Currency), (long Count, long Amount, long Refunded)>();
+        void Add(IEnumerable<Dictionary<string, AttributeValue>> page)
+        {
+            lock (totals)
+            {
+                foreach (var r in page)
+                {
+                    var createdAt = PaymentItemMapper.ParseTime(r["createdAt"].S);
+                    if (!PaymentStatusNames.Parse(r["status"].S).IsCaptured() || createdAt < from || createdAt >= to) continue;
+                    var key = (PaymentItemKeys.FloorHour(createdAt), r["currency"].S);
+                    var (count, amount, refunded) = totals.GetValueOrDefault(key);
+                    totals[key] = (count + 1, amount + Number(r["amountMinor"]), refunded + Number(r["refundedAmountMinor"]));
+                }
+            }
+        }
+
+        if (hours.Count * Shards <= MaxIndexQueriesForAnalytics)
+        {
+            var shards = hours.SelectMany(h => Enumerable.Range(0, Shards).Select(s => PaymentItemKeys.DateHourShardOf(h, s)));
+            await ScatterAsync(shards, async (shard, ct) =>
+            {
+                await foreach (var page in QueryPagesAsync(new QueryRequest
+                {
+                    TableName = Transactions,
+                    IndexName = PaymentItemKeys.DateHourIndex,
+                    KeyConditionExpression = "#shard = :shard AND #org = :org",
+                    ExpressionAttributeNames = new() { ["#shard"] = PaymentItemKeys.DateHourShard, ["#org"] = PaymentItemKeys.OrganizationId },
+                    ExpressionAttributeValues = new() { [":shard"] = new(shard), [":org"] = PaymentItemMapper.S(organizationId) },
+                }, "query_hourly", ct)) Add(page);
+                return true;
+            }, cancellationToken);
+        }
+        else
+        {
+            // Long ranges: one pass over the organization's partition is cheaper than hours × shards queries.
+            await foreach (var page in QueryPagesAsync(new QueryRequest
+            {
+                TableName = Transactions,
+                KeyConditionExpression = "#pk = :org AND #sk BETWEEN :from AND :to",
+                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#sk"] = PaymentItemKeys.SortKey },
+                ExpressionAttributeValues = new()
+                {
+                    [":org"] = PaymentItemMapper.S(organizationId),
+                    [":from"] = new(PaymentItemKeys.Timestamp(from)),
+                    [":to"] = new(PaymentItemKeys.Timestamp(to)),
+                },
+            }, "query_hourly", cancellationToken)) Add(page);
+        }
+
+        return totals
+            .Select(t => new HourlyPaymentTotal(t.Key.Hour, t.Key.Currency, t.Value.Count, t.Value.Amount, t.Value.Refunded))
+            .OrderBy(t => t.Hour).ThenBy(t => t.Currency, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public async Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
+    {
+        var totals = new Dictionary<Guid, CampaignTotals>();
+        if (campaignIds.Count == 0) return totals;
+        // One pass over the organization's partition, reading only the four attributes summed. Cost grows with
+        // the organization's payment count; docs/dynamodb.md describes the counter item that would replace it.
+        var wanted = campaignIds.Select(id => id.ToString("D")).ToHashSet(StringComparer.Ordinal);
+        await foreach (var page in QueryPagesAsync(new QueryRequest
+        {
+            TableName = Transactions,
+            KeyConditionExpression = "#pk = :org",
+            FilterExpression = "#status IN (:succeeded, :partial)",
+            ProjectionExpression = "campaignId, amountMinor, refundedAmountMinor",
+            ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#status"] = "status" },
+            ExpressionAttributeValues = new()
+            {
+                [":org"] = PaymentItemMapper.S(organizationId),
+                [":succeeded"] = new(PaymentStatus.Succeeded.ToWire()),
+                [":partial"] = new(PaymentStatus.PartiallyRefunded.ToWire()),
+            },
+        }, "query_campaign_totals", cancellationToken))
+        {
+            foreach (var row in page) // summed as pages arrive: memory holds one page, not the organization's history
+            {
+                var campaign = row["campaignId"].S;
+                if (!wanted.Contains(campaign)) continue;
+                var id = Guid.Parse(campaign);
+                var current = totals.GetValueOrDefault(id, CampaignTotals.Zero);
+                totals[id] = new CampaignTotals(current.RaisedAmountMinor + Number(row["amountMinor"]) - Number(row["refundedAmountMinor"]), current.DonationCount + 1);
+            }
+        }
+        return totals;
+    }
+}
