@@ -126,7 +126,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             await caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = Transactions,
-                Item = PaymentItemMapper.ToItem(payment, Shards),
+                Item = PaymentItemMapper.ToItem(payment, WriteShards),
                 ConditionExpression = "attribute_not_exists(#pk)",
                 ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId },
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
@@ -159,7 +159,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
         if (updated.FailureCode is null) remove.Add("#failure");
         else { set.Add("#failure = :failure"); values[":failure"] = new(updated.FailureCode); }
         // The pending index is sparse: leaving "pending" takes the payment out of it.
-        if (updated.Status == PaymentStatus.Pending) { set.Add("#shard = :shard"); values[":shard"] = new(PaymentItemMapper.PendingShardOf(updated, Shards)); }
+        if (updated.Status == PaymentStatus.Pending) { set.Add("#shard = :shard"); values[":shard"] = new(PaymentItemMapper.PendingShardOf(updated, WriteShards)); }
         else remove.Add("#shard");
         var expression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : "");
         if (key is not null)

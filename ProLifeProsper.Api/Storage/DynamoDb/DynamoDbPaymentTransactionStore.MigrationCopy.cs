@@ -17,7 +17,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
     /// </summary>
     public async Task<bool> CopyAsync(PaymentTransaction payment, CancellationToken cancellationToken)
     {
-        var item = PaymentItemMapper.ToItem(payment, Shards);
+        var item = PaymentItemMapper.ToItem(payment, WriteShards);
         var names = new Dictionary<string, string> { ["#pk"] = PaymentItemKeys.OrganizationId, ["#version"] = "version" };
         var values = new Dictionary<string, AttributeValue>();
         var set = new List<string>();

@@ -41,7 +41,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             request.ExpressionAttributeValues[":status"] = new(status.ToWire());
         }
 
-        var budget = _options.MaxItemsReadPerFilteredPage;
+        var budget = Math.Max(1, _options.MaxItemsReadPerFilteredPage);
         do
         {
             // A filter drops items after the limit is applied, so read more per page when filtering, within the read budget.
@@ -73,7 +73,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
 
         // Scatter over the pending shards, each read oldest first up to `limit` items (following short pages), gather, and
         // keep the oldest `limit` overall: exactly the oldest, since no shard can hold one of them beyond its own first `limit`.
-        var perShard = await ScatterAsync(Enumerable.Range(0, Shards), async (shard, ct) =>
+        var perShard = await ScatterAsync(Enumerable.Range(0, ReadShards), async (shard, ct) =>
         {
             var request = new QueryRequest
             {
@@ -157,9 +157,9 @@ public sealed partial class DynamoDbPaymentTransactionStore
             }
         }
 
-        if (hours.Count * Shards <= MaxIndexQueriesForAnalytics)
+        if (hours.Count * ReadShards <= MaxIndexQueriesForAnalytics)
         {
-            var shards = hours.SelectMany(h => Enumerable.Range(0, Shards).Select(s => PaymentItemKeys.DateHourShardOf(h, s)));
+            var shards = hours.SelectMany(h => Enumerable.Range(0, ReadShards).Select(s => PaymentItemKeys.DateHourShardOf(h, s)));
             await ScatterAsync(shards, async (shard, ct) =>
             {
                 await foreach (var page in QueryPagesAsync(new QueryRequest

@@ -33,7 +33,8 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
     private readonly DynamoDbOptions _options = options.Value;
     private string Transactions => _options.TransactionsTableName;
     private string Idempotency => _options.IdempotencyTableName;
-    private int Shards => indexShards?.Current ?? _options.WriteShards;
+    private int WriteShards => indexShards?.ForWrites ?? _options.WriteShards;
+    private int ReadShards => indexShards?.ForReads ?? _options.WriteShards;
 
     public string Name => StoreName;
 

@@ -6,29 +6,36 @@ using Microsoft.Extensions.Options;
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>
-/// How many write shards the pending and hourly indexes have (see <see cref="PaymentItemKeys"/>): the larger of
-/// <c>DynamoDb:WriteShards</c> and the most any writer has used, which the transactions table keeps in its
-/// <see cref="TagKey"/> tag. Items keep the shard they were written with and readers ask shards 0..n-1, so lowering n
-/// would hide every item written into a higher shard (a pending bank transfer would never settle, an hour's totals
-/// would come up short): the count may only grow, and a smaller configuration is overruled (and logged). A raise is
-/// recorded on the table at start-up and re-checked every minute, so every replica reads the new shards within one
-/// check of the first writer using them. Its calls are not retried: the check itself runs again every minute.
+/// How many write shards the pending and hourly indexes have (see <see cref="PaymentItemKeys"/>). Items keep the shard
+/// they were written with and readers ask shards 0..n-1, so lowering n would hide every item written into a higher shard
+/// (a pending bank transfer would never settle, an hour's totals would come up short): the count may only grow.
+/// <para>
+/// The transactions table records every count writers have used, one tag per count (<c>prolifeprosper:index-shards:16</c>):
+/// tags with different keys never overwrite each other, so two replicas raising at once cannot lower the record. A replica
+/// writes only with a count the table shows (a raise takes effect once its tag is read back) and reads across the larger
+/// of that and <c>DynamoDb:WriteShards</c>, so nothing it or a peer wrote is outside any replica's reads. Checked at
+/// start-up and every minute; its calls are not retried (the check itself runs again).
+/// </para>
 /// </summary>
 public sealed class IndexShards(IAmazonDynamoDB dynamo, IOptions<DynamoDbOptions> options, ILogger<IndexShards> logger)
     : BackgroundService
 {
-    public const string TagKey = "prolifeprosper:index-shards";
+    public const string TagPrefix = "prolifeprosper:index-shards:";
+    private const int MaxShards = 1_000;
     private static readonly TimeSpan CheckInterval = TimeSpan.FromMinutes(1);
 
-    private volatile int _current = options.Value.WriteShards;
+    private volatile int _recorded; // the most shards the table shows; 0 until read
 
-    /// <summary>The shard count to write with and read across.</summary>
-    public int Current => _current;
+    /// <summary>The shard count to write with: the most the table records, or (never read) the configured count.</summary>
+    public int ForWrites => _recorded > 0 ? _recorded : options.Value.WriteShards;
 
-    /// <summary>The tag a new transactions table is created with.</summary>
-    public static Tag Tag(int shards) => new() { Key = TagKey, Value = shards.ToString(CultureInfo.InvariantCulture) };
+    /// <summary>The shard count to read across: every shard any writer may have used.</summary>
+    public int ForReads => Math.Max(_recorded, options.Value.WriteShards);
 
-    /// <summary>Reads the table's record of the most shards used, adopts the larger count, and records a configured raise.</summary>
+    /// <summary>The tag a transactions table is created with, recording the count its first writers use.</summary>
+    public static Tag Tag(int shards) => new() { Key = TagPrefix + shards.ToString(CultureInfo.InvariantCulture), Value = "used" };
+
+    /// <summary>Reads what the table records, records a configured raise, and adopts what the table then shows.</summary>
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
         var table = options.Value.TransactionsTableName;
@@ -37,7 +44,6 @@ public sealed class IndexShards(IAmazonDynamoDB dynamo, IOptions<DynamoDbOptions
         var configured = options.Value.WriteShards;
         if (configured > recorded)
         {
-            // Tags have no condition: two replicas raising at once may overwrite each other, and each re-checks every minute.
             try
             {
                 await dynamo.TagResourceAsync(new TagResourceRequest { ResourceArn = arn, Tags = [Tag(configured)] }, cancellationToken);
@@ -48,13 +54,14 @@ public sealed class IndexShards(IAmazonDynamoDB dynamo, IOptions<DynamoDbOptions
             }
             recorded = await RecordedAsync(arn, cancellationToken);
             if (recorded >= configured) logger.LogInformation("DynamoDB index shards: {Shards} recorded on {Table}", configured, table);
+            else logger.LogWarning("DynamoDB index shards: the raise to {Configured} is not recorded on {Table} yet; writing with {Recorded}", configured, table, recorded);
         }
         else if (configured < recorded)
         {
             logger.LogWarning("DynamoDb:WriteShards is {Configured}, but items were written with up to {Recorded} shards: using {Recorded} (the count may only grow)",
                 configured, recorded, recorded);
         }
-        if (recorded > _current) _current = recorded;
+        if (recorded > _recorded) _recorded = recorded;
     }
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -78,16 +85,24 @@ public sealed class IndexShards(IAmazonDynamoDB dynamo, IOptions<DynamoDbOptions
         {
             await SyncAsync(timeout.Token);
         }
-        catch (Exception e) when (e is ResourceNotFoundException or AmazonDynamoDBException or Amazon.Runtime.AmazonClientException
+        catch (ResourceNotFoundException)
+        {
+            // No table yet: payments are not on DynamoDB. Tables are created tagged with the configured count.
+        }
+        catch (Exception e) when (e is AmazonDynamoDBException or Amazon.Runtime.AmazonClientException
                                   || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested) || DynamoDbCaller.IsTransient(e, cancellationToken))
         {
-            logger.LogDebug(e, "DynamoDB index shards not checked ({Error}); using {Shards}", e.GetType().Name, _current);
+            // Visible: until it succeeds, a configured raise is not used for writes, and a lower setting is not known to be overruled.
+            logger.LogWarning(e, "DynamoDB index shards not checked ({Error}); writing with {Write}, reading {Read}", e.GetType().Name, ForWrites, ForReads);
         }
     }
 
     private async Task<int> RecordedAsync(string arn, CancellationToken cancellationToken)
     {
         var tags = await dynamo.ListTagsOfResourceAsync(new ListTagsOfResourceRequest { ResourceArn = arn }, cancellationToken);
-        return tags.Tags?.FirstOrDefault(t => t.Key == TagKey) is { } tag && int.TryParse(tag.Value, CultureInfo.InvariantCulture, out var shards) ? shards : 0;
+        return (tags.Tags ?? [])
+            .Select(t => t.Key.StartsWith(TagPrefix, StringComparison.Ordinal)
+                && int.TryParse(t.Key.AsSpan(TagPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= MaxShards ? n : 0)
+            .DefaultIfEmpty(0).Max();
     }
 }

@@ -74,7 +74,8 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
         var reader = StoreWith(narrow);
         await reader.Shards.SyncAsync(default);
 
-        Assert.Equal(8, reader.Shards.Current);
+        Assert.Equal(8, reader.Shards.ForReads);
+        Assert.Equal(8, reader.Shards.ForWrites); // writes too: a peer configured with 8 reads only what it knows
         var pending = await reader.Store.GetPendingAsync(DateTimeOffset.UtcNow, null, 1_000, default);
         Assert.Equal(24, pending.Count(p => p.OrganizationId == organizationId)); // every bank transfer still settles
         var hourly = await reader.Store.GetHourlyTotalsAsync(organizationId, hour, hour.AddHours(1), default);
@@ -111,6 +112,31 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
 
         Assert.Equal(refunded.TransactionId, Assert.Single(found).TransactionId);
         Assert.True(requests >= 4, $"{requests} requests: each may read at most 50 of the 201 items"); // 1 before the bound
+    }
+
+    [Fact]
+    public async Task Two_replicas_raising_the_index_shard_count_at_once_cannot_lower_what_the_table_records()
+    {
+        var settings = new DynamoDbOptions { TablePrefix = DynaliteServer.NewTablePrefix("shards"), WriteShards = 4 };
+        await new DynamoDbTableInitializer(fixture.Client, Options.Create(settings), NullLogger<DynamoDbTableInitializer>.Instance).EnsureTablesAsync(default);
+        await StoreWith(settings).Shards.SyncAsync(default);
+
+        // B raises to 16; A, which read 4 before B's raise, records its raise to 8 after it (the order that lost B's raise
+        // when the count was one tag's value).
+        await StoreWith(new DynamoDbOptions { TablePrefix = settings.TablePrefix, WriteShards = 16 }).Shards.SyncAsync(default);
+        var arn = (await fixture.Client.DescribeTableAsync(settings.TransactionsTableName)).Table.TableArn;
+        try
+        {
+            await fixture.Client.TagResourceAsync(new TagResourceRequest { ResourceArn = arn, Tags = [IndexShards.Tag(8)] });
+        }
+        catch (IOException)
+        {
+            // dynalite's TagResource answer fails the SDK's checksum; the tag is written.
+        }
+
+        var late = StoreWith(new DynamoDbOptions { TablePrefix = settings.TablePrefix, WriteShards = 4 }).Shards;
+        await late.SyncAsync(default);
+        Assert.Equal(16, late.ForReads);
     }
 
     private (DynamoDbPaymentTransactionStore Store, IndexShards Shards) StoreWith(DynamoDbOptions settings)
