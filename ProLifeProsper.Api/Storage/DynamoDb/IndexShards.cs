@@ -92,8 +92,10 @@ public sealed class IndexShards(IAmazonDynamoDB dynamo, IOptions<DynamoDbOptions
         catch (Exception e) when (e is AmazonDynamoDBException or Amazon.Runtime.AmazonClientException
                                   || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested) || DynamoDbCaller.IsTransient(e, cancellationToken))
         {
-            // Visible: until it succeeds, a configured raise is not used for writes, and a lower setting is not known to be overruled.
-            logger.LogWarning(e, "DynamoDB index shards not checked ({Error}); writing with {Write}, reading {Read}", e.GetType().Name, ForWrites, ForReads);
+            // Visible when DynamoDB answered and refused (say, no permission to tag): until it succeeds, a configured raise is not
+            // used for writes. Quiet when it is not reachable or not set up at all (a deployment with payments on PostgreSQL).
+            logger.Log(e is Amazon.Runtime.AmazonServiceException ? LogLevel.Warning : LogLevel.Debug, e,
+                "DynamoDB index shards not checked ({Error}); writing with {Write}, reading {Read}", e.GetType().Name, ForWrites, ForReads);
         }
     }
 
