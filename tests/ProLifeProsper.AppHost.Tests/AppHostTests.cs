@@ -49,6 +49,10 @@ public sealed class AppHostTests
         request.Headers.Add("Idempotency-Key", "apphost-1");
         var payment = await ReadAsync(await client.SendAsync(request, cts.Token));
         Assert.Equal("succeeded", (string)payment["status"]!);
+        // Reads of it, spread over the API's replicas (each keeps its own store figures, and the health answer below comes
+        // from whichever replica takes it).
+        for (var read = 0; read < 10; read++)
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"{orgPath}/payments/{payment["transactionId"]}", cts.Token)).StatusCode);
 
         client.DefaultRequestHeaders.Remove("X-Api-Key");
         client.DefaultRequestHeaders.Add("X-Api-Key", "apphost-test-admin-key");
