@@ -14,11 +14,17 @@ public sealed record DatabaseHealth(string Status, double? LatencyMs, string? Er
 
 public sealed record RoutingHealth(string Configuration, string PaymentsStore);
 
+/// <summary>Refund pay-outs donors are owed: recorded refunds the processor has not yet paid (the sweeper pays them).</summary>
+/// <param name="Owed">Owed now, including refunds whose request is still running.</param>
+/// <param name="Failing">Of those, the sweeper's attempts have failed three times or more: look at the processor.</param>
+public sealed record RefundPayoutHealth(long Owed, long Failing);
+
 public sealed record SystemHealth(
     string Status,
     RoutingHealth Routing,
     IReadOnlyDictionary<string, DatabaseHealth> Databases,
-    IReadOnlyDictionary<string, StorePerformance> Performance);
+    IReadOnlyDictionary<string, StorePerformance> Performance,
+    RefundPayoutHealth? RefundPayouts);
 
 /// <summary>
 /// The operator's view (<c>GET /api/admin/health</c>): routing, a live round trip to each database, and the
@@ -29,7 +35,8 @@ public sealed class SystemHealthService(
     NpgsqlDataSource postgres,
     IServiceProvider services,
     IOptions<DynamoDbOptions> dynamoOptions,
-    StoreMetrics metrics)
+    StoreMetrics metrics,
+    Refunds.RefundPayouts payouts)
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
 
@@ -56,7 +63,24 @@ public sealed class SystemHealthService(
         if (usesDynamo) performance[DynamoDbPaymentTransactionStore.StoreName] = metrics.Snapshot(DynamoDbPaymentTransactionStore.StoreName);
 
         var healthy = databases.Values.All(d => d.Status is "healthy" or "not_configured");
-        return new SystemHealth(healthy ? "healthy" : "unhealthy", new RoutingHealth(routing.Configuration, routing.PaymentsStore), databases, performance);
+        return new SystemHealth(healthy ? "healthy" : "unhealthy", new RoutingHealth(routing.Configuration, routing.PaymentsStore), databases, performance,
+            await RefundPayoutsAsync(cancellationToken));
+    }
+
+    // Null when PostgreSQL does not answer (its probe above says so): the health answer itself must not fail.
+    private async Task<RefundPayoutHealth?> RefundPayoutsAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            var (owed, failing) = await payouts.CountAsync(timeout.Token);
+            return new RefundPayoutHealth(owed, failing);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return null;
+        }
     }
 
     private static async Task<DatabaseHealth> ProbeAsync(Func<CancellationToken, Task> probe, CancellationToken cancellationToken)

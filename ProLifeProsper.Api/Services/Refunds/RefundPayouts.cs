@@ -70,10 +70,12 @@ public sealed class RefundPayouts(NpgsqlDataSource dataSource, IOptions<RefundPa
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Pay-outs owed and not yet settled, for health and metrics.</summary>
-    public async Task<long> CountAsync(CancellationToken cancellationToken)
+    /// <summary>Pay-outs owed and not yet settled, and those the sweeper has failed on three times or more (the operator's view).</summary>
+    public async Task<(long Owed, long Failing)> CountAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT count(*) FROM refund_payouts");
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var command = dataSource.CreateCommand("SELECT count(*), count(*) FILTER (WHERE attempts >= 3) FROM refund_payouts");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 }

@@ -71,6 +71,11 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
         Assert.Equal(HttpStatusCode.ServiceUnavailable, cutOff.StatusCode);
         Assert.Equal(400, (await GetAsync(tenant, payment.TransactionId)).RefundedAmountMinor); // recorded: the donor is owed 400
         Assert.Equal(0, Factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
+        using (var admin = Factory.CreateAdminClient()) // operators see what donors are owed
+        {
+            var health = System.Text.Json.Nodes.JsonNode.Parse(await admin.GetStringAsync("/api/admin/health"))!;
+            Assert.True((long)health["refundPayouts"]!["owed"]! >= 1, health.ToJsonString());
+        }
 
         // The client never comes back; the sweeper pays the donor, once.
         var deadline = DateTime.UtcNow.AddSeconds(30);
