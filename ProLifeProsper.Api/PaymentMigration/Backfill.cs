@@ -155,10 +155,7 @@ public sealed class Backfill(
     // the loop then reads the new run's checkpoint (what this batch copied is harmless: copies are version-conditional).
     private async Task<bool> SaveAsync(DateTimeOffset? run, string assignments, object[] values, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"UPDATE backfill_progress SET {assignments} WHERE id = 1 AND started_at = ${values.Length + 1}");
-        foreach (var value in values) command.Parameters.Add(new() { Value = value });
-        command.Parameters.Add(new() { Value = run ?? (object)DBNull.Value });
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 1) return true;
+        if (await RunCheckpoint.SaveAsync(dataSource, "backfill_progress", run, assignments, values, cancellationToken)) return true;
         logger.LogWarning("The backfill run this instance was copying was reset (rolled back and started again); carrying on with the new run");
         return false;
     }

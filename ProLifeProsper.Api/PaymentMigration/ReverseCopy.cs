@@ -131,13 +131,8 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
     }
 
     // Only into the run this instance read its checkpoint from; if a later rollback reset it meanwhile, this page is dropped.
-    private async Task SaveAsync(DateTimeOffset? run, string assignments, object[] values, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand($"UPDATE reverse_copy_progress SET {assignments} WHERE id = 1 AND started_at = ${values.Length + 1}");
-        foreach (var value in values) command.Parameters.Add(new() { Value = value });
-        command.Parameters.Add(new() { Value = run ?? (object)DBNull.Value });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    private Task SaveAsync(DateTimeOffset? run, string assignments, object[] values, CancellationToken cancellationToken) =>
+        RunCheckpoint.SaveAsync(dataSource, "reverse_copy_progress", run, assignments, values, cancellationToken);
 
     private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 }

@@ -196,10 +196,9 @@ public sealed class PaymentTransactionService(
                 if (record is not null && record.ResourceId == owed.RefundId)
                 {
                     // Bounded: a processor that hangs must not hold the sweeper (and every owed pay-out behind this one).
-                    var receipt = PaymentSnapshotJson.DeserializeRefund(record.ResponseJson);
                     using var processorTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     processorTimeout.CancelAfter(TimeSpan.FromSeconds(30));
-                    await gateway.RefundAsync(receipt.Payment, receipt.RefundId, receipt.AmountMinor, processorTimeout.Token);
+                    await PayOutAsync(PaymentSnapshotJson.DeserializeRefund(record.ResponseJson), processorTimeout.Token);
                     logger.LogWarning("Refund {RefundId} of payment {TransactionId} was recorded but its request ended before the pay-out; paid out now",
                         owed.RefundId, owed.TransactionId);
                 }
@@ -222,9 +221,9 @@ public sealed class PaymentTransactionService(
         return due.Count;
     }
 
-    // The refund is recorded: the processor pays it out whether or not the client is still waiting.
-    private ValueTask PayOutAsync(RefundReceipt receipt) =>
-        gateway.RefundAsync(receipt.Payment, receipt.RefundId, receipt.AmountMinor, CancellationToken.None);
+    // The refund is recorded: the processor pays it out whether or not the client is still waiting (no request token here).
+    private ValueTask PayOutAsync(RefundReceipt receipt, CancellationToken cancellationToken = default) =>
+        gateway.RefundAsync(receipt.Payment, receipt.RefundId, receipt.AmountMinor, cancellationToken);
 
     /// <summary>A replayed refund asks the processor again under its own id: a no-op if it was paid, the pay-out if a crash cut it off.</summary>
     private async Task<IdempotentResult<RefundReceipt>> ReplayRefundAsync(IdempotencyRecord record, string fingerprint)
