@@ -33,7 +33,20 @@ public static class CapacityReport
             heat.AddRow(Markup.Escape(l.Target), Markup.Escape(l.PartitionKey), l.PeakWriteUnitsPerSecond.ToString("N0", CultureInfo.InvariantCulture), l.OverLimit ? "[red]yes[/]" : "no", Markup.Escape(l.Advice));
         console.Write(heat);
         console.MarkupLineInterpolated($"Shards needed for the hourly index: {h.ShardsNeeded}; splits needed for the largest organization ({h.LargestOrganizationTransactionsPerSecond:N0} payments/s): {h.HotOrganizationSplitsNeeded}; organizations over one partition: {h.OrganizationsOverLimit}.");
+
+        var after = new Table().Title("With the recommendation applied (same arrivals, same key code)").AddColumns("table / index", "hottest partition key", "WCU/s", "over limit");
+        foreach (var l in h.PartitionsRecommended)
+            after.AddRow(Markup.Escape(l.Target), Markup.Escape(l.PartitionKey), l.PeakWriteUnitsPerSecond.ToString("N0", CultureInfo.InvariantCulture), l.OverLimit ? "[red]yes[/]" : "no");
+        console.Write(after);
+        console.WriteLine("Configuration:");
+        console.WriteLine(RecommendedConfiguration(h));
+        foreach (var split in h.OrganizationSplits)
+            console.WriteLine($"Organization #{split.Rank} ({split.TransactionsPerSecond:N0} payments/s): PUT /api/admin/organizations/{{id}}/payment-shards {{\"shards\": {split.Shards}}}");
     }
+
+    /// <summary>The index shard count the plan calls for, as the appsettings.json section it goes into.</summary>
+    public static string RecommendedConfiguration(PartitionHeat heat) =>
+        $$"""{ "DynamoDb": { "WriteShards": {{heat.RecommendedWriteShards}} } }""";
 
     public static string Html(CapacityPlan plan)
     {
@@ -55,6 +68,12 @@ public static class CapacityReport
         html.Append("<table><tr><th>table / index</th><th>partition key</th><th>WCU/s</th><th>advice</th></tr>");
         foreach (var l in h.Partitions)
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(l.Target)}</td><td>{E(l.PartitionKey)}</td><td{(l.OverLimit ? " class=bad" : "")}>{l.PeakWriteUnitsPerSecond:N0}</td><td>{E(l.Advice)}</td></tr>");
+        html.Append("</table><h2>With the recommendation applied</h2>");
+        html.Append(CultureInfo.InvariantCulture, $"<p>Configuration: <code>{E(RecommendedConfiguration(h))}</code>; organization splits: {E(string.Join(", ", h.OrganizationSplits.Select(x => $"#{x.Rank}: {x.Shards}")))}.</p>");
+        html.Append(Bars($"dateHour-index, {h.DateHourShardWriteUnitsRecommended.Count} shards: WCU/s per shard (hottest second)", h.DateHourShardWriteUnitsRecommended, PartitionHeatSimulation.PartitionWriteLimit));
+        html.Append("<table><tr><th>table / index</th><th>hottest partition key</th><th>WCU/s</th></tr>");
+        foreach (var l in h.PartitionsRecommended)
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(l.Target)}</td><td>{E(l.PartitionKey)}</td><td{(l.OverLimit ? " class=bad" : "")}>{l.PeakWriteUnitsPerSecond:N0}</td></tr>");
         html.Append("</table></body></html>");
         return html.ToString();
     }

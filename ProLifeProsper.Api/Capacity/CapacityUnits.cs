@@ -38,12 +38,14 @@ public static class CapacityUnits
     public static ItemSizes Measure(int shards, int extraPaymentBytes = 0)
     {
         var payment = Sample(PaymentStatus.Pending);
-        var item = PaymentItemMapper.ToItem(payment, shards);
-        var keys = new[] { PaymentItemKeys.OrganizationId, PaymentItemKeys.SortKey };
+        var item = PaymentItemMapper.ToItem(payment, shards, organizationShards: 1);
+        var keys = new[] { PaymentItemKeys.Partition, PaymentItemKeys.SortKey };
+        var idempotencyKey = Guid.NewGuid().ToString("D");
         var record = new Dictionary<string, AttributeValue>
         {
-            ["organizationId"] = new(payment.OrganizationId.ToString("D")),
-            ["idempotencyKey"] = new(Guid.NewGuid().ToString("D")),
+            [DynamoDbTables.IdempotencyPartition] = new(PaymentItemKeys.IdempotencyPartitionOf(payment.OrganizationId, idempotencyKey)),
+            [DynamoDbTables.IdempotencyKey] = new(idempotencyKey),
+            [DynamoDbTables.IdempotencyOrganizationId] = new(payment.OrganizationId.ToString("D")),
             ["fingerprint"] = new(new string('f', 64)),
             ["resourceId"] = new(payment.TransactionId.ToString("D")),
             ["responseJson"] = new(PaymentSnapshotJson.Serialize(payment)),
@@ -56,7 +58,7 @@ public static class CapacityUnits
             DynamoDbItemSize.Of(record) + extraPaymentBytes,
             DynamoDbItemSize.Of(item, [PaymentItemKeys.TransactionId, .. keys]),
             DynamoDbItemSize.Of(item) + extraPaymentBytes, // ALL projection
-            DynamoDbItemSize.Of(item, [PaymentItemKeys.DateHourShard, .. keys, .. DynamoDbTables.AnalyticsAttributes]));
+            DynamoDbItemSize.Of(item, [PaymentItemKeys.DateHourShard, PaymentItemKeys.OrganizationId, .. keys, .. DynamoDbTables.AnalyticsAttributes]));
     }
 
     /// <summary>The units of each operation the API performs, for payments of the measured sizes.</summary>

@@ -1,96 +1,207 @@
+using System.Buffers.Binary;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Domain.Payments;
+
 namespace ProLifeProsper.Api.Capacity;
 
 /// <summary>Write load on the hottest partition key of one table or index, against DynamoDB's per-partition limit.</summary>
 public sealed record PartitionLoad(string Target, string PartitionKey, double PeakWriteUnitsPerSecond, double LimitWriteUnitsPerSecond, bool OverLimit, string Advice);
 
-/// <summary>The simulation's result: hottest partitions with and without the write sharding, and what to change.</summary>
+/// <summary>How many partition keys an organization of a given size needs (for <c>PUT /api/admin/organizations/{id}/payment-shards</c>).</summary>
+public sealed record OrganizationSplit(int Rank, double TransactionsPerSecond, double PeakWriteUnitsPerSecond, int Shards);
+
+/// <summary>The simulation's result: hottest partitions as configured and with the recommendation applied, and the recommendation.</summary>
 public sealed record PartitionHeat(
     int Organizations, double PeakTransactionsPerSecond, double LargestOrganizationTransactionsPerSecond, int OrganizationsOverLimit,
     int ShardsNeeded, int HotOrganizationSplitsNeeded, IReadOnlyList<PartitionLoad> Partitions,
-    IReadOnlyList<double> TopOrganizationWriteUnits, IReadOnlyList<double> DateHourShardWriteUnits);
+    IReadOnlyList<double> TopOrganizationWriteUnits, IReadOnlyList<double> DateHourShardWriteUnits,
+    int RecommendedWriteShards, IReadOnlyList<OrganizationSplit> OrganizationSplits, IReadOnlyList<PartitionLoad> PartitionsRecommended,
+    IReadOnlyList<double> DateHourShardWriteUnitsRecommended);
 
 /// <summary>
-/// Partition heat at internet scale: organizations with Zipf-distributed sizes share the peak, one of them also
-/// takes a spike; one simulated minute of Poisson arrivals (fixed seed) is spread over the base table (partition
-/// key = organization), the pending index and the hourly index, with and without their write sharding, and the
-/// hottest second of each partition is compared with the 1,000 WCU/s a partition takes.
+/// Partition heat at internet scale, computed with the code that builds the keys of real requests: organizations with
+/// Zipf-distributed sizes share the peak, one also takes a spike; simulated seconds of Poisson arrivals (fixed seed) become
+/// payments with UUIDv7 ids, and each is turned into its DynamoDB item by <see cref="PaymentItemMapper.ToItem"/> and its
+/// idempotency record's key by <see cref="PaymentItemKeys.IdempotencyPartitionOf"/>. Write units are summed per partition
+/// key per second, and the hottest second of each key is compared with the 1,000 WCU/s a partition takes. Run twice: as
+/// configured (no organization split), then with the index shards and organization splits the first run calls for.
 /// </summary>
 public static class PartitionHeatSimulation
 {
     public const double PartitionWriteLimit = 1_000;
     public const double PartitionReadLimit = 3_000;
-    private const int SimulatedSeconds = 60;
+    private const int SimulatedSeconds = 5;
+    private const int TopOrganizations = 20;
+    private static readonly DateTimeOffset SimulatedStart = new(2026, 12, 31, 20, 0, 0, TimeSpan.Zero);
+
+    private enum Target { Table, Idempotency, DateHour, Pending }
+
+    private sealed class Heat
+    {
+        public readonly Dictionary<string, double>[] PeakPerKey = [new(), new(), new(), new()];
+        public readonly double[] PeakTotal = new double[4];
+        public readonly double[] TopOrganizationPeak = new double[TopOrganizations];
+
+        public (string Key, double Units) Hottest(Target target) =>
+            PeakPerKey[(int)target].Count == 0 ? ("-", 0) : PeakPerKey[(int)target].MaxBy(kv => kv.Value) is var kv ? (kv.Key, kv.Value) : default;
+
+        public IReadOnlyList<double> ShardPeaks(Target target) =>
+            PeakPerKey[(int)target].Values.OrderByDescending(v => v).Select(v => Math.Round(v)).ToList();
+    }
 
     public static PartitionHeat Run(TrafficProfile profile, CapacityUnits.ItemSizes sizes)
     {
-        var random = new Random(profile.Seed);
         var weights = ZipfWeights(profile.Organizations, profile.ZipfExponent);
         var rates = weights.Select(w => w * profile.PeakTransactionsPerSecond).ToArray();
         rates[0] += profile.SpikeTransactionsPerSecond; // the telethon: the largest organization, made larger
-        var total = rates.Sum();
-
-        var tableUnits = CapacityUnits.WriteUnits(sizes.Payment);
-        var hourUnits = CapacityUnits.WriteUnits(sizes.DateHourIndexEntry);
-        var pendingUnits = CapacityUnits.WriteUnits(sizes.StatusIndexEntry);
-        var shards = profile.WriteShards;
-
-        // Hottest second per partition over a simulated minute (Poisson arrivals; shards chosen per payment).
-        var orgPeak = new double[Math.Min(profile.Organizations, 20)];
-        var hourShardPeak = new double[shards];
-        var pendingShardPeak = new double[shards];
-        double hourUnshardedPeak = 0, pendingUnshardedPeak = 0;
-        for (var second = 0; second < SimulatedSeconds; second++)
+        var organizations = Enumerable.Range(0, rates.Length).Select(i => OrganizationId(profile.Seed, i)).ToArray();
+        var units = new double[]
         {
-            var hourShard = new double[shards];
-            var pendingShard = new double[shards];
-            double secondTotal = 0, secondPending = 0;
+            CapacityUnits.WriteUnits(sizes.Payment), CapacityUnits.WriteUnits(sizes.IdempotencyRecord),
+            CapacityUnits.WriteUnits(sizes.DateHourIndexEntry), CapacityUnits.WriteUnits(sizes.StatusIndexEntry),
+        };
+        var limit = PartitionWriteLimit * profile.TargetUtilization;
+
+        var configured = Simulate(profile, rates, organizations, units, profile.WriteShards, _ => 1);
+
+        // What the first run calls for: index shards for the whole platform's hour (and pending), splits for hot organizations.
+        var shardsNeeded = Math.Max(1, (int)Math.Ceiling(configured.PeakTotal[(int)Target.DateHour] / limit));
+        var pendingShardsNeeded = Math.Max(1, (int)Math.Ceiling(configured.PeakTotal[(int)Target.Pending] / limit));
+        var recommendedShards = Math.Max(profile.WriteShards, Math.Max(shardsNeeded, pendingShardsNeeded)); // the count may only grow
+        // The simulated hottest second for the largest organizations; the mean plus a Poisson margin for the rest.
+        var splits = rates.Select((rate, rank) =>
+            {
+                var peak = rank < TopOrganizations ? configured.TopOrganizationPeak[rank] : (rate + 3 * Math.Sqrt(rate)) * units[(int)Target.Table];
+                return new OrganizationSplit(rank + 1, Math.Round(rate), Math.Round(peak), Math.Clamp((int)Math.Ceiling(peak / limit), 1, OrganizationShardRegistry.MaxShards));
+            })
+            .TakeWhile(s => s.Rank <= TopOrganizations || s.Shards > 1)
+            .ToList();
+        var splitOf = splits.ToDictionary(s => s.Rank - 1, s => s.Shards);
+        var recommended = Simulate(profile, rates, organizations, units, recommendedShards, rank => splitOf.GetValueOrDefault(rank, 1));
+
+        var largest = configured.TopOrganizationPeak[0];
+        var hotSplits = splits.FirstOrDefault()?.Shards ?? 1;
+        var over = rates.Count(r => r * units[(int)Target.Table] > PartitionWriteLimit);
+        var (hourKey, hourPeak) = configured.Hottest(Target.DateHour);
+        var (pendingKey, pendingPeak) = configured.Hottest(Target.Pending);
+        var (recordKey, recordPeak) = configured.Hottest(Target.Idempotency);
+        var partitions = new List<PartitionLoad>
+        {
+            Load("table", "organizationPartition (largest organization, not split)", largest,
+                largest > limit
+                    ? $"Split it: PUT /api/admin/organizations/{{id}}/payment-shards {{\"shards\": {hotSplits}}}. Its payments then go to {hotSplits} keys <organization>#k, k = hash(id) mod {hotSplits}; reads ask the {hotSplits} keys in parallel."
+                    : "Fine: no organization comes near one partition's limit."),
+            Load("idempotency table", $"{recordKey} (hottest of {PaymentItemKeys.IdempotencyKeyShards} per organization)", recordPeak,
+                $"Each organization's keys are spread over {PaymentItemKeys.IdempotencyKeyShards} partition keys by a hash of the key."),
+            Load("dateHour-index", "dateHour (all shards together)", configured.PeakTotal[(int)Target.DateHour],
+                "Every payment of the hour on one key: this is why the index is write-sharded."),
+            Load("dateHour-index", $"{hourKey} (hottest of {profile.WriteShards} shards)", hourPeak,
+                hourPeak > limit ? $"Set DynamoDb:WriteShards to {recommendedShards}." : "Fine at this shard count."),
+            Load("status-timestamp-index", "pending (all shards together)", configured.PeakTotal[(int)Target.Pending],
+                "Sparse: only pending payments; unsharded it would still carry every bank transfer of the platform."),
+            Load("status-timestamp-index", $"{pendingKey} (hottest of {profile.WriteShards} shards)", pendingPeak,
+                pendingPeak > limit ? $"Set DynamoDb:WriteShards to {recommendedShards}." : "Fine at this shard count."),
+            Load("transactionId-index", "transactionId", CapacityUnits.WriteUnits(sizes.TransactionIdIndexEntry), "One key per payment: spread evenly by nature."),
+        };
+
+        var (tableKey, tablePeak) = recommended.Hottest(Target.Table);
+        var (recordKeyAfter, recordPeakAfter) = recommended.Hottest(Target.Idempotency);
+        var (hourKeyAfter, hourPeakAfter) = recommended.Hottest(Target.DateHour);
+        var (pendingKeyAfter, pendingPeakAfter) = recommended.Hottest(Target.Pending);
+        var after = new List<PartitionLoad>
+        {
+            Load("table", $"{tableKey} (hottest, organizations split as recommended)", tablePeak, "Largest organizations split; every other on one key."),
+            Load("idempotency table", recordKeyAfter, recordPeakAfter, "Unchanged: 16 keys per organization."),
+            Load("dateHour-index", $"{hourKeyAfter} (hottest of {recommendedShards} shards)", hourPeakAfter, $"DynamoDb:WriteShards = {recommendedShards}."),
+            Load("status-timestamp-index", $"{pendingKeyAfter} (hottest of {recommendedShards} shards)", pendingPeakAfter, $"DynamoDb:WriteShards = {recommendedShards}."),
+        };
+
+        return new PartitionHeat(profile.Organizations, profile.PeakTransactionsPerSecond, Math.Round(rates[0]), over, shardsNeeded, hotSplits,
+            partitions, configured.TopOrganizationPeak.Select(v => Math.Round(v)).ToList(), configured.ShardPeaks(Target.DateHour),
+            recommendedShards, splits.Where(s => s.Shards > 1).ToList(), after, recommended.ShardPeaks(Target.DateHour));
+    }
+
+    private static PartitionLoad Load(string target, string key, double peak, string advice) =>
+        new(target, key, Math.Round(peak), PartitionWriteLimit, peak > PartitionWriteLimit, advice);
+
+    // Every payment of every simulated second through the real key code; peaks per key and per target.
+    private static Heat Simulate(TrafficProfile profile, double[] rates, Guid[] organizations, double[] units, int indexShards, Func<int, int> organizationShards)
+    {
+        var random = new Random(profile.Seed);
+        var heat = new Heat();
+        var second = new Dictionary<string, double>[] { new(), new(), new(), new() };
+        var randomBytes = new byte[16];
+        for (var s = 0; s < SimulatedSeconds; s++)
+        {
+            foreach (var counts in second) counts.Clear();
+            var totals = new double[4];
+            var at = SimulatedStart.AddSeconds(s);
             for (var org = 0; org < rates.Length; org++)
             {
                 var arrivals = Poisson(random, rates[org]);
                 if (arrivals == 0) continue;
-                if (org < orgPeak.Length) orgPeak[org] = Math.Max(orgPeak[org], arrivals * tableUnits);
-                secondTotal += arrivals;
-                var pending = Binomial(random, arrivals, profile.PendingShare);
-                secondPending += pending;
-                Spread(random, hourShard, arrivals, hourUnits);
-                Spread(random, pendingShard, pending, pendingUnits);
+                var shards = organizationShards(org);
+                for (var i = 0; i < arrivals; i++)
+                {
+                    random.NextBytes(randomBytes);
+                    var createdAt = at.AddMilliseconds(randomBytes[0] * 1000 / 256);
+                    var pending = random.NextDouble() < profile.PendingShare;
+                    var item = PaymentItemMapper.ToItem(Payment(organizations[org], createdAt, randomBytes, pending), indexShards, shards);
+                    Add(second, totals, Target.Table, item[PaymentItemKeys.Partition].S, units);
+                    Add(second, totals, Target.DateHour, item[PaymentItemKeys.DateHourShard].S, units);
+                    if (item.TryGetValue(PaymentItemKeys.StatusShard, out var pendingShard)) Add(second, totals, Target.Pending, pendingShard.S, units);
+                    Add(second, totals, Target.Idempotency, PaymentItemKeys.IdempotencyPartitionOf(organizations[org], IdempotencyKey(randomBytes)), units);
+                }
+                if (org < TopOrganizations) heat.TopOrganizationPeak[org] = Math.Max(heat.TopOrganizationPeak[org], arrivals * units[(int)Target.Table]);
             }
-            for (var s = 0; s < shards; s++)
+            for (var t = 0; t < 4; t++)
             {
-                hourShardPeak[s] = Math.Max(hourShardPeak[s], hourShard[s]);
-                pendingShardPeak[s] = Math.Max(pendingShardPeak[s], pendingShard[s]);
+                heat.PeakTotal[t] = Math.Max(heat.PeakTotal[t], totals[t]);
+                foreach (var (key, value) in second[t])
+                    if (value > heat.PeakPerKey[t].GetValueOrDefault(key)) heat.PeakPerKey[t][key] = value;
             }
-            hourUnshardedPeak = Math.Max(hourUnshardedPeak, secondTotal * hourUnits);
-            pendingUnshardedPeak = Math.Max(pendingUnshardedPeak, secondPending * pendingUnits);
         }
-
-        var limit = PartitionWriteLimit * profile.TargetUtilization;
-        var shardsNeeded = (int)Math.Ceiling(hourUnshardedPeak / limit);
-        var largest = orgPeak.Length > 0 ? orgPeak[0] : 0;
-        var splits = (int)Math.Ceiling(largest / limit);
-        var over = rates.Count(r => r * tableUnits > PartitionWriteLimit);
-
-        var partitions = new List<PartitionLoad>
-        {
-            new("table", "organizationId (largest organization)", Math.Round(largest), PartitionWriteLimit, largest > PartitionWriteLimit,
-                largest > limit
-                    ? $"Split hot organizations' partition key into organizationId#k, k = hash(transactionId) mod {splits}, and query the {splits} keys in parallel; the time-ordered sort key keeps DynamoDB's split-for-heat from doing it."
-                    : "Fine: no organization comes near one partition's limit."),
-            new("dateHour-index", "dateHour (unsharded)", Math.Round(hourUnshardedPeak), PartitionWriteLimit, hourUnshardedPeak > PartitionWriteLimit,
-                "Every payment of the hour on one key: this is why the index is write-sharded."),
-            new("dateHour-index", $"dateHour#n ({shards} shards, hottest)", Math.Round(hourShardPeak.Max()), PartitionWriteLimit, hourShardPeak.Max() > PartitionWriteLimit,
-                hourShardPeak.Max() > limit ? $"Raise DynamoDb:WriteShards to at least {shardsNeeded}." : "Fine at this shard count."),
-            new("status-timestamp-index", "pending (unsharded)", Math.Round(pendingUnshardedPeak), PartitionWriteLimit, pendingUnshardedPeak > PartitionWriteLimit,
-                "Sparse: only pending payments; unsharded it would still carry every bank transfer of the platform."),
-            new("status-timestamp-index", $"pending#n ({shards} shards, hottest)", Math.Round(pendingShardPeak.Max()), PartitionWriteLimit, pendingShardPeak.Max() > PartitionWriteLimit,
-                pendingShardPeak.Max() > limit ? $"Raise DynamoDb:WriteShards to at least {(int)Math.Ceiling(pendingUnshardedPeak / limit)}." : "Fine at this shard count."),
-            new("transactionId-index", "transactionId", Math.Round(CapacityUnits.WriteUnits(sizes.TransactionIdIndexEntry)), PartitionWriteLimit, false,
-                "One key per payment: spread evenly by nature."),
-        };
-
-        return new PartitionHeat(profile.Organizations, profile.PeakTransactionsPerSecond, Math.Round(rates[0]), over, Math.Max(1, shardsNeeded), Math.Max(1, splits),
-            partitions, orgPeak.Select(v => Math.Round(v)).ToList(), hourShardPeak.Select(v => Math.Round(v)).ToList());
+        return heat;
     }
+
+    private static void Add(Dictionary<string, double>[] second, double[] totals, Target target, string key, double[] units)
+    {
+        var t = (int)target;
+        second[t][key] = second[t].GetValueOrDefault(key) + units[t];
+        totals[t] += units[t];
+    }
+
+    private static PaymentTransaction Payment(Guid organizationId, DateTimeOffset createdAt, byte[] random, bool pending) => new()
+    {
+        TransactionId = Version7(createdAt, random),
+        OrganizationId = organizationId,
+        CampaignId = organizationId,
+        DonorId = organizationId,
+        AmountMinor = 2_500,
+        Currency = "USD",
+        Status = pending ? PaymentStatus.Pending : PaymentStatus.Succeeded,
+        PaymentMethodType = pending ? PaymentMethodType.BankTransfer : PaymentMethodType.Card,
+        PaymentMethodToken = pending ? "tok_bankTransfer" : "tok_visa",
+        IdempotencyKey = "",
+        CreatedAt = createdAt,
+        UpdatedAt = createdAt,
+    };
+
+    // A UUIDv7 as Guid.CreateVersion7 makes it (48-bit millisecond time, version and variant bits), from the seeded random bytes.
+    private static Guid Version7(DateTimeOffset createdAt, byte[] random)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        random.CopyTo(bytes);
+        var versionAndRandom = 0x7000u | ((uint)(random[6] & 0x0F) << 8) | random[7];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, ((ulong)createdAt.ToUnixTimeMilliseconds() << 16) | versionAndRandom);
+        bytes[8] = (byte)(0x80 | (random[8] & 0x3F));
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    private static string IdempotencyKey(byte[] random) => Convert.ToHexString(random);
+
+    private static Guid OrganizationId(int seed, int index) => Version7(SimulatedStart.AddDays(-365).AddMilliseconds(index),
+        Guid.Parse($"{seed:x8}-0000-4000-8000-{index:x12}").ToByteArray());
 
     /// <summary>Normalised Zipf weights: organization i (from 1) has weight 1/i^s.</summary>
     public static double[] ZipfWeights(int organizations, double exponent)
@@ -101,18 +212,6 @@ public static class PartitionHeatSimulation
         return weights;
     }
 
-    private static void Spread(Random random, double[] shards, long count, double units)
-    {
-        if (count > 10_000)
-        {
-            // Many arrivals: the multinomial is tight around its mean; keep its spread with a normal draw per shard.
-            var each = count / (double)shards.Length;
-            for (var s = 0; s < shards.Length; s++) shards[s] += Math.Max(0, each + Normal(random) * Math.Sqrt(each)) * units;
-            return;
-        }
-        for (var i = 0; i < count; i++) shards[random.Next(shards.Length)] += units;
-    }
-
     private static long Poisson(Random random, double mean)
     {
         if (mean <= 0) return 0;
@@ -121,15 +220,6 @@ public static class PartitionHeatSimulation
         long k = 0;
         var p = random.NextDouble();
         while (p > limit) { k++; p *= random.NextDouble(); }
-        return k;
-    }
-
-    private static long Binomial(Random random, long n, double p)
-    {
-        if (n == 0 || p <= 0) return 0;
-        if (n > 50) return Math.Clamp((long)Math.Round(n * p + Normal(random) * Math.Sqrt(n * p * (1 - p))), 0, n);
-        long k = 0;
-        for (var i = 0; i < n; i++) if (random.NextDouble() < p) k++;
         return k;
     }
 

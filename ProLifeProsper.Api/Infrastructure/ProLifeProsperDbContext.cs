@@ -27,6 +27,7 @@ public sealed class ProLifeProsperDbContext(DbContextOptions<ProLifeProsperDbCon
     public DbSet<PaymentMigration.ReverseCopyProgressRow> ReverseCopyProgress => Set<PaymentMigration.ReverseCopyProgressRow>();
     public DbSet<WorkerLeaseRow> WorkerLeases => Set<WorkerLeaseRow>();
     public DbSet<Services.Refunds.RefundPayoutRow> RefundPayouts => Set<Services.Refunds.RefundPayoutRow>();
+    public DbSet<Storage.DynamoDb.OrganizationShardChangeRow> OrganizationShardChanges => Set<Storage.DynamoDb.OrganizationShardChangeRow>();
 
     /// <summary>How every instance talks to PostgreSQL: the API's pool, and the tools and tests that migrate a database.</summary>
     public static void UsePostgreSql(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>

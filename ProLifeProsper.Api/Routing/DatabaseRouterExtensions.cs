@@ -31,6 +31,9 @@ public static class DatabaseRouterExtensions
         services.AddSingleton<DynamoDbCaller>();
         services.AddSingleton<DynamoDbTableInitializer>();
         services.AddSingleton<IndexShards>();
+        services.AddSingleton<OrganizationShardRegistry>();
+        services.AddSingleton(sp => new OrganizationShards(sp.GetRequiredService<OrganizationShardRegistry>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OrganizationShards>>()));
         // Group commit of payment creation (Payments:GroupCommit), on by default: at 16 concurrent clients it takes
         // create-payment from ~4,200-5,300 to ~9,400-9,900 req/s and p99 from ~20 ms to ~4 ms (docs/performance.md).
         if (builder.Configuration.GetValue("Payments:GroupCommit", true))

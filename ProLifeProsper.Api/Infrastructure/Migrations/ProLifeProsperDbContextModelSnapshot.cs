@@ -359,6 +359,33 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.ToTable("refund_payouts", (string)null);
                 });
 
+            modelBuilder.Entity("ProLifeProsper.Api.Storage.DynamoDb.OrganizationShardChangeRow", b =>
+                {
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTimeOffset>("EffectiveFrom")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("effective_from");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<int>("Shards")
+                        .HasColumnType("integer")
+                        .HasColumnName("shards");
+
+                    b.HasKey("OrganizationId", "EffectiveFrom")
+                        .HasName("pk_organization_shard_changes");
+
+                    b.ToTable("organization_shard_changes", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_organization_shard_changes_shards", "shards BETWEEN 1 AND 64");
+                        });
+                });
+
             modelBuilder.Entity("ProLifeProsper.Domain.Campaigns.Campaign", b =>
                 {
                     b.Property<Guid>("Id")

@@ -18,8 +18,9 @@ public sealed partial class DynamoDbPaymentTransactionStore
     {
         var item = new Dictionary<string, AttributeValue>
         {
-            [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(record.OrganizationId),
+            [DynamoDbTables.IdempotencyPartition] = new(PaymentItemKeys.IdempotencyPartitionOf(record.OrganizationId, record.Key)),
             [DynamoDbTables.IdempotencyKey] = new(record.Key),
+            [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(record.OrganizationId),
             ["fingerprint"] = new(record.Fingerprint),
             ["resourceId"] = PaymentItemMapper.S(record.ResourceId),
             ["responseJson"] = new(record.ResponseJson),
@@ -38,7 +39,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 TableName = Idempotency,
                 Item = item,
                 ConditionExpression = "attribute_not_exists(#pk)",
-                ExpressionAttributeNames = new() { ["#pk"] = DynamoDbTables.IdempotencyOrganizationId },
+                ExpressionAttributeNames = new() { ["#pk"] = DynamoDbTables.IdempotencyPartition },
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             }, ct), cancellationToken);
             return true;
@@ -68,7 +69,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
         var key = recordItem[DynamoDbTables.IdempotencyKey].S;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var current = await GetPaymentItemAsync(applies.OrganizationId, PaymentItemKeys.SortKeyOf(applies.CreatedAt, applies.TransactionId), cancellationToken);
+            var current = await GetPaymentItemAsync(await KeyOfAsync(applies, cancellationToken), cancellationToken);
             if (current is null) return false;
             if (AppliedKeys(current).Contains(key)) return true;
             if (int.Parse(current["version"].N, CultureInfo.InvariantCulture) != applies.Version - 1) break;
@@ -83,7 +84,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
         var response = await caller.CallAsync("get_idempotency_record", Idempotency, ct => dynamo.GetItemAsync(new GetItemRequest
         {
             TableName = Idempotency,
-            Key = new() { [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(organizationId), [DynamoDbTables.IdempotencyKey] = new(key) },
+            Key = RecordKeyOf(organizationId, key),
             ConsistentRead = true,
             ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
         }, ct), cancellationToken);
@@ -98,7 +99,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             await caller.CallAsync("delete_idempotency_record", Idempotency, ct => dynamo.DeleteItemAsync(new DeleteItemRequest
             {
                 TableName = Idempotency,
-                Key = new() { [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(record.OrganizationId), [DynamoDbTables.IdempotencyKey] = new(record.Key) },
+                Key = RecordKeyOf(record.OrganizationId, record.Key),
                 ConditionExpression = "resourceId = :rid",
                 ExpressionAttributeValues = new() { [":rid"] = PaymentItemMapper.S(record.ResourceId) },
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
@@ -108,6 +109,12 @@ public sealed partial class DynamoDbPaymentTransactionStore
         {
         }
     }
+
+    private static Dictionary<string, AttributeValue> RecordKeyOf(Guid organizationId, string key) => new()
+    {
+        [DynamoDbTables.IdempotencyPartition] = new(PaymentItemKeys.IdempotencyPartitionOf(organizationId, key)),
+        [DynamoDbTables.IdempotencyKey] = new(key),
+    };
 
     private static IdempotencyRecord ToRecord(Dictionary<string, AttributeValue> item) => new(
         Guid.Parse(item[DynamoDbTables.IdempotencyOrganizationId].S),
@@ -121,14 +128,15 @@ public sealed partial class DynamoDbPaymentTransactionStore
 
     private async Task PutPaymentIfAbsentAsync(PaymentTransaction payment, CancellationToken cancellationToken)
     {
+        var item = await ItemOfAsync(payment, cancellationToken);
         try
         {
             await caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = Transactions,
-                Item = PaymentItemMapper.ToItem(payment, WriteShards),
+                Item = item,
                 ConditionExpression = "attribute_not_exists(#pk)",
-                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId },
+                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition },
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             }, ct), cancellationToken);
         }
@@ -143,7 +151,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
     {
         var names = new Dictionary<string, string>
         {
-            ["#pk"] = PaymentItemKeys.OrganizationId, ["#status"] = "status", ["#refunded"] = "refundedAmountMinor",
+            ["#pk"] = PaymentItemKeys.Partition, ["#status"] = "status", ["#refunded"] = "refundedAmountMinor",
             ["#updatedAt"] = "updatedAt", ["#version"] = "version", ["#failure"] = "failureCode", ["#shard"] = PaymentItemKeys.StatusShard,
         };
         var values = new Dictionary<string, AttributeValue>
@@ -161,6 +169,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
         // The pending index is sparse: leaving "pending" takes the payment out of it.
         if (updated.Status == PaymentStatus.Pending) { set.Add("#shard = :shard"); values[":shard"] = new(PaymentItemMapper.PendingShardOf(updated, WriteShards)); }
         else remove.Add("#shard");
+        var itemKey = await KeyOfAsync(updated, cancellationToken);
         var expression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : "");
         if (key is not null)
         {
@@ -174,7 +183,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             await caller.CallAsync("update_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = Transactions,
-                Key = PaymentItemMapper.KeyOf(updated),
+                Key = itemKey,
                 UpdateExpression = expression,
                 ConditionExpression = "attribute_exists(#pk) AND #version = :expected",
                 ExpressionAttributeNames = names,
@@ -191,25 +200,25 @@ public sealed partial class DynamoDbPaymentTransactionStore
 
     private async Task<bool> IsAppliedAsync(PaymentTransaction updated, string key, CancellationToken cancellationToken)
     {
-        var item = await GetPaymentItemAsync(updated.OrganizationId, PaymentItemKeys.SortKeyOf(updated.CreatedAt, updated.TransactionId), cancellationToken);
+        var item = await GetPaymentItemAsync(await KeyOfAsync(updated, cancellationToken), cancellationToken);
         return item is not null && AppliedKeys(item).Contains(key);
     }
 
     private async Task<bool> IsAlreadyAsync(PaymentTransaction updated, CancellationToken cancellationToken)
     {
-        var item = await GetPaymentItemAsync(updated.OrganizationId, PaymentItemKeys.SortKeyOf(updated.CreatedAt, updated.TransactionId), cancellationToken);
+        var item = await GetPaymentItemAsync(await KeyOfAsync(updated, cancellationToken), cancellationToken);
         return item is not null && PaymentItemMapper.FromItem(item) == updated;
     }
 
     private static List<string> AppliedKeys(Dictionary<string, AttributeValue> item) =>
         item.TryGetValue(PaymentItemMapper.AppliedKeys, out var applied) ? applied.SS ?? [] : [];
 
-    private async Task<Dictionary<string, AttributeValue>?> GetPaymentItemAsync(Guid organizationId, string sortKey, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, AttributeValue>?> GetPaymentItemAsync(Dictionary<string, AttributeValue> key, CancellationToken cancellationToken)
     {
         var response = await caller.CallAsync("get_payment", Transactions, ct => dynamo.GetItemAsync(new GetItemRequest
         {
             TableName = Transactions,
-            Key = PaymentItemMapper.KeyOf(organizationId, sortKey),
+            Key = key,
             ConsistentRead = true,
             ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
         }, ct), cancellationToken);
@@ -217,7 +226,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
     }
 
     // Ids that are not UUIDv7 (none are issued, but a client may send any) are looked up in the id index.
-    private async Task<string?> FindSortKeyByIdAsync(Guid transactionId, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, AttributeValue>?> FindKeyByIdAsync(Guid transactionId, CancellationToken cancellationToken)
     {
         var response = await caller.CallAsync("query_by_id", Transactions, ct => dynamo.QueryAsync(new QueryRequest
         {
@@ -229,6 +238,6 @@ public sealed partial class DynamoDbPaymentTransactionStore
             Limit = 1,
             ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
         }, ct), cancellationToken);
-        return response.Items is { Count: > 0 } items ? items[0][PaymentItemKeys.SortKey].S : null;
+        return response.Items is { Count: > 0 } items ? PaymentItemMapper.KeyOf(items[0]) : null;
     }
 }

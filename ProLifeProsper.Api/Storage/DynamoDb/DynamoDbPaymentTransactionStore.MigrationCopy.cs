@@ -17,11 +17,11 @@ public sealed partial class DynamoDbPaymentTransactionStore
     /// </summary>
     public async Task<bool> CopyAsync(PaymentTransaction payment, CancellationToken cancellationToken)
     {
-        var item = PaymentItemMapper.ToItem(payment, WriteShards);
-        var names = new Dictionary<string, string> { ["#pk"] = PaymentItemKeys.OrganizationId, ["#version"] = "version" };
+        var item = await ItemOfAsync(payment, cancellationToken);
+        var names = new Dictionary<string, string> { ["#pk"] = PaymentItemKeys.Partition, ["#version"] = "version" };
         var values = new Dictionary<string, AttributeValue>();
         var set = new List<string>();
-        foreach (var (attribute, value) in item.Where(a => a.Key is not (PaymentItemKeys.OrganizationId or PaymentItemKeys.SortKey)))
+        foreach (var (attribute, value) in item.Where(a => a.Key is not (PaymentItemKeys.Partition or PaymentItemKeys.SortKey)))
         {
             var i = set.Count;
             names[$"#a{i}"] = attribute;
@@ -35,7 +35,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             await caller.CallAsync("copy_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = Transactions,
-                Key = PaymentItemMapper.KeyOf(payment),
+                Key = PaymentItemMapper.KeyOf(item),
                 UpdateExpression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : ""),
                 ConditionExpression = "attribute_not_exists(#pk) OR #version < :version",
                 ExpressionAttributeNames = names,

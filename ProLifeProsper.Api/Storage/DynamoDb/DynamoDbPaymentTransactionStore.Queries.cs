@@ -13,15 +13,47 @@ public sealed partial class DynamoDbPaymentTransactionStore
     public async Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken)
     {
         var wanted = query.Limit + 1;
-        var items = new List<PaymentTransaction>(wanted);
+        var shards = (await HistoryAsync(query.OrganizationId, query.To, cancellationToken)).ShardsDuring(query.From, query.To);
+        // A filter drops items after they are read, so a filtered list reads within a budget (shared by the shards), never the whole history.
+        var budget = query.Status is null ? int.MaxValue : Math.Max(1, _options.MaxItemsReadPerFilteredPage / shards);
+        var reads = await ScatterAsync(Enumerable.Range(0, shards), (shard, ct) => ReadShardNewestFirstAsync(query, shard, wanted, budget, ct), cancellationToken);
+
+        // Every shard has been read from the top down to its own stopping point (or to its end). Everything at or above the
+        // highest stopping point has been read in every shard: those items, newest first, are the page. A page cut short
+        // there (a filter's budget ran out) carries that point as its cursor, so the client reads on below it.
+        var frontier = reads.Select(r => r.StoppedAt).Where(k => k is not null).Max(StringComparer.Ordinal);
+        var items = reads.SelectMany(r => r.Items)
+            .Where(i => frontier is null || string.CompareOrdinal(i[PaymentItemKeys.SortKey].S, frontier) >= 0)
+            .OrderByDescending(i => i[PaymentItemKeys.SortKey].S, StringComparer.Ordinal)
+            .Take(wanted)
+            .Select(PaymentItemMapper.FromItem)
+            .ToList();
+        if (items.Count > query.Limit)
+        {
+            items.RemoveAt(items.Count - 1);
+            return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));
+        }
+        if (frontier is null) return new PaymentPage(items, null);
+        var (createdAt, transactionId) = PaymentItemKeys.ParseSortKey(frontier);
+        return new PaymentPage(items, new PageCursor(createdAt, transactionId));
+    }
+
+    /// <summary>
+    /// One shard of a list, newest first: up to <paramref name="wanted"/> matching items, reading at most <paramref name="budget"/>.
+    /// <c>StoppedAt</c> is the sort key of the last item read when the shard was not read to its end.
+    /// </summary>
+    private async Task<(List<Dictionary<string, AttributeValue>> Items, string? StoppedAt)> ReadShardNewestFirstAsync(
+        PaymentListQuery query, int shard, int wanted, int budget, CancellationToken cancellationToken)
+    {
+        var partition = PaymentItemKeys.PartitionOf(query.OrganizationId, shard);
         var request = new QueryRequest
         {
             TableName = Transactions,
-            KeyConditionExpression = "#pk = :org AND #sk BETWEEN :from AND :to",
-            ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#sk"] = PaymentItemKeys.SortKey },
+            KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+            ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition, ["#sk"] = PaymentItemKeys.SortKey },
             ExpressionAttributeValues = new()
             {
-                [":org"] = PaymentItemMapper.S(query.OrganizationId),
+                [":pk"] = new(partition),
                 // Sort keys are "<timestamp>#<id>": every key of an instant t sorts after "t" itself, so
                 // BETWEEN from AND to selects exactly from <= createdAt < to.
                 [":from"] = new(PaymentItemKeys.Timestamp(query.From)),
@@ -30,9 +62,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             ScanIndexForward = false,
             ConsistentRead = true,
             ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
-            ExclusiveStartKey = query.After is { } after
-                ? PaymentItemMapper.KeyOf(query.OrganizationId, PaymentItemKeys.SortKeyOf(after.CreatedAt, after.Id))
-                : null,
+            ExclusiveStartKey = query.After is { } after ? PaymentItemMapper.KeyOf(partition, PaymentItemKeys.SortKeyOf(after.CreatedAt, after.Id)) : null,
         };
         if (query.Status is { } status)
         {
@@ -41,28 +71,17 @@ public sealed partial class DynamoDbPaymentTransactionStore
             request.ExpressionAttributeValues[":status"] = new(status.ToWire());
         }
 
-        var budget = Math.Max(1, _options.MaxItemsReadPerFilteredPage);
+        var items = new List<Dictionary<string, AttributeValue>>();
         do
         {
-            // A filter drops items after the limit is applied, so read more per page when filtering, within the read budget.
             request.Limit = query.Status is null ? wanted - items.Count : Math.Min(budget, Math.Min(1_000, Math.Max(100, (wanted - items.Count) * 4)));
             var response = await caller.CallAsync("query", Transactions, ct => dynamo.QueryAsync(request, ct), cancellationToken);
             budget -= response.ScannedCount ?? request.Limit.Value;
-            foreach (var item in response.Items ?? []) if (items.Count < wanted) items.Add(PaymentItemMapper.FromItem(item));
+            items.AddRange(response.Items ?? []);
             request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         }
-        while (items.Count < wanted && request.ExclusiveStartKey is not null && (query.Status is null || budget > 0));
-
-        if (items.Count < wanted && request.ExclusiveStartKey is { } stoppedAt)
-        {
-            // The read budget ran out before the page filled: answer what was found, with a cursor where the read stopped
-            // (every item between the last one found and there failed the filter), so the client reads on from there.
-            var (createdAt, transactionId) = PaymentItemKeys.ParseSortKey(stoppedAt[PaymentItemKeys.SortKey].S);
-            return new PaymentPage(items, new PageCursor(createdAt, transactionId));
-        }
-        if (items.Count <= query.Limit) return new PaymentPage(items, null);
-        items.RemoveAt(items.Count - 1);
-        return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));
+        while (items.Count < wanted && request.ExclusiveStartKey is not null && budget > 0);
+        return (items, request.ExclusiveStartKey?[PaymentItemKeys.SortKey].S);
     }
 
     public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken)
@@ -114,11 +133,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
         var payments = new List<PaymentTransaction>(items.Count);
         foreach (var chunk in items.Chunk(100))
         {
-            var keys = chunk.Select(i => new Dictionary<string, AttributeValue>
-            {
-                [PaymentItemKeys.OrganizationId] = i[PaymentItemKeys.OrganizationId],
-                [PaymentItemKeys.SortKey] = i[PaymentItemKeys.SortKey],
-            }).ToList();
+            var keys = chunk.Select(PaymentItemMapper.KeyOf).ToList();
             while (keys.Count > 0)
             {
                 var request = new BatchGetItemRequest
@@ -175,19 +190,24 @@ public sealed partial class DynamoDbPaymentTransactionStore
         }
         else
         {
-            // Long ranges: one pass over the organization's partition is cheaper than hours × shards queries.
-            await foreach (var page in QueryPagesAsync(new QueryRequest
+            // Long ranges: one pass over the organization's partitions is cheaper than hours × shards queries.
+            var partitions = (await HistoryAsync(organizationId, to, cancellationToken)).ShardsDuring(from, to);
+            await ScatterAsync(Enumerable.Range(0, partitions), async (shard, ct) =>
             {
-                TableName = Transactions,
-                KeyConditionExpression = "#pk = :org AND #sk BETWEEN :from AND :to",
-                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#sk"] = PaymentItemKeys.SortKey },
-                ExpressionAttributeValues = new()
+                await foreach (var page in QueryPagesAsync(new QueryRequest
                 {
-                    [":org"] = PaymentItemMapper.S(organizationId),
-                    [":from"] = new(PaymentItemKeys.Timestamp(from)),
-                    [":to"] = new(PaymentItemKeys.Timestamp(to)),
-                },
-            }, "query_hourly", cancellationToken)) Add(page);
+                    TableName = Transactions,
+                    KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+                    ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition, ["#sk"] = PaymentItemKeys.SortKey },
+                    ExpressionAttributeValues = new()
+                    {
+                        [":pk"] = new(PaymentItemKeys.PartitionOf(organizationId, shard)),
+                        [":from"] = new(PaymentItemKeys.Timestamp(from)),
+                        [":to"] = new(PaymentItemKeys.Timestamp(to)),
+                    },
+                }, "query_hourly", ct)) Add(page);
+                return true;
+            }, cancellationToken);
         }
 
         return totals
@@ -203,30 +223,38 @@ public sealed partial class DynamoDbPaymentTransactionStore
         // One pass over the organization's partition, reading only the four attributes summed. Cost grows with
         // the organization's payment count; docs/dynamodb.md describes the counter item that would replace it.
         var wanted = campaignIds.Select(id => id.ToString("D")).ToHashSet(StringComparer.Ordinal);
-        await foreach (var page in QueryPagesAsync(new QueryRequest
+        var partitions = (await HistoryAsync(organizationId, DateTimeOffset.MaxValue, cancellationToken)).ShardsEver;
+        await ScatterAsync(Enumerable.Range(0, partitions), async (shard, ct) =>
         {
-            TableName = Transactions,
-            KeyConditionExpression = "#pk = :org",
-            FilterExpression = "#status IN (:succeeded, :partial)",
-            ProjectionExpression = "campaignId, amountMinor, refundedAmountMinor",
-            ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.OrganizationId, ["#status"] = "status" },
-            ExpressionAttributeValues = new()
+            await foreach (var page in QueryPagesAsync(new QueryRequest
             {
-                [":org"] = PaymentItemMapper.S(organizationId),
-                [":succeeded"] = new(PaymentStatus.Succeeded.ToWire()),
-                [":partial"] = new(PaymentStatus.PartiallyRefunded.ToWire()),
-            },
-        }, "query_campaign_totals", cancellationToken))
-        {
-            foreach (var row in page) // summed as pages arrive: memory holds one page, not the organization's history
+                TableName = Transactions,
+                KeyConditionExpression = "#pk = :pk",
+                FilterExpression = "#status IN (:succeeded, :partial)",
+                ProjectionExpression = "campaignId, amountMinor, refundedAmountMinor",
+                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition, ["#status"] = "status" },
+                ExpressionAttributeValues = new()
+                {
+                    [":pk"] = new(PaymentItemKeys.PartitionOf(organizationId, shard)),
+                    [":succeeded"] = new(PaymentStatus.Succeeded.ToWire()),
+                    [":partial"] = new(PaymentStatus.PartiallyRefunded.ToWire()),
+                },
+            }, "query_campaign_totals", ct))
             {
-                var campaign = row["campaignId"].S;
-                if (!wanted.Contains(campaign)) continue;
-                var id = Guid.Parse(campaign);
-                var current = totals.GetValueOrDefault(id, CampaignTotals.Zero);
-                totals[id] = new CampaignTotals(current.RaisedAmountMinor + Number(row["amountMinor"]) - Number(row["refundedAmountMinor"]), current.DonationCount + 1);
+                lock (totals) // summed as pages arrive: memory holds one page per shard, not the organization's history
+                {
+                    foreach (var row in page)
+                    {
+                        var campaign = row["campaignId"].S;
+                        if (!wanted.Contains(campaign)) continue;
+                        var id = Guid.Parse(campaign);
+                        var current = totals.GetValueOrDefault(id, CampaignTotals.Zero);
+                        totals[id] = new CampaignTotals(current.RaisedAmountMinor + Number(row["amountMinor"]) - Number(row["refundedAmountMinor"]), current.DonationCount + 1);
+                    }
+                }
             }
-        }
+            return true;
+        }, cancellationToken);
         return totals;
     }
 }

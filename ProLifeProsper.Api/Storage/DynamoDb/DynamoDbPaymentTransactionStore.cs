@@ -20,8 +20,9 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// </para>
 /// </summary>
 /// <param name="indexShards">The index shard count agreed with the table (null: the configured count, for tools and tests).</param>
+/// <param name="organizationShards">How organizations' payments are split over partition keys (null: none is split, for tools and tests).</param>
 public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, DynamoDbCaller caller, IOptions<DynamoDbOptions> options,
-    IndexShards? indexShards = null)
+    IndexShards? indexShards = null, OrganizationShards? organizationShards = null)
     : IPaymentTransactionStore
 {
     public const string StoreName = "dynamodb";
@@ -35,6 +36,7 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
     private string Idempotency => _options.IdempotencyTableName;
     private int WriteShards => indexShards?.ForWrites ?? _options.WriteShards;
     private int ReadShards => indexShards?.ForReads ?? _options.WriteShards;
+    private static readonly OrganizationShards Unsplit = OrganizationShards.Fixed(OrganizationShardMap.Unsplit);
 
     public string Name => StoreName;
 
@@ -94,11 +96,33 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
 
     public async Task<PaymentTransaction?> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken)
     {
-        var sortKey = PaymentItemKeys.SortKeyOf(transactionId) ?? await FindSortKeyByIdAsync(transactionId, cancellationToken);
-        if (sortKey is null) return null;
-        var item = await GetPaymentItemAsync(organizationId, sortKey, cancellationToken);
-        return item is null ? null : PaymentItemMapper.FromItem(item);
+        Dictionary<string, AttributeValue>? key;
+        if (PaymentItemKeys.CreatedAtOf(transactionId) is { } createdAt)
+        {
+            var shards = (await HistoryAsync(organizationId, createdAt, cancellationToken)).ShardsAt(createdAt);
+            key = PaymentItemMapper.KeyOf(PaymentItemKeys.PartitionOf(organizationId, transactionId, shards), PaymentItemKeys.SortKeyOf(createdAt, transactionId));
+        }
+        else key = await FindKeyByIdAsync(transactionId, cancellationToken);
+        if (key is null) return null;
+        var item = await GetPaymentItemAsync(key, cancellationToken);
+        // The id index answers for every organization: another one's payment is not found here.
+        return item is null || item[PaymentItemKeys.OrganizationId].S != organizationId.ToString("D") ? null : PaymentItemMapper.FromItem(item);
     }
+
+    // ----- keys -----
+
+    /// <summary>The organization's shard history, trusted for payments created up to <paramref name="until"/>.</summary>
+    private ValueTask<OrganizationShardHistory> HistoryAsync(Guid organizationId, DateTimeOffset until, CancellationToken cancellationToken) =>
+        (organizationShards ?? Unsplit).ForAsync(organizationId, until, cancellationToken);
+
+    private async ValueTask<int> ShardsOfAsync(PaymentTransaction payment, CancellationToken cancellationToken) =>
+        (await HistoryAsync(payment.OrganizationId, payment.CreatedAt, cancellationToken)).ShardsAt(payment.CreatedAt);
+
+    private async ValueTask<Dictionary<string, AttributeValue>> KeyOfAsync(PaymentTransaction payment, CancellationToken cancellationToken) =>
+        PaymentItemMapper.KeyOf(payment, await ShardsOfAsync(payment, cancellationToken));
+
+    private async ValueTask<Dictionary<string, AttributeValue>> ItemOfAsync(PaymentTransaction payment, CancellationToken cancellationToken) =>
+        PaymentItemMapper.ToItem(payment, WriteShards, await ShardsOfAsync(payment, cancellationToken));
 
     // ----- helpers -----
 

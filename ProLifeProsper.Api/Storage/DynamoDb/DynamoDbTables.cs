@@ -10,6 +10,7 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// </summary>
 public static class DynamoDbTables
 {
+    public const string IdempotencyPartition = PaymentItemKeys.Partition;
     public const string IdempotencyOrganizationId = "organizationId";
     public const string IdempotencyKey = "idempotencyKey";
 
@@ -23,13 +24,14 @@ public static class DynamoDbTables
             Tags = [IndexShards.Tag(options.WriteShards)], // the shard count its first writers use (see IndexShards)
             AttributeDefinitions =
             [
+                new(PaymentItemKeys.Partition, ScalarAttributeType.S),
                 new(PaymentItemKeys.OrganizationId, ScalarAttributeType.S),
                 new(PaymentItemKeys.SortKey, ScalarAttributeType.S),
                 new(PaymentItemKeys.TransactionId, ScalarAttributeType.S),
                 new(PaymentItemKeys.StatusShard, ScalarAttributeType.S),
                 new(PaymentItemKeys.DateHourShard, ScalarAttributeType.S),
             ],
-            KeySchema = [new(PaymentItemKeys.OrganizationId, KeyType.HASH), new(PaymentItemKeys.SortKey, KeyType.RANGE)],
+            KeySchema = [new(PaymentItemKeys.Partition, KeyType.HASH), new(PaymentItemKeys.SortKey, KeyType.RANGE)],
             GlobalSecondaryIndexes =
             [
                 Index(options, PaymentItemKeys.TransactionIdIndex, PaymentItemKeys.TransactionId, null, new Projection { ProjectionType = ProjectionType.KEYS_ONLY }),
@@ -44,8 +46,8 @@ public static class DynamoDbTables
     public static CreateTableRequest Idempotency(DynamoDbOptions options) => WithBilling(new CreateTableRequest
     {
         TableName = options.IdempotencyTableName,
-        AttributeDefinitions = [new(IdempotencyOrganizationId, ScalarAttributeType.S), new(IdempotencyKey, ScalarAttributeType.S)],
-        KeySchema = [new(IdempotencyOrganizationId, KeyType.HASH), new(IdempotencyKey, KeyType.RANGE)],
+        AttributeDefinitions = [new(IdempotencyPartition, ScalarAttributeType.S), new(IdempotencyKey, ScalarAttributeType.S)],
+        KeySchema = [new(IdempotencyPartition, KeyType.HASH), new(IdempotencyKey, KeyType.RANGE)],
     }, options);
 
     public static IEnumerable<CreateTableRequest> All(DynamoDbOptions options) => [Transactions(options), Idempotency(options)];

@@ -6,10 +6,15 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// <summary>
 /// The key design of the transactions table, in one place.
 /// <list type="bullet">
-/// <item>Table: <c>organizationId</c> (partition) + <c>timestampTransactionId</c> (sort) =
+/// <item>Table: <c>organizationPartition</c> (partition) = <c>&lt;organization&gt;#k</c> + <c>timestampTransactionId</c> (sort) =
 /// <c>2026-11-25T17:33:39.003Z#&lt;uuid&gt;</c>: fixed width, so string order is time order and a query on one
-/// organization is chronological. Payment timestamps have millisecond precision, the precision of the
-/// UUIDv7 id, so the whole key is derived from the id alone: a get by id is one strongly consistent GetItem.</item>
+/// partition is chronological. <c>k</c> spreads a hot organization's writes over several partitions: k = hash(id) mod the
+/// organization's shard count in effect when the payment was created (<see cref="OrganizationShardHistory"/>; 1 for almost
+/// every organization, so k = 0). Payment timestamps have millisecond precision, the precision of the UUIDv7 id, so the
+/// whole key is derived from the id alone: a get by id is one strongly consistent GetItem.</item>
+/// <item>Idempotency table: <c>organizationPartition</c> = <c>&lt;organization&gt;#i</c>, i = hash(key) mod
+/// <see cref="IdempotencyKeyShards"/> (fixed forever: a retry must find its key where the first request claimed it), and
+/// the key as sort key. One organization's records spread over 16 partitions: 16,000 claims/s.</item>
 /// <item><c>status-timestamp-index</c>: partition <c>statusShard</c> = <c>pending#n</c>. Sparse: only pending payments
 /// carry it, because the only question asked of it is "pending payments, oldest first"; card payments never
 /// pay for it.</item>
@@ -22,6 +27,7 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// </summary>
 public static class PaymentItemKeys
 {
+    public const string Partition = "organizationPartition";
     public const string OrganizationId = "organizationId";
     public const string SortKey = "timestampTransactionId";
     public const string TransactionId = "transactionId";
@@ -57,6 +63,34 @@ public static class PaymentItemKeys
         var milliseconds = (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) >> 16);
         // 48 bits reach past year 9999: no payment was made then, whatever a client sends.
         return milliseconds <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) : null;
+    }
+
+    /// <summary>Idempotency records of one organization are spread over this many partition keys. Never change it: keys
+    /// already claimed would be looked for in the wrong place, and a retry would claim its key a second time.</summary>
+    public const int IdempotencyKeyShards = 16;
+
+    /// <summary>The base-table partition key of shard <paramref name="shard"/> of an organization.</summary>
+    public static string PartitionOf(Guid organizationId, int shard) => $"{organizationId:D}#{shard.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>The base-table partition key of a payment, given its organization's shard count when it was created.</summary>
+    public static string PartitionOf(Guid organizationId, Guid transactionId, int organizationShards) =>
+        PartitionOf(organizationId, OrganizationShardOf(transactionId, organizationShards));
+
+    /// <summary>The organization shard of a payment: other random bits of the id than the index shard's, so the two are independent.</summary>
+    public static int OrganizationShardOf(Guid transactionId, int shards)
+    {
+        if (shards <= 1) return 0;
+        Span<byte> bytes = stackalloc byte[16];
+        transactionId.TryWriteBytes(bytes, bigEndian: true, out _);
+        return (int)((BinaryPrimitives.ReadUInt32BigEndian(bytes[8..]) & 0x3FFF_FFFF) % (uint)shards); // without the variant bits
+    }
+
+    /// <summary>The idempotency table's partition key of a key: a stable hash (SHA-256; string.GetHashCode differs per process).</summary>
+    public static string IdempotencyPartitionOf(Guid organizationId, string key)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key), hash);
+        return PartitionOf(organizationId, (int)(BinaryPrimitives.ReadUInt32BigEndian(hash) % IdempotencyKeyShards));
     }
 
     /// <summary>A stable shard in [0, shards) from the id's random bits.</summary>

@@ -9,10 +9,13 @@ public static class PaymentItemMapper
 {
     public const string AppliedKeys = "appliedIdempotencyKeys";
 
-    public static Dictionary<string, AttributeValue> ToItem(PaymentTransaction p, int shards)
+    /// <param name="shards">The index shard count (<see cref="IndexShards"/>).</param>
+    /// <param name="organizationShards">The organization's shard count when the payment was created (<see cref="OrganizationShardHistory"/>).</param>
+    public static Dictionary<string, AttributeValue> ToItem(PaymentTransaction p, int shards, int organizationShards)
     {
         var item = new Dictionary<string, AttributeValue>(20)
         {
+            [PaymentItemKeys.Partition] = new(PaymentItemKeys.PartitionOf(p.OrganizationId, p.TransactionId, organizationShards)),
             [PaymentItemKeys.OrganizationId] = S(p.OrganizationId),
             [PaymentItemKeys.SortKey] = new(PaymentItemKeys.SortKeyOf(p.CreatedAt, p.TransactionId)),
             [PaymentItemKeys.TransactionId] = S(p.TransactionId),
@@ -54,12 +57,20 @@ public static class PaymentItemMapper
         Version = int.Parse(item["version"].N, CultureInfo.InvariantCulture),
     };
 
-    public static Dictionary<string, AttributeValue> KeyOf(PaymentTransaction p) => KeyOf(p.OrganizationId, PaymentItemKeys.SortKeyOf(p.CreatedAt, p.TransactionId));
+    public static Dictionary<string, AttributeValue> KeyOf(PaymentTransaction p, int organizationShards) =>
+        KeyOf(PaymentItemKeys.PartitionOf(p.OrganizationId, p.TransactionId, organizationShards), PaymentItemKeys.SortKeyOf(p.CreatedAt, p.TransactionId));
 
-    public static Dictionary<string, AttributeValue> KeyOf(Guid organizationId, string sortKey) => new()
+    public static Dictionary<string, AttributeValue> KeyOf(string partition, string sortKey) => new()
     {
-        [PaymentItemKeys.OrganizationId] = S(organizationId),
+        [PaymentItemKeys.Partition] = new(partition),
         [PaymentItemKeys.SortKey] = new(sortKey),
+    };
+
+    /// <summary>The key of an item (from a query or an index holding the table's keys).</summary>
+    public static Dictionary<string, AttributeValue> KeyOf(IReadOnlyDictionary<string, AttributeValue> item) => new()
+    {
+        [PaymentItemKeys.Partition] = item[PaymentItemKeys.Partition],
+        [PaymentItemKeys.SortKey] = item[PaymentItemKeys.SortKey],
     };
 
     public static string PendingShardOf(PaymentTransaction p, int shards) => PaymentItemKeys.PendingShard(PaymentItemKeys.ShardOf(p.TransactionId, shards));

@@ -77,7 +77,7 @@ public sealed class AdminHealthApiOnDynamoDbTests(HighScaleApiFactory factory) :
         using var dynamo = (await ProLifeProsper.Testing.DynaliteServer.GetAsync()).CreateClient();
         var item = await dynamo.GetItemAsync(Factory.TablePrefix + "pro_life_prosper_transactions", new()
         {
-            ["organizationId"] = new(tenant.OrganizationId.ToString("D")),
+            ["organizationPartition"] = new(ProLifeProsper.Api.Storage.DynamoDb.PaymentItemKeys.PartitionOf(tenant.OrganizationId, shard: 0)),
             ["timestampTransactionId"] = new(ProLifeProsper.Api.Storage.DynamoDb.PaymentItemKeys.SortKeyOf(payment.TransactionId)),
         });
         Assert.Equal("2500", item.Item["amountMinor"].N);

@@ -91,34 +91,45 @@ public sealed class CapacityPlannerTests
     }
 
     [Fact]
-    public void The_heat_simulation_is_reproducible_and_finds_the_hot_spots_at_internet_scale()
+    public void The_heat_simulation_finds_the_hot_spots_at_internet_scale_with_the_real_key_code_and_its_recommendation_removes_them()
     {
         var profile = new TrafficProfile { Organizations = 20_000, PeakTransactionsPerSecond = 40_000, SpikeTransactionsPerSecond = 5_000, ZipfExponent = 1.0, WriteShards = 8, Seed = 7 };
         var first = PartitionHeatSimulation.Run(profile, SmallItems);
-        var second = PartitionHeatSimulation.Run(profile, SmallItems);
-        Assert.Equal(first.Partitions, second.Partitions);
-        Assert.Equal(first.TopOrganizationWriteUnits, second.TopOrganizationWriteUnits);
 
         // Zipf(1) over 20,000: the largest has 1/H(20,000) ≈ 9.5% of 40,000/s ≈ 3,817/s, plus the 5,000/s spike.
         Assert.InRange(first.LargestOrganizationTransactionsPerSecond, 8_700, 8_950);
         Assert.InRange(first.TopOrganizationWriteUnits[0], 8_700, 9_300); // hottest second, Poisson above the mean
         Assert.InRange(first.HotOrganizationSplitsNeeded, 13, 14);       // ⌈~9,000 / 700⌉
-        // Unsharded, the hourly index takes all 45,000 writes/s on one key; 8 shards still leave ~5,600 each.
-        var unsharded = first.Partitions.Single(p => p.PartitionKey == "dateHour (unsharded)");
-        Assert.InRange(unsharded.PeakWriteUnitsPerSecond, 44_000, 46_500);
-        Assert.True(first.Partitions.Single(p => p.PartitionKey.StartsWith("dateHour#n", StringComparison.Ordinal)).OverLimit);
+        var table = first.Partitions.Single(p => p.Target == "table");
+        Assert.True(table.OverLimit);
+        // The platform's hour takes all ~45,000 writes/s; over 8 shards (the keys the mapper builds) still ~5,600 each.
+        var hour = first.Partitions.Where(p => p.Target == "dateHour-index").ToList();
+        Assert.InRange(hour[0].PeakWriteUnitsPerSecond, 44_000, 46_500);
+        Assert.True(hour[1].OverLimit);
+        Assert.InRange(hour[1].PeakWriteUnitsPerSecond, 5_500, 6_200);
+        Assert.Equal(8, first.DateHourShardWriteUnits.Count); // exactly the 8 keys hash(id) mod 8 gives
         Assert.InRange(first.ShardsNeeded, 63, 67); // ⌈~45,500 / 700⌉
+        Assert.Equal(first.ShardsNeeded, first.RecommendedWriteShards);
+        Assert.Equal(first.HotOrganizationSplitsNeeded, first.OrganizationSplits[0].Shards);
+        Assert.False(first.Partitions.Single(p => p.Target == "idempotency table").OverLimit); // 16 keys per organization
 
-        // With that many shards, no index partition is over the limit.
-        var sharded = PartitionHeatSimulation.Run(profile with { WriteShards = first.ShardsNeeded }, SmallItems);
-        Assert.All(sharded.Partitions.Where(p => p.Target != "table" && !p.PartitionKey.Contains("unsharded", StringComparison.Ordinal)), p => Assert.False(p.OverLimit, p.PartitionKey));
+        // The recommendation, applied to the same arrivals through the same key code: no partition of the table or an index over its limit.
+        Assert.All(first.PartitionsRecommended, p => Assert.False(p.OverLimit, $"{p.Target} {p.PartitionKey}: {p.PeakWriteUnitsPerSecond}"));
+        Assert.Equal(first.RecommendedWriteShards, first.DateHourShardWriteUnitsRecommended.Count);
+        Assert.Contains($"\"WriteShards\": {first.RecommendedWriteShards}", CapacityReport.RecommendedConfiguration(first));
+
+        // Reproducible: the same seed gives the same plan.
+        var second = PartitionHeatSimulation.Run(profile, SmallItems);
+        Assert.Equal(first.Partitions, second.Partitions);
+        Assert.Equal(first.PartitionsRecommended, second.PartitionsRecommended);
     }
 
     [Fact]
     public void Small_platforms_have_no_hot_partition()
     {
         var plan = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 50, MonthlyTransactions = 250_000 });
-        Assert.All(plan.PartitionHeat.Partitions.Where(p => !p.PartitionKey.Contains("unsharded", StringComparison.Ordinal)), p => Assert.False(p.OverLimit));
+        Assert.All(plan.PartitionHeat.Partitions.Where(p => !p.PartitionKey.Contains("all shards together", StringComparison.Ordinal)), p => Assert.False(p.OverLimit));
+        Assert.Empty(plan.PartitionHeat.OrganizationSplits);
         Assert.Equal("on-demand", plan.Cost.Recommended);
         Assert.Contains("<svg", CapacityReport.Html(plan));
     }

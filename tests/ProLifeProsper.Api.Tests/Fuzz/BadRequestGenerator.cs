@@ -31,6 +31,7 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
         "RefundPayment" => new JsonObject { ["amountMinor"] = 100 },
         "PlanCapacity" => new JsonObject(),
         "RotateApiKey" => new JsonObject { ["overlapSeconds"] = 3_600 },
+        "SetPaymentShards" => new JsonObject { ["shards"] = 2 },
         _ => null,
     };
 
@@ -40,6 +41,7 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
         ["CreateCampaign"] = ["name", "goalAmountMinor", "currency"],
         ["CreateDonor"] = ["email", "name"],
         ["CreatePayment"] = ["campaignId", "donorId", "amountMinor", "currency", "paymentMethod"],
+        ["SetPaymentShards"] = ["shards"],
     };
 
     public FuzzRequest Next()

@@ -17,8 +17,9 @@ public static class CutOffDynamoWrite
             TableName = idempotencyTable,
             Item = new()
             {
-                ["organizationId"] = new(record.OrganizationId.ToString("D")),
-                ["idempotencyKey"] = new(record.Key),
+                [DynamoDbTables.IdempotencyPartition] = new(PaymentItemKeys.IdempotencyPartitionOf(record.OrganizationId, record.Key)),
+                [DynamoDbTables.IdempotencyKey] = new(record.Key),
+                [DynamoDbTables.IdempotencyOrganizationId] = new(record.OrganizationId.ToString("D")),
                 ["fingerprint"] = new(record.Fingerprint),
                 ["resourceId"] = new(record.ResourceId.ToString("D")),
                 ["responseJson"] = new(record.ResponseJson),

@@ -224,8 +224,8 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
         await Store.UpdateAsync(payment.Settle(DateTimeOffset.UtcNow), null, default);
         var item = (await fixture.Client.GetItemAsync(fixture.Options.TransactionsTableName, new()
         {
-            ["organizationId"] = new(payment.OrganizationId.ToString()),
-            ["timestampTransactionId"] = new(PaymentItemKeys.SortKeyOf(payment.TransactionId)),
+            [PaymentItemKeys.Partition] = new(PaymentItemKeys.PartitionOf(payment.OrganizationId, shard: 0)),
+            [PaymentItemKeys.SortKey] = new(PaymentItemKeys.SortKeyOf(payment.TransactionId)),
         })).Item;
         Assert.False(item.ContainsKey(PaymentItemKeys.StatusShard));
         Assert.DoesNotContain(await Store.GetPendingAsync(DateTimeOffset.UtcNow.AddYears(-39), null, 100, default), p => p.TransactionId == payment.TransactionId);

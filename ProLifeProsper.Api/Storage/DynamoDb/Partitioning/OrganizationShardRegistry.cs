@@ -1,0 +1,46 @@
+using Npgsql;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb;
+
+/// <summary>
+/// The organizations' shard changes in PostgreSQL, beside the organizations: an append-only history, so every replica
+/// computes the same partition key for a payment from its creation time. A change takes effect
+/// <see cref="OrganizationShards.Lead"/> after it is recorded, by the database's clock.
+/// </summary>
+public sealed class OrganizationShardRegistry(NpgsqlDataSource dataSource) : IOrganizationShardSource
+{
+    /// <summary>Every read of an organization's history asks this many partitions at most.</summary>
+    public const int MaxShards = 64;
+
+    public async Task<OrganizationShardMap> LoadAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT organization_id, effective_from, shards FROM organization_shard_changes");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var changes = new List<(Guid Organization, OrganizationShardChange Change)>();
+        while (await reader.ReadAsync(cancellationToken))
+            changes.Add((reader.GetGuid(0), new OrganizationShardChange(reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt32(2))));
+        return new OrganizationShardMap(
+            changes.GroupBy(c => c.Organization).ToDictionary(g => g.Key, g => new OrganizationShardHistory(g.Select(c => c.Change))),
+            OrganizationShardHistory.Single);
+    }
+
+    /// <summary>
+    /// Records that the organization's payments created from <see cref="OrganizationShards.Lead"/> from now on are spread over
+    /// <paramref name="shards"/> keys. A count equal to the one already last recorded records nothing (a retried request).
+    /// </summary>
+    public async Task<OrganizationShardHistory> RecordAsync(Guid organizationId, int shards, CancellationToken cancellationToken)
+    {
+        if (shards is < 1 or > MaxShards) throw new ArgumentOutOfRangeException(nameof(shards));
+        // One statement: the latest recorded count decides, so two operators' identical requests add one row, not two.
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO organization_shard_changes (organization_id, effective_from, shards, recorded_at)
+            SELECT $1, now() + $3, $2, now()
+            WHERE COALESCE((SELECT shards FROM organization_shard_changes WHERE organization_id = $1 ORDER BY effective_from DESC LIMIT 1), 1) <> $2
+            """);
+        command.Parameters.Add(new() { Value = organizationId });
+        command.Parameters.Add(new() { Value = shards });
+        command.Parameters.Add(new() { Value = OrganizationShards.Lead });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return (await LoadAsync(cancellationToken)).For(organizationId);
+    }
+}
