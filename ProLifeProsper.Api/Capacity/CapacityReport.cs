@@ -38,15 +38,12 @@ public static class CapacityReport
         foreach (var l in h.PartitionsRecommended)
             after.AddRow(Markup.Escape(l.Target), Markup.Escape(l.PartitionKey), l.PeakWriteUnitsPerSecond.ToString("N0", CultureInfo.InvariantCulture), l.OverLimit ? "[red]yes[/]" : "no");
         console.Write(after);
-        console.WriteLine("Configuration:");
-        console.WriteLine(RecommendedConfiguration(h));
+        console.WriteLine("Configuration (appsettings.json):");
+        console.WriteLine(plan.RecommendedConfiguration);
         foreach (var split in h.OrganizationSplits)
             console.WriteLine($"Organization #{split.Rank} ({split.TransactionsPerSecond:N0} payments/s): PUT /api/admin/organizations/{{id}}/payment-shards {{\"shards\": {split.Shards}}}");
     }
 
-    /// <summary>The index shard count the plan calls for, as the appsettings.json section it goes into.</summary>
-    public static string RecommendedConfiguration(PartitionHeat heat) =>
-        $$"""{ "DynamoDb": { "WriteShards": {{heat.RecommendedWriteShards}} } }""";
 
     public static string Html(CapacityPlan plan)
     {
@@ -69,7 +66,7 @@ public static class CapacityReport
         foreach (var l in h.Partitions)
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(l.Target)}</td><td>{E(l.PartitionKey)}</td><td{(l.OverLimit ? " class=bad" : "")}>{l.PeakWriteUnitsPerSecond:N0}</td><td>{E(l.Advice)}</td></tr>");
         html.Append("</table><h2>With the recommendation applied</h2>");
-        html.Append(CultureInfo.InvariantCulture, $"<p>Configuration: <code>{E(RecommendedConfiguration(h))}</code>; organization splits: {E(string.Join(", ", h.OrganizationSplits.Select(x => $"#{x.Rank}: {x.Shards}")))}.</p>");
+        html.Append(CultureInfo.InvariantCulture, $"<p>Configuration (appsettings.json):</p><pre>{E(plan.RecommendedConfiguration)}</pre><p>Organization splits: {E(string.Join(", ", h.OrganizationSplits.Select(x => $"#{x.Rank}: {x.Shards}")))}.</p>");
         html.Append(Bars($"dateHour-index, {h.DateHourShardWriteUnitsRecommended.Count} shards: WCU/s per shard (hottest second)", h.DateHourShardWriteUnitsRecommended, PartitionHeatSimulation.PartitionWriteLimit));
         html.Append("<table><tr><th>table / index</th><th>hottest partition key</th><th>WCU/s</th></tr>");
         foreach (var l in h.PartitionsRecommended)

@@ -36,6 +36,18 @@ var root = new RootCommand("ProLifeProsper load tests: scenarios per routing con
     configurations, url, adminKey, scenarios, model, vus, rate, duration, warmUp, organizations, zipf, raw, apiEnvironment, output, maxP99, maxErrors, minRps,
 };
 
+var scalePayments = new Option<int>("--payments") { Description = "Payments to load.", DefaultValueFactory = _ => 1_000_000 };
+var scaleOrganizations = new Option<int>("--organizations") { Description = "Organizations, Zipf(1) sizes.", DefaultValueFactory = _ => 20_000 };
+var scaleSamples = new Option<int>("--samples") { Description = "Sequential requests per operation and organization.", DefaultValueFactory = _ => 100 };
+var scaleOutput = new Option<string>("--output") { Description = "Report folder.", DefaultValueFactory = _ => Path.Combine("loadtests", "reports") };
+var scale = new Command("scale", "Load payments of many organizations into a dedicated dynalite with the API's own mapper, then compare read latencies of the largest and a small organization.")
+{
+    scalePayments, scaleOrganizations, scaleSamples, scaleOutput,
+};
+scale.SetAction((parse, cancellationToken) => ProLifeProsper.LoadTests.Scale.ScaleRun.RunAsync(parse.GetValue(scalePayments), parse.GetValue(scaleOrganizations),
+    parse.GetValue(scaleSamples), parse.GetValue(scaleOutput)!, cancellationToken));
+root.Subcommands.Add(scale);
+
 root.SetAction(async (parse, cancellationToken) =>
 {
     var options = new LoadOptions(parse.GetValue(model), Math.Max(1, parse.GetValue(vus)), Math.Max(1, parse.GetValue(rate)),

@@ -35,6 +35,12 @@ public sealed class DynamoDbOptions
     /// </summary>
     public int WriteShards { get; set; } = 8;
 
+    /// <summary>
+    /// Pre-warmed throughput per table and index (<c>transactions</c>, <c>idempotency</c>, or an index name), applied when a
+    /// table is created and raised on existing tables at start-up (UpdateTable; never lowered). Empty: DynamoDB's defaults.
+    /// </summary>
+    public Dictionary<string, DynamoDbWarmThroughput> WarmThroughput { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Create missing tables at start-up (on in Development and tests; production uses the explicit command).</summary>
     public bool? CreateTablesOnStartup { get; set; }
 

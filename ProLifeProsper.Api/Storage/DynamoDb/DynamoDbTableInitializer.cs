@@ -6,7 +6,8 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>
 /// Creates the tables that are missing and waits until they are ACTIVE. Idempotent: existing tables are
-/// left as they are, and a peer creating the same table at the same moment is not an error. Its calls are
+/// left as they are (but for a configured warm throughput above theirs, which is raised), and a peer creating the same
+/// table at the same moment is not an error. Its calls are
 /// retried like the store's (through <see cref="DynamoDbCaller"/>): a start-up must survive a throttle or a reset.
 /// </summary>
 public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<DynamoDbOptions> options, ILogger<DynamoDbTableInitializer> logger,
@@ -33,7 +34,55 @@ public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<Dy
             }
             await WaitUntilActiveAsync(request.TableName, cancellationToken);
         }
+        await WarmTablesAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Raises the warm throughput of existing tables and indexes to what is configured (never lowers it: DynamoDB cannot, and
+    /// a table that took more once can take it again). A server that does not know warm throughput (dynalite) is logged.
+    /// </summary>
+    public async Task WarmTablesAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.WarmThroughput.Count == 0) return;
+        foreach (var expected in DynamoDbTables.All(options.Value))
+        {
+            var table = (await _caller.CallAsync("describe_table", expected.TableName,
+                ct => dynamo.DescribeTableAsync(new DescribeTableRequest { TableName = expected.TableName }, ct), cancellationToken)).Table;
+            var update = WarmUpdate(expected, table);
+            if (update is null) continue;
+            try
+            {
+                await _caller.CallAsync("update_table", expected.TableName, ct => dynamo.UpdateTableAsync(update, ct), cancellationToken);
+                logger.LogInformation("Raised the warm throughput of DynamoDB table {Table} and its indexes to the configured values", expected.TableName);
+            }
+            catch (AmazonDynamoDBException e)
+            {
+                logger.LogWarning("DynamoDB table {Table}: warm throughput not raised ({Error}); a spike above its current warm throughput may be throttled",
+                    expected.TableName, e.Message);
+            }
+        }
+    }
+
+    /// <summary>The UpdateTable request that raises what is below the configured warm throughput; null when nothing is.</summary>
+    public static UpdateTableRequest? WarmUpdate(CreateTableRequest expected, TableDescription actual)
+    {
+        var update = new UpdateTableRequest { TableName = expected.TableName };
+        if (expected.WarmThroughput is { } tableWarm && Below(tableWarm, actual.WarmThroughput?.ReadUnitsPerSecond, actual.WarmThroughput?.WriteUnitsPerSecond))
+            update.WarmThroughput = tableWarm;
+        foreach (var index in expected.GlobalSecondaryIndexes ?? [])
+        {
+            var current = actual.GlobalSecondaryIndexes?.FirstOrDefault(i => i.IndexName == index.IndexName)?.WarmThroughput;
+            if (index.WarmThroughput is { } indexWarm && Below(indexWarm, current?.ReadUnitsPerSecond, current?.WriteUnitsPerSecond))
+                (update.GlobalSecondaryIndexUpdates ??= []).Add(new GlobalSecondaryIndexUpdate
+                {
+                    Update = new UpdateGlobalSecondaryIndexAction { IndexName = index.IndexName, WarmThroughput = indexWarm },
+                });
+        }
+        return update.WarmThroughput is null && update.GlobalSecondaryIndexUpdates is null ? null : update;
+    }
+
+    private static bool Below(WarmThroughput wanted, long? read, long? write) =>
+        (wanted.ReadUnitsPerSecond ?? 0) > (read ?? 0) || (wanted.WriteUnitsPerSecond ?? 0) > (write ?? 0);
 
     private async Task WaitUntilActiveAsync(string table, CancellationToken cancellationToken)
     {

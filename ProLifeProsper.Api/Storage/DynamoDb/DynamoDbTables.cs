@@ -40,12 +40,14 @@ public static class DynamoDbTables
                     new Projection { ProjectionType = ProjectionType.INCLUDE, NonKeyAttributes = [.. AnalyticsAttributes] }),
             ],
         };
+        request.WarmThroughput = Warm(options, "transactions");
         return WithBilling(request, options);
     }
 
     public static CreateTableRequest Idempotency(DynamoDbOptions options) => WithBilling(new CreateTableRequest
     {
         TableName = options.IdempotencyTableName,
+        WarmThroughput = Warm(options, "idempotency"),
         AttributeDefinitions = [new(IdempotencyPartition, ScalarAttributeType.S), new(IdempotencyKey, ScalarAttributeType.S)],
         KeySchema = [new(IdempotencyPartition, KeyType.HASH), new(IdempotencyKey, KeyType.RANGE)],
     }, options);
@@ -59,6 +61,7 @@ public static class DynamoDbTables
             IndexName = name,
             KeySchema = sortKey is null ? [new(partitionKey, KeyType.HASH)] : [new(partitionKey, KeyType.HASH), new(sortKey, KeyType.RANGE)],
             Projection = projection,
+            WarmThroughput = Warm(options, name),
         };
         if (options.BillingMode == DynamoDbBillingMode.Provisioned) index.ProvisionedThroughput = Throughput(options);
         return index;
@@ -77,6 +80,10 @@ public static class DynamoDbTables
         }
         return request;
     }
+
+    /// <summary>The warm throughput configured for a table (<c>transactions</c>, <c>idempotency</c>) or an index, if any.</summary>
+    public static WarmThroughput? Warm(DynamoDbOptions options, string target) =>
+        options.WarmThroughput.TryGetValue(target, out var warm) ? warm.ToRequest() : null;
 
     private static ProvisionedThroughput Throughput(DynamoDbOptions options) => new(options.ReadCapacityUnits, options.WriteCapacityUnits);
 }

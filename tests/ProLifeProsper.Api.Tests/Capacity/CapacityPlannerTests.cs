@@ -116,7 +116,6 @@ public sealed class CapacityPlannerTests
         // The recommendation, applied to the same arrivals through the same key code: no partition of the table or an index over its limit.
         Assert.All(first.PartitionsRecommended, p => Assert.False(p.OverLimit, $"{p.Target} {p.PartitionKey}: {p.PeakWriteUnitsPerSecond}"));
         Assert.Equal(first.RecommendedWriteShards, first.DateHourShardWriteUnitsRecommended.Count);
-        Assert.Contains($"\"WriteShards\": {first.RecommendedWriteShards}", CapacityReport.RecommendedConfiguration(first));
 
         // Reproducible: the same seed gives the same plan.
         var second = PartitionHeatSimulation.Run(profile, SmallItems);

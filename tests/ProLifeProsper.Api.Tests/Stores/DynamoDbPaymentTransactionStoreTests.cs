@@ -13,8 +13,11 @@ using ProLifeProsper.Testing;
 namespace ProLifeProsper.Api.Tests.Stores;
 
 /// <summary>Tables of their own on the real test dynalite server.</summary>
-public sealed class DynamoDbStoreFixture : IAsyncLifetime
+public class DynamoDbStoreFixture : IAsyncLifetime
 {
+    /// <summary>How organizations are split (null: none is).</summary>
+    protected virtual OrganizationShards? OrganizationShards => null;
+
     public IAmazonDynamoDB Client { get; private set; } = null!;
     public DynamoDbOptions Options { get; } = new() { TablePrefix = DynaliteServer.NewTablePrefix("store"), WriteShards = 4 };
     public StoreMetrics Metrics { get; private set; } = null!;
@@ -27,7 +30,7 @@ public sealed class DynamoDbStoreFixture : IAsyncLifetime
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         Metrics = new StoreMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(), TimeProvider.System);
         await new DynamoDbTableInitializer(Client, options, NullLogger<DynamoDbTableInitializer>.Instance).EnsureTablesAsync(default);
-        Store = new DynamoDbPaymentTransactionStore(Client, new DynamoDbCaller(Metrics, options), options);
+        Store = new DynamoDbPaymentTransactionStore(Client, new DynamoDbCaller(Metrics, options), options, organizationShards: OrganizationShards);
     }
 
     public Task DisposeAsync()

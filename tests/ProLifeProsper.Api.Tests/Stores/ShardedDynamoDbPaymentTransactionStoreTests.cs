@@ -1,11 +1,9 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
-using ProLifeProsper.Testing;
 
 namespace ProLifeProsper.Api.Tests.Stores;
 
@@ -13,7 +11,7 @@ namespace ProLifeProsper.Api.Tests.Stores;
 /// Every organization split, and split differently through time (1 shard, then 3, then 5, then back to 2): the history a
 /// telethon organization goes through. The whole store contract must hold over it.
 /// </summary>
-public sealed class ShardedDynamoDbStoreFixture : IAsyncLifetime
+public sealed class ShardedDynamoDbStoreFixture : DynamoDbStoreFixture
 {
     public static readonly DateTimeOffset ContractTime = new(2026, 3, 14, 9, 0, 0, TimeSpan.Zero);
 
@@ -23,24 +21,10 @@ public sealed class ShardedDynamoDbStoreFixture : IAsyncLifetime
         new(ContractTime.AddDays(60), 2),
     ]);
 
-    public IAmazonDynamoDB Client { get; private set; } = null!;
-    public DynamoDbOptions Options { get; } = new() { TablePrefix = DynaliteServer.NewTablePrefix("sharded"), WriteShards = 4 };
-    public DynamoDbPaymentTransactionStore Store { get; private set; } = null!;
+    public static OrganizationShards EveryOrganizationSplit() =>
+        OrganizationShards.Fixed(new OrganizationShardMap(new Dictionary<Guid, OrganizationShardHistory>(), History));
 
-    public async Task InitializeAsync()
-    {
-        Client = (await DynaliteServer.GetAsync()).CreateClient();
-        var options = Microsoft.Extensions.Options.Options.Create(Options);
-        await new DynamoDbTableInitializer(Client, options, NullLogger<DynamoDbTableInitializer>.Instance).EnsureTablesAsync(default);
-        Store = new DynamoDbPaymentTransactionStore(Client, new DynamoDbCaller(null, options), options,
-            organizationShards: OrganizationShards.Fixed(new OrganizationShardMap(new Dictionary<Guid, OrganizationShardHistory>(), History)));
-    }
-
-    public Task DisposeAsync()
-    {
-        Client.Dispose();
-        return Task.CompletedTask;
-    }
+    protected override OrganizationShards OrganizationShards => EveryOrganizationSplit();
 }
 
 public sealed class ShardedDynamoDbPaymentTransactionStoreTests(ShardedDynamoDbStoreFixture fixture)
@@ -117,7 +101,7 @@ public sealed class ShardedDynamoDbPaymentTransactionStoreTests(ShardedDynamoDbS
         var settings = new DynamoDbOptions { TablePrefix = fixture.Options.TablePrefix, WriteShards = 4, MaxItemsReadPerFilteredPage = 20 };
         var options = Options.Create(settings);
         var store = new DynamoDbPaymentTransactionStore(fixture.Client, new DynamoDbCaller(null, options), options,
-            organizationShards: OrganizationShards.Fixed(new OrganizationShardMap(new Dictionary<Guid, OrganizationShardHistory>(), ShardedDynamoDbStoreFixture.History)));
+            organizationShards: ShardedDynamoDbStoreFixture.EveryOrganizationSplit());
         var org = Guid.CreateVersion7();
         var start = ShardedDynamoDbStoreFixture.ContractTime.AddMinutes(5); // 5 shards
         var refunded = new List<Guid>();
