@@ -68,10 +68,12 @@ public static class PartitionHeatSimulation
         var shardsNeeded = Math.Max(1, (int)Math.Ceiling(configured.PeakTotal[(int)Target.DateHour] / limit));
         var pendingShardsNeeded = Math.Max(1, (int)Math.Ceiling(configured.PeakTotal[(int)Target.Pending] / limit));
         var recommendedShards = Math.Max(profile.WriteShards, Math.Max(shardsNeeded, pendingShardsNeeded)); // the count may only grow
-        // The simulated hottest second for the largest organizations; the mean plus a Poisson margin for the rest.
+        // The simulated hottest second for the largest organizations, the mean plus a Poisson margin for the rest; with the
+        // settlements and refunds that rewrite the same items later (the simulation writes each payment once).
+        var rewrites = 1 + profile.PendingShare + profile.RefundShare;
         var splits = rates.Select((rate, rank) =>
             {
-                var peak = rank < TopOrganizations ? configured.TopOrganizationPeak[rank] : (rate + 3 * Math.Sqrt(rate)) * units[(int)Target.Table];
+                var peak = rewrites * (rank < TopOrganizations ? configured.TopOrganizationPeak[rank] : (rate + 3 * Math.Sqrt(rate)) * units[(int)Target.Table]);
                 return new OrganizationSplit(rank + 1, Math.Round(rate), Math.Round(peak), Math.Clamp((int)Math.Ceiling(peak / limit), 1, OrganizationShardRegistry.MaxShards));
             })
             .TakeWhile(s => s.Rank <= TopOrganizations || s.Shards > 1)

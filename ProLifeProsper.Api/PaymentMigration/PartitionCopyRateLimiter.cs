@@ -3,11 +3,11 @@ using System.Threading.RateLimiting;
 namespace ProLifeProsper.Api.PaymentMigration;
 
 /// <summary>
-/// Caps the backfill's writes to any one organization at <c>Migration:BackfillItemsPerSecondPerOrganization</c>. The
-/// organization is the partition key of both DynamoDB tables, and one partition takes 1,000 write units a second: copied in
-/// order (records by organization and key, payments by time, where a large organization fills whole stretches), history
-/// would otherwise land on one partition at the whole backfill rate, throttling the copy and that organization's live
-/// writes. Other organizations' items go on meanwhile.
+/// Caps the backfill's writes to any one organization at <c>Migration:BackfillItemsPerSecondPerOrganization</c>. An
+/// organization that is not split has one partition key in the transactions table (and 16 in the idempotency table), and
+/// one partition takes 1,000 write units a second: copied in order (payments by time, where a large organization fills
+/// whole stretches), its history would otherwise land on one partition at the whole backfill rate, throttling the copy and
+/// that organization's live writes. Other organizations' items go on meanwhile.
 /// </summary>
 public sealed class PartitionCopyRateLimiter(int perSecondPerOrganization) : IDisposable
 {

@@ -62,7 +62,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             recordItem.TryGetValue("applies", out var appliesJson) ? appliesJson.S : recordItem["responseJson"].S);
         if (recordItem["kind"].S == nameof(RecordKind.Create))
         {
-            await PutPaymentIfAbsentAsync(applies, cancellationToken);
+            await PutPaymentIfAbsentAsync(await ItemOfAsync(applies, cancellationToken), cancellationToken);
             return true;
         }
 
@@ -126,9 +126,8 @@ public sealed partial class DynamoDbPaymentTransactionStore
 
     // ----- payment items -----
 
-    private async Task PutPaymentIfAbsentAsync(PaymentTransaction payment, CancellationToken cancellationToken)
+    private async Task PutPaymentIfAbsentAsync(Dictionary<string, AttributeValue> item, CancellationToken cancellationToken)
     {
-        var item = await ItemOfAsync(payment, cancellationToken);
         try
         {
             await caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest

@@ -16,12 +16,24 @@ public sealed partial class DynamoDbPaymentTransactionStore
         var shards = (await HistoryAsync(query.OrganizationId, query.To, cancellationToken)).ShardsDuring(query.From, query.To);
         // A filter drops items after they are read, so a filtered list reads within a budget (shared by the shards), never the whole history.
         var budget = query.Status is null ? int.MaxValue : Math.Max(1, _options.MaxItemsReadPerFilteredPage / shards);
-        var reads = await ScatterAsync(Enumerable.Range(0, shards), (shard, ct) => ReadShardNewestFirstAsync(query, shard, wanted, budget, ct), cancellationToken);
+        // Each shard first reads twice its even share of the page, so a page rarely needs a second round and a split
+        // organization's page does not cost shards × limit reads; then only the shards that hold the page back read on.
+        var step = shards == 1 ? wanted : Math.Min(wanted, Math.Max(10, 2 * ((wanted + shards - 1) / shards)));
+        Task<QueryResponse> Query(QueryRequest request, CancellationToken ct) => caller.CallAsync("query", Transactions, c => dynamo.QueryAsync(request, c), ct);
+        var reads = Enumerable.Range(0, shards).Select(shard => new ShardRead(Query, Transactions, query, shard, budget)).ToList();
+        var round = reads;
+        string? frontier;
+        while (true)
+        {
+            await ScatterAsync(round, (read, ct) => read.ReadAsync(step, ct), cancellationToken);
+            // Every shard has been read from the top down to its own stopping point (or to its end). Everything at or above
+            // the highest stopping point has been read in every shard: those items, newest first, make the page.
+            frontier = reads.Where(r => r.StoppedAt is not null).Select(r => r.StoppedAt).Max(StringComparer.Ordinal);
+            if (frontier is null || reads.Sum(r => r.CountFrom(frontier)) >= wanted) break;
+            round = reads.Where(r => r.StoppedAt == frontier && r.Budget > 0).ToList();
+            if (round.Count == 0) break; // the filter's budget is spent: a short page, with the frontier as its cursor
+        }
 
-        // Every shard has been read from the top down to its own stopping point (or to its end). Everything at or above the
-        // highest stopping point has been read in every shard: those items, newest first, are the page. A page cut short
-        // there (a filter's budget ran out) carries that point as its cursor, so the client reads on below it.
-        var frontier = reads.Select(r => r.StoppedAt).Where(k => k is not null).Max(StringComparer.Ordinal);
         var items = reads.SelectMany(r => r.Items)
             .Where(i => frontier is null || string.CompareOrdinal(i[PaymentItemKeys.SortKey].S, frontier) >= 0)
             .OrderByDescending(i => i[PaymentItemKeys.SortKey].S, StringComparer.Ordinal)
@@ -34,54 +46,80 @@ public sealed partial class DynamoDbPaymentTransactionStore
             return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));
         }
         if (frontier is null) return new PaymentPage(items, null);
+        // Cut short at the frontier: every item between the last one answered and there failed the filter, so the client
+        // reads on from there.
         var (createdAt, transactionId) = PaymentItemKeys.ParseSortKey(frontier);
         return new PaymentPage(items, new PageCursor(createdAt, transactionId));
     }
 
-    /// <summary>
-    /// One shard of a list, newest first: up to <paramref name="wanted"/> matching items, reading at most <paramref name="budget"/>.
-    /// <c>StoppedAt</c> is the sort key of the last item read when the shard was not read to its end.
-    /// </summary>
-    private async Task<(List<Dictionary<string, AttributeValue>> Items, string? StoppedAt)> ReadShardNewestFirstAsync(
-        PaymentListQuery query, int shard, int wanted, int budget, CancellationToken cancellationToken)
+    /// <summary>One shard of a list, read newest first in steps, within its share of a filter's read budget.</summary>
+    private sealed class ShardRead
     {
-        var partition = PaymentItemKeys.PartitionOf(query.OrganizationId, shard);
-        var request = new QueryRequest
+        private readonly Func<QueryRequest, CancellationToken, Task<QueryResponse>> _query;
+        private readonly QueryRequest _request;
+        private readonly bool _filtered;
+
+        public ShardRead(Func<QueryRequest, CancellationToken, Task<QueryResponse>> query, string table, PaymentListQuery list, int shard, int budget)
         {
-            TableName = Transactions,
-            KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
-            ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition, ["#sk"] = PaymentItemKeys.SortKey },
-            ExpressionAttributeValues = new()
+            _query = query;
+            _filtered = list.Status is not null;
+            Budget = budget;
+            var partition = PaymentItemKeys.PartitionOf(list.OrganizationId, shard);
+            _request = new QueryRequest
             {
-                [":pk"] = new(partition),
-                // Sort keys are "<timestamp>#<id>": every key of an instant t sorts after "t" itself, so
-                // BETWEEN from AND to selects exactly from <= createdAt < to.
-                [":from"] = new(PaymentItemKeys.Timestamp(query.From)),
-                [":to"] = new(PaymentItemKeys.Timestamp(query.To)),
-            },
-            ScanIndexForward = false,
-            ConsistentRead = true,
-            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
-            ExclusiveStartKey = query.After is { } after ? PaymentItemMapper.KeyOf(partition, PaymentItemKeys.SortKeyOf(after.CreatedAt, after.Id)) : null,
-        };
-        if (query.Status is { } status)
-        {
-            request.FilterExpression = "#status = :status";
-            request.ExpressionAttributeNames["#status"] = "status";
-            request.ExpressionAttributeValues[":status"] = new(status.ToWire());
+                TableName = table,
+                KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition, ["#sk"] = PaymentItemKeys.SortKey },
+                ExpressionAttributeValues = new()
+                {
+                    [":pk"] = new(partition),
+                    // Sort keys are "<timestamp>#<id>": every key of an instant t sorts after "t" itself, so
+                    // BETWEEN from AND to selects exactly from <= createdAt < to.
+                    [":from"] = new(PaymentItemKeys.Timestamp(list.From)),
+                    [":to"] = new(PaymentItemKeys.Timestamp(list.To)),
+                },
+                ScanIndexForward = false,
+                ConsistentRead = true,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+                ExclusiveStartKey = list.After is { } after ? PaymentItemMapper.KeyOf(partition, PaymentItemKeys.SortKeyOf(after.CreatedAt, after.Id)) : null,
+            };
+            if (list.Status is { } status)
+            {
+                _request.FilterExpression = "#status = :status";
+                _request.ExpressionAttributeNames["#status"] = "status";
+                _request.ExpressionAttributeValues[":status"] = new(status.ToWire());
+            }
         }
 
-        var items = new List<Dictionary<string, AttributeValue>>();
-        do
+        public List<Dictionary<string, AttributeValue>> Items { get; } = [];
+
+        /// <summary>Items left to read within the filter's budget.</summary>
+        public int Budget { get; private set; }
+
+        /// <summary>The sort key of the last item read, while the shard has not been read to its end; null once it has.</summary>
+        public string? StoppedAt { get; private set; }
+
+        private bool _ended;
+
+        public int CountFrom(string frontier) => Items.Count(i => string.CompareOrdinal(i[PaymentItemKeys.SortKey].S, frontier) >= 0);
+
+        /// <summary>Reads on until <paramref name="more"/> more matching items, the end of the shard, or the budget.</summary>
+        public async Task<bool> ReadAsync(int more, CancellationToken cancellationToken)
         {
-            request.Limit = query.Status is null ? wanted - items.Count : Math.Min(budget, Math.Min(1_000, Math.Max(100, (wanted - items.Count) * 4)));
-            var response = await caller.CallAsync("query", Transactions, ct => dynamo.QueryAsync(request, ct), cancellationToken);
-            budget -= response.ScannedCount ?? request.Limit.Value;
-            items.AddRange(response.Items ?? []);
-            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+            var target = Items.Count + more;
+            while (!_ended && Items.Count < target && Budget > 0)
+            {
+                var left = target - Items.Count;
+                _request.Limit = _filtered ? Math.Min(Budget, Math.Min(1_000, Math.Max(100, left * 4))) : left;
+                var response = await _query(_request, cancellationToken);
+                Budget -= response.ScannedCount ?? _request.Limit.Value;
+                Items.AddRange(response.Items ?? []);
+                _request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+                _ended = _request.ExclusiveStartKey is null;
+                StoppedAt = _request.ExclusiveStartKey?[PaymentItemKeys.SortKey].S;
+            }
+            return true;
         }
-        while (items.Count < wanted && request.ExclusiveStartKey is not null && budget > 0);
-        return (items, request.ExclusiveStartKey?[PaymentItemKeys.SortKey].S);
     }
 
     public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken)

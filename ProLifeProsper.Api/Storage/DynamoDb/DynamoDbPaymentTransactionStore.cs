@@ -40,7 +40,8 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
 
     public string Name => StoreName;
 
-    public Task EnsureWritableAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>A payment created now can be placed: the shard map vouches for this moment (503 when it cannot be read).</summary>
+    public Task EnsureWritableAsync(CancellationToken cancellationToken) => (organizationShards ?? Unsplit).EnsureTrustedNowAsync(cancellationToken);
 
     public async Task<IdempotencyRecord?> FindIdempotencyRecordAsync(Guid organizationId, string key, CancellationToken cancellationToken)
     {
@@ -55,13 +56,15 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
 
     public async Task<IdempotencyRecord> CreateAsync(PaymentTransaction payment, IdempotencyRecord record, CancellationToken cancellationToken)
     {
+        // The item (its partition from the shard map) before the key is claimed: nothing after the claim may fail on the map.
+        var item = await ItemOfAsync(payment, cancellationToken);
         if (!await TryPutRecordAsync(record, RecordKind.Create, payment, cancellationToken))
             return await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
                 ?? throw DomainErrors.IdempotencyKeyInFlight();
         // The key is claimed and the donor charged: the payment is written even if the client has gone away, or
         // GET would answer 404 and campaign totals would miss it until a retry completed it.
         using var finish = new CancellationTokenSource(_options.WriteTimeout);
-        await PutPaymentIfAbsentAsync(payment, finish.Token);
+        await PutPaymentIfAbsentAsync(item, finish.Token);
         return record;
     }
 
@@ -74,6 +77,7 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
             return null;
         }
 
+        await KeyOfAsync(updated, cancellationToken); // the shard map read before the key is claimed, as for a create
         if (!await TryPutRecordAsync(record, RecordKind.Update, updated, cancellationToken))
         {
             // The key is taken: answer with that record once its change is complete (or it turned out void).

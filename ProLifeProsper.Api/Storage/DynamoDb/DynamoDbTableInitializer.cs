@@ -68,18 +68,29 @@ public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<Dy
     {
         var update = new UpdateTableRequest { TableName = expected.TableName };
         if (expected.WarmThroughput is { } tableWarm && Below(tableWarm, actual.WarmThroughput?.ReadUnitsPerSecond, actual.WarmThroughput?.WriteUnitsPerSecond))
-            update.WarmThroughput = tableWarm;
+            update.WarmThroughput = Higher(tableWarm, actual.WarmThroughput?.ReadUnitsPerSecond, actual.WarmThroughput?.WriteUnitsPerSecond);
         foreach (var index in expected.GlobalSecondaryIndexes ?? [])
         {
             var current = actual.GlobalSecondaryIndexes?.FirstOrDefault(i => i.IndexName == index.IndexName)?.WarmThroughput;
             if (index.WarmThroughput is { } indexWarm && Below(indexWarm, current?.ReadUnitsPerSecond, current?.WriteUnitsPerSecond))
                 (update.GlobalSecondaryIndexUpdates ??= []).Add(new GlobalSecondaryIndexUpdate
                 {
-                    Update = new UpdateGlobalSecondaryIndexAction { IndexName = index.IndexName, WarmThroughput = indexWarm },
+                    Update = new UpdateGlobalSecondaryIndexAction
+                    {
+                        IndexName = index.IndexName,
+                        WarmThroughput = Higher(indexWarm, current?.ReadUnitsPerSecond, current?.WriteUnitsPerSecond),
+                    },
                 });
         }
         return update.WarmThroughput is null && update.GlobalSecondaryIndexUpdates is null ? null : update;
     }
+
+    // Each dimension at least what the table has: DynamoDB only raises warm throughput, so asking less of one would be refused.
+    private static WarmThroughput Higher(WarmThroughput wanted, long? read, long? write) => new()
+    {
+        ReadUnitsPerSecond = Math.Max(wanted.ReadUnitsPerSecond ?? 0, read ?? 0) is > 0 and var r ? r : null,
+        WriteUnitsPerSecond = Math.Max(wanted.WriteUnitsPerSecond ?? 0, write ?? 0) is > 0 and var w ? w : null,
+    };
 
     private static bool Below(WarmThroughput wanted, long? read, long? write) =>
         (wanted.ReadUnitsPerSecond ?? 0) > (read ?? 0) || (wanted.WriteUnitsPerSecond ?? 0) > (write ?? 0);

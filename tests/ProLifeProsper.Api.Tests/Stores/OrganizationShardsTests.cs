@@ -21,32 +21,27 @@ public sealed class OrganizationShardsTests
         }
     }
 
-    [Fact]
-    public async Task A_map_is_trusted_only_for_payments_created_before_a_change_recorded_after_it_could_take_effect()
+    [Theory]
+    [InlineData(239, false)] // 3:59 after the read: a change recorded since cannot take effect yet (Lead 5 min − skew 1 min)
+    [InlineData(241, true)]  // 4:01: it could, so the map is read again before a payment created now is placed
+    public async Task A_map_vouches_for_payments_created_up_to_lead_minus_clock_skew_after_it_was_read(int secondsLater, bool readAgain)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+        var org = Guid.CreateVersion7();
         var source = new CountingSource();
         var shards = new OrganizationShards(source, time, NullLogger<OrganizationShards>.Instance);
-        var org = Guid.CreateVersion7();
+        await shards.ForAsync(org, time.GetUtcNow(), default);
 
-        Assert.Equal(1, (await shards.ForAsync(org, time.GetUtcNow(), default)).ShardsAt(time.GetUtcNow()));
-        Assert.Equal(1, source.Loads);
-
-        // A change recorded a moment later takes effect Lead after it: until then nobody writes with it, so the map read stays good.
+        // Recorded a moment after the read, by the rule: effective Lead later.
         source.Map = new OrganizationShardMap(new Dictionary<Guid, OrganizationShardHistory>
         {
             [org] = new([new(time.GetUtcNow().AddSeconds(1) + OrganizationShards.Lead, 8)]),
         }, OrganizationShardHistory.Single);
-        time.Advance(TimeSpan.FromMinutes(1));
-        Assert.Equal(1, (await shards.ForAsync(org, time.GetUtcNow(), default)).ShardsAt(time.GetUtcNow()));
-        Assert.Equal(1, source.Loads);
-
-        // Past what the first read can vouch for (Lead minus the clock skew), the map is read again before it is used.
-        time.Advance(OrganizationShards.Lead - OrganizationShards.ClockSkew);
+        time.Advance(TimeSpan.FromSeconds(secondsLater));
         var history = await shards.ForAsync(org, time.GetUtcNow(), default);
-        Assert.Equal(2, source.Loads);
-        time.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal(8, history.ShardsAt(time.GetUtcNow()));
+
+        Assert.Equal(readAgain ? 1 : 0, history.Changes.Count); // the answer comes from a fresh read only past the window
+        Assert.Equal(1, history.ShardsAt(time.GetUtcNow()));    // and the change is not in effect yet either way
     }
 
     [Fact]
@@ -60,9 +55,28 @@ public sealed class OrganizationShardsTests
         source.Fail = true;
         time.Advance(OrganizationShards.Lead);
         var refused = await Assert.ThrowsAsync<ServiceUnavailableException>(() => shards.ForAsync(Guid.CreateVersion7(), time.GetUtcNow(), default).AsTask());
+        Assert.Equal(2, source.Loads);
         Assert.Equal("shard-map-unavailable", refused.Code);
         // Reads of payments created long ago need no fresh map.
         await shards.ForAsync(Guid.CreateVersion7(), time.GetUtcNow().AddHours(-1), default);
+    }
+
+    [Fact]
+    public async Task The_DynamoDB_store_refuses_a_write_before_the_donor_is_charged_when_it_cannot_place_the_payment()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var source = new CountingSource { Fail = true };
+        var options = Microsoft.Extensions.Options.Options.Create(new DynamoDbOptions());
+        // No DynamoDB call is made: the check is the shard map's (the client points nowhere).
+        using var nowhere = new Amazon.DynamoDBv2.AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("x", "x"),
+            new Amazon.DynamoDBv2.AmazonDynamoDBConfig { ServiceURL = "http://127.0.0.1:9" });
+        var store = new DynamoDbPaymentTransactionStore(nowhere, new DynamoDbCaller(null, options), options,
+            organizationShards: new OrganizationShards(source, time, NullLogger<OrganizationShards>.Instance));
+
+        var refused = await Assert.ThrowsAsync<ServiceUnavailableException>(() => store.EnsureWritableAsync(default));
+        Assert.Equal("shard-map-unavailable", refused.Code);
+        source.Fail = false;
+        await store.EnsureWritableAsync(default);
     }
 
     [Fact]

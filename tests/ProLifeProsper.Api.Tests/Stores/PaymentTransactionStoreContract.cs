@@ -26,6 +26,17 @@ public abstract class PaymentTransactionStoreContract
     }
 
     [Fact]
+    public async Task A_payment_whose_id_is_not_a_UUIDv7_is_found_by_its_organization_only()
+    {
+        // Ids this API issues are UUIDv7, but a payment copied from elsewhere, or a client guessing, may use any id.
+        var payment = NewPayment(Guid.CreateVersion7(), BaseTime) with { TransactionId = Guid.NewGuid() };
+        await Store.CreateAsync(payment, RecordFor(payment, "v4"), default);
+
+        Assert.Equal(payment, await Store.GetAsync(payment.OrganizationId, payment.TransactionId, default));
+        Assert.Null(await Store.GetAsync(Guid.CreateVersion7(), payment.TransactionId, default));
+    }
+
+    [Fact]
     public async Task Creating_again_with_a_used_key_writes_nothing_and_returns_the_first_record()
     {
         var org = Guid.CreateVersion7();

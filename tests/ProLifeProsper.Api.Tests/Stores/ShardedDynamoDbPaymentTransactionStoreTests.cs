@@ -72,19 +72,23 @@ public sealed class ShardedDynamoDbPaymentTransactionStoreTests(ShardedDynamoDbS
         // Get by id: one GetItem each, straight to its shard.
         foreach (var payment in payments) Assert.Equal(payment, await Store.GetAsync(org, payment.TransactionId, default));
 
-        // Lists, newest first, page by page across shards: every payment once, in order.
-        var listed = new List<PaymentTransaction>();
-        PageCursor? cursor = null;
-        do
+        // Lists, newest first, page by page across shards: every payment once, in order, whatever the page size (a page of 40
+        // reads each shard in steps and reads on only where the page is held back; the newest 30 sit in 2 of the 5 shards).
+        foreach (var limit in new[] { 1, 7, 40, 500 })
         {
-            var page = await Store.ListAsync(new PaymentListQuery(org, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, 7, cursor), default);
-            Assert.True(page.Items.Count <= 7);
-            listed.AddRange(page.Items);
-            cursor = page.Next;
+            var listed = new List<PaymentTransaction>();
+            PageCursor? cursor = null;
+            do
+            {
+                var page = await Store.ListAsync(new PaymentListQuery(org, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, limit, cursor), default);
+                Assert.True(page.Items.Count == limit || page.Next is null, $"limit {limit}: a short page ({page.Items.Count}) before the end");
+                listed.AddRange(page.Items);
+                cursor = page.Next;
+            }
+            while (cursor is not null);
+            Assert.Equal(payments.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.TransactionId.ToString()).Select(p => p.TransactionId),
+                listed.Select(p => p.TransactionId));
         }
-        while (cursor is not null);
-        Assert.Equal(payments.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.TransactionId.ToString()).Select(p => p.TransactionId),
-            listed.Select(p => p.TransactionId));
 
         // A range inside one era, and totals over all of them.
         var middle = await Store.ListAsync(new PaymentListQuery(org, start.AddSeconds(31), start.AddSeconds(91), null, 100, null), default);
@@ -93,6 +97,10 @@ public sealed class ShardedDynamoDbPaymentTransactionStoreTests(ShardedDynamoDbS
         Assert.Equal(new CampaignTotals(payments.Sum(p => p.AmountMinor), payments.Count), totals[campaign]);
         var hourly = await Store.GetHourlyTotalsAsync(org, start.AddHours(-1), start.AddHours(1), default);
         Assert.Equal(120, hourly.Sum(h => h.Count));
+        // 110 days: too many hours for the hourly index, so the organization's partitions are read, every shard of every era.
+        var longRange = await Store.GetHourlyTotalsAsync(org, start.AddDays(-40), start.AddDays(70), default);
+        Assert.Equal(payments.Count, longRange.Sum(h => h.Count));
+        Assert.Equal(payments.Sum(p => p.AmountMinor), longRange.Sum(h => h.AmountMinor));
     }
 
     [Fact]

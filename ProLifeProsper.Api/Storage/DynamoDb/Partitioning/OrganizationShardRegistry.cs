@@ -27,20 +27,30 @@ public sealed class OrganizationShardRegistry(NpgsqlDataSource dataSource) : IOr
     /// <summary>
     /// Records that the organization's payments created from <see cref="OrganizationShards.Lead"/> from now on are spread over
     /// <paramref name="shards"/> keys. A count equal to the one already last recorded records nothing (a retried request).
+    /// Rows are never changed or deleted: a payment's place is computed from the history, so deleting a change would hide
+    /// every payment created under it.
     /// </summary>
     public async Task<OrganizationShardHistory> RecordAsync(Guid organizationId, int shards, CancellationToken cancellationToken)
     {
         if (shards is < 1 or > MaxShards) throw new ArgumentOutOfRangeException(nameof(shards));
-        // One statement: the latest recorded count decides, so two operators' identical requests add one row, not two.
-        await using var command = dataSource.CreateCommand("""
-            INSERT INTO organization_shard_changes (organization_id, effective_from, shards, recorded_at)
-            SELECT $1, now() + $3, $2, now()
-            WHERE COALESCE((SELECT shards FROM organization_shard_changes WHERE organization_id = $1 ORDER BY effective_from DESC LIMIT 1), 1) <> $2
-            """);
-        command.Parameters.Add(new() { Value = organizationId });
-        command.Parameters.Add(new() { Value = shards });
-        command.Parameters.Add(new() { Value = OrganizationShards.Lead });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            // One change per organization at a time (so two identical requests add one row, not two), taken quickly: the
+            // change takes effect Lead after clock_timestamp(), and a statement left waiting would eat into the skew margin.
+            await using var command = new NpgsqlCommand("""
+                SET LOCAL statement_timeout = '5s';
+                SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0));
+                INSERT INTO organization_shard_changes (organization_id, effective_from, shards, recorded_at)
+                SELECT $1, clock_timestamp() + $3, $2, clock_timestamp()
+                WHERE COALESCE((SELECT shards FROM organization_shard_changes WHERE organization_id = $1 ORDER BY effective_from DESC LIMIT 1), 1) <> $2;
+                """, connection, transaction);
+            command.Parameters.Add(new() { Value = organizationId });
+            command.Parameters.Add(new() { Value = shards });
+            command.Parameters.Add(new() { Value = OrganizationShards.Lead });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
         return (await LoadAsync(cancellationToken)).For(organizationId);
     }
 }

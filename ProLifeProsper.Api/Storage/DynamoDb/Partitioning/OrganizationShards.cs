@@ -20,10 +20,15 @@ public sealed class OrganizationShards(IOrganizationShardSource source, TimeProv
     // Read the map again in the background once its trust ends within this, so requests rarely wait for it.
     private static readonly TimeSpan RefreshAhead = TimeSpan.FromMinutes(2);
 
+    // After a failed read, background reads wait this long before trying again (requests that need the map still try).
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(5);
+
     private sealed record Snapshot(OrganizationShardMap Map, DateTimeOffset TrustedUntil);
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile Snapshot? _snapshot;
+    private int _backgroundRefreshing;
+    private long _lastFailureTicks;
 
     /// <summary>A view of a fixed map, trusted forever (tests and tools).</summary>
     public static OrganizationShards Fixed(OrganizationShardMap map) =>
@@ -41,20 +46,24 @@ public sealed class OrganizationShards(IOrganizationShardSource source, TimeProv
         var now = time.GetUtcNow();
         if (until > now + ClockSkew) until = now + ClockSkew;
         var snapshot = _snapshot;
-        if (snapshot is null || until >= snapshot.TrustedUntil) snapshot = await RefreshAsync(until, cancellationToken);
-        else if (snapshot.TrustedUntil - now < RefreshAhead && _refresh.CurrentCount > 0) _ = RefreshInBackgroundAsync();
+        if (snapshot is null || until >= snapshot.TrustedUntil) snapshot = await RefreshAsync(until, force: false, cancellationToken);
+        else if (snapshot.TrustedUntil - now < RefreshAhead) StartBackgroundRefresh(now);
         return snapshot.Map.For(organizationId);
     }
 
-    /// <summary>Reads the map now (at start-up, and after an operator recorded a change).</summary>
-    public Task RefreshAsync(CancellationToken cancellationToken) => RefreshAsync(DateTimeOffset.MinValue, cancellationToken);
+    /// <summary>Makes sure a payment created now can be placed (before a donor is charged): 503 when the map cannot be read.</summary>
+    public async Task EnsureTrustedNowAsync(CancellationToken cancellationToken) =>
+        await ForAsync(Guid.Empty, time.GetUtcNow(), cancellationToken);
 
-    private async Task<Snapshot> RefreshAsync(DateTimeOffset until, CancellationToken cancellationToken)
+    /// <summary>Reads the map now (after an operator recorded a change, so this replica shows it at once).</summary>
+    public Task RefreshAsync(CancellationToken cancellationToken) => RefreshAsync(DateTimeOffset.MinValue, force: true, cancellationToken);
+
+    private async Task<Snapshot> RefreshAsync(DateTimeOffset until, bool force, CancellationToken cancellationToken)
     {
         await _refresh.WaitAsync(cancellationToken);
         try
         {
-            if (_snapshot is { } fresh && until < fresh.TrustedUntil && until != DateTimeOffset.MinValue) return fresh; // a peer request read it
+            if (!force && _snapshot is { } fresh && until < fresh.TrustedUntil) return fresh; // a peer request read it meanwhile
             var started = time.GetUtcNow();
             OrganizationShardMap map;
             try
@@ -63,7 +72,8 @@ public sealed class OrganizationShards(IOrganizationShardSource source, TimeProv
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                logger.LogWarning(e, "The organizations' shard map could not be read");
+                Interlocked.Exchange(ref _lastFailureTicks, time.GetUtcNow().UtcTicks);
+                logger.LogWarning("The organizations' shard map could not be read ({Error}: {Message})", e.GetType().Name, e.Message);
                 throw new ServiceUnavailableException("shard-map-unavailable", "The payments store's partition map cannot be read.",
                     "The organizations' shard map (in PostgreSQL) could not be read, so where a payment belongs in DynamoDB is not known for certain. Check PostgreSQL; this clears by itself once it answers.");
             }
@@ -77,15 +87,26 @@ public sealed class OrganizationShards(IOrganizationShardSource source, TimeProv
         }
     }
 
-    private async Task RefreshInBackgroundAsync()
+    // One background read at a time, and not again within a few seconds of a failed one: a PostgreSQL outage must not turn
+    // every request into another attempt.
+    private void StartBackgroundRefresh(DateTimeOffset now)
     {
-        try
+        if (now.UtcTicks - Interlocked.Read(ref _lastFailureTicks) < RetryAfterFailure.Ticks) return;
+        if (Interlocked.CompareExchange(ref _backgroundRefreshing, 1, 0) != 0) return;
+        _ = Task.Run(async () =>
         {
-            await RefreshAsync(DateTimeOffset.MinValue, CancellationToken.None);
-        }
-        catch (ServiceUnavailableException)
-        {
-            // Logged; the next request that needs a fresh map waits for it.
-        }
+            try
+            {
+                await RefreshAsync(now + RefreshAhead, force: false, CancellationToken.None);
+            }
+            catch (ServiceUnavailableException)
+            {
+                // Logged; a request that needs a fresh map reads it itself.
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _backgroundRefreshing, 0);
+            }
+        });
     }
 }
