@@ -40,7 +40,13 @@ public sealed class RoutedPaymentTransactionStore(
     private IPaymentTransactionStore Primary => routing.Current.Phase.DynamoIsPrimary() ? dynamo : postgres;
 
     /// <summary>The checks every write makes before it starts: a fresh enough view of the phase, and a store that has its data.</summary>
-    public async Task EnsureWritableAsync(CancellationToken cancellationToken) => guard.ThrowIfUnsafe(await routing.CurrentForWriteAsync(cancellationToken));
+    public async Task EnsureWritableAsync(CancellationToken cancellationToken)
+    {
+        var state = await routing.CurrentForWriteAsync(cancellationToken);
+        guard.ThrowIfUnsafe(state);
+        // A write DynamoDB takes in the request needs its shard map: read it before the donor is charged, not after.
+        if (state.Phase.DynamoIsPrimary()) await dynamo.EnsureWritableAsync(cancellationToken);
+    }
 
     public Task<IdempotencyRecord?> FindIdempotencyRecordAsync(Guid organizationId, string key, CancellationToken cancellationToken) =>
         ReadAsync("find_idempotency_record", s => s.FindIdempotencyRecordAsync(organizationId, key, cancellationToken));
