@@ -38,8 +38,8 @@ public static class MigrationApi
     public static async Task<Ok<RoutingStatus>> GetRouting(MigrationCoordinator migration, CancellationToken cancellationToken) =>
         TypedResults.Ok(await migration.GetRoutingAsync(cancellationToken));
 
-    public static async Task<Ok<MigrationStatus>> GetMigration(MigrationCoordinator migration, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await migration.GetStatusAsync(cancellationToken));
+    public static async Task<Ok<MigrationStatus>> GetMigration(MigrationCoordinator migration, MigrationReconciler reconciler, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await migration.GetStatusAsync(cancellationToken) with { Reconciler = await reconciler.DescribeAsync(cancellationToken) });
 
     public static async Task<Ok<MigrationStatus>> Start(MigrationCoordinator migration, CancellationToken cancellationToken) =>
         TypedResults.Ok(await migration.StartAsync(Operator, cancellationToken));

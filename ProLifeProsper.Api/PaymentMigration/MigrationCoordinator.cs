@@ -11,9 +11,9 @@ namespace ProLifeProsper.Api.PaymentMigration;
 public sealed record RoutingStatus(string Configuration, string Phase, long Version, DateTimeOffset ChangedAt, string PaymentsStore,
     string? ShadowStore, DateTimeOffset? FinalizedAt);
 
-/// <summary>What <c>GET /api/admin/migration</c> answers.</summary>
+/// <summary>What <c>GET /api/admin/migration</c> answers (<see cref="Reconciler"/>: where <c>Routing:Configuration</c> wants payments, and the next step there).</summary>
 public sealed record MigrationStatus(RoutingStatus Routing, BackfillProgress Backfill, IReadOnlyDictionary<string, long> OutboxDepth,
-    VerificationResult? LastVerification, ReverseCopyProgress ReverseCopy);
+    VerificationResult? LastVerification, ReverseCopyProgress ReverseCopy, ReconcilerStatus? Reconciler = null);
 
 /// <summary>What a rollback step did: <see cref="Finished"/> false while DynamoDB is still being copied back (it then finishes by itself).</summary>
 public sealed record RollbackResult(RoutingStatus Routing, bool Finished);

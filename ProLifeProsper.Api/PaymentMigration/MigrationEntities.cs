@@ -11,6 +11,14 @@ public sealed class RoutingStateRow
 
     /// <summary>When the phase became dynamo-only: a rollback copies back everything written since.</summary>
     public DateTimeOffset? FinalizedAt { get; set; }
+
+    /// <summary>
+    /// Where payments should live: the <c>Routing:Configuration</c> of the replica that started last with the reconciler on.
+    /// One record for all replicas, so during a rolling restart the old replicas' configuration does not fight the new one's.
+    /// </summary>
+    public string? DesiredConfiguration { get; set; }
+
+    public DateTimeOffset? DesiredAt { get; set; }
 }
 
 /// <summary>Backfill checkpoint and progress (single row), resumable after a crash or restart.</summary>

@@ -11,6 +11,7 @@ public sealed class MigrationMetrics
     private readonly Counter<long> _duplicatesRefused;
     private IReadOnlyDictionary<string, long> _outboxDepth = new Dictionary<string, long>();
     private int _lastMismatches;
+    private (int Reached, string Target, string Phase) _reconciler = (1, "", "");
 
     public MigrationMetrics(IMeterFactory meterFactory)
     {
@@ -24,6 +25,10 @@ public sealed class MigrationMetrics
             "{row}", "Writes waiting in the outbox for the shadow store.");
         meter.CreateObservableGauge("prolifeprosper.migration.verification.mismatches", () => _lastMismatches, "{mismatch}",
             "Mismatches found by the last verification.");
+        meter.CreateObservableGauge("prolifeprosper.migration.reconciler.reached",
+            () => new Measurement<int>(_reconciler.Reached, new KeyValuePair<string, object?>("target", _reconciler.Target),
+                new KeyValuePair<string, object?>("phase", _reconciler.Phase)),
+            "{boolean}", "1 when payments are where Routing:Configuration wants them, 0 while the reconciler moves them.");
     }
 
     public void Backfilled(int count) => _backfilled.Add(count);
@@ -35,4 +40,6 @@ public sealed class MigrationMetrics
     public void ObserveOutboxDepth(IReadOnlyDictionary<string, long> depth) => _outboxDepth = depth;
 
     public void Verified(int mismatches) => _lastMismatches = mismatches;
+
+    public void ObserveReconciler(bool reached, string target, string phase) => _reconciler = (reached ? 1 : 0, target, phase);
 }

@@ -11,7 +11,7 @@ namespace ProLifeProsper.Api.PaymentMigration;
 /// against the current version inside their own transaction.
 /// </summary>
 public sealed class RoutingStateCache(RoutingStateRepository repository, RoutingConfiguration configuration,
-    IOptions<MigrationOptions> options, ILogger<RoutingStateCache> logger) : BackgroundService
+    IOptions<MigrationOptions> options, IOptions<Routing.RoutingOptions> routingOptions, ILogger<RoutingStateCache> logger) : BackgroundService
 {
     private volatile RoutingState? _current;
     private long _readStartedAt; // Stopwatch timestamp taken before the read that produced _current
@@ -29,10 +29,15 @@ public sealed class RoutingStateCache(RoutingStateRepository repository, Routing
         var state = await RefreshAsync(cancellationToken);
         if (state.Phase.DynamoIsPrimary() != InitialPhase.DynamoIsPrimary())
         {
-            // The persisted phase wins over static configuration, so replicas never disagree; say so loudly.
-            logger.LogWarning("Routing:Configuration is '{Configuration}', but this database's payments are in phase '{Phase}' (v{Version}). " +
-                "The persisted phase wins; move payments with the migration (POST /api/admin/migration/start … cutover, or rollback).",
-                configuration.Name, state.Phase.ToWire(), state.Version);
+            // The persisted phase wins over static configuration, so replicas never disagree; the reconciler moves payments.
+            if (routingOptions.Value.AutoMigrate)
+                logger.LogInformation("Routing:Configuration is '{Configuration}' and this database's payments are in phase '{Phase}' (v{Version}): " +
+                    "the reconciler moves them online, step by step (GET /api/admin/migration shows where it is; Routing:AutoMigrate=false pauses it).",
+                    configuration.Name, state.Phase.ToWire(), state.Version);
+            else
+                logger.LogWarning("Routing:Configuration is '{Configuration}', but this database's payments are in phase '{Phase}' (v{Version}). " +
+                    "The persisted phase wins and Routing:AutoMigrate is off; move payments with the migration (POST /api/admin/migration/start … cutover, or rollback).",
+                    configuration.Name, state.Phase.ToWire(), state.Version);
         }
         await base.StartAsync(cancellationToken);
     }

@@ -21,6 +21,24 @@ public sealed class RoutingStateRepository(NpgsqlDataSource dataSource, TimeProv
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Records where payments should live (a replica starting with the reconciler on); unchanged when it already says so.</summary>
+    public async Task RecordDesiredAsync(string configuration, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE routing_state SET desired_configuration = $1, desired_at = $2 WHERE id = 1 AND desired_configuration IS DISTINCT FROM $1");
+        command.Parameters.Add(new() { Value = configuration });
+        command.Parameters.Add(new() { Value = UtcClock.Now(time) });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Where payments should live, and since when (null before any replica recorded it).</summary>
+    public async Task<(string Configuration, DateTimeOffset At)?> ReadDesiredAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT desired_configuration, desired_at FROM routing_state WHERE id = 1");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? (reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1)) : null;
+    }
+
     public async Task<RoutingState> ReadAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT phase, version, changed_at, finalized_at FROM routing_state WHERE id = 1");

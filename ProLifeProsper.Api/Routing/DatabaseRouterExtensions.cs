@@ -22,6 +22,7 @@ public static class DatabaseRouterExtensions
         var routing = RoutingConfiguration.Find(name) ?? throw new InvalidOperationException(
             $"Unknown routing configuration '{name}'. Use one of: {string.Join(", ", RoutingConfiguration.All.Select(c => c.Name))}.");
         services.AddSingleton(routing);
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.SectionName);
         services.AddSingleton<StoreMetrics>();
 
         services.AddOptions<DynamoDbOptions>().BindConfiguration(DynamoDbOptions.SectionName)
@@ -73,6 +74,8 @@ public static class DatabaseRouterExtensions
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDrainer>());
         services.AddHostedService<BackfillWorker>();
         services.AddHostedService<ReverseCopyWorker>();
+        services.AddSingleton<MigrationReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<MigrationReconciler>());
         return builder;
     }
 }

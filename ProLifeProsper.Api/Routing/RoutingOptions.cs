@@ -5,6 +5,21 @@ public sealed class RoutingOptions
 {
     public const string SectionName = "Routing";
 
-    /// <summary>One of <c>current</c>, <c>development</c>, <c>highScale</c>, <c>production</c>.</summary>
+    /// <summary>One of <c>current</c>, <c>development</c>, <c>highScale</c>, <c>production</c>: where payments should live.</summary>
     public string Configuration { get; set; } = RoutingConfiguration.Current.Name;
+
+    /// <summary>
+    /// Drive the persisted phase toward <see cref="Configuration"/> by the online migration's own steps (one instance at a
+    /// time). Off: the phase moves only by the admin steps, as before, and a differing configuration is only logged.
+    /// </summary>
+    public bool AutoMigrate { get; set; } = true;
+
+    /// <summary>
+    /// How long to soak in <c>dynamo-primary</c> (PostgreSQL still receiving every write, so a rollback is instant) before
+    /// finalizing to <c>dynamo-only</c>. Unset: never finalize automatically (an operator does, when satisfied).
+    /// </summary>
+    public TimeSpan? FinalizeAfter { get; set; }
+
+    /// <summary>How often the reconciler looks at the phase and takes its next step.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

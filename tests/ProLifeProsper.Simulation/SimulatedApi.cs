@@ -36,6 +36,7 @@ public sealed class SimulatedApi(string connectionString, string dynamoUrl, stri
             ["ConnectionStrings:prolifeprosper"] = connectionString,
             ["Auth:AdminApiKey"] = AdminKey,
             ["Routing:Configuration"] = "current",
+            ["Routing:AutoMigrate"] = "false", // the simulation's operator takes the steps, at random
             ["DynamoDb:ServiceUrl"] = dynamoUrl,
             ["DynamoDb:TablePrefix"] = tablePrefix,
             ["DynamoDb:CreateTablesOnStartup"] = "true",

@@ -239,6 +239,15 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("changed_by");
 
+                    b.Property<DateTimeOffset?>("DesiredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("desired_at");
+
+                    b.Property<string>("DesiredConfiguration")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("desired_configuration");
+
                     b.Property<DateTimeOffset?>("FinalizedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finalized_at");

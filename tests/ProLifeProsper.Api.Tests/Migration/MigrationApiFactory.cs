@@ -10,6 +10,9 @@ public sealed class MigrationApiFactory(string dynamoUrl, string tablePrefix, in
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
     [
+        // The tests take the migration's steps themselves (the reconciler has its own tests, which turn it on).
+        new("Routing:AutoMigrate", "false"),
+        new("Routing:ReconcileInterval", "00:00:00.200"),
         new("DynamoDb:ServiceUrl", dynamoUrl),
         new("DynamoDb:TablePrefix", TablePrefix),
         new("DynamoDb:WriteShards", "4"),
