@@ -71,6 +71,7 @@ public sealed class MigrationCoordinator(
             await Backfill.ResetAsync(connection, transaction, cancellationToken);
             return MigrationPhase.DualWrite;
         }, cancellationToken);
+        await RecordIntentAsync(by, PaymentsStoreKind.DynamoDb, cancellationToken);
         return await GetStatusAsync(cancellationToken);
     }
 
@@ -94,6 +95,7 @@ public sealed class MigrationCoordinator(
                 return Task.FromResult(MigrationPhase.Verify);
             }, cancellationToken);
         }
+        await RecordIntentAsync(by, PaymentsStoreKind.DynamoDb, cancellationToken);
         return await verifier.VerifyAsync(cancellationToken);
     }
 
@@ -118,6 +120,7 @@ public sealed class MigrationCoordinator(
             Require(pending == 0, $"{pending} writes have not reached DynamoDB yet (is it reachable?); cut-over waits until they have.");
             return MigrationPhase.DynamoPrimary;
         }, cancellationToken);
+        await RecordIntentAsync(by, PaymentsStoreKind.DynamoDb, cancellationToken);
         return Describe(state);
     }
 
@@ -131,6 +134,7 @@ public sealed class MigrationCoordinator(
             Require(current.FinalizedAt is null, "A rollback from dynamo-only is under way (DynamoDB is being copied back): it finishes by itself; migrate again after it.");
             return Task.FromResult(MigrationPhase.DynamoOnly);
         }, cancellationToken);
+        await RecordIntentAsync(by, PaymentsStoreKind.DynamoDb, cancellationToken);
         return Describe(state);
     }
 
@@ -144,6 +148,7 @@ public sealed class MigrationCoordinator(
     {
         var current = await routing.RefreshAsync(cancellationToken);
         Require(current.Phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL: there is nothing to roll back.");
+        await RecordIntentAsync(by, PaymentsStoreKind.PostgreSql, cancellationToken);
 
         if (current.Phase == MigrationPhase.DynamoOnly)
         {
@@ -195,6 +200,14 @@ public sealed class MigrationCoordinator(
             logger.LogWarning("Rollback answered before every in-flight write reached PostgreSQL; the outbox drainer finishes them");
         }
         return new RollbackResult(Describe(state), Finished: true);
+    }
+
+    // An operator's step is their intention: the reconciler then carries on in its direction instead of undoing it.
+    private async Task RecordIntentAsync(string by, PaymentsStoreKind store, CancellationToken cancellationToken)
+    {
+        if (by == MigrationReconciler.By) return;
+        if (await repository.ReadDesiredAsync(cancellationToken) is { } desired && RoutingConfiguration.Find(desired.Configuration)?.PaymentsStore == store) return;
+        await repository.RecordDesiredAsync((store == PaymentsStoreKind.DynamoDb ? RoutingConfiguration.HighScale : RoutingConfiguration.Current).Name, cancellationToken);
     }
 
     private async Task DrainWhileLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken)

@@ -1,24 +1,27 @@
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
 /// <summary>What the reconciler sees: where payments should be, whether they are there, its next step and what that waits for.</summary>
-public sealed record ReconcilerStatus(bool Enabled, string Target, DateTimeOffset? TargetSince, bool Reached, string? NextStep, string? WaitingFor,
+public sealed record ReconcilerStatus(bool Enabled, string? Target, DateTimeOffset? TargetSince, bool Reached, string? NextStep, string? WaitingFor,
     string? LastOutcome, DateTimeOffset? LastStepAt);
 
 /// <summary>
-/// <c>Routing:Configuration</c> as desired state: each replica started with the reconciler on records its configuration as
-/// where payments should live (the last one started wins, so during a rolling restart old replicas do not fight the new
-/// one). When the persisted phase is not there, one instance at a time (the <c>routing-reconciler</c> lease) takes the migration's next step, by the same
-/// <see cref="MigrationCoordinator"/> calls an operator makes, so every gate holds (a complete backfill, a clean verification in
-/// the current phase, an empty outbox before a cut-over, the reverse copy before a rollback from <c>dynamo-only</c>). A step
-/// refused because its gate is not met yet is retried at the next interval; nothing is forced. Toward DynamoDB: start →
-/// (backfill, by its worker) → verify → cut over → finalize after <c>Routing:FinalizeAfter</c> (unset: stay in
-/// <c>dynamo-primary</c>). Toward PostgreSQL: roll back. Everything it decides follows from the persisted state, so it survives
-/// the restart of any instance and another one carries on. <c>Routing:AutoMigrate=false</c> pauses it.
+/// Where payments should live, as desired state. The target is recorded in <c>routing_state</c> by the newest deliberate
+/// intention: a replica starting with <c>Routing:Configuration</c> set explicitly and the reconciler on, or an operator's
+/// migration step (start … finalize: DynamoDB; rollback: PostgreSQL). A process that merely runs with the default records
+/// nothing, and a database from before this feature adopts where its payments already are. When the phase is not at the
+/// target, one instance at a time (the <c>routing-reconciler</c> lease, renewed while a step runs) takes the next step with
+/// the same <see cref="MigrationCoordinator"/> calls an operator makes, so every gate holds. A step refused because its gate
+/// is not met, an unclean verification or a failure backs off (doubling to 2 minutes) and is tried again; nothing is forced.
+/// Toward DynamoDB: start → (the backfill worker) → verify → cut over once DynamoDB's queue is empty → finalize after
+/// <c>Routing:FinalizeAfter</c> once PostgreSQL's shadow is current (unset: stay in <c>dynamo-primary</c>). Toward
+/// PostgreSQL: roll back. <c>Routing:AutoMigrate=false</c> pauses it.
 /// </summary>
 public sealed class MigrationReconciler(
     WorkerLeases leases,
@@ -28,6 +31,7 @@ public sealed class MigrationReconciler(
     MigrationCoordinator migration,
     Backfill backfill,
     MigrationVerifier verifier,
+    PaymentOutbox outbox,
     MigrationMetrics metrics,
     IOptions<RoutingOptions> options,
     TimeProvider time,
@@ -35,100 +39,159 @@ public sealed class MigrationReconciler(
 {
     public const string By = "reconciler";
 
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(2);
+
     private enum Step { None, Start, Verify, Cutover, Finalize, Rollback }
 
     private (string Outcome, DateTimeOffset At)? _last;
+    private DateTimeOffset _notBefore = DateTimeOffset.MinValue;
+    private int _failures;
 
     protected override string LeaseName => "routing-reconciler";
 
-    protected override TimeSpan LeaseDuration => TimeSpan.FromMinutes(2);
+    protected override TimeSpan LeaseDuration => TimeSpan.FromMinutes(1);
 
     protected override TimeSpan Interval => options.Value.ReconcileInterval;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // After the routing state is loaded (registered after RoutingStateCache, so started after it).
-        if (options.Value.AutoMigrate) await repository.RecordDesiredAsync(configuration.Name, cancellationToken);
+        if (await repository.ReadDesiredAsync(cancellationToken) is null)
+        {
+            // Nothing recorded yet (a fresh database, or one from before this feature): payments should stay where they are;
+            // a later deliberate intention moves them.
+            var here = routing.Current.Phase == MigrationPhase.Postgres ? RoutingConfiguration.Current : RoutingConfiguration.HighScale;
+            await repository.RecordDesiredAsync(here.PaymentsStore == configuration.PaymentsStore ? configuration.Name : here.Name, cancellationToken);
+            if (here.PaymentsStore != configuration.PaymentsStore && options.Value.Configuration is not null)
+                logger.LogWarning("Payments are in phase {Phase}, so the reconciler keeps them there although Routing:Configuration is {Configuration}: " +
+                    "restart with it again, or take a migration step, to move them.", routing.Current.Phase.ToWire(), configuration.Name);
+        }
+        else if (options.Value.AutoMigrate && options.Value.Configuration is not null)
+        {
+            await repository.RecordDesiredAsync(configuration.Name, cancellationToken); // the newest deliberate intention
+        }
         await base.StartAsync(cancellationToken);
     }
 
     /// <summary>What the reconciler would do now and why, from the persisted state (any instance can answer).</summary>
     public async Task<ReconcilerStatus> DescribeAsync(CancellationToken cancellationToken)
     {
-        var desired = await repository.ReadDesiredAsync(cancellationToken);
-        var (step, waitingFor) = await DecideAsync(cancellationToken);
-        return new ReconcilerStatus(options.Value.AutoMigrate, Target(desired).Name, desired?.At, step == Step.None && waitingFor is null,
+        var target = await TargetAsync(cancellationToken);
+        var (step, waitingFor) = await DecideAsync(target.Configuration, cancellationToken);
+        return new ReconcilerStatus(options.Value.AutoMigrate, target.Configuration?.Name, target.Since, step == Step.None && waitingFor is null,
             step == Step.None ? null : Name(step), waitingFor, _last?.Outcome, _last?.At);
     }
 
-    private RoutingConfiguration Target((string Configuration, DateTimeOffset At)? desired) =>
-        desired is { } recorded && RoutingConfiguration.Find(recorded.Configuration) is { } found ? found : configuration;
-
     protected override async Task<bool> HasWorkAsync(CancellationToken cancellationToken)
     {
-        var desired = await repository.ReadDesiredAsync(cancellationToken);
-        var (step, waitingFor) = await DecideAsync(cancellationToken);
-        metrics.ObserveReconciler(step == Step.None && waitingFor is null, Target(desired).Name, routing.Current.Phase.ToWire());
-        return options.Value.AutoMigrate && step != Step.None;
+        var target = await TargetAsync(cancellationToken);
+        var (step, waitingFor) = await DecideAsync(target.Configuration, cancellationToken);
+        metrics.ObserveReconciler(step == Step.None && waitingFor is null, target.Configuration?.Name ?? "", routing.Current.Phase.ToWire());
+        return options.Value.AutoMigrate && step != Step.None && UtcClock.Now(time) >= _notBefore;
     }
 
     protected override async Task RunAsync(CancellationToken cancellationToken)
     {
-        // Step after step while each goes through; a step that must wait ends this turn (the next interval tries again).
+        // Step after step while each goes through; one that must wait ends this turn, backing off.
         for (var steps = 0; steps < 10 && await RenewAsync(cancellationToken); steps++)
         {
             await routing.RefreshAsync(cancellationToken);
-            var (step, _) = await DecideAsync(cancellationToken);
+            var target = await TargetAsync(cancellationToken);
+            var (step, _) = await DecideAsync(target.Configuration, cancellationToken);
             if (step == Step.None) return;
-            logger.LogInformation("Reconciler: payments should be on {Target}, phase is {Phase}: {Step}",
-                Target(await repository.ReadDesiredAsync(cancellationToken)).Name, routing.Current.Phase.ToWire(), Name(step));
+            logger.LogInformation("Reconciler: payments should be on {Target}, phase is {Phase}: {Step}", target.Configuration!.Name, routing.Current.Phase.ToWire(), Name(step));
+            string outcome;
+            bool wentThrough;
             try
             {
-                var outcome = await TakeAsync(step, cancellationToken);
-                Record($"{Name(step)}: {outcome}");
-                logger.LogInformation("Reconciler: {Step} done ({Outcome}); phase is {Phase}", Name(step), outcome, routing.Current.Phase.ToWire());
+                (outcome, wentThrough) = await WhileHoldingLeaseAsync(ct => TakeAsync(step, ct), cancellationToken);
             }
             catch (DomainException e) when (e.Kind == DomainErrorKind.Conflict)
             {
-                // A gate not met yet (DynamoDB not reachable, writes still queued, the phase moved): wait and look again.
-                Record($"{Name(step)} waits: {e.Message}");
-                logger.LogInformation("Reconciler: {Step} waits: {Detail}", Name(step), e.Message);
+                (outcome, wentThrough) = ($"waits: {e.Message}", false); // a gate not met yet
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                (outcome, wentThrough) = ($"failed ({e.GetType().Name}: {e.Message})", false);
+            }
+            Record($"{Name(step)} {outcome}");
+            if (!wentThrough)
+            {
+                var backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, Interval.Ticks << Math.Min(++_failures, 10)));
+                _notBefore = UtcClock.Now(time) + backoff;
+                logger.LogWarning("Reconciler: {Step} {Outcome}; trying again in {Backoff:N0} s", Name(step), outcome, backoff.TotalSeconds);
                 return;
             }
+            _failures = 0;
+            logger.LogInformation("Reconciler: {Step} {Outcome}; phase is {Phase}", Name(step), outcome, routing.Current.Phase.ToWire());
         }
     }
 
-    private async Task<string> TakeAsync(Step step, CancellationToken cancellationToken)
+    // Renews the lease while a long step runs (a verification of a large store, a drain), and stops the step if it is lost.
+    private async Task<T> WhileHoldingLeaseAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken)
+    {
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var done = new CancellationTokenSource();
+        var renewing = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(LeaseDuration / 3);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(done.Token))
+                    if (!await RenewAsync(done.Token)) { await lost.CancelAsync(); return; }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }, CancellationToken.None);
+        try
+        {
+            return await step(lost.Token);
+        }
+        finally
+        {
+            await done.CancelAsync();
+            await renewing;
+        }
+    }
+
+    private async Task<(string Outcome, bool WentThrough)> TakeAsync(Step step, CancellationToken cancellationToken)
     {
         switch (step)
         {
             case Step.Start:
                 await migration.StartAsync(By, cancellationToken);
-                return "dual-write; the backfill copies history";
+                return ("done: dual-write; the backfill copies history", true);
             case Step.Verify:
                 var result = await migration.VerifyAsync(By, cancellationToken);
-                if (!result.Clean)
-                    logger.LogWarning("Reconciler: verification found {Mismatches} mismatches and {Pending} pending writes; verifying again later",
-                        result.Mismatches.Count, result.PendingOutbox);
-                return result.Clean ? "clean" : $"{result.Mismatches.Count} mismatches, {result.PendingOutbox} pending";
+                return result.Clean ? ("done: clean", true) : ($"found {result.Mismatches.Count} mismatches and {result.PendingOutbox} pending writes", false);
             case Step.Cutover:
                 await migration.CutoverAsync(By, cancellationToken);
-                return "payments on DynamoDB; PostgreSQL still receives every write";
+                return ("done: payments on DynamoDB; PostgreSQL still receives every write", true);
             case Step.Finalize:
                 await migration.FinalizeAsync(By, cancellationToken);
-                return "dynamo-only";
+                return ("done: dynamo-only", true);
             case Step.Rollback:
                 var rollback = await migration.RollbackAsync(By, cancellationToken);
-                return rollback.Finished ? "payments on PostgreSQL" : "copying DynamoDB back to PostgreSQL";
+                return (rollback.Finished ? "done: payments on PostgreSQL" : "under way: copying DynamoDB back to PostgreSQL", true);
             default:
-                return "nothing";
+                return ("nothing", true);
         }
     }
 
-    private async Task<(Step Step, string? WaitingFor)> DecideAsync(CancellationToken cancellationToken)
+    private async Task<(RoutingConfiguration? Configuration, DateTimeOffset? Since)> TargetAsync(CancellationToken cancellationToken)
+    {
+        var desired = await repository.ReadDesiredAsync(cancellationToken);
+        if (desired is not { } recorded) return (null, null);
+        var found = RoutingConfiguration.Find(recorded.Configuration);
+        if (found is null) logger.LogWarning("Reconciler: the recorded target '{Target}' is not a routing configuration; doing nothing", recorded.Configuration);
+        return (found, recorded.At);
+    }
+
+    private async Task<(Step Step, string? WaitingFor)> DecideAsync(RoutingConfiguration? target, CancellationToken cancellationToken)
     {
         var state = routing.Current;
-        var target = Target(await repository.ReadDesiredAsync(cancellationToken));
+        if (target is null) return (Step.None, null);
         if (target.PaymentsStore != PaymentsStoreKind.DynamoDb)
         {
             if (state.Phase == MigrationPhase.Postgres) return (Step.None, null);
@@ -145,14 +208,19 @@ public sealed class MigrationReconciler(
                 return progress.IsComplete ? (Step.Verify, null) : (Step.None, $"the backfill ({progress.Copied:N0} of {progress.Total:N0} payments copied)");
             case MigrationPhase.Verify:
                 var last = await verifier.LastAsync(cancellationToken);
-                return last is { Clean: true } && last.RoutingVersion == state.Version ? (Step.Cutover, null) : (Step.Verify, null);
+                if (last is not { Clean: true } || last.RoutingVersion != state.Version) return (Step.Verify, null);
+                // The cut-over drains DynamoDB's queue while holding the routing lock: try it only once the queue is empty.
+                var queued = (await outbox.DepthAsync(cancellationToken)).GetValueOrDefault(DynamoDbPaymentTransactionStore.StoreName);
+                return queued == 0 ? (Step.Cutover, null) : (Step.None, $"{queued:N0} writes still queued for DynamoDB before the cut-over");
             case MigrationPhase.DynamoPrimary when state.FinalizedAt is not null:
-                // Someone rolled back from dynamo-only: that finishes first (the reconciler then migrates again, as configured).
-                return (Step.None, "a rollback under way (the reverse copy finishes it)");
+                return (Step.None, "a rollback under way (the reverse copy finishes it; the reconciler then migrates again)");
             case MigrationPhase.DynamoPrimary:
                 if (options.Value.FinalizeAfter is not { } soak) return (Step.None, null);
                 var soaked = UtcClock.Now(time) - state.ChangedAt;
-                return soaked >= soak ? (Step.Finalize, null) : (Step.None, $"the soak in dynamo-primary ({soaked:hh\\:mm\\:ss} of {soak:hh\\:mm\\:ss}) before finalizing");
+                if (soaked < soak) return (Step.None, $"the soak in dynamo-primary ({soaked.TotalMinutes:N1} of {soak.TotalMinutes:N1} minutes) before finalizing");
+                // Finalizing stops PostgreSQL's writes: its shadow must be current first.
+                var shadowQueued = (await outbox.DepthAsync(cancellationToken)).GetValueOrDefault(PostgreSqlPaymentTransactionStore.StoreName);
+                return shadowQueued == 0 ? (Step.Finalize, null) : (Step.None, $"{shadowQueued:N0} writes still queued for PostgreSQL before finalizing");
             default:
                 return (Step.None, null);
         }

@@ -36,7 +36,9 @@ public sealed class RoutingStateRepository(NpgsqlDataSource dataSource, TimeProv
     {
         await using var command = dataSource.CreateCommand("SELECT desired_configuration, desired_at FROM routing_state WHERE id = 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? (reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1)) : null;
+        return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0)
+            ? (reader.GetString(0), reader.IsDBNull(1) ? DateTimeOffset.MinValue : reader.GetFieldValue<DateTimeOffset>(1))
+            : null;
     }
 
     public async Task<RoutingState> ReadAsync(CancellationToken cancellationToken)

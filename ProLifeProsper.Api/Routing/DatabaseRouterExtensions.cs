@@ -22,7 +22,10 @@ public static class DatabaseRouterExtensions
         var routing = RoutingConfiguration.Find(name) ?? throw new InvalidOperationException(
             $"Unknown routing configuration '{name}'. Use one of: {string.Join(", ", RoutingConfiguration.All.Select(c => c.Name))}.");
         services.AddSingleton(routing);
-        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.SectionName);
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.SectionName)
+            .Validate(o => o.ReconcileInterval > TimeSpan.Zero, "Routing:ReconcileInterval must be positive.")
+            .Validate(o => o.FinalizeAfter is null || o.FinalizeAfter >= TimeSpan.Zero, "Routing:FinalizeAfter must not be negative.")
+            .ValidateOnStart();
         services.AddSingleton<StoreMetrics>();
 
         services.AddOptions<DynamoDbOptions>().BindConfiguration(DynamoDbOptions.SectionName)

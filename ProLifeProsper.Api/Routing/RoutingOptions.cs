@@ -5,8 +5,12 @@ public sealed class RoutingOptions
 {
     public const string SectionName = "Routing";
 
-    /// <summary>One of <c>current</c>, <c>development</c>, <c>highScale</c>, <c>production</c>: where payments should live.</summary>
-    public string Configuration { get; set; } = RoutingConfiguration.Current.Name;
+    /// <summary>
+    /// One of <c>current</c>, <c>development</c>, <c>highScale</c>, <c>production</c>: where payments should live. Unset means
+    /// <c>current</c> on a fresh database, and no intention to move payments on an existing one (a process run with the
+    /// defaults never moves anyone's payments).
+    /// </summary>
+    public string? Configuration { get; set; }
 
     /// <summary>
     /// Drive the persisted phase toward <see cref="Configuration"/> by the online migration's own steps (one instance at a

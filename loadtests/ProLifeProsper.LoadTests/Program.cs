@@ -8,7 +8,11 @@ using Spectre.Console;
 
 // Load tests per routing configuration, side by side, with the stores' raw ceilings for comparison.
 // dotnet run -c Release --project loadtests/ProLifeProsper.LoadTests -- --configurations current,highScale --scenarios create-payment --vus 16 --duration 15
-var configurations = new Option<string>("--configurations") { Description = "Routing configurations to start and test side by side (comma-separated).", DefaultValueFactory = _ => "current,highScale" };
+var configurations = new Option<string>("--configurations")
+{
+    Description = "Routing configurations (current, development, highScale, production) or migration phases (dual-write, dynamo-primary) to start and test side by side (comma-separated).",
+    DefaultValueFactory = _ => "current,highScale",
+};
 var url = new Option<string?>("--url") { Description = "Test an API that is already running at this loopback URL instead of starting one." };
 var adminKey = new Option<string>("--admin-key") { Description = "Admin key of the API given with --url.", DefaultValueFactory = _ => "loadtest-admin-key" };
 var scenarios = new Option<string>("--scenarios") { Description = "create-payment, get-payment, list-payments, mixed (comma-separated) or all.", DefaultValueFactory = _ => "all" };
@@ -90,8 +94,10 @@ root.SetAction(async (parse, cancellationToken) =>
         foreach (var configuration in parse.GetValue(configurations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             AnsiConsole.MarkupLineInterpolated($"[bold]Starting the API ({configuration})[/]");
-            await using var api = await LoadTestApi.StartAsync(configuration, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("load")), dynalite.ServiceUrl, key,
-                parse.GetValue(apiEnvironment) ?? []);
+            var phase = MigrationPhases.IsPhase(configuration);
+            await using var api = await LoadTestApi.StartAsync(phase ? "current" : configuration, postgres.ConnectionStringFor(PostgresServer.NewDatabaseName("load")),
+                dynalite.ServiceUrl, key, [.. phase ? MigrationPhases.ApiSettings : [], .. parse.GetValue(apiEnvironment) ?? []]);
+            if (phase) await MigrationPhases.EnterAsync(api.Url, key, configuration, cancellationToken);
             using var target = await ApiTarget.PrepareAsync(api.Url, key, parse.GetValue(organizations), parse.GetValue(zipf), 500);
             foreach (var scenario in runs) await RunAsync(scenario, configuration, target.Operation(scenario));
         }
@@ -121,6 +127,11 @@ root.SetAction(async (parse, cancellationToken) =>
         if (api is not null && ceiling is { RequestsPerSecond: > 0 })
             efficiency.Add($"create-payment @ {configuration}: {api.RequestsPerSecond:F0} req/s = {api.RequestsPerSecond / ceiling.RequestsPerSecond:P0} of {rawName} ({ceiling.RequestsPerSecond:F0}/s)");
     }
+    // The migration's phases against the PostgreSQL phase of the same run (targets: dual-write ≥ 70%, dynamo-primary ≥ 50%).
+    var postgresPhase = results.FirstOrDefault(r => r.Scenario == "create-payment" && r.Configuration is "current" or "development");
+    foreach (var phaseResult in results.Where(r => r.Scenario == "create-payment" && MigrationPhases.IsPhase(r.Configuration)))
+        if (postgresPhase is { RequestsPerSecond: > 0 })
+            efficiency.Add($"create-payment @ {phaseResult.Configuration}: {phaseResult.RequestsPerSecond:F0} req/s = {phaseResult.RequestsPerSecond / postgresPhase.RequestsPerSecond:P0} of create-payment @ {postgresPhase.Configuration} ({postgresPhase.RequestsPerSecond:F0}/s)");
     var singleRow = results.FirstOrDefault(r => r.Name == "raw-insert @ postgresql");
     var batched = results.FirstOrDefault(r => r.Name == "raw-group-commit @ postgresql");
     if (singleRow is { RequestsPerSecond: > 0 } && batched is not null)

@@ -105,6 +105,7 @@ public sealed class MigrationTests
             ["Migration__BackfillItemsPerSecond"] = "300",
             ["Migration__BackfillBatchSize"] = "100",
             ["Migration__CopyLeaseDuration"] = "00:00:03",
+            ["Routing__AutoMigrate"] = "false", // this test takes the steps
             ["Logging__LogLevel__Default"] = "Warning",
         }))
         {
