@@ -202,10 +202,15 @@ public sealed class MigrationCoordinator(
         return new RollbackResult(Describe(state), Finished: true);
     }
 
-    // An operator's step is their intention: the reconciler then carries on in its direction instead of undoing it.
+    /// <summary>Who finishes a rollback from dynamo-only once the reverse copy is done: a worker, not an intention.</summary>
+    public const string ReverseCopyDone = "rollback (reverse copy done)";
+
+    // An operator's step is their intention: the reconciler then carries on in its direction. Recorded once a step toward
+    // DynamoDB has gone through (a refused one is no intention); a rollback records first, so an emergency rollback sticks.
+    // The system's own callers (the reconciler, the reverse copy finishing) record nothing.
     private async Task RecordIntentAsync(string by, PaymentsStoreKind store, CancellationToken cancellationToken)
     {
-        if (by == MigrationReconciler.By) return;
+        if (by is MigrationReconciler.By or ReverseCopyDone) return;
         if (await repository.ReadDesiredAsync(cancellationToken) is { } desired && RoutingConfiguration.Find(desired.Configuration)?.PaymentsStore == store) return;
         await repository.RecordDesiredAsync((store == PaymentsStoreKind.DynamoDb ? RoutingConfiguration.HighScale : RoutingConfiguration.Current).Name, cancellationToken);
     }

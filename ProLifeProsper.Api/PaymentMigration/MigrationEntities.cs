@@ -19,6 +19,9 @@ public sealed class RoutingStateRow
     public string? DesiredConfiguration { get; set; }
 
     public DateTimeOffset? DesiredAt { get; set; }
+
+    /// <summary>The explicit configuration replicas last started with: a restart with the same one is no new intention.</summary>
+    public string? StartedConfiguration { get; set; }
 }
 
 /// <summary>Backfill checkpoint and progress (single row), resumable after a crash or restart.</summary>

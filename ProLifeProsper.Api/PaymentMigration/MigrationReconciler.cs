@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Routing;
@@ -56,19 +57,30 @@ public sealed class MigrationReconciler(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // After the routing state is loaded (registered after RoutingStateCache, so started after it).
+        var changed = options.Value.AutoMigrate && options.Value.Configuration is not null
+            && await repository.NoteStartedWithAsync(configuration.Name, cancellationToken);
         if (await repository.ReadDesiredAsync(cancellationToken) is null)
         {
-            // Nothing recorded yet (a fresh database, or one from before this feature): payments should stay where they are;
-            // a later deliberate intention moves them.
-            var here = routing.Current.Phase == MigrationPhase.Postgres ? RoutingConfiguration.Current : RoutingConfiguration.HighScale;
-            await repository.RecordDesiredAsync(here.PaymentsStore == configuration.PaymentsStore ? configuration.Name : here.Name, cancellationToken);
-            if (here.PaymentsStore != configuration.PaymentsStore && options.Value.Configuration is not null)
-                logger.LogWarning("Payments are in phase {Phase}, so the reconciler keeps them there although Routing:Configuration is {Configuration}: " +
-                    "restart with it again, or take a migration step, to move them.", routing.Current.Phase.ToWire(), configuration.Name);
+            // Nothing recorded yet (a fresh database, or one from before this feature): payments stay where they are, and a
+            // later deliberate intention (another configuration, an operator's step) moves them. Mid-migration, no target
+            // is adopted: the operator who started it finishes or rolls it back.
+            var state = routing.Current;
+            RoutingConfiguration? here = state.Phase switch
+            {
+                MigrationPhase.Postgres => RoutingConfiguration.Current,
+                MigrationPhase.DynamoPrimary when state.FinalizedAt is not null => RoutingConfiguration.Current, // a rollback under way
+                MigrationPhase.DynamoPrimary or MigrationPhase.DynamoOnly => RoutingConfiguration.HighScale,
+                _ => null,
+            };
+            if (here is not null)
+                await repository.RecordDesiredAsync(here.PaymentsStore == configuration.PaymentsStore ? configuration.Name : here.Name, cancellationToken);
+            if (here?.PaymentsStore != configuration.PaymentsStore && options.Value.Configuration is not null)
+                logger.LogWarning("Payments are in phase {Phase}; the reconciler keeps them there although Routing:Configuration is {Configuration}. " +
+                    "Take a migration step, or start with another configuration and then this one, to move them.", state.Phase.ToWire(), configuration.Name);
         }
-        else if (options.Value.AutoMigrate && options.Value.Configuration is not null)
+        else if (changed)
         {
-            await repository.RecordDesiredAsync(configuration.Name, cancellationToken); // the newest deliberate intention
+            await repository.RecordDesiredAsync(configuration.Name, cancellationToken); // a newly deployed configuration: the newest intention
         }
         await base.StartAsync(cancellationToken);
     }
@@ -127,21 +139,41 @@ public sealed class MigrationReconciler(
         }
     }
 
-    // Renews the lease while a long step runs (a verification of a large store, a drain), and stops the step if it is lost.
+    // Renews the lease while a long step runs (a verification of a large store, a drain), and stops the step if another
+    // instance has taken it over; a renewal that fails (the database did not answer) is tried again at the next tick.
     private async Task<T> WhileHoldingLeaseAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken)
     {
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var done = new CancellationTokenSource();
         var renewing = Task.Run(async () =>
         {
-            using var timer = new PeriodicTimer(LeaseDuration / 3);
-            try
+            using var timer = new PeriodicTimer(LeaseDuration / 4);
+            var held = Stopwatch.StartNew();
+            while (true)
             {
-                while (await timer.WaitForNextTickAsync(done.Token))
-                    if (!await RenewAsync(done.Token)) { await lost.CancelAsync(); return; }
-            }
-            catch (OperationCanceledException)
-            {
+                try
+                {
+                    if (!await timer.WaitForNextTickAsync(done.Token)) return;
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                try
+                {
+                    if (await RenewAsync(done.Token)) { held.Restart(); continue; }
+                }
+                catch (Exception e) when (!done.IsCancellationRequested)
+                {
+                    logger.LogWarning("Reconciler: the lease could not be renewed ({Error}); trying again", e.GetType().Name);
+                    if (held.Elapsed < LeaseDuration) continue;
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                await lost.CancelAsync(); // taken over, or not renewed for a whole lease: another instance may act now
+                return;
             }
         }, CancellationToken.None);
         try
@@ -151,7 +183,7 @@ public sealed class MigrationReconciler(
         finally
         {
             await done.CancelAsync();
-            await renewing;
+            await renewing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
@@ -191,7 +223,7 @@ public sealed class MigrationReconciler(
     private async Task<(Step Step, string? WaitingFor)> DecideAsync(RoutingConfiguration? target, CancellationToken cancellationToken)
     {
         var state = routing.Current;
-        if (target is null) return (Step.None, null);
+        if (target is null) return (Step.None, "no target recorded: take a migration step, or start a replica with another Routing:Configuration");
         if (target.PaymentsStore != PaymentsStoreKind.DynamoDb)
         {
             if (state.Phase == MigrationPhase.Postgres) return (Step.None, null);

@@ -23,6 +23,6 @@ public sealed class ReverseCopyWorker(WorkerLeases leases, ReverseCopy reverseCo
     {
         logger.LogInformation("Reverse copy running on this instance");
         if (await reverseCopy.RunAsync(RenewAsync, cancellationToken))
-            await coordinator.RollbackAsync("rollback (reverse copy done)", cancellationToken);
+            await coordinator.RollbackAsync(MigrationCoordinator.ReverseCopyDone, cancellationToken);
     }
 }

@@ -31,6 +31,18 @@ public sealed class RoutingStateRepository(NpgsqlDataSource dataSource, TimeProv
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Notes that a replica started with <paramref name="configuration"/> set; true when that is a change from the last one
+    /// noted (a new intention), false for a restart or another replica with the same setting.
+    /// </summary>
+    public async Task<bool> NoteStartedWithAsync(string configuration, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE routing_state SET started_configuration = $1 WHERE id = 1 AND started_configuration IS DISTINCT FROM $1");
+        command.Parameters.Add(new() { Value = configuration });
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
     /// <summary>Where payments should live, and since when (null before any replica recorded it).</summary>
     public async Task<(string Configuration, DateTimeOffset At)?> ReadDesiredAsync(CancellationToken cancellationToken)
     {

@@ -23,7 +23,8 @@ public static class DatabaseRouterExtensions
             $"Unknown routing configuration '{name}'. Use one of: {string.Join(", ", RoutingConfiguration.All.Select(c => c.Name))}.");
         services.AddSingleton(routing);
         services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.SectionName)
-            .Validate(o => o.ReconcileInterval > TimeSpan.Zero, "Routing:ReconcileInterval must be positive.")
+            .Validate(o => o.ReconcileInterval >= TimeSpan.FromMilliseconds(10) && o.ReconcileInterval <= TimeSpan.FromHours(1),
+                "Routing:ReconcileInterval must be from 10 ms to 1 hour.")
             .Validate(o => o.FinalizeAfter is null || o.FinalizeAfter >= TimeSpan.Zero, "Routing:FinalizeAfter must not be negative.")
             .ValidateOnStart();
         services.AddSingleton<StoreMetrics>();

@@ -14,6 +14,7 @@ internal sealed class RoutingStateConfiguration : IEntityTypeConfiguration<Routi
         builder.Property(r => r.Phase).HasMaxLength(32);
         builder.Property(r => r.ChangedBy).HasMaxLength(200);
         builder.Property(r => r.DesiredConfiguration).HasMaxLength(32);
+        builder.Property(r => r.StartedConfiguration).HasMaxLength(32);
     }
 }
 

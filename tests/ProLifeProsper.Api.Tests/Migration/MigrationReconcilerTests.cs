@@ -57,6 +57,32 @@ public sealed class MigrationReconcilerTests
         await writer.AssertServedAsync(exact: true); // nothing lost, nothing doubled, read from PostgreSQL again
     }
 
+    [Fact]
+    public async Task An_operators_step_is_carried_on_and_a_restart_with_the_same_configuration_does_not_undo_it()
+    {
+        await using var dynalite = await DynaliteServer.StartDedicatedAsync();
+        var connectionString = (await PostgresServer.GetAsync()).ConnectionStringFor(PostgresServer.NewDatabaseName("intent"));
+        var prefix = DynaliteServer.NewTablePrefix("intent");
+        var reconcile = new Dictionary<string, string?> { ["Routing:AutoMigrate"] = "true", ["Routing:Configuration"] = "current" };
+        await using var first = await MigrationTests.StartAsync(dynalite.ServiceUrl, connectionString: connectionString, prefix: prefix, settings: reconcile);
+        using var migration = new MigrationClient(first);
+        var tenant = await TestTenant.CreateAsync(first);
+        var seeded = await migration.SeedAsync([tenant], 100);
+
+        // The operator starts a migration by hand on an API configured `current`: the reconciler carries it on, not back.
+        await migration.PostAsync("start");
+        var writer = new TrafficWriter([tenant], seeded);
+        await WaitForPhaseAsync(migration, "dynamo-primary", writer); // Routing:FinalizeAfter unset: it stays there
+        Assert.Equal("highScale", (string)(await migration.StatusAsync())["reconciler"]!["target"]!);
+
+        // Another replica with the same configuration as before the step (a restart, a scale-out) is no new intention.
+        await using var second = await MigrationTests.StartAsync(dynalite.ServiceUrl, connectionString: connectionString, prefix: prefix, settings: reconcile);
+        await Task.Delay(2_000); // ten reconciler intervals
+        Assert.Equal("dynamo-primary", await migration.PhaseAsync());
+        Assert.Equal("highScale", (string)(await migration.StatusAsync())["reconciler"]!["target"]!);
+        await writer.AssertServedAsync(exact: true); // the seeded payments, on DynamoDB now
+    }
+
     // Polls the phase until it is reached, while the writers keep going; the phases seen on the way.
     private static async Task<List<string>> WaitForPhaseAsync(MigrationClient migration, string phase, TrafficWriter writer)
     {
