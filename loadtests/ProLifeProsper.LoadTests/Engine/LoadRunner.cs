@@ -3,8 +3,8 @@ using HdrHistogram;
 
 namespace ProLifeProsper.LoadTests.Engine;
 
-/// <summary>The outcome of one request: whether it succeeded and how many bytes came back.</summary>
-public readonly record struct Outcome(bool Ok, long Bytes);
+/// <summary>The outcome of one request: whether it succeeded, how many bytes came back, and its answer (an HTTP status, or the error).</summary>
+public readonly record struct Outcome(bool Ok, long Bytes, string? Answer = null);
 
 /// <summary>
 /// Runs one operation under load. Closed model: N virtual users, each issuing the next request when the last
@@ -23,6 +23,7 @@ public sealed class LoadRunner(LoadOptions options)
         var perSecond = Enumerable.Range(0, seconds).Select(_ => new LongConcurrentHistogram(1, MaxLatencyTicks, 3)).ToArray();
         var errorsPerSecond = new long[seconds];
         long ok = 0, failed = 0, bytes = 0;
+        var answers = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var clock = Stopwatch.StartNew();
         var measureFrom = options.WarmUp;
         var end = options.WarmUp + options.Duration;
@@ -42,13 +43,14 @@ public sealed class LoadRunner(LoadOptions options)
                 Interlocked.Increment(ref errorsPerSecond[second]);
             }
             Interlocked.Add(ref bytes, outcome.Bytes);
+            answers.AddOrUpdate(outcome.Answer ?? (outcome.Ok ? "ok" : "failed"), 1, (_, n) => n + 1);
             progress?.Invoke(1);
         }
 
         async Task<Outcome> Safely(int worker, CancellationToken token)
         {
             try { return await operation(worker, token); }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException) { return new Outcome(false, 0); }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException) { return new Outcome(false, 0, e.GetType().Name); }
         }
 
         using var stop = new CancellationTokenSource(end + TimeSpan.FromSeconds(30));
@@ -88,6 +90,9 @@ public sealed class LoadRunner(LoadOptions options)
             count == 0 ? 0 : Ms(total.GetValueAtPercentile(0)), count == 0 ? 0 : Ms(total.GetMean()), count == 0 ? 0 : Ms(total.GetMaxValue()),
             count == 0 ? 0 : Ms(total.GetValueAtPercentile(50)), count == 0 ? 0 : Ms(total.GetValueAtPercentile(75)),
             count == 0 ? 0 : Ms(total.GetValueAtPercentile(95)), count == 0 ? 0 : Ms(total.GetValueAtPercentile(99)), bytes,
-            perSecond.Select((h, s) => new SecondSample(s, h.TotalCount, errorsPerSecond[s], h.TotalCount == 0 ? 0 : Ms(h.GetValueAtPercentile(99)))).ToList());
+            perSecond.Select((h, s) => new SecondSample(s, h.TotalCount, errorsPerSecond[s], h.TotalCount == 0 ? 0 : Ms(h.GetValueAtPercentile(99)))).ToList())
+        {
+            Answers = answers.OrderByDescending(a => a.Value).ToDictionary(a => a.Key, a => a.Value),
+        };
     }
 }

@@ -10,4 +10,7 @@ public sealed record ScenarioResult(
     double P50Ms, double P75Ms, double P95Ms, double P99Ms, long BytesReceived, IReadOnlyList<SecondSample> Timeline)
 {
     public double ErrorRate => Ok + Failed == 0 ? 0 : Failed / (double)(Ok + Failed);
+
+    /// <summary>How many requests got each answer: an HTTP status code, or the client error (warm-up excluded).</summary>
+    public IReadOnlyDictionary<string, long> Answers { get; init; } = new Dictionary<string, long>();
 }

@@ -42,6 +42,9 @@ public static class ReportWriter
           .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in report.Results)
             md.AppendLine(Invariant, $"| {r.Name} | {r.Model} | {r.VirtualUsers} | {r.Ok} | {r.Failed} | {r.RequestsPerSecond:F0} | {F(r.MinMs)} | {F(r.MeanMs)} | {F(r.MaxMs)} | {F(r.P50Ms)} | {F(r.P75Ms)} | {F(r.P95Ms)} | {F(r.P99Ms)} | {r.BytesReceived / 1048576.0:F1} |");
+        md.AppendLine().AppendLine("## Answers").AppendLine();
+        foreach (var r in report.Results)
+            md.AppendLine(Invariant, $"- {r.Name}: {string.Join(", ", r.Answers.Select(a => $"{a.Key} × {a.Value:N0}"))}");
         if (report.Efficiency.Count > 0) md.AppendLine().AppendLine("## API efficiency").AppendLine().AppendJoin(Environment.NewLine, report.Efficiency.Select(e => $"- {e}")).AppendLine();
         md.AppendLine().AppendLine("## Gate").AppendLine().AppendLine(report.GateFailures.Count == 0 ? "All thresholds met." : string.Join(Environment.NewLine, report.GateFailures.Select(f => $"- FAILED: {f}")));
         return md.ToString();

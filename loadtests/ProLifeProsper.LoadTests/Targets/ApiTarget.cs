@@ -66,7 +66,7 @@ public sealed class ApiTarget : IDisposable
         for (var i = 0; i < seedPayments; i++)
         {
             var tenant = target.Pick();
-            var (ok, _, id) = await target.CreateAsync(tenant, CancellationToken.None);
+            var (ok, _, id, _) = await target.CreateAsync(tenant, CancellationToken.None);
             if (ok) target._payments.Add((tenant, id!));
         }
         return target;
@@ -85,9 +85,10 @@ public sealed class ApiTarget : IDisposable
         _ => throw new ArgumentException($"Unknown scenario '{scenario}'."),
     };
 
-    private static Engine.Outcome Outcome((bool Ok, long Bytes, string? Id) result) => new(result.Ok, result.Bytes);
+    private static Engine.Outcome Outcome((bool Ok, long Bytes, string? Id, int Status) result) =>
+        new(result.Ok, result.Bytes, result.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    private async Task<(bool Ok, long Bytes, string? Id)> CreateAsync(Tenant tenant, CancellationToken ct, bool readId = true)
+    private async Task<(bool Ok, long Bytes, string? Id, int Status)> CreateAsync(Tenant tenant, CancellationToken ct, bool readId = true)
     {
         var content = new ByteArrayContent(tenant.PaymentBodies[_random.Value!.Next(tenant.PaymentBodies.Count)]);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
@@ -96,8 +97,8 @@ public sealed class ApiTarget : IDisposable
         request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
         using var response = await _http.SendAsync(request, ct);
         var body = await response.Content.ReadAsByteArrayAsync(ct);
-        if (response.StatusCode != HttpStatusCode.Created) return (false, body.Length, null);
-        return (true, body.Length, readId ? JsonDocument.Parse(body).RootElement.GetProperty("transactionId").GetString() : null);
+        if (response.StatusCode != HttpStatusCode.Created) return (false, body.Length, null, (int)response.StatusCode);
+        return (true, body.Length, readId ? JsonDocument.Parse(body).RootElement.GetProperty("transactionId").GetString() : null, (int)response.StatusCode);
     }
 
     private async Task<Engine.Outcome> GetAsync(CancellationToken ct)
@@ -118,7 +119,7 @@ public sealed class ApiTarget : IDisposable
         request.Headers.Add("X-Api-Key", tenant.Key);
         using var response = await _http.SendAsync(request, ct);
         var body = await response.Content.ReadAsByteArrayAsync(ct);
-        return new Engine.Outcome(response.StatusCode == HttpStatusCode.OK, body.Length);
+        return new Engine.Outcome(response.StatusCode == HttpStatusCode.OK, body.Length, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private Tenant Pick()
