@@ -20,8 +20,8 @@ public sealed record ReconcilerStatus(bool Enabled, string? Target, DateTimeOffs
 /// target, one instance at a time (the <c>routing-reconciler</c> lease, renewed while a step runs) takes the next step with
 /// the same <see cref="MigrationCoordinator"/> calls an operator makes, so every gate holds. A step refused because its gate
 /// is not met, an unclean verification or a failure backs off (doubling to 2 minutes) and is tried again; nothing is forced.
-/// Toward DynamoDB: start → (the backfill worker) → verify → cut over once DynamoDB's queue is empty → finalize after
-/// <c>Routing:FinalizeAfter</c> once PostgreSQL's shadow is current (unset: stay in <c>dynamo-primary</c>). Toward
+/// Toward DynamoDB: start → (the backfill worker) → verify → cut over while DynamoDB keeps up with its queue → finalize
+/// after <c>Routing:FinalizeAfter</c> while PostgreSQL's shadow keeps up (unset: stay in <c>dynamo-primary</c>). Toward
 /// PostgreSQL: roll back. <c>Routing:AutoMigrate=false</c> pauses it.
 /// </summary>
 public sealed class MigrationReconciler(
@@ -41,6 +41,10 @@ public sealed class MigrationReconciler(
     public const string By = "reconciler";
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(2);
+
+    // Writes in flight under steady traffic keep a few rows queued at any moment; more than this means the other store is
+    // not keeping up, and a cut-over (which drains while holding the routing lock) or a finalize should wait.
+    private const long MaxQueuedForSwitch = 500;
 
     private enum Step { None, Start, Verify, Cutover, Finalize, Rollback }
 
@@ -241,18 +245,18 @@ public sealed class MigrationReconciler(
             case MigrationPhase.Verify:
                 var last = await verifier.LastAsync(cancellationToken);
                 if (last is not { Clean: true } || last.RoutingVersion != state.Version) return (Step.Verify, null);
-                // The cut-over drains DynamoDB's queue while holding the routing lock: try it only once the queue is empty.
+                // The cut-over drains DynamoDB's queue while holding the routing lock: try it only while DynamoDB keeps up.
                 var queued = (await outbox.DepthAsync(cancellationToken)).GetValueOrDefault(DynamoDbPaymentTransactionStore.StoreName);
-                return queued == 0 ? (Step.Cutover, null) : (Step.None, $"{queued:N0} writes still queued for DynamoDB before the cut-over");
+                return queued <= MaxQueuedForSwitch ? (Step.Cutover, null) : (Step.None, $"{queued:N0} writes queued for DynamoDB: waiting for it to catch up before the cut-over");
             case MigrationPhase.DynamoPrimary when state.FinalizedAt is not null:
                 return (Step.None, "a rollback under way (the reverse copy finishes it; the reconciler then migrates again)");
             case MigrationPhase.DynamoPrimary:
                 if (options.Value.FinalizeAfter is not { } soak) return (Step.None, null);
                 var soaked = UtcClock.Now(time) - state.ChangedAt;
                 if (soaked < soak) return (Step.None, $"the soak in dynamo-primary ({soaked.TotalMinutes:N1} of {soak.TotalMinutes:N1} minutes) before finalizing");
-                // Finalizing stops PostgreSQL's writes: its shadow must be current first.
+                // Finalizing stops PostgreSQL's writes: its shadow must be keeping up first.
                 var shadowQueued = (await outbox.DepthAsync(cancellationToken)).GetValueOrDefault(PostgreSqlPaymentTransactionStore.StoreName);
-                return shadowQueued == 0 ? (Step.Finalize, null) : (Step.None, $"{shadowQueued:N0} writes still queued for PostgreSQL before finalizing");
+                return shadowQueued <= MaxQueuedForSwitch ? (Step.Finalize, null) : (Step.None, $"{shadowQueued:N0} writes queued for PostgreSQL: waiting for it to catch up before finalizing");
             default:
                 return (Step.None, null);
         }
