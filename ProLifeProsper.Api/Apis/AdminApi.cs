@@ -37,8 +37,9 @@ public static class AdminApi
         if (request.Shards is not { } count || count is < 1 or > OrganizationShardRegistry.MaxShards)
             throw DomainErrors.Validation("shards", $"Must be a whole number from 1 to {OrganizationShardRegistry.MaxShards}.");
         await organizations.GetAsync(organizationId, cancellationToken);
-        var history = await registry.RecordAsync(organizationId, count, cancellationToken);
-        await shards.RefreshAsync(cancellationToken); // this replica at once; the others within a minute or two, well before it takes effect
+        await registry.RecordAsync(organizationId, count, cancellationToken);
+        // Read back once, by this replica's map: it shows the change at once; the others within a minute or two, well before it takes effect.
+        var history = (await shards.RefreshAsync(cancellationToken)).For(organizationId);
         return TypedResults.Ok(PaymentShardsResponse.From(organizationId, history, UtcClock.Now(time)));
     }
 

@@ -43,7 +43,7 @@ public static class PartitionHeatSimulation
         public readonly double[] TopOrganizationPeak = new double[TopOrganizations];
 
         public (string Key, double Units) Hottest(Target target) =>
-            PeakPerKey[(int)target].Count == 0 ? ("-", 0) : PeakPerKey[(int)target].MaxBy(kv => kv.Value) is var kv ? (kv.Key, kv.Value) : default;
+            PeakPerKey[(int)target].Count == 0 ? ("-", 0) : PeakPerKey[(int)target].MaxBy(kv => kv.Value) switch { var kv => (kv.Key, kv.Value) };
 
         public IReadOnlyList<double> ShardPeaks(Target target) =>
             PeakPerKey[(int)target].Values.OrderByDescending(v => v).Select(v => Math.Round(v)).ToList();

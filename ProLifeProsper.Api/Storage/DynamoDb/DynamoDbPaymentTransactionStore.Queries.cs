@@ -258,8 +258,8 @@ public sealed partial class DynamoDbPaymentTransactionStore
     {
         var totals = new Dictionary<Guid, CampaignTotals>();
         if (campaignIds.Count == 0) return totals;
-        // One pass over the organization's partition, reading only the four attributes summed. Cost grows with
-        // the organization's payment count; docs/dynamodb.md describes the counter item that would replace it.
+        // One pass over every partition the organization's payments ever used, reading only the attributes summed. Cost grows
+        // with the organization's payment count (docs/dynamodb.md: maintained aggregates are the open part).
         var wanted = campaignIds.Select(id => id.ToString("D")).ToHashSet(StringComparer.Ordinal);
         var partitions = (await HistoryAsync(organizationId, DateTimeOffset.MaxValue, cancellationToken)).ShardsEver;
         await ScatterAsync(Enumerable.Range(0, partitions), async (shard, ct) =>

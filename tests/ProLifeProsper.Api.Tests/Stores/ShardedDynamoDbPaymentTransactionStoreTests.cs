@@ -1,7 +1,6 @@
-using Amazon.DynamoDBv2;
-using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
@@ -52,22 +51,10 @@ public sealed class ShardedDynamoDbPaymentTransactionStoreTests(ShardedDynamoDbS
         }
 
         // Really spread: the organization's items sit under 5 partition keys (shards 0..4), none under a sixth.
-        var partitions = new Dictionary<int, int>();
-        for (var shard = 0; shard < 6; shard++)
-        {
-            var response = await fixture.Client.QueryAsync(new QueryRequest
-            {
-                TableName = fixture.Options.TransactionsTableName,
-                KeyConditionExpression = "#pk = :pk",
-                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition },
-                ExpressionAttributeValues = new() { [":pk"] = new(PaymentItemKeys.PartitionOf(org, shard)) },
-                Select = Select.COUNT,
-            });
-            partitions[shard] = response.Count ?? 0;
-        }
+        var partitions = await DynamoDbPaymentCount.PerPartitionAsync(fixture.Options.TablePrefix, org, shards: 6);
         Assert.All(Enumerable.Range(0, 5), shard => Assert.True(partitions[shard] > 0, $"shard {shard} holds nothing: {string.Join(", ", partitions)}"));
         Assert.Equal(0, partitions[5]);
-        Assert.Equal(payments.Count, partitions.Values.Sum());
+        Assert.Equal(payments.Count, partitions.Sum());
 
         // Get by id: one GetItem each, straight to its shard.
         foreach (var payment in payments) Assert.Equal(payment, await Store.GetAsync(org, payment.TransactionId, default));

@@ -55,8 +55,9 @@ public sealed class OrganizationShards(IOrganizationShardSource source, TimeProv
     public async Task EnsureTrustedNowAsync(CancellationToken cancellationToken) =>
         await ForAsync(Guid.Empty, time.GetUtcNow(), cancellationToken);
 
-    /// <summary>Reads the map now (after an operator recorded a change, so this replica shows it at once).</summary>
-    public Task RefreshAsync(CancellationToken cancellationToken) => RefreshAsync(DateTimeOffset.MinValue, force: true, cancellationToken);
+    /// <summary>Reads the map now (after an operator recorded a change, so this replica shows it at once), and answers it.</summary>
+    public async Task<OrganizationShardMap> RefreshAsync(CancellationToken cancellationToken) =>
+        (await RefreshAsync(DateTimeOffset.MinValue, force: true, cancellationToken)).Map;
 
     private async Task<Snapshot> RefreshAsync(DateTimeOffset until, bool force, CancellationToken cancellationToken)
     {

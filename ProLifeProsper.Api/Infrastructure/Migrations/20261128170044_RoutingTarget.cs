@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace ProLifeProsper.Api.Infrastructure.Migrations
 {
     /// <inheritdoc />
-    public partial class DesiredRouting : Migration
+    public partial class RoutingTarget : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -23,6 +23,13 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                 type: "character varying(32)",
                 maxLength: 32,
                 nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "started_configuration",
+                table: "routing_state",
+                type: "character varying(32)",
+                maxLength: 32,
+                nullable: true);
         }
 
         /// <inheritdoc />
@@ -34,6 +41,10 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
 
             migrationBuilder.DropColumn(
                 name: "desired_configuration",
+                table: "routing_state");
+
+            migrationBuilder.DropColumn(
+                name: "started_configuration",
                 table: "routing_state");
         }
     }

@@ -12,8 +12,8 @@ using ProLifeProsper.Api.Infrastructure;
 namespace ProLifeProsper.Api.Infrastructure.Migrations
 {
     [DbContext(typeof(ProLifeProsperDbContext))]
-    [Migration("20261128161508_ReplicaConfiguration")]
-    partial class ReplicaConfiguration
+    [Migration("20261128170044_RoutingTarget")]
+    partial class RoutingTarget
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
