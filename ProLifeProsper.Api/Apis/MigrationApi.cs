@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using ProLifeProsper.Api.Apis.Contracts;
+using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Domain.Common;
 
 namespace ProLifeProsper.Api.Apis;
 
@@ -32,14 +35,45 @@ public static class MigrationApi
         steps.MapPost("/rollback", Rollback).WithName("RollbackMigration")
             .WithSummary("Any phase → postgres, with every acknowledged payment present in PostgreSQL. From dynamo-only it answers 202 " +
                 "while DynamoDB is copied back (resumable, in the background), and the rollback then finishes by itself.");
+        admin.MapPost("/migration/load-tests", SubmitLoadTest).WithName("SubmitLoadTest")
+            .WithSummary("Record a load test of one phase (the load-test tool's --submit-to); the answer is the gate's own verdict from its figures. " +
+                "With Migration:CutoverRequiresLoadTest a cut-over needs a fresh passing one of dynamo-primary against this build.");
+        admin.MapGet("/migration/load-tests/{phase}", GetLatestLoadTest).WithName("GetLatestLoadTest")
+            .WithSummary("The newest load test submitted for a phase (postgres, dual-write, dynamo-primary, dynamo-only).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
+    }
+
+    public static async Task<Created<LoadTestVerdict>> SubmitLoadTest(LoadTestReportSubmission submission, CutoverGate gate, CancellationToken cancellationToken)
+    {
+        var verdict = await gate.SubmitAsync(submission, cancellationToken);
+        return TypedResults.Created($"/api/admin/migration/load-tests/{verdict.Phase}", verdict);
+    }
+
+    public static async Task<Ok<LoadTestVerdict>> GetLatestLoadTest(string phase, CutoverGate gate, CancellationToken cancellationToken)
+    {
+        MigrationPhase parsed;
+        try
+        {
+            parsed = MigrationPhases.Parse(phase);
+        }
+        catch (FormatException)
+        {
+            throw new DomainException(DomainErrorKind.NotFound, "load-test-not-found", "The load test was not found.", $"'{phase}' is not a migration phase.");
+        }
+        return await gate.LatestAsync(parsed, cancellationToken) is { } verdict ? TypedResults.Ok(verdict)
+            : throw new DomainException(DomainErrorKind.NotFound, "load-test-not-found", "The load test was not found.", $"No load test of '{phase}' has been submitted.");
     }
 
     public static async Task<Ok<RoutingStatus>> GetRouting(MigrationCoordinator migration, CancellationToken cancellationToken) =>
         TypedResults.Ok(await migration.GetRoutingAsync(cancellationToken));
 
     public static async Task<Ok<MigrationStatus>> GetMigration(MigrationCoordinator migration, MigrationReconciler reconciler, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await migration.GetStatusAsync(cancellationToken) with { Reconciler = await reconciler.DescribeAsync(cancellationToken) });
+        TypedResults.Ok(await migration.GetStatusAsync(cancellationToken) with
+        {
+            Reconciler = await reconciler.DescribeAsync(cancellationToken),
+            ApiVersion = ApiVersion.Current,
+        });
 
     public static async Task<Ok<MigrationStatus>> Start(MigrationCoordinator migration, CancellationToken cancellationToken) =>
         TypedResults.Ok(await migration.StartAsync(Operator, cancellationToken));

@@ -25,6 +25,7 @@ public sealed class ProLifeProsperDbContext(DbContextOptions<ProLifeProsperDbCon
     public DbSet<PaymentMigration.VerificationRow> Verifications => Set<PaymentMigration.VerificationRow>();
     public DbSet<PaymentMigration.OutboxRow> Outbox => Set<PaymentMigration.OutboxRow>();
     public DbSet<PaymentMigration.ReverseCopyProgressRow> ReverseCopyProgress => Set<PaymentMigration.ReverseCopyProgressRow>();
+    public DbSet<PaymentMigration.LoadTestReportRow> LoadTestReports => Set<PaymentMigration.LoadTestReportRow>();
     public DbSet<WorkerLeaseRow> WorkerLeases => Set<WorkerLeaseRow>();
     public DbSet<Services.Refunds.RefundPayoutRow> RefundPayouts => Set<Services.Refunds.RefundPayoutRow>();
     public DbSet<Storage.DynamoDb.OrganizationShardChangeRow> OrganizationShardChanges => Set<Storage.DynamoDb.OrganizationShardChangeRow>();

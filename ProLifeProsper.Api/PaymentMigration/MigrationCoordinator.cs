@@ -13,7 +13,7 @@ public sealed record RoutingStatus(string Configuration, string Phase, long Vers
 
 /// <summary>What <c>GET /api/admin/migration</c> answers (<see cref="Reconciler"/>: where <c>Routing:Configuration</c> wants payments, and the next step there).</summary>
 public sealed record MigrationStatus(RoutingStatus Routing, BackfillProgress Backfill, IReadOnlyDictionary<string, long> OutboxDepth,
-    VerificationResult? LastVerification, ReverseCopyProgress ReverseCopy, ReconcilerStatus? Reconciler = null);
+    VerificationResult? LastVerification, ReverseCopyProgress ReverseCopy, ReconcilerStatus? Reconciler = null, string? ApiVersion = null);
 
 /// <summary>What a rollback step did: <see cref="Finished"/> false while DynamoDB is still being copied back (it then finishes by itself).</summary>
 public sealed record RollbackResult(RoutingStatus Routing, bool Finished);
@@ -35,6 +35,7 @@ public sealed class MigrationCoordinator(
     MigrationVerifier verifier,
     ReverseCopy reverseCopy,
     PaymentMirror mirror,
+    CutoverGate gate,
     IOptions<MigrationOptions> options,
     IOptions<DynamoDbOptions> dynamoOptions,
     ILogger<MigrationCoordinator> logger)
@@ -99,9 +100,10 @@ public sealed class MigrationCoordinator(
         return await verifier.VerifyAsync(cancellationToken);
     }
 
-    /// <summary>verify → dynamo-primary, only after a clean verification in the current phase and with the outbox drained.</summary>
+    /// <summary>verify → dynamo-primary, only after a clean verification in the current phase, with the outbox drained (and a passing load test, when required).</summary>
     public async Task<RoutingStatus> CutoverAsync(string by, CancellationToken cancellationToken)
     {
+        if (await gate.WhyNotCutoverAsync(cancellationToken) is { } notYet) throw OutOfOrder(notYet);
         var last = await verifier.LastAsync(cancellationToken);
         var state = await ChangeAsync(by, async (current, connection, transaction) =>
         {
@@ -144,7 +146,7 @@ public sealed class MigrationCoordinator(
     /// again) with the reverse copy owed, and answers <see cref="RollbackResult.Finished"/> false; the reverse copy runs in
     /// the background, resumable, and finishes the rollback itself. Until it has, the switch to postgres is refused.
     /// </summary>
-    public async Task<RollbackResult> RollbackAsync(string by, CancellationToken cancellationToken)
+    public async Task<RollbackResult> RollbackAsync(string by, CancellationToken cancellationToken, bool waitForInFlight = true)
     {
         var current = await routing.RefreshAsync(cancellationToken);
         Require(current.Phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL: there is nothing to roll back.");
@@ -176,15 +178,19 @@ public sealed class MigrationCoordinator(
                 await PaymentOutbox.DeleteAllAsync(connection, transaction, DynamoName, cancellationToken);
                 await Backfill.ResetAsync(connection, transaction, cancellationToken, startRun: false);
             }
-            else
+            else if (waitForInFlight)
             {
-                await DrainWhileLockedAsync(connection, transaction, PostgreSqlName, cancellationToken);
+                // Bring PostgreSQL up to date before it serves, for at most a few seconds: payment writes wait meanwhile, and when
+                // DynamoDB is failing (the reason for many rollbacks) every row would fail slowly. What is left stays queued, and
+                // PostgreSQL refuses those payments' updates and keys (409, retry) until the drainer has copied them home.
+                await DrainWhileLockedAsync(connection, transaction, PostgreSqlName, cancellationToken, RollbackLockedDrainBudget);
             }
             return MigrationPhase.Postgres;
         }, cancellationToken);
 
         // Writes that were in flight at the switch finish in DynamoDB and are copied home by their intents;
         // until then PostgreSQL refuses updates to those payments (409, retry), so none is overwritten.
+        if (!waitForInFlight) return new RollbackResult(Describe(state), Finished: true);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.RollbackDrainTimeout);
         try
@@ -215,12 +221,18 @@ public sealed class MigrationCoordinator(
         await repository.RecordDesiredAsync((store == PaymentsStoreKind.DynamoDb ? RoutingConfiguration.HighScale : RoutingConfiguration.Current).Name, cancellationToken);
     }
 
-    private async Task DrainWhileLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken)
+    private static readonly TimeSpan RollbackLockedDrainBudget = TimeSpan.FromSeconds(5);
+
+    private async Task DrainWhileLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken,
+        TimeSpan? budget = null)
     {
-        // Rows another instance's drainer holds are skipped by SKIP LOCKED; give them a moment, then look again.
-        for (var round = 0; round < 50; round++)
+        // Rows another instance's drainer holds are skipped by SKIP LOCKED; give them a moment, then look again. With a budget,
+        // small batches, so that the time is checked often (a row that fails can take a second of retries).
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        bool Spent() => budget is { } b && elapsed.Elapsed >= b;
+        for (var round = 0; round < 50 && !Spent(); round++)
         {
-            while (await outbox.DrainAsync(connection, transaction, mirror.ApplyAsync, target, 500, cancellationToken) > 0) { }
+            while (!Spent() && await outbox.DrainAsync(connection, transaction, mirror.ApplyAsync, target, budget is null ? 500 : 10, cancellationToken) > 0) { }
             if (await PaymentOutbox.DepthAsync(connection, transaction, target, cancellationToken) == 0) return;
             await Task.Delay(100, cancellationToken);
         }

@@ -57,4 +57,13 @@ public sealed class MigrationOptions
 
     /// <summary>How long a rollback waits for in-flight writes to reach PostgreSQL before it answers.</summary>
     public TimeSpan RollbackDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Cut-over (by an operator or the reconciler) only after a passing load test of <c>dynamo-primary</c> against this build was
+    /// submitted (<c>POST /api/admin/migration/load-tests</c>, the load-test tool's <c>--submit-to</c>) within <see cref="LoadTestMaxAge"/>.
+    /// </summary>
+    public bool CutoverRequiresLoadTest { get; set; }
+
+    /// <summary>How old a load test may be and still open the cut-over gate.</summary>
+    public TimeSpan LoadTestMaxAge { get; set; } = TimeSpan.FromHours(24);
 }

@@ -33,6 +33,7 @@ public sealed class MigrationReconciler(
     Backfill backfill,
     MigrationVerifier verifier,
     PaymentOutbox outbox,
+    DynamoDbAvailabilityProbe dynamoProbe,
     MigrationMetrics metrics,
     IOptions<RoutingOptions> options,
     TimeProvider time,
@@ -40,17 +41,21 @@ public sealed class MigrationReconciler(
 {
     public const string By = "reconciler";
 
+    /// <summary>Who rolls back when DynamoDB has failed for <see cref="RoutingOptions.FailoverAfter"/>: a recorded intention (the target becomes <c>current</c>).</summary>
+    public const string FailoverBy = "failover";
+
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(2);
 
     // Writes in flight under steady traffic keep a few rows queued at any moment; more than this means the other store is
     // not keeping up, and a cut-over (which drains while holding the routing lock) or a finalize should wait.
     private const long MaxQueuedForSwitch = 500;
 
-    private enum Step { None, Start, Verify, Cutover, Finalize, Rollback }
+    private enum Step { None, Start, Verify, Cutover, Finalize, Rollback, Failover }
 
     private (string Outcome, DateTimeOffset At)? _last;
     private DateTimeOffset _notBefore = DateTimeOffset.MinValue;
     private int _failures;
+    private (DateTimeOffset Since, string What)? _dynamoFailing; // as this instance's probe sees it, in dynamo-primary with failover on
 
     protected override string LeaseName => "routing-reconciler";
 
@@ -100,10 +105,30 @@ public sealed class MigrationReconciler(
 
     protected override async Task<bool> HasWorkAsync(CancellationToken cancellationToken)
     {
+        await ObserveDynamoAsync(cancellationToken);
         var target = await TargetAsync(cancellationToken);
         var (step, waitingFor) = await DecideAsync(target.Configuration, cancellationToken);
         metrics.ObserveReconciler(step == Step.None && waitingFor is null, target.Configuration?.Name ?? "", routing.Current.Phase.ToWire());
-        return options.Value.AutoMigrate && step != Step.None && UtcClock.Now(time) >= _notBefore;
+        // A failover does not wait out the back-off of an earlier refused step.
+        return options.Value.AutoMigrate && step != Step.None && (step == Step.Failover || UtcClock.Now(time) >= _notBefore);
+    }
+
+    // Failover as policy: probes DynamoDB each interval while it is primary and PostgreSQL still holds everything.
+    private async Task ObserveDynamoAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.FailoverAfter is null || routing.Current is not { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: null })
+        {
+            _dynamoFailing = null;
+            return;
+        }
+        if (await dynamoProbe.FailureAsync(cancellationToken) is not { } failure)
+        {
+            if (_dynamoFailing is not null) logger.LogInformation("Reconciler: DynamoDB answers again");
+            _dynamoFailing = null;
+            return;
+        }
+        if (_dynamoFailing is null) logger.LogWarning("Reconciler: DynamoDB does not answer ({Failure}); failover in {After:N0} s unless it recovers", failure, options.Value.FailoverAfter.Value.TotalSeconds);
+        _dynamoFailing = (_dynamoFailing?.Since ?? UtcClock.Now(time), failure);
     }
 
     protected override async Task RunAsync(CancellationToken cancellationToken)
@@ -210,6 +235,16 @@ public sealed class MigrationReconciler(
             case Step.Rollback:
                 var rollback = await migration.RollbackAsync(By, cancellationToken);
                 return (rollback.Finished ? "done: payments on PostgreSQL" : "under way: copying DynamoDB back to PostgreSQL", true);
+            case Step.Failover:
+                var failing = _dynamoFailing!.Value;
+                var down = UtcClock.Now(time) - failing.Since;
+                logger.LogError("Failover: DynamoDB has not answered for {Seconds:N0} s ({Failure}); rolling back to PostgreSQL, which holds every payment, " +
+                    "and setting the target to current", down.TotalSeconds, failing.What);
+                // The rollback records the new target (a failover is an intention) and does not wait for writes DynamoDB cannot finish now.
+                await migration.RollbackAsync(FailoverBy, cancellationToken, waitForInFlight: false);
+                _dynamoFailing = null;
+                return ($"done: DynamoDB had failed for {down.TotalSeconds:N0} s ({failing.What}); payments on PostgreSQL and the target is current " +
+                    "(migrate again with the start step once DynamoDB is well)", true);
             default:
                 return ("nothing", true);
         }
@@ -251,6 +286,12 @@ public sealed class MigrationReconciler(
             case MigrationPhase.DynamoPrimary when state.FinalizedAt is not null:
                 return (Step.None, "a rollback under way (the reverse copy finishes it; the reconciler then migrates again)");
             case MigrationPhase.DynamoPrimary:
+                if (_dynamoFailing is { } failing && options.Value.FailoverAfter is { } failoverAfter)
+                {
+                    var down = UtcClock.Now(time) - failing.Since;
+                    return down >= failoverAfter ? (Step.Failover, null)
+                        : (Step.None, $"DynamoDB has not answered for {down.TotalSeconds:N0} s ({failing.What}): failover to PostgreSQL at {failoverAfter.TotalSeconds:N0} s");
+                }
                 if (options.Value.FinalizeAfter is not { } soak) return (Step.None, null);
                 var soaked = UtcClock.Now(time) - state.ChangedAt;
                 if (soaked < soak) return (Step.None, $"the soak in dynamo-primary ({soaked.TotalMinutes:N1} of {soak.TotalMinutes:N1} minutes) before finalizing");
@@ -271,6 +312,7 @@ public sealed class MigrationReconciler(
         Step.Cutover => "cut over",
         Step.Finalize => "finalize",
         Step.Rollback => "roll back",
+        Step.Failover => "fail over",
         _ => "none",
     };
 }

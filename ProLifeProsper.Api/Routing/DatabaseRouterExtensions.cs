@@ -26,6 +26,7 @@ public static class DatabaseRouterExtensions
             .Validate(o => o.ReconcileInterval >= TimeSpan.FromMilliseconds(10) && o.ReconcileInterval <= TimeSpan.FromHours(1),
                 "Routing:ReconcileInterval must be from 10 ms to 1 hour.")
             .Validate(o => o.FinalizeAfter is null || o.FinalizeAfter >= TimeSpan.Zero, "Routing:FinalizeAfter must not be negative.")
+            .Validate(o => o.FailoverAfter is null || o.FailoverAfter >= TimeSpan.FromSeconds(1), "Routing:FailoverAfter must be at least one second (or unset).")
             .ValidateOnStart();
         services.AddSingleton<StoreMetrics>();
 
@@ -67,6 +68,8 @@ public static class DatabaseRouterExtensions
         services.AddSingleton<ReverseCopy>();
         services.AddSingleton<PaymentsStoreGuard>();
         services.AddSingleton<MigrationCoordinator>();
+        services.AddSingleton<CutoverGate>();
+        services.AddSingleton<DynamoDbAvailabilityProbe>();
 
         // Start-up order matters: tables exist, then the routing state is loaded, then background work starts.
         services.AddHostedService<DynamoDbStartup>();

@@ -26,4 +26,11 @@ public sealed class RoutingOptions
 
     /// <summary>How often the reconciler looks at the phase and takes its next step.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Failover as policy (opt-in): in <c>dynamo-primary</c>, where PostgreSQL still holds every payment, when DynamoDB has failed
+    /// to answer for this long the reconciler rolls back by itself and sets the target to <c>current</c>, so payments are served
+    /// from PostgreSQL; migrating again is an operator's step. Unset: never (a failing DynamoDB answers 503 until an operator acts).
+    /// </summary>
+    public TimeSpan? FailoverAfter { get; set; }
 }

@@ -34,10 +34,15 @@ var output = new Option<string>("--output") { Description = "Report folder (a ti
 var maxP99 = new Option<double?>("--max-p99-ms") { Description = "Gate: fail if any scenario's p99 exceeds this." };
 var maxErrors = new Option<double?>("--max-error-rate") { Description = "Gate: fail if any scenario's error rate exceeds this (0.01 = 1%)." };
 var minRps = new Option<double?>("--min-rps") { Description = "Gate: fail if any scenario's throughput is below this." };
+var submitTo = new Option<string?>("--submit-to")
+{
+    Description = "Submit each measured phase's result and thresholds to this API (loopback; --submit-key) for its cut-over gate (Migration:CutoverRequiresLoadTest).",
+};
+var submitKey = new Option<string?>("--submit-key") { Description = "Admin key of the API given with --submit-to." };
 
 var root = new RootCommand("ProLifeProsper load tests: scenarios per routing configuration, raw store ceilings, reports and a pass/fail gate.")
 {
-    configurations, url, adminKey, scenarios, model, vus, rate, duration, warmUp, organizations, zipf, raw, apiEnvironment, output, maxP99, maxErrors, minRps,
+    configurations, url, adminKey, scenarios, model, vus, rate, duration, warmUp, organizations, zipf, raw, apiEnvironment, output, maxP99, maxErrors, minRps, submitTo, submitKey,
 };
 
 var scalePayments = new Option<int>("--payments") { Description = "Payments to load.", DefaultValueFactory = _ => 1_000_000 };
@@ -61,6 +66,9 @@ root.SetAction(async (parse, cancellationToken) =>
     var thresholds = new Thresholds(parse.GetValue(maxP99), parse.GetValue(maxErrors), parse.GetValue(minRps));
     var given = parse.GetValue(url);
     if (given is not null && !new Uri(given).IsLoopback) { AnsiConsole.MarkupLine("[red]Only loopback targets are allowed.[/]"); return 1; }
+    var submit = parse.GetValue(submitTo);
+    if (submit is not null && !new Uri(submit).IsLoopback) { AnsiConsole.MarkupLine("[red]Only loopback targets are allowed.[/]"); return 1; }
+    var measured = new Dictionary<string, (string Version, string Phase)>(); // configuration → the build and phase measured
 
     var started = DateTimeOffset.UtcNow;
     var results = new List<ScenarioResult>();
@@ -84,6 +92,7 @@ root.SetAction(async (parse, cancellationToken) =>
     if (given is not null)
     {
         using var target = await ApiTarget.PrepareAsync(given, parse.GetValue(adminKey)!, parse.GetValue(organizations), parse.GetValue(zipf), 500);
+        measured["given"] = await CutoverGateSubmission.DescribeAsync(given, parse.GetValue(adminKey)!, cancellationToken);
         foreach (var scenario in runs) await RunAsync(scenario, "given", target.Operation(scenario));
     }
     else
@@ -99,6 +108,7 @@ root.SetAction(async (parse, cancellationToken) =>
                 dynalite.ServiceUrl, key, [.. phase ? MigrationPhases.ApiSettings : [], .. parse.GetValue(apiEnvironment) ?? []]);
             if (phase) await MigrationPhases.EnterAsync(api.Url, key, configuration, cancellationToken);
             using var target = await ApiTarget.PrepareAsync(api.Url, key, parse.GetValue(organizations), parse.GetValue(zipf), 500);
+            measured[configuration] = await CutoverGateSubmission.DescribeAsync(api.Url, key, cancellationToken);
             foreach (var scenario in runs) await RunAsync(scenario, configuration, target.Operation(scenario));
         }
         if (parse.GetValue(raw))
@@ -144,6 +154,9 @@ root.SetAction(async (parse, cancellationToken) =>
     AnsiConsole.Write(ReportWriter.ConsoleTable(results));
     foreach (var line in efficiency) AnsiConsole.WriteLine(line);
     AnsiConsole.MarkupLineInterpolated($"Reports: {Path.GetFullPath(folder)} (report.md, report.csv, report.json, report.html)");
+    if (submit is not null)
+        foreach (var line in await CutoverGateSubmission.SubmitAsync(submit, parse.GetValue(submitKey) ?? parse.GetValue(adminKey)!, report, thresholds, measured, cancellationToken))
+            AnsiConsole.WriteLine("Cut-over gate: " + line);
     if (gate.Count == 0) { AnsiConsole.MarkupLine("[green]Gate: all thresholds met.[/]"); return 0; }
     foreach (var failure in gate) AnsiConsole.MarkupLineInterpolated($"[red]Gate FAILED[/]: {failure}");
     return 2;

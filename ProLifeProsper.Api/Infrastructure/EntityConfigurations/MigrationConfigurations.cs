@@ -68,3 +68,18 @@ internal sealed class OutboxConfiguration : IEntityTypeConfiguration<OutboxRow>
             .HasDatabaseName("ix_payment_outbox_postgresql_key");
     }
 }
+
+internal sealed class LoadTestReportConfiguration : IEntityTypeConfiguration<LoadTestReportRow>
+{
+    public void Configure(EntityTypeBuilder<LoadTestReportRow> builder)
+    {
+        builder.ToTable("load_test_reports");
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Id).ValueGeneratedNever();
+        builder.Property(r => r.Phase).HasMaxLength(32);
+        builder.Property(r => r.ApiVersion).HasMaxLength(200);
+        builder.Property(r => r.FailuresJson).HasColumnType("jsonb");
+        builder.Property(r => r.ReportJson).HasColumnType("jsonb");
+        builder.HasIndex(r => new { r.Phase, r.SubmittedAt });
+    }
+}

@@ -113,6 +113,55 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         });
                 });
 
+            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.LoadTestReportRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ApiVersion")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("api_version");
+
+                    b.Property<string>("FailuresJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("failures_json");
+
+                    b.Property<DateTimeOffset>("MeasuredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("measured_at");
+
+                    b.Property<bool>("Passed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("passed");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("phase");
+
+                    b.Property<string>("ReportJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("report_json");
+
+                    b.Property<DateTimeOffset>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_load_test_reports");
+
+                    b.HasIndex("Phase", "SubmittedAt")
+                        .HasDatabaseName("ix_load_test_reports_phase_submitted_at");
+
+                    b.ToTable("load_test_reports", (string)null);
+                });
+
             modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.OutboxRow", b =>
                 {
                     b.Property<long>("Id")

@@ -9,15 +9,24 @@ namespace ProLifeProsper.Api.Tests.Migration;
 /// <summary>
 /// Live traffic during a migration: creates card and bank-transfer payments and refunds them, remembering every
 /// acknowledged (201) result, so the test can prove each one is served afterwards with at least that state, together with
-/// the history seeded before the migration.
+/// the history seeded before the migration. With <paramref name="tolerateUnavailable"/> a 503 (the store down, a fault the
+/// test injects) is an allowed answer too, never acknowledged.
 /// </summary>
-public sealed class TrafficWriter(IReadOnlyList<TestTenant> tenants, IReadOnlyList<PaymentTransaction> seeded)
+public sealed class TrafficWriter(IReadOnlyList<TestTenant> tenants, IReadOnlyList<PaymentTransaction> seeded, bool tolerateUnavailable = false)
 {
+    private int _unavailable;
+
     private readonly ConcurrentDictionary<Guid, (TestTenant Tenant, PaymentResponse Latest)> _acknowledged = new();
     private readonly ConcurrentBag<string> _failures = [];
     private int _writes;
 
     public int Writes => _writes;
+
+    /// <summary>Payments acknowledged so far (201).</summary>
+    public int Acknowledged => _acknowledged.Count;
+
+    /// <summary>Writes answered 503 (only with tolerateUnavailable).</summary>
+    public int Unavailable => _unavailable;
 
     public IReadOnlyCollection<string> Failures => _failures;
 
@@ -109,6 +118,11 @@ public sealed class TrafficWriter(IReadOnlyList<TestTenant> tenants, IReadOnlyLi
 
     private void Expect(HttpResponseMessage response, params HttpStatusCode[] allowed)
     {
+        if (tolerateUnavailable && response.StatusCode == HttpStatusCode.ServiceUnavailable)
+        {
+            Interlocked.Increment(ref _unavailable);
+            return;
+        }
         if (!allowed.Contains(response.StatusCode)) _failures.Add($"unexpected {(int)response.StatusCode}: {response.Content.ReadAsStringAsync().Result}");
     }
 }
