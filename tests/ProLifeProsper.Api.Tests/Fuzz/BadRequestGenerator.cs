@@ -32,6 +32,14 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
         "PlanCapacity" => new JsonObject(),
         "RotateApiKey" => new JsonObject { ["overlapSeconds"] = 3_600 },
         "SetPaymentShards" => new JsonObject { ["shards"] = 2 },
+        "SubmitLoadTest" => new JsonObject
+        {
+            ["phase"] = "dynamo-primary",
+            ["apiVersion"] = "1.0.0+fuzz",
+            ["measuredAt"] = "2026-01-01T00:00:00Z",
+            ["thresholds"] = new JsonObject { ["maxP99Ms"] = 100 },
+            ["scenarios"] = new JsonArray(new JsonObject { ["scenario"] = "create-payment", ["ok"] = 10, ["failed"] = 0, ["requestsPerSecond"] = 5.0, ["p99Ms"] = 9.0 }),
+        },
         _ => null,
     };
 
@@ -42,6 +50,7 @@ public sealed class BadRequestGenerator(IReadOnlyList<FuzzOperation> operations,
         ["CreateDonor"] = ["email", "name"],
         ["CreatePayment"] = ["campaignId", "donorId", "amountMinor", "currency", "paymentMethod"],
         ["SetPaymentShards"] = ["shards"],
+        ["SubmitLoadTest"] = ["phase", "apiVersion", "measuredAt", "thresholds", "scenarios"],
     };
 
     public FuzzRequest Next()
