@@ -68,7 +68,7 @@ public sealed partial class HtmlReportTests
         string[] Labels(string title) => [.. charts.Single(c => c.GetProperty("config").GetProperty("options").GetProperty("plugins").GetProperty("title").GetProperty("text").GetString() == title)
             .GetProperty("config").GetProperty("data").GetProperty("datasets").EnumerateArray().Select(d => d.GetProperty("label").GetString()!)];
 
-        Assert.Equal(["current: requests/s", "dual-write: requests/s", "dual-write: failed requests/s"], Labels("create-payment: throughput over time"));
+        Assert.Equal(["current (requests/s)", "dual-write (requests/s)", "dual-write failed (requests/s)"], Labels("create-payment: throughput over time"));
         Assert.Equal(["p50 (ms)", "p95 (ms)", "p99 (ms)"], Labels("create-payment @ dual-write: latency percentiles over time"));
         Assert.Equal(["p50 (ms)", "p95 (ms)", "p99 (ms)"], Labels("create-payment: latency percentiles by configuration"));
         Assert.Equal(["throughput (requests/s)"], Labels("create-payment: throughput by configuration"));

@@ -39,7 +39,7 @@ public static class ConsoleReport
 
     public static Table PrettyTable(IEnumerable<ScenarioResult> results)
     {
-        var table = new Table().AddColumns(Headers);
+        var table = new Table().AddColumns([.. Headers.Select((h, i) => i == 0 ? new TableColumn(h) : new TableColumn(h).RightAligned())]);
         foreach (var row in results.Select(Cells)) table.AddRow([Markup.Escape(row[0]), .. row[1..]]);
         return table;
     }

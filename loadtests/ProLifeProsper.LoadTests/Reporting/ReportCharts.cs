@@ -33,9 +33,9 @@ public static class ReportCharts
         var datasets = new List<object>();
         foreach (var run in runs)
         {
-            datasets.Add(Line($"{run.Configuration}: requests/s", colorOf(run.Configuration), run.Timeline.Select(s => Point(s.Second, s.Requests))));
+            datasets.Add(Line($"{run.Configuration} (requests/s)", colorOf(run.Configuration), run.Timeline.Select(s => Point(s.Second, s.Requests))));
             if (run.Failed > 0)
-                datasets.Add(Line($"{run.Configuration}: failed requests/s", colorOf(run.Configuration), run.Timeline.Select(s => Point(s.Second, s.Errors)), dashed: true));
+                datasets.Add(Line($"{run.Configuration} failed (requests/s)", colorOf(run.Configuration), run.Timeline.Select(s => Point(s.Second, s.Errors)), dashed: true));
         }
         return LineChart($"{scenario}: throughput over time", ThroughputAxisTitle, datasets);
     }
