@@ -86,7 +86,7 @@ root.SetAction(async (parse, cancellationToken) =>
                 results.Add(result);
                 task.Value = task.MaxValue;
             });
-        AnsiConsole.Write(ReportWriter.ConsoleTable(results.TakeLast(1)));
+        ConsoleReport.Write(AnsiConsole.Console, results.TakeLast(1));
     }
 
     if (given is not null)
@@ -151,7 +151,7 @@ root.SetAction(async (parse, cancellationToken) =>
         "ProLifeProsper.LoadTests " + string.Join(' ', args), results, efficiency, gate);
     var folder = ReportWriter.WriteAll(report, Path.Combine(parse.GetValue(output)!, started.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)));
 
-    AnsiConsole.Write(ReportWriter.ConsoleTable(results));
+    ConsoleReport.Write(AnsiConsole.Console, results);
     foreach (var line in efficiency) AnsiConsole.WriteLine(line);
     AnsiConsole.MarkupLineInterpolated($"Reports: {Path.GetFullPath(folder)} (report.md, report.csv, report.json, report.html)");
     if (submit is not null)
@@ -162,4 +162,5 @@ root.SetAction(async (parse, cancellationToken) =>
     return 2;
 });
 
+ConsoleReport.Unwrap(AnsiConsole.Console);
 return await root.Parse(args).InvokeAsync();

@@ -83,14 +83,14 @@ public sealed class LoadRunner(LoadOptions options)
         }
 
         double Ms(double ticks) => Math.Round(ticks / TimeSpan.TicksPerMillisecond, 3);
+        double At(LongConcurrentHistogram histogram, double percentile) => histogram.TotalCount == 0 ? 0 : Ms(histogram.GetValueAtPercentile(percentile));
         var count = total.TotalCount;
         return new ScenarioResult(
             $"{scenario} @ {configuration}", scenario, configuration, options.Model.ToString().ToLowerInvariant(), options.VirtualUsers,
             options.Duration.TotalSeconds, ok, failed, Math.Round((ok + failed) / options.Duration.TotalSeconds, 1),
-            count == 0 ? 0 : Ms(total.GetValueAtPercentile(0)), count == 0 ? 0 : Ms(total.GetMean()), count == 0 ? 0 : Ms(total.GetMaxValue()),
-            count == 0 ? 0 : Ms(total.GetValueAtPercentile(50)), count == 0 ? 0 : Ms(total.GetValueAtPercentile(75)),
-            count == 0 ? 0 : Ms(total.GetValueAtPercentile(95)), count == 0 ? 0 : Ms(total.GetValueAtPercentile(99)), bytes,
-            perSecond.Select((h, s) => new SecondSample(s, h.TotalCount, errorsPerSecond[s], h.TotalCount == 0 ? 0 : Ms(h.GetValueAtPercentile(99)))).ToList())
+            At(total, 0), count == 0 ? 0 : Ms(total.GetMean()), count == 0 ? 0 : Ms(total.GetMaxValue()),
+            At(total, 50), At(total, 75), At(total, 95), At(total, 99), bytes,
+            perSecond.Select((h, s) => new SecondSample(s, h.TotalCount, errorsPerSecond[s], At(h, 50), At(h, 95), At(h, 99))).ToList())
         {
             Answers = answers.OrderByDescending(a => a.Value).ToDictionary(a => a.Key, a => a.Value),
         };

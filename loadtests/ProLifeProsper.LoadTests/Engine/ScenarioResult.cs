@@ -1,7 +1,7 @@
 namespace ProLifeProsper.LoadTests.Engine;
 
-/// <summary>One second of a run: throughput and tail latency over time.</summary>
-public sealed record SecondSample(int Second, long Requests, long Errors, double P99Ms);
+/// <summary>One second of a run (counted from the end of warm-up): its requests, how many failed, and its latency percentiles.</summary>
+public sealed record SecondSample(int Second, long Requests, long Errors, double P50Ms, double P95Ms, double P99Ms);
 
 /// <summary>What one scenario did in one configuration (warm-up excluded).</summary>
 public sealed record ScenarioResult(
