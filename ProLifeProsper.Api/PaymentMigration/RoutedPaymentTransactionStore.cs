@@ -26,7 +26,6 @@ public sealed class RoutedPaymentTransactionStore(
     DynamoDbPaymentTransactionStore dynamo,
     RoutingStateCache routing,
     PaymentOutbox outbox,
-    PaymentMirror mirror,
     OutboxDrainer drainer,
     StoreMetrics metrics,
     PaymentsStoreGuard guard,
@@ -147,18 +146,15 @@ public sealed class RoutedPaymentTransactionStore(
 
     /// <summary>
     /// DynamoDB primary: copies the payment as it now stands (<paramref name="known"/> when this write made it, otherwise
-    /// read back from DynamoDB) and the idempotency record in effect to PostgreSQL, then clears the intent. If that fails
-    /// the intent stays and the drainer finishes the copy; the write is acknowledged either way.
+    /// read back from DynamoDB) and the idempotency record in effect to PostgreSQL and clears the intent, in one commit. If
+    /// that fails the intent stays and the drainer finishes the copy; the write is acknowledged either way.
     /// </summary>
     private async Task ShadowNowAsync(long intent, PaymentTransaction? known, Guid organizationId, Guid transactionId, IdempotencyRecord? record,
         CancellationToken cancellationToken)
     {
         try
         {
-            if ((known ?? await dynamo.GetAsync(organizationId, transactionId, cancellationToken)) is { } payment)
-                await mirror.CopyAsync(payment, toDynamo: false, cancellationToken);
-            if (record is not null) await mirror.CopyRecordAsync(record, toDynamo: false, cancellationToken);
-            await outbox.DeleteAsync(intent, cancellationToken);
+            await postgres.ShadowAsync(known ?? await dynamo.GetAsync(organizationId, transactionId, cancellationToken), record, intent, cancellationToken);
         }
         catch (Exception e)
         {

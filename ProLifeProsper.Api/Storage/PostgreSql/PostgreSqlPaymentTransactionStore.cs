@@ -18,6 +18,13 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         "transaction_id, organization_id, campaign_id, donor_id, amount_minor, currency, status, payment_method_type, " +
         "payment_method_token, idempotency_key, failure_code, refunded_amount_minor, created_at, updated_at, version";
 
+    // A copy from the other store: inserted, or replacing an older version only (parameters: AddPaymentParameters).
+    private const string UpsertIfNewer =
+        $"INSERT INTO payment_transactions ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) " +
+        "ON CONFLICT (transaction_id) DO UPDATE SET status = EXCLUDED.status, failure_code = EXCLUDED.failure_code, " +
+        "refunded_amount_minor = EXCLUDED.refunded_amount_minor, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version " +
+        "WHERE payment_transactions.version < EXCLUDED.version";
+
     // An idempotency record, unless its key is taken (parameters: AddRecordParameters).
     private const string InsertRecordIfAbsent =
         "INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
@@ -141,13 +148,35 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     /// <summary>Writes a payment copied from the other store, unless this store already has that version or a newer one.</summary>
     public async Task<bool> CopyAsync(PaymentTransaction payment, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            $"INSERT INTO payment_transactions ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) " +
-            "ON CONFLICT (transaction_id) DO UPDATE SET status = EXCLUDED.status, failure_code = EXCLUDED.failure_code, " +
-            "refunded_amount_minor = EXCLUDED.refunded_amount_minor, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version " +
-            "WHERE payment_transactions.version < EXCLUDED.version");
+        await using var command = dataSource.CreateCommand(UpsertIfNewer);
         AddPaymentParameters(command.Parameters, payment);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// dynamo-primary's shadow copy of one write, in one round trip and one commit: the payment as DynamoDB has it (if
+    /// known), the idempotency record in effect (if any), and the write's intent cleared — all or nothing, so an intent is
+    /// never cleared without its copy. A failure (e.g. a second payment for a key) leaves it all to the outbox drainer.
+    /// </summary>
+    public async Task ShadowAsync(PaymentTransaction? payment, IdempotencyRecord? record, long intentId, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        if (payment is not null)
+        {
+            var copy = new NpgsqlBatchCommand(UpsertIfNewer);
+            AddPaymentParameters(copy.Parameters, payment);
+            batch.BatchCommands.Add(copy);
+        }
+        if (record is not null)
+        {
+            var keep = new NpgsqlBatchCommand(InsertRecordIfAbsent);
+            AddRecordParameters(keep.Parameters, record);
+            batch.BatchCommands.Add(keep);
+        }
+        var clear = new NpgsqlBatchCommand("DELETE FROM payment_outbox WHERE id = $1");
+        clear.Parameters.Add(new() { Value = intentId });
+        batch.BatchCommands.Add(clear);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Keeps an idempotency record copied from the other store (a key already here is left alone).</summary>
