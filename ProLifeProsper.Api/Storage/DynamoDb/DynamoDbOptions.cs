@@ -1,6 +1,7 @@
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>How the DynamoDB tables are billed.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<DynamoDbBillingMode>))] // as configuration spells it
 public enum DynamoDbBillingMode
 {
     /// <summary>Pay per request; scales by itself. The recommended default.</summary>
