@@ -6,7 +6,8 @@ namespace ProLifeProsper.Api.Capacity;
 
 /// <summary>
 /// <c>plan [--monthly-transactions N] [--peak-tps N] [--organizations N] [--zipf S] [--spike-tps N] [--shards N]
-/// [--reads-per-payment N] [--pending-share F] [--refund-share F] [--retention-months N] [--seed N] [--json] [--html FILE]</c>.
+/// [--reads-per-payment N] [--pending-share F] [--refund-share F] [--replay-share F] [--key-length N] [--retention-months N] [--seed N]
+/// [--json] [--html FILE]</c>.
 /// Options are parsed by hand: a dozen numbers do not need a parser library.
 /// </summary>
 public static class CapacityCommand
@@ -32,6 +33,8 @@ public static class CapacityCommand
             ReadsPerPayment = Number("reads-per-payment", defaults.ReadsPerPayment),
             PendingShare = Number("pending-share", defaults.PendingShare),
             RefundShare = Number("refund-share", defaults.RefundShare),
+            ReplayShare = Number("replay-share", defaults.ReplayShare),
+            IdempotencyKeyLength = (int)Number("key-length", defaults.IdempotencyKeyLength),
             RetentionMonths = (int)Number("retention-months", defaults.RetentionMonths),
             Seed = (int)Number("seed", defaults.Seed),
         };

@@ -12,19 +12,26 @@ public static class CapacityReport
     {
         var p = plan.Profile;
         console.MarkupLineInterpolated($"[bold]Capacity plan[/]: {p.MonthlyTransactions:N0} payments/month, peak {p.PeakTransactionsPerSecond:N0}/s, {p.Organizations:N0} organizations (Zipf {p.ZipfExponent}), spike +{p.SpikeTransactionsPerSecond:N0}/s");
-        console.MarkupLineInterpolated($"Item sizes: payment {plan.ItemSizes.Payment} B, idempotency record {plan.ItemSizes.IdempotencyRecord} B, hourly index entry {plan.ItemSizes.DateHourIndexEntry} B");
+        console.MarkupLineInterpolated($"Item sizes ({Sizes(plan.ItemSizes)}");
 
         var units = new Table().Title("Capacity units per operation").AddColumns("operation", "write units", "read units", "how");
         foreach (var u in plan.UnitsPerOperation) units.AddRow(Markup.Escape(u.Operation), u.WriteUnits.ToString(CultureInfo.InvariantCulture), u.ReadUnits.ToString(CultureInfo.InvariantCulture), Markup.Escape(u.HowComputed));
         console.Write(units);
+        console.MarkupLineInterpolated($"[italic]Longest keys ({Sizes(plan.WorstCaseItemSizes)}: {Markup.Escape(WorstCase(plan))}.[/]");
 
         var c = plan.Cost;
+        var pools = new Table().Title($"Per table and index (peak {p.PeakTransactionsPerSecond + p.SpikeTransactionsPerSecond:N0} payments/s with the spike)")
+            .AddColumns("table / index", "write units / payment", "read units / payment", "peak WCU/s", "peak RCU/s", "provisioned WCU", "provisioned RCU");
+        foreach (var pool in c.Pools)
+            pools.AddRow(Markup.Escape(pool.Pool), N(pool.WriteUnitsPerPayment, "0.###"), N(pool.ReadUnitsPerPayment, "0.###"), N(pool.PeakWriteUnitsPerSecond, "N0"),
+                N(pool.PeakReadUnitsPerSecond, "N0"), pool.ProvisionedWriteCapacityUnits.ToString("N0", CultureInfo.InvariantCulture), pool.ProvisionedReadCapacityUnits.ToString("N0", CultureInfo.InvariantCulture));
+        console.Write(pools);
         var costs = new Table().Title($"Monthly cost (prices {plan.PricesAsOf}, us-east-1)").AddColumns("mode", "USD / month", "WCU", "RCU", "serves peak", "notes");
         foreach (var m in c.Modes)
             costs.AddRow(Markup.Escape(m.Mode) + (m.Mode == c.Recommended ? " [green](recommended)[/]" : ""), m.MonthlyUsd.ToString("N2", CultureInfo.InvariantCulture),
                 m.WriteCapacityUnits.ToString("N0", CultureInfo.InvariantCulture), m.ReadCapacityUnits.ToString("N0", CultureInfo.InvariantCulture), m.ServesPeak ? "yes" : "[red]no[/]", Markup.Escape(m.Notes));
         console.Write(costs);
-        console.MarkupLineInterpolated($"Per payment: {c.WriteUnitsPerPayment} write + {c.ReadUnitsPerPayment} read units; peak {c.PeakWriteUnitsPerSecond:N0} WCU/s, {c.PeakReadUnitsPerSecond:N0} RCU/s; storage {c.StorageGb:N1} GB (${c.StorageMonthlyUsd:N2}/month); PostgreSQL for comparison ${c.PostgresMonthlyUsd:N0}/month.");
+        console.MarkupLineInterpolated($"Per payment: {c.WriteUnitsPerPayment} write + {c.ReadUnitsPerPayment} read units; peak (with the spike) {c.PeakWriteUnitsPerSecond:N0} WCU/s, {c.PeakReadUnitsPerSecond:N0} RCU/s; storage {c.StorageGb:N1} GB (${c.StorageMonthlyUsd:N2}/month); PostgreSQL for comparison ${c.PostgresMonthlyUsd:N0}/month.");
         console.MarkupLineInterpolated($"[italic]{c.DesignGuideComparison}[/]");
 
         var h = plan.PartitionHeat;
@@ -45,6 +52,21 @@ public static class CapacityReport
     }
 
 
+    private static string Sizes(CapacityUnits.ItemSizes s) =>
+        $"keys of {s.IdempotencyKeyLength} characters): payment {s.Payment} B (pending {s.PendingPayment} B, settled {s.SettledPayment} B, refunded {s.RefundedPayment} B), "
+        + $"create record {s.IdempotencyRecord} B, refund record {s.RefundRecord} B; index entries: transactionId {s.TransactionIdIndexEntry} B, pending {s.StatusIndexEntry} B, dateHour {s.DateHourIndexEntry} B";
+
+    /// <summary>The operations whose units the longest keys change.</summary>
+    private static string WorstCase(CapacityPlan plan)
+    {
+        var changed = plan.WorstCaseUnitsPerOperation.Zip(plan.UnitsPerOperation)
+            .Where(x => x.First.WriteUnits != x.Second.WriteUnits || x.First.ReadUnits != x.Second.ReadUnits)
+            .Select(x => $"{x.First.Operation} {N(x.First.WriteUnits, "0.###")} W / {N(x.First.ReadUnits, "0.###")} R").ToList();
+        return changed.Count == 0 ? "no operation costs more" : string.Join("; ", changed);
+    }
+
+    private static string N(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+
     public static string Html(CapacityPlan plan)
     {
         var h = plan.PartitionHeat;
@@ -59,6 +81,9 @@ public static class CapacityReport
         html.Append("</table>").Append(CultureInfo.InvariantCulture, $"<p>{E(plan.Cost.DesignGuideComparison)}</p>");
         html.Append("<h2>Units per operation</h2><table><tr><th>operation</th><th>write</th><th>read</th><th>how</th></tr>");
         foreach (var u in plan.UnitsPerOperation) html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(u.Operation)}</td><td>{u.WriteUnits}</td><td>{u.ReadUnits}</td><td>{E(u.HowComputed)}</td></tr>");
+        html.Append("</table><h2>Per table and index</h2><table><tr><th>table / index</th><th>write units / payment</th><th>read units / payment</th><th>peak WCU/s</th><th>peak RCU/s</th><th>provisioned WCU</th><th>provisioned RCU</th></tr>");
+        foreach (var p in plan.Cost.Pools)
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(p.Pool)}</td><td>{p.WriteUnitsPerPayment}</td><td>{p.ReadUnitsPerPayment}</td><td>{p.PeakWriteUnitsPerSecond:N0}</td><td>{p.PeakReadUnitsPerSecond:N0}</td><td>{p.ProvisionedWriteCapacityUnits:N0}</td><td>{p.ProvisionedReadCapacityUnits:N0}</td></tr>");
         html.Append("</table><h2>Partition heat</h2>");
         html.Append(Bars("Largest organizations: WCU/s on their base-table partition (hottest second)", h.TopOrganizationWriteUnits, PartitionHeatSimulation.PartitionWriteLimit));
         html.Append(Bars($"dateHour-index, {h.DateHourShardWriteUnits.Count} shards: WCU/s per shard (hottest second)", h.DateHourShardWriteUnits, PartitionHeatSimulation.PartitionWriteLimit));

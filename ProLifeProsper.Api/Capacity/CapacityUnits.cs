@@ -1,22 +1,35 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.Capacity;
 
-/// <summary>Capacity units one operation costs on DynamoDB.</summary>
-public sealed record OperationUnits(string Operation, double WriteUnits, double ReadUnits, string HowComputed);
+/// <summary>
+/// Capacity units one operation costs on DynamoDB, per pool (a table or an index: each is billed, provisioned and
+/// throttled on its own; named as in <c>DynamoDb:ProvisionedThroughput</c>).
+/// </summary>
+public sealed record OperationUnits(string Operation, IReadOnlyDictionary<string, double> Writes, IReadOnlyDictionary<string, double> Reads, string HowComputed)
+{
+    public double WriteUnits => Writes.Values.Sum();
+
+    public double ReadUnits => Reads.Values.Sum();
+}
 
 /// <summary>
-/// Units per operation, computed from the items this code really writes (<see cref="PaymentItemMapper"/>,
-/// the idempotency record) and the indexes it really defines (<see cref="DynamoDbTables"/>): 1 write unit per KB
-/// written to the table and to each index the write touches (2 for an index whose key changes: delete + put),
-/// 1 read unit per 4 KB read strongly consistent (half for eventually consistent). dynalite reports 1 unit per
-/// write and none for indexes, so these figures are computed, not read back from it.
+/// Units per operation, from the items the code writes (<see cref="CapacityItems"/>: built by the store's own mappers) and
+/// the tables and indexes it defines (<see cref="DynamoDbTables"/>), call by call as the store issues them. DynamoDB's rules:
+/// a write costs 1 unit per KB of the larger of the item before and after; each index the write touches costs the same per
+/// KB of its entry (the table's keys, the index's keys and the projected attributes): a put when the item enters it, a
+/// delete when it leaves, both when its index key changes, one write when a projected attribute changes, nothing
+/// otherwise. A write refused by its condition costs the units of the existing item (1 when there is none) and touches no
+/// index. A read costs 1 unit per 4 KB strongly consistent (half eventually consistent), at least one block even when
+/// nothing is found; a query rounds the sum of the items it reads.
 /// </summary>
 public static class CapacityUnits
 {
-    // The operations priced, by name (the cost model looks them up by these).
+    // The operations, by name (the cost model looks them up by these).
     public const string CreateCard = "create payment (card)";
     public const string CreatePending = "create payment (bank transfer, pending)";
     public const string Settle = "settle (pending → succeeded)";
@@ -24,77 +37,158 @@ public static class CapacityUnits
     public const string GetById = "get payment by id";
     public const string ListPage = "list one page";
     public const string HourlyAnalytics = "hourly analytics, 24 h";
+    public const string ReplayedCreate = "create replayed or lost race (key taken)";
+    public const string ReplayedRefund = "refund replayed (key taken)";
+    public const string RefundLostRace = "refund that lost a race (extra, then retried)";
+    public const string StaleSettlement = "settlement of a payment changed since read (extra)";
 
-    public const int WriteUnitBytes = 1_024;
-    public const int ReadUnitBytes = 4_096;
+    private const string Transactions = DynamoDbTables.TransactionsTarget, Idempotency = DynamoDbTables.IdempotencyTarget;
 
-    public static double WriteUnits(int bytes) => Math.Ceiling(Math.Max(1, bytes) / (double)WriteUnitBytes);
+    /// <summary>Item sizes in bytes (DynamoDB's rules) of what the code writes, with keys of <see cref="IdempotencyKeyLength"/> characters.</summary>
+    public sealed record ItemSizes(
+        int IdempotencyKeyLength, int Payment, int PendingPayment, int SettledPayment, int RefundedPayment,
+        int IdempotencyRecord, int RefundRecord, int TransactionIdIndexEntry, int StatusIndexEntry, int DateHourIndexEntry);
 
-    public static double ReadUnits(int bytes, bool consistent) => Math.Ceiling(Math.Max(1, bytes) / (double)ReadUnitBytes) * (consistent ? 1 : 0.5);
+    public static double WriteUnits(int bytes) => DynamoDbItemSize.WriteUnits(bytes);
 
-    /// <summary>Item sizes of a representative payment, its idempotency record and its index entries.</summary>
-    public sealed record ItemSizes(int Payment, int IdempotencyRecord, int TransactionIdIndexEntry, int StatusIndexEntry, int DateHourIndexEntry);
+    public static double ReadUnits(int bytes, bool consistent) => DynamoDbItemSize.ReadUnits(bytes, consistent);
 
-    public static ItemSizes Measure(int shards, int extraPaymentBytes = 0)
+    /// <summary>The transactions table as the code defines it (the billing mode does not change its indexes).</summary>
+    public static CreateTableRequest TransactionsTable { get; } = DynamoDbTables.Transactions(new DynamoDbOptions());
+
+    /// <summary>The units of each operation, for the items given.</summary>
+    public static IReadOnlyList<OperationUnits> PerOperation(CapacityItems items, int pageSize = PaymentListQuery.DefaultLimit)
     {
-        var payment = Sample(PaymentStatus.Pending);
-        var item = PaymentItemMapper.ToItem(payment, shards, organizationShards: 1);
-        var keys = new[] { PaymentItemKeys.Partition, PaymentItemKeys.SortKey };
-        var idempotencyKey = Guid.NewGuid().ToString("D");
-        var record = new Dictionary<string, AttributeValue>
-        {
-            [DynamoDbTables.IdempotencyPartition] = new(PaymentItemKeys.IdempotencyPartitionOf(payment.OrganizationId, idempotencyKey)),
-            [DynamoDbTables.IdempotencyKey] = new(idempotencyKey),
-            [DynamoDbTables.IdempotencyOrganizationId] = new(payment.OrganizationId.ToString("D")),
-            ["fingerprint"] = new(new string('f', 64)),
-            ["resourceId"] = new(payment.TransactionId.ToString("D")),
-            ["responseJson"] = new(PaymentSnapshotJson.Serialize(payment)),
-            ["createdAt"] = PaymentItemMapper.Time(payment.CreatedAt),
-            ["kind"] = new("Create"),
-            ["appliesResponse"] = new() { BOOL = true },
-        };
-        return new ItemSizes(
-            DynamoDbItemSize.Of(item) + extraPaymentBytes,
-            DynamoDbItemSize.Of(record) + extraPaymentBytes,
-            DynamoDbItemSize.Of(item, [PaymentItemKeys.TransactionId, .. keys]),
-            DynamoDbItemSize.Of(item) + extraPaymentBytes, // ALL projection
-            DynamoDbItemSize.Of(item, [PaymentItemKeys.DateHourShard, PaymentItemKeys.OrganizationId, .. keys, .. DynamoDbTables.AnalyticsAttributes]));
-    }
-
-    /// <summary>The units of each operation the API performs, for payments of the measured sizes.</summary>
-    public static IReadOnlyList<OperationUnits> PerOperation(ItemSizes s, int pageSize = PaymentListQuery.DefaultLimit)
-    {
-        var table = WriteUnits(s.Payment);
-        var idIndex = WriteUnits(s.TransactionIdIndexEntry);
-        var statusIndex = WriteUnits(s.StatusIndexEntry);
-        var hourIndex = WriteUnits(s.DateHourIndexEntry);
-        var record = WriteUnits(s.IdempotencyRecord);
+        var table = TransactionsTable;
+        var card = items.CardItem;
         return
         [
-            new(CreateCard, record + table + idIndex + hourIndex, 1,
-                $"record {record} + table {table} + transactionId-index {idIndex} + dateHour-index {hourIndex}; the sparse pending index is not written; 1 RCU: the idempotency check"),
-            new(CreatePending, record + table + idIndex + hourIndex + statusIndex, 1,
-                $"as a card payment + status-timestamp-index {statusIndex}"),
-            new(Settle, table + statusIndex + hourIndex, ReadUnits(s.Payment, true),
-                $"table {table} + leaves the pending index {statusIndex} (delete) + dateHour-index {hourIndex} (projected status changes)"),
-            new(Refund, record + table + hourIndex, ReadUnits(s.Payment, true) + 1,
-                $"record {record} + table {table} + dateHour-index {hourIndex} (projected amounts change); reads: the payment and the key"),
-            new(GetById, 0, ReadUnits(s.Payment, true), "one strongly consistent GetItem (the key follows from the UUIDv7 id)"),
-            new(ListPage, 0, ReadUnits(s.Payment * (pageSize + 1), true), $"{pageSize} payments: one strongly consistent Query of {pageSize + 1} items"),
-            new(HourlyAnalytics, 0, 24 * 8 * ReadUnits(s.DateHourIndexEntry, false),
-                "24 hours × 8 shards eventually consistent index queries (minimum; grows with the organization's payments)"),
+            Operation(CreateCard,
+                Put("PutItem record", Idempotency, items.CardRecordItem),
+                Put("PutItem payment", table, card)),
+            Operation(CreatePending,
+                Put("PutItem record", Idempotency, items.PendingRecordItem),
+                Put("PutItem payment", table, items.PendingItem)),
+            Operation(Settle,
+                Read("Query pending index (eventually consistent, its share of a page)", PaymentItemKeys.StatusTimestampIndex,
+                    Shared(IndexEntrySize(table, PaymentItemKeys.StatusTimestampIndex, items.PendingItem)!.Value, consistent: false)),
+                Read("BatchGetItem re-read (consistent)", Transactions, ReadUnits(DynamoDbItemSize.Of(items.PendingItem), consistent: true)),
+                Update("UpdateItem payment", table, items.PendingItem, items.SettledItem)),
+            Operation(Refund,
+                Read("GetItem key (consistent, absent)", Idempotency, ReadUnits(0, consistent: true)),
+                Read("GetItem payment (consistent)", Transactions, ReadUnits(DynamoDbItemSize.Of(card), consistent: true)),
+                Put("PutItem record", Idempotency, items.RefundRecordItem),
+                Update("UpdateItem payment", table, card, items.RefundedItem)),
+            Operation(GetById, Read("GetItem (consistent; the key follows from the UUIDv7 id)", Transactions, ReadUnits(DynamoDbItemSize.Of(card), consistent: true))),
+            Operation(ListPage, Read($"Query of {pageSize + 1} items (consistent)", Transactions, ReadUnits((pageSize + 1) * DynamoDbItemSize.Of(card), consistent: true))),
+            Operation(HourlyAnalytics, Read($"24 hours × {items.Shards} shards index queries (eventually consistent; minimum, grows with the organization's payments)",
+                PaymentItemKeys.DateHourIndex, 24 * items.Shards * ReadUnits(IndexEntrySize(table, PaymentItemKeys.DateHourIndex, card)!.Value, consistent: false))),
+            Operation(ReplayedCreate,
+                Refused("PutItem record", Idempotency, items.CardRecordItem),
+                Read("GetItem record (consistent)", Idempotency, ReadUnits(DynamoDbItemSize.Of(items.CardRecordItem), consistent: true)),
+                Refused("PutItem payment (completing it)", Transactions, card)),
+            Operation(ReplayedRefund,
+                Read("GetItem record (consistent)", Idempotency, ReadUnits(DynamoDbItemSize.Of(items.RefundRecordItem), consistent: true)),
+                Read("GetItem payment (was it applied?)", Transactions, ReadUnits(DynamoDbItemSize.Of(items.RefundedItem), consistent: true))),
+            Operation(RefundLostRace,
+                Put("PutItem record", Idempotency, items.RefundRecordItem),
+                Refused("UpdateItem payment", Transactions, items.RefundedItem),
+                Read("GetItem payment (was it applied?)", Transactions, ReadUnits(DynamoDbItemSize.Of(items.RefundedItem), consistent: true)),
+                Delete("DeleteItem record (withdrawn)", Idempotency, items.RefundRecordItem),
+                Read("GetItem payment (the retry reads it again)", Transactions, ReadUnits(DynamoDbItemSize.Of(items.RefundedItem), consistent: true))),
+            Operation(StaleSettlement,
+                Refused("UpdateItem payment", Transactions, items.SettledItem),
+                Read("GetItem payment (is it already so?)", Transactions, ReadUnits(DynamoDbItemSize.Of(items.SettledItem), consistent: true))),
         ];
     }
 
-    private static PaymentTransaction Sample(PaymentStatus status)
+    /// <summary>The size of an item's entry in an index of <paramref name="table"/>; null when the item is not in it (a sparse index).</summary>
+    public static int? IndexEntrySize(CreateTableRequest table, string indexName, IReadOnlyDictionary<string, AttributeValue> item)
     {
-        var now = DateTimeOffset.UtcNow;
-        var at = Domain.Common.UtcClock.TruncateToMilliseconds(now);
-        return new PaymentTransaction
-        {
-            TransactionId = Guid.CreateVersion7(at), OrganizationId = Guid.CreateVersion7(), CampaignId = Guid.CreateVersion7(), DonorId = Guid.CreateVersion7(),
-            AmountMinor = 2_500, Currency = "USD", Status = status, PaymentMethodType = PaymentMethodType.BankTransfer, PaymentMethodToken = "tok_bankTransfer",
-            IdempotencyKey = Guid.NewGuid().ToString("D"), CreatedAt = at, UpdatedAt = Domain.Common.UtcClock.Now(TimeProvider.System),
-        };
+        var index = table.GlobalSecondaryIndexes.Single(i => i.IndexName == indexName);
+        if (!index.KeySchema.All(k => item.ContainsKey(k.AttributeName))) return null;
+        return DynamoDbItemSize.Of(item, IndexEntryAttributes(table, index, item));
     }
+
+    private static IEnumerable<string> IndexEntryAttributes(CreateTableRequest table, GlobalSecondaryIndex index, IReadOnlyDictionary<string, AttributeValue> item)
+    {
+        var keys = table.KeySchema.Concat(index.KeySchema).Select(k => k.AttributeName);
+        return index.Projection.ProjectionType == ProjectionType.ALL ? item.Keys
+            : index.Projection.ProjectionType == ProjectionType.INCLUDE ? keys.Concat(index.Projection.NonKeyAttributes)
+            : keys;
+    }
+
+    // ----- the calls, each as DynamoDB bills it -----
+
+    private sealed record Step(string Label, Dictionary<string, double> Writes, Dictionary<string, double> Reads);
+
+    private static OperationUnits Operation(string name, params Step[] steps)
+    {
+        Dictionary<string, double> Sum(Func<Step, Dictionary<string, double>> pick) => steps.SelectMany(pick)
+            .GroupBy(u => u.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(u => u.Value), StringComparer.Ordinal);
+        return new OperationUnits(name, Sum(s => s.Writes), Sum(s => s.Reads), string.Join(" + ", steps.Select(Describe)));
+    }
+
+    private static string Describe(Step step)
+    {
+        static string Units(Dictionary<string, double> units, string kind) =>
+            string.Join(", ", units.Select(u => $"{u.Key} {u.Value.ToString("0.###", CultureInfo.InvariantCulture)} {kind}"));
+        return $"{step.Label} ({string.Join(", ", new[] { Units(step.Writes, "W"), Units(step.Reads, "R") }.Where(s => s.Length > 0))})";
+    }
+
+    /// <summary>A put of a new item into a table without indexes (the idempotency table).</summary>
+    private static Step Put(string label, string pool, Dictionary<string, AttributeValue> item) =>
+        new(label, new() { [pool] = WriteUnits(DynamoDbItemSize.Of(item)) }, []);
+
+    /// <summary>A put of a new item into the transactions table: the table, and each index the item enters.</summary>
+    private static Step Put(string label, CreateTableRequest table, Dictionary<string, AttributeValue> item)
+    {
+        var writes = new Dictionary<string, double>(StringComparer.Ordinal) { [Transactions] = WriteUnits(DynamoDbItemSize.Of(item)) };
+        foreach (var index in table.GlobalSecondaryIndexes)
+            if (IndexEntrySize(table, index.IndexName, item) is { } entry) writes[index.IndexName] = WriteUnits(entry);
+        return new(label, writes, []);
+    }
+
+    /// <summary>An update: the larger image on the table; on each index, what the change does to the item's entry there.</summary>
+    private static Step Update(string label, CreateTableRequest table, Dictionary<string, AttributeValue> before, Dictionary<string, AttributeValue> after)
+    {
+        var writes = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            [Transactions] = WriteUnits(Math.Max(DynamoDbItemSize.Of(before), DynamoDbItemSize.Of(after))),
+        };
+        foreach (var index in table.GlobalSecondaryIndexes)
+        {
+            var (was, now) = (IndexEntrySize(table, index.IndexName, before), IndexEntrySize(table, index.IndexName, after));
+            var keyChanged = index.KeySchema.Any(k => !Same(before.GetValueOrDefault(k.AttributeName), after.GetValueOrDefault(k.AttributeName)));
+            var entryChanged = IndexEntryAttributes(table, index, before).Concat(IndexEntryAttributes(table, index, after)).Distinct()
+                .Any(a => !Same(before.GetValueOrDefault(a), after.GetValueOrDefault(a)));
+            var units = (was, now) switch
+            {
+                (null, null) => 0,
+                (null, { } put) => WriteUnits(put),
+                ({ } delete, null) => WriteUnits(delete),
+                ({ } delete, { } put) when keyChanged => WriteUnits(delete) + WriteUnits(put),
+                (_, { } put) => entryChanged ? WriteUnits(put) : 0,
+            };
+            if (units > 0) writes[index.IndexName] = units;
+        }
+        return new(label, writes, []);
+    }
+
+    /// <summary>A write refused by its condition: the existing item's units, on the table only.</summary>
+    private static Step Refused(string label, string pool, Dictionary<string, AttributeValue> existing) =>
+        new(label + " refused", new() { [pool] = WriteUnits(DynamoDbItemSize.Of(existing)) }, []);
+
+    /// <summary>A delete of an item from a table without indexes.</summary>
+    private static Step Delete(string label, string pool, Dictionary<string, AttributeValue> existing) =>
+        new(label, new() { [pool] = WriteUnits(DynamoDbItemSize.Of(existing)) }, []);
+
+    private static Step Read(string label, string pool, double units) => new(label, [], new() { [pool] = units });
+
+    // One item's share of a query page: pages round the sum of their items, not each item.
+    private static double Shared(int bytes, bool consistent) => Math.Round(bytes / (double)DynamoDbItemSize.ReadUnitBytes * (consistent ? 1 : 0.5), 4);
+
+    private static bool Same(AttributeValue? a, AttributeValue? b) =>
+        a is null || b is null ? a is null && b is null
+            : a.S == b.S && a.N == b.N && a.BOOL == b.BOOL && (a.SS ?? []).SequenceEqual(b.SS ?? []);
 }

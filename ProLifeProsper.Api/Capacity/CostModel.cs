@@ -1,75 +1,114 @@
+using ProLifeProsper.Api.Storage.DynamoDb;
+
 namespace ProLifeProsper.Api.Capacity;
 
-/// <summary>Monthly cost of one way of running the payments table.</summary>
+/// <summary>Monthly cost of one way of running the payment tables.</summary>
 public sealed record ModeCost(string Mode, decimal MonthlyUsd, long WriteCapacityUnits, long ReadCapacityUnits, bool ServesPeak, string Notes);
+
+/// <summary>
+/// One pool of capacity (a table or an index, named as in <c>DynamoDb:ProvisionedThroughput</c>): the units a payment's life
+/// costs there, its peak per second, and what provisioning it for that peak takes.
+/// </summary>
+public sealed record PoolCapacity(
+    string Pool, double WriteUnitsPerPayment, double ReadUnitsPerPayment, double PeakWriteUnitsPerSecond, double PeakReadUnitsPerSecond,
+    long ProvisionedWriteCapacityUnits, long ProvisionedReadCapacityUnits);
 
 /// <summary>The monthly units a profile consumes and what they cost in each billing mode.</summary>
 public sealed record CostEstimate(
     double WriteUnitsPerPayment, double ReadUnitsPerPayment, double MonthlyWriteUnits, double MonthlyReadUnits,
-    double PeakWriteUnitsPerSecond, double PeakReadUnitsPerSecond, double StorageGb, decimal StorageMonthlyUsd,
+    double PeakWriteUnitsPerSecond, double PeakReadUnitsPerSecond, IReadOnlyList<PoolCapacity> Pools, double StorageGb, decimal StorageMonthlyUsd,
     IReadOnlyList<ModeCost> Modes, string Recommended, decimal PostgresMonthlyUsd, string DesignGuideComparison);
 
 /// <summary>
-/// Prices a traffic profile from the units per operation the code really costs. Provisioned modes are sized for the
-/// peak at the target utilisation (auto scaling follows traffic, but a spike must not wait for it); on-demand
-/// serves any peak. The recommendation is the cheapest mode that serves the peak.
+/// Prices a traffic profile from the units per operation the code really costs. Provisioned capacity is per pool: every
+/// table and every index has its own read and write units, each sized for that pool's peak (the profile's peak plus its
+/// spike) at the target utilisation, and the bill is their sum. On-demand serves any peak. The recommendation is the
+/// cheapest mode that serves the peak.
 /// </summary>
 public static class CostModel
 {
     private const double SecondsPerMonth = 730 * 3600;
 
+    public const string OnDemand = "on-demand";
+    public const string ProvisionedRightSized = "provisioned (right-sized for peak)";
+    public const string ReservedRightSized = "reserved capacity, 1 year (right-sized)";
+    public const string ProvisionedDefaults = "provisioned (the code's defaults: 1,000 RCU / 2,000 WCU per table and index)";
+
     public static CostEstimate Estimate(TrafficProfile profile, IReadOnlyList<OperationUnits> units, CapacityUnits.ItemSizes sizes, CapacityPrices prices)
     {
-        double Of(string operation, Func<OperationUnits, double> pick) => pick(units.Single(u => u.Operation == operation));
+        OperationUnits Of(string operation) => units.Single(u => u.Operation == operation);
 
-        // Per payment created, everything its life costs on average (creation, settlement if pending, a refund).
-        double Life(Func<OperationUnits, double> pick) =>
-            (1 - profile.PendingShare) * Of(CapacityUnits.CreateCard, pick)
-            + profile.PendingShare * (Of(CapacityUnits.CreatePending, pick) + Of(CapacityUnits.Settle, pick))
-            + profile.RefundShare * Of(CapacityUnits.Refund, pick);
+        // Per payment created, everything its life costs on average: its creation (and a replay of it), a settlement if
+        // pending, a refund; the gets and list pages read per payment.
+        var life = new (OperationUnits Operation, double Times)[]
+        {
+            (Of(CapacityUnits.CreateCard), 1 - profile.PendingShare),
+            (Of(CapacityUnits.CreatePending), profile.PendingShare),
+            (Of(CapacityUnits.Settle), profile.PendingShare),
+            (Of(CapacityUnits.Refund), profile.RefundShare),
+            (Of(CapacityUnits.ReplayedCreate), profile.ReplayShare),
+            (Of(CapacityUnits.GetById), profile.ReadsPerPayment),
+            (Of(CapacityUnits.ListPage), profile.ListPagesPerPayment),
+        };
+        double PerPayment(string pool, Func<OperationUnits, IReadOnlyDictionary<string, double>> pick) =>
+            life.Sum(l => l.Times * pick(l.Operation).GetValueOrDefault(pool));
 
-        var writePerPayment = Life(u => u.WriteUnits);
-        var readPerPayment = Life(u => u.ReadUnits)
-            + profile.ReadsPerPayment * Of(CapacityUnits.GetById, u => u.ReadUnits)
-            + profile.ListPagesPerPayment * Of(CapacityUnits.ListPage, u => u.ReadUnits);
+        var peak = profile.PeakTransactionsPerSecond + profile.SpikeTransactionsPerSecond;
+        var pools = DynamoDbTables.CapacityTargets.Select(pool =>
+        {
+            var (write, read) = (PerPayment(pool, u => u.Writes), PerPayment(pool, u => u.Reads));
+            return new PoolCapacity(pool, Math.Round(write, 4), Math.Round(read, 4), Math.Round(peak * write), Math.Round(peak * read),
+                Provision(peak * write, profile.TargetUtilization), Provision(peak * read, profile.TargetUtilization));
+        }).ToList();
 
+        var writePerPayment = pools.Sum(p => p.WriteUnitsPerPayment);
+        var readPerPayment = pools.Sum(p => p.ReadUnitsPerPayment);
         var monthlyWrites = profile.MonthlyTransactions * writePerPayment;
         var monthlyReads = profile.MonthlyTransactions * readPerPayment;
-        var peakWrites = profile.PeakTransactionsPerSecond * writePerPayment;
-        var peakReads = profile.PeakTransactionsPerSecond * readPerPayment;
 
-        // Storage: the retained payments with their index entries and idempotency records.
-        var bytesPerPayment = sizes.Payment + sizes.IdempotencyRecord + sizes.TransactionIdIndexEntry + sizes.DateHourIndexEntry + 100 * 4; // +100 B overhead per item
+        // Storage: the retained payments with their index entries and records (+100 B overhead per item); pending entries leave.
+        var bytesPerPayment = sizes.Payment + sizes.IdempotencyRecord + sizes.TransactionIdIndexEntry + sizes.DateHourIndexEntry + 100 * 4
+                              + profile.RefundShare * (sizes.RefundRecord + 100);
         var storageGb = profile.MonthlyTransactions * (double)profile.RetentionMonths * bytesPerPayment / 1e9;
         var storageUsd = Math.Max(0, (decimal)storageGb - prices.FreeStorageGb) * prices.StoragePerGbMonth;
 
         var onDemand = (decimal)(monthlyWrites / 1e6) * prices.OnDemandWritePerMillion + (decimal)(monthlyReads / 1e6) * prices.OnDemandReadPerMillion;
-        var wcu = (long)Math.Ceiling(peakWrites / profile.TargetUtilization);
-        var rcu = (long)Math.Ceiling(peakReads / profile.TargetUtilization);
-        var provisioned = Provisioned(wcu, rcu, prices);
-        var reserved = Reserved(wcu, rcu, prices);
-        var guideCapacity = 2_000 / writePerPayment;
-        var guide = Provisioned(2_000, 1_000, prices);
+        var wcu = pools.Sum(p => p.ProvisionedWriteCapacityUnits);
+        var rcu = pools.Sum(p => p.ProvisionedReadCapacityUnits);
+
+        // What the code provisions when DynamoDb:BillingMode is Provisioned and nothing else is set: the defaults in every pool.
+        var defaults = new DynamoDbOptions();
+        var defaultPools = DynamoDbTables.CapacityTargets.Count;
+        var (defaultWcu, defaultRcu) = (defaults.WriteCapacityUnits * defaultPools, defaults.ReadCapacityUnits * defaultPools);
+        var (limitingPool, defaultsServe) = pools.Select(p => (p.Pool, Serves: Math.Min(
+                p.WriteUnitsPerPayment > 0 ? defaults.WriteCapacityUnits / p.WriteUnitsPerPayment : double.PositiveInfinity,
+                p.ReadUnitsPerPayment > 0 ? defaults.ReadCapacityUnits / p.ReadUnitsPerPayment : double.PositiveInfinity)))
+            .MinBy(p => p.Serves);
 
         var modes = new List<ModeCost>
         {
-            new("on-demand", Round(onDemand + storageUsd), 0, 0, true, "pay per request; serves any peak without planning"),
-            new("provisioned (right-sized for peak)", Round(provisioned + storageUsd), wcu, rcu, true,
-                $"{wcu:N0} WCU / {rcu:N0} RCU around the clock at {profile.TargetUtilization:P0} of peak"),
-            new("reserved capacity, 1 year (right-sized)", Round(reserved + storageUsd), wcu, rcu, true, "the provisioned capacity bought for a year (upfront spread monthly)"),
-            new("provisioned (design guide: 1,000 RCU / 2,000 WCU)", Round(guide + storageUsd), 2_000, 1_000, guideCapacity >= profile.PeakTransactionsPerSecond,
-                $"serves at most ~{guideCapacity:N0} payments/s"),
+            new(OnDemand, Round(onDemand + storageUsd), 0, 0, true, "pay per request; serves any peak without planning"),
+            new(ProvisionedRightSized, Round(Provisioned(wcu, rcu, prices) + storageUsd), wcu, rcu, true,
+                $"{wcu:N0} WCU / {rcu:N0} RCU around the clock over {pools.Count} tables and indexes, each at {profile.TargetUtilization:P0} at the peak"),
+            new(ReservedRightSized, Round(Reserved(wcu, rcu, prices) + storageUsd), wcu, rcu, true, "the provisioned capacity bought for a year (upfront spread monthly)"),
+            new(ProvisionedDefaults, Round(Provisioned(defaultWcu, defaultRcu, prices) + storageUsd), defaultWcu, defaultRcu, defaultsServe >= peak,
+                $"{defaultPools} pools of 1,000 RCU / 2,000 WCU; serves at most ~{defaultsServe:N0} payments/s ({limitingPool} runs out first)"),
         };
         var recommended = modes.Where(m => m.ServesPeak).MinBy(m => m.MonthlyUsd)!.Mode;
 
         var postgres = Round(prices.PostgresInstanceHour * CapacityPrices.HoursPerMonth + (decimal)storageGb * 1.5m * prices.PostgresStoragePerGbMonth);
         var guideText = $"The design guide's '5M monthly transactions: ~$200/month' matches none of the modes for 5M payments/month: "
-            + $"on-demand is about ${Round(OnDemandFor(5_000_000, writePerPayment, readPerPayment, prices)):N0}/month plus storage, while its own 1,000 RCU / 2,000 WCU "
-            + $"provisioning costs ${Round(guide):N0}/month whatever the traffic, and tops out near {guideCapacity:N0} payments/s, far below '40,000+ transactions/second'.";
+            + $"on-demand is about ${Round(OnDemandFor(5_000_000, writePerPayment, readPerPayment, prices)):N0}/month plus storage, while its 1,000 RCU / 2,000 WCU "
+            + $"(which the code gives each of its {defaultPools} tables and indexes) cost ${Round(Provisioned(defaultWcu, defaultRcu, prices)):N0}/month whatever the traffic, "
+            + $"and top out near {defaultsServe:N0} payments/s, far below '40,000+ transactions/second'.";
 
         return new CostEstimate(Math.Round(writePerPayment, 3), Math.Round(readPerPayment, 3), monthlyWrites, monthlyReads,
-            Math.Round(peakWrites), Math.Round(peakReads), Math.Round(storageGb, 2), Round(storageUsd), modes, recommended, postgres, guideText);
+            Math.Round(peak * writePerPayment), Math.Round(peak * readPerPayment), pools, Math.Round(storageGb, 2), Round(storageUsd),
+            modes, recommended, postgres, guideText);
     }
+
+    /// <summary>Units provisioned for a pool's peak at the target utilisation; DynamoDB's minimum is 1.</summary>
+    public static long Provision(double peakUnitsPerSecond, double targetUtilization) => Math.Max(1, (long)Math.Ceiling(Math.Round(peakUnitsPerSecond / targetUtilization, 6)));
 
     public static decimal Provisioned(long wcu, long rcu, CapacityPrices prices) =>
         (wcu * prices.ProvisionedWcuHour + rcu * prices.ProvisionedRcuHour) * CapacityPrices.HoursPerMonth;

@@ -1,45 +1,48 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ProLifeProsper.Api.Storage.DynamoDb;
 
 namespace ProLifeProsper.Api.Capacity;
 
 /// <summary>
-/// The plan as configuration to paste into appsettings.json: the index shard count the heat simulation calls for, and the
-/// warm throughput of each table and index for the profile's peak (a fresh on-demand table throttles above its warm
-/// throughput until DynamoDB adapts). Values are rounded up to thousands and never below DynamoDB's on-demand defaults.
+/// The plan as configuration to paste into appsettings.json: the billing mode of the cheapest mode that serves the peak, the
+/// index shard count the heat simulation calls for, the provisioned units of each table and index (used in provisioned mode)
+/// and their warm throughput for the peak (a fresh on-demand table throttles above its warm throughput until DynamoDB
+/// adapts). Warm throughput is rounded up to thousands and never below DynamoDB's on-demand defaults.
 /// </summary>
 public static class RecommendedSettings
 {
     private const long DefaultWarmReads = 12_000, DefaultWarmWrites = 4_000;
 
-    public static IReadOnlyDictionary<string, DynamoDbWarmThroughput> WarmThroughput(TrafficProfile profile, CapacityUnits.ItemSizes sizes)
-    {
-        var peak = profile.PeakTransactionsPerSecond + profile.SpikeTransactionsPerSecond;
-        double W(int bytes) => CapacityUnits.WriteUnits(bytes);
-        var changes = 1 + profile.PendingShare + profile.RefundShare; // a create, a settlement if pending, a refund if refunded
-        var tableReads = peak * (profile.ReadsPerPayment * CapacityUnits.ReadUnits(sizes.Payment, consistent: true)
-                                 + profile.ListPagesPerPayment * CapacityUnits.ReadUnits(50 * sizes.Payment, consistent: true));
-        return new Dictionary<string, DynamoDbWarmThroughput>(StringComparer.Ordinal)
+    public static DynamoDbBillingMode BillingMode(CostEstimate cost) =>
+        cost.Recommended == CostModel.OnDemand ? DynamoDbBillingMode.OnDemand : DynamoDbBillingMode.Provisioned;
+
+    public static IReadOnlyDictionary<string, DynamoDbProvisionedThroughput> ProvisionedThroughput(CostEstimate cost) =>
+        cost.Pools.ToDictionary(p => p.Pool, p => new DynamoDbProvisionedThroughput
         {
-            ["transactions"] = Warm(tableReads, peak * W(sizes.Payment) * changes),
-            ["idempotency"] = Warm(peak * profile.RefundShare, peak * W(sizes.IdempotencyRecord) * (1 + profile.RefundShare)),
-            [PaymentItemKeys.TransactionIdIndex] = Warm(0, peak * W(sizes.TransactionIdIndexEntry)),
-            [PaymentItemKeys.StatusTimestampIndex] = Warm(0, peak * profile.PendingShare * W(sizes.StatusIndexEntry) * 2), // in, and out when settled
-            [PaymentItemKeys.DateHourIndex] = Warm(0, peak * W(sizes.DateHourIndexEntry) * changes),
-        };
-    }
+            ReadCapacityUnits = p.ProvisionedReadCapacityUnits,
+            WriteCapacityUnits = p.ProvisionedWriteCapacityUnits,
+        }, StringComparer.Ordinal);
+
+    public static IReadOnlyDictionary<string, DynamoDbWarmThroughput> WarmThroughput(CostEstimate cost) =>
+        cost.Pools.ToDictionary(p => p.Pool, p => new DynamoDbWarmThroughput
+        {
+            ReadUnitsPerSecond = Math.Max(DefaultWarmReads, RoundUp(p.PeakReadUnitsPerSecond)),
+            WriteUnitsPerSecond = Math.Max(DefaultWarmWrites, RoundUp(p.PeakWriteUnitsPerSecond)),
+        }, StringComparer.Ordinal);
 
     /// <summary>The <c>DynamoDb</c> section for a plan, as JSON.</summary>
-    public static string Json(int writeShards, IReadOnlyDictionary<string, DynamoDbWarmThroughput> warm) =>
-        JsonSerializer.Serialize(new { DynamoDb = new { WriteShards = writeShards, WarmThroughput = warm } }, Indented);
-
-    private static DynamoDbWarmThroughput Warm(double reads, double writes) => new()
-    {
-        ReadUnitsPerSecond = Math.Max(DefaultWarmReads, RoundUp(reads)),
-        WriteUnitsPerSecond = Math.Max(DefaultWarmWrites, RoundUp(writes)),
-    };
+    public static string Json(DynamoDbBillingMode billingMode, int writeShards, IReadOnlyDictionary<string, DynamoDbProvisionedThroughput> provisioned,
+        IReadOnlyDictionary<string, DynamoDbWarmThroughput> warm) =>
+        JsonSerializer.Serialize(new
+        {
+            DynamoDb = new { BillingMode = billingMode, WriteShards = writeShards, ProvisionedThroughput = provisioned, WarmThroughput = warm },
+        }, Indented);
 
     private static long RoundUp(double units) => (long)Math.Ceiling(units / 1_000) * 1_000;
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, Converters = { new JsonStringEnumConverter() },
+    };
 }

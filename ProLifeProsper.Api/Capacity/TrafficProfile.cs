@@ -21,6 +21,15 @@ public sealed record TrafficProfile
     /// <summary>Share of payments that are refunded once.</summary>
     public double RefundShare { get; init; } = 0.02;
 
+    /// <summary>Share of payments whose create a client sends again with the same key (a lost answer, a double click): each costs a refused write of the record and of the payment.</summary>
+    public double ReplayShare { get; init; } = 0.01;
+
+    /// <summary>
+    /// Length of the idempotency keys clients send (1 to 255). A create's record holds its key twice (as its sort key and in
+    /// the payment it keeps), a refund's three times: long keys push records past 1 KB. 36 is a UUID.
+    /// </summary>
+    public int IdempotencyKeyLength { get; init; } = 36;
+
     /// <summary>Bytes per payment beyond what this code writes (custom metadata); 0 for the code as it is.</summary>
     public int ExtraBytesPerPayment { get; init; }
 
@@ -32,7 +41,7 @@ public sealed record TrafficProfile
     /// <summary>Zipf exponent of organization sizes (1 = classic Zipf: the largest is twice the second).</summary>
     public double ZipfExponent { get; init; } = 1.0;
 
-    /// <summary>Extra payments per second for one organization during a spike (a telethon), on top of its share.</summary>
+    /// <summary>Extra payments per second for one organization during a spike (a telethon), on top of its share (and of the peak: provisioned capacity and warm throughput serve both).</summary>
     public double SpikeTransactionsPerSecond { get; init; } = 5_000;
 
     /// <summary>Write shards of the pending and hourly indexes (DynamoDb:WriteShards).</summary>
@@ -52,7 +61,8 @@ public sealed record TrafficProfile
         if (Organizations is < 1 or > 1_000_000) yield return "organizations must be from 1 to 1,000,000 (the simulation draws every organization's arrivals).";
         if (WriteShards is < 1 or > 1_000) yield return "writeShards must be from 1 to 1000.";
         if (TargetUtilization is <= 0 or > 1) yield return "targetUtilization must be in (0, 1].";
-        if (PendingShare is < 0 or > 1 || RefundShare is < 0 or > 1) yield return "pendingShare and refundShare must be from 0 to 1.";
+        if (PendingShare is < 0 or > 1 || RefundShare is < 0 or > 1 || ReplayShare is < 0 or > 1) yield return "pendingShare, refundShare and replayShare must be from 0 to 1.";
+        if (IdempotencyKeyLength is < 1 or > Domain.Payments.IdempotencyRecord.MaxKeyLength) yield return "idempotencyKeyLength must be from 1 to 255.";
         if (ReadsPerPayment is < 0 or > 1_000 || ListPagesPerPayment is < 0 or > 1_000) yield return "readsPerPayment and listPagesPerPayment must be from 0 to 1000.";
         if (SpikeTransactionsPerSecond is < 0 or > 10_000_000) yield return "spikeTransactionsPerSecond must be from 0 to 10,000,000.";
         if (ExtraBytesPerPayment is < 0 or > 400_000) yield return "extraBytesPerPayment must be from 0 to 400,000 (DynamoDB's item size limit).";

@@ -12,8 +12,8 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>
 /// Every DynamoDB call goes through here: every transient failure is retried with exponential backoff and jitter,
-/// and counted; the capacity each response reports is recorded. The SDK's own retries are off so that every retry
-/// is seen. Transient means throttling (ProvisionedThroughputExceeded, RequestLimitExceeded, ThrottlingException),
+/// and counted; the capacity each response reports is recorded, and that of each refused conditional write. The SDK's
+/// own retries are off so that every retry is seen. Transient means throttling (ProvisionedThroughputExceeded, RequestLimitExceeded, ThrottlingException),
 /// server errors, and a lost or broken connection or time-out (reset, I/O error, HttpRequestException, socket
 /// error, an SDK or HttpClient time-out) — but never the caller's own cancellation.
 /// <para>
@@ -93,6 +93,13 @@ public sealed class DynamoDbCaller
             RecordCapacity(table, response);
             return response;
         }
+        catch (ConditionalCheckFailedException e)
+        {
+            // A refused condition is billed like a write of the item it was checked against (at least 1 unit), but its
+            // answer carries no consumed capacity: sized from the item it returns (ReturnValuesOnConditionCheckFailure = ALL_OLD).
+            _metrics?.RecordConsumedCapacity(StoreName, table, 0, FailedWriteUnits(e));
+            throw;
+        }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
@@ -111,6 +118,13 @@ public sealed class DynamoDbCaller
             case ScanResponse r: Read(table, r.ConsumedCapacity); break;
         }
     }
+
+    /// <summary>
+    /// Write units DynamoDB bills for a refused conditional write: those of the existing item the condition was checked
+    /// against, 1 when there is none. The item comes back only when the request asked for it (ALL_OLD); without it, 1.
+    /// </summary>
+    public static double FailedWriteUnits(ConditionalCheckFailedException e) =>
+        DynamoDbItemSize.WriteUnits(e.Item is { Count: > 0 } existing ? DynamoDbItemSize.Of(existing) : 0);
 
     private void Write(string table, ConsumedCapacity? capacity) =>
         _metrics?.RecordConsumedCapacity(StoreName, table, 0, capacity?.WriteCapacityUnits ?? capacity?.CapacityUnits ?? 0);

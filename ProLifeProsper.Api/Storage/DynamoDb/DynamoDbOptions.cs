@@ -1,11 +1,12 @@
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>How the DynamoDB tables are billed.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<DynamoDbBillingMode>))] // as configuration spells it
 public enum DynamoDbBillingMode
 {
     /// <summary>Pay per request; scales by itself. The recommended default.</summary>
     OnDemand,
-    /// <summary>Fixed read/write capacity units (the design guide's 1,000 / 2,000).</summary>
+    /// <summary>Fixed read/write capacity units per table and index (<see cref="DynamoDbOptions.ProvisionedThroughput"/>).</summary>
     Provisioned,
 }
 
@@ -23,11 +24,20 @@ public sealed class DynamoDbOptions
 
     public DynamoDbBillingMode BillingMode { get; set; } = DynamoDbBillingMode.OnDemand;
 
-    /// <summary>Provisioned mode only: read capacity units of the table and of each index.</summary>
+    /// <summary>
+    /// Provisioned mode only: read capacity units of every table and index that <see cref="ProvisionedThroughput"/> does not
+    /// list. Each of the five pools (two tables, three indexes) gets this much: five times what one pool costs.
+    /// </summary>
     public long ReadCapacityUnits { get; set; } = 1_000;
 
-    /// <summary>Provisioned mode only: write capacity units of the table and of each index.</summary>
+    /// <summary>Provisioned mode only: write capacity units of every table and index not listed, as above.</summary>
     public long WriteCapacityUnits { get; set; } = 2_000;
+
+    /// <summary>
+    /// Provisioned mode only: capacity units per table and index (<c>transactions</c>, <c>idempotency</c>, or an index name),
+    /// set by CreateTable and applied to existing tables by UpdateTable at start-up and by <c>create-dynamodb-tables</c>.
+    /// </summary>
+    public Dictionary<string, DynamoDbProvisionedThroughput> ProvisionedThroughput { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Write shards of the pending-status and hourly indexes (see <see cref="PaymentItemKeys"/>). May only grow:
@@ -66,6 +76,21 @@ public sealed class DynamoDbOptions
     /// status would read the organization's whole history.
     /// </summary>
     public int MaxItemsReadPerFilteredPage { get; set; } = 2_000;
+
+    /// <summary>The provisioned throughput of a table or index: as listed in <see cref="ProvisionedThroughput"/>, else the defaults.</summary>
+    public Amazon.DynamoDBv2.Model.ProvisionedThroughput ProvisionedThroughputOf(string target) =>
+        ProvisionedThroughput.TryGetValue(target, out var pool)
+            ? new(pool.ReadCapacityUnits ?? ReadCapacityUnits, pool.WriteCapacityUnits ?? WriteCapacityUnits)
+            : new(ReadCapacityUnits, WriteCapacityUnits);
+
+    /// <summary>What is wrong with the capacity settings: names that are no table or index, units below 1.</summary>
+    public IEnumerable<string> CapacityProblems()
+    {
+        foreach (var name in WarmThroughput.Keys.Concat(ProvisionedThroughput.Keys).Where(n => !DynamoDbTables.CapacityTargets.Contains(n)).Distinct())
+            yield return $"'{name}' is no table or index (use {string.Join(", ", DynamoDbTables.CapacityTargets)}).";
+        if (BillingMode == DynamoDbBillingMode.Provisioned && DynamoDbTables.CapacityTargets.Select(ProvisionedThroughputOf).Any(t => t.ReadCapacityUnits < 1 || t.WriteCapacityUnits < 1))
+            yield return "Provisioned capacity units must be at least 1.";
+    }
 
     public string TransactionsTableName => TablePrefix + "pro_life_prosper_transactions";
 

@@ -16,22 +16,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
 
     private async Task<bool> TryPutRecordAsync(IdempotencyRecord record, RecordKind kind, PaymentTransaction? applies, CancellationToken cancellationToken)
     {
-        var item = new Dictionary<string, AttributeValue>
-        {
-            [DynamoDbTables.IdempotencyPartition] = new(PaymentItemKeys.IdempotencyPartitionOf(record.OrganizationId, record.Key)),
-            [DynamoDbTables.IdempotencyKey] = new(record.Key),
-            [DynamoDbTables.IdempotencyOrganizationId] = PaymentItemMapper.S(record.OrganizationId),
-            ["fingerprint"] = new(record.Fingerprint),
-            ["resourceId"] = PaymentItemMapper.S(record.ResourceId),
-            ["responseJson"] = new(record.ResponseJson),
-            ["createdAt"] = PaymentItemMapper.Time(record.CreatedAt),
-            ["kind"] = new(kind.ToString()),
-        };
-        // The change to finish on recovery. For a create it is the response itself: not stored twice, so the
-        // record stays under 1 KB (one write unit).
-        var appliesJson = applies is null ? null : PaymentSnapshotJson.Serialize(applies);
-        if (appliesJson == record.ResponseJson) item["appliesResponse"] = new AttributeValue { BOOL = true };
-        else if (appliesJson is not null) item["applies"] = new(appliesJson);
+        var item = IdempotencyRecordItem.ToItem(record, kind.ToString(), applies);
         try
         {
             await caller.CallAsync("put_idempotency_record", Idempotency, ct => dynamo.PutItemAsync(new PutItemRequest
@@ -39,6 +24,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 TableName = Idempotency,
                 Item = item,
                 ConditionExpression = "attribute_not_exists(#pk)",
+                ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD, // sizes the refusal for the capacity metric
                 ExpressionAttributeNames = new() { ["#pk"] = DynamoDbTables.IdempotencyPartition },
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             }, ct), cancellationToken);
@@ -101,6 +87,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 TableName = Idempotency,
                 Key = RecordKeyOf(record.OrganizationId, record.Key),
                 ConditionExpression = "resourceId = :rid",
+                ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD, // sizes the refusal for the capacity metric
                 ExpressionAttributeValues = new() { [":rid"] = PaymentItemMapper.S(record.ResourceId) },
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             }, ct), cancellationToken);
@@ -135,6 +122,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 TableName = Transactions,
                 Item = item,
                 ConditionExpression = "attribute_not_exists(#pk)",
+                ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD, // sizes the refusal for the capacity metric
                 ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition },
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             }, ct), cancellationToken);
@@ -185,6 +173,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 Key = itemKey,
                 UpdateExpression = expression,
                 ConditionExpression = "attribute_exists(#pk) AND #version = :expected",
+                ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD, // sizes the refusal for the capacity metric
                 ExpressionAttributeNames = names,
                 ExpressionAttributeValues = values,
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,

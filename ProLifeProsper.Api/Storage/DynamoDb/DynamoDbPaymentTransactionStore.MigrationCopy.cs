@@ -38,6 +38,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 Key = PaymentItemMapper.KeyOf(item),
                 UpdateExpression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : ""),
                 ConditionExpression = "attribute_not_exists(#pk) OR #version < :version",
+                ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD, // sizes the refusal for the capacity metric
                 ExpressionAttributeNames = names,
                 ExpressionAttributeValues = values,
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,

@@ -5,9 +5,9 @@ using Microsoft.Extensions.Options;
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>
-/// Creates the tables that are missing and waits until they are ACTIVE. Idempotent: existing tables are
-/// left as they are (but for a configured warm throughput above theirs, which is raised), and a peer creating the same
-/// table at the same moment is not an error. Its calls are
+/// Creates the tables that are missing and waits until they are ACTIVE. Idempotent: existing tables keep their schema
+/// (their provisioned units and warm throughput are brought to the configured ones, see <see cref="UpdateTablesAsync"/>),
+/// and a peer creating the same table at the same moment is not an error. Its calls are
 /// retried like the store's (through <see cref="DynamoDbCaller"/>): a start-up must survive a throttle or a reset.
 /// </summary>
 public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<DynamoDbOptions> options, ILogger<DynamoDbTableInitializer> logger,
@@ -34,34 +34,78 @@ public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<Dy
             }
             await WaitUntilActiveAsync(request.TableName, cancellationToken);
         }
-        await WarmTablesAsync(cancellationToken);
+        await UpdateTablesAsync(cancellationToken);
     }
 
     /// <summary>
-    /// Raises the warm throughput of existing tables and indexes to what is configured (never lowers it: DynamoDB cannot, and
-    /// a table that took more once can take it again). A server that does not know warm throughput (dynalite) is logged.
+    /// Brings existing tables to the configured capacity: in provisioned mode the units of each table and index (switching an
+    /// on-demand table to provisioned), then the warm throughput (raised, never lowered). One UpdateTable at a time per table,
+    /// as DynamoDB requires: each waits until the table and its indexes are ACTIVE, and nothing is sent when nothing differs.
+    /// A refused update (a server without warm throughput, DynamoDB's daily limit on decreases) is logged: the table keeps
+    /// serving with what it has.
     /// </summary>
-    public async Task WarmTablesAsync(CancellationToken cancellationToken)
+    public async Task UpdateTablesAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.WarmThroughput.Count == 0) return;
         foreach (var expected in DynamoDbTables.All(options.Value))
         {
-            var table = (await _caller.CallAsync("describe_table", expected.TableName,
-                ct => dynamo.DescribeTableAsync(new DescribeTableRequest { TableName = expected.TableName }, ct), cancellationToken)).Table;
-            var update = WarmUpdate(expected, table);
-            if (update is null) continue;
-            try
+            var table = await DescribeWhenActiveAsync(expected.TableName, cancellationToken);
+            if (table is not null && expected.BillingMode == BillingMode.PAY_PER_REQUEST && IsProvisioned(table))
+                // On-demand is the default: a table provisioned by other means (auto scaling) is not switched by a key left unset.
+                logger.LogWarning("DynamoDB table {Table} is provisioned but DynamoDb:BillingMode is OnDemand: left provisioned", expected.TableName);
+            if (table is not null && CapacityUpdate(expected, table) is { } capacity)
             {
-                await _caller.CallAsync("update_table", expected.TableName, ct => dynamo.UpdateTableAsync(update, ct), cancellationToken);
-                logger.LogInformation("Raised the warm throughput of DynamoDB table {Table} and its indexes to the configured values", expected.TableName);
+                await SendAsync(capacity, "provisioned capacity", cancellationToken);
+                table = await DescribeWhenActiveAsync(expected.TableName, cancellationToken);
             }
-            catch (AmazonDynamoDBException e)
-            {
-                logger.LogWarning("DynamoDB table {Table}: warm throughput not raised ({Error}); a spike above its current warm throughput may be throttled",
-                    expected.TableName, e.Message);
-            }
+            if (table is null)
+                logger.LogWarning("DynamoDB table {Table} is still being updated: its capacity was not checked; run create-dynamodb-tables again later", expected.TableName);
+            else if (WarmUpdate(expected, table) is { } warm)
+                await SendAsync(warm, "warm throughput", cancellationToken);
         }
     }
+
+    private async Task SendAsync(UpdateTableRequest update, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _caller.CallAsync("update_table", update.TableName, ct => dynamo.UpdateTableAsync(update, ct), cancellationToken);
+            logger.LogInformation("Updated the {What} of DynamoDB table {Table} and its indexes to the configured values", what, update.TableName);
+        }
+        catch (AmazonDynamoDBException e)
+        {
+            logger.LogWarning("DynamoDB table {Table}: {What} not updated ({Error}); it keeps what it has", update.TableName, what, e.Message);
+        }
+    }
+
+    private static bool IsProvisioned(TableDescription table) =>
+        // DynamoDB leaves the summary out for a table that was always provisioned.
+        table.BillingModeSummary?.BillingMode is not { } mode || mode == BillingMode.PROVISIONED;
+
+    /// <summary>
+    /// The UpdateTable request that gives a provisioned table and its indexes the configured units (and switches an on-demand
+    /// table to provisioned, which needs the units of every index); null when the configuration is on-demand or nothing differs.
+    /// </summary>
+    public static UpdateTableRequest? CapacityUpdate(CreateTableRequest expected, TableDescription actual)
+    {
+        if (expected.BillingMode != BillingMode.PROVISIONED) return null;
+        var switching = !IsProvisioned(actual);
+        var update = new UpdateTableRequest { TableName = expected.TableName, BillingMode = switching ? BillingMode.PROVISIONED : null };
+        if (switching || Differs(expected.ProvisionedThroughput, actual.ProvisionedThroughput)) update.ProvisionedThroughput = expected.ProvisionedThroughput;
+        foreach (var index in expected.GlobalSecondaryIndexes ?? [])
+        {
+            // An index the table lacks is the schema check's business, not a capacity change.
+            if (actual.GlobalSecondaryIndexes?.FirstOrDefault(i => i.IndexName == index.IndexName) is not { } current) continue;
+            if (switching || Differs(index.ProvisionedThroughput, current.ProvisionedThroughput))
+                (update.GlobalSecondaryIndexUpdates ??= []).Add(new GlobalSecondaryIndexUpdate
+                {
+                    Update = new UpdateGlobalSecondaryIndexAction { IndexName = index.IndexName, ProvisionedThroughput = index.ProvisionedThroughput },
+                });
+        }
+        return update.ProvisionedThroughput is null && update.GlobalSecondaryIndexUpdates is null ? null : update;
+    }
+
+    private static bool Differs(ProvisionedThroughput wanted, ProvisionedThroughputDescription? actual) =>
+        wanted.ReadCapacityUnits != (actual?.ReadCapacityUnits ?? 0) || wanted.WriteCapacityUnits != (actual?.WriteCapacityUnits ?? 0);
 
     /// <summary>The UpdateTable request that raises what is below the configured warm throughput; null when nothing is.</summary>
     public static UpdateTableRequest? WarmUpdate(CreateTableRequest expected, TableDescription actual)
@@ -103,6 +147,20 @@ public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<Dy
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
         }
         throw new TimeoutException($"DynamoDB table {table} did not become ACTIVE.");
+    }
+
+    /// <summary>The table once it and its indexes are ACTIVE (an UpdateTable may only start then); null if they are not within a minute.</summary>
+    private async Task<TableDescription?> DescribeWhenActiveAsync(string table, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            var description = (await _caller.CallAsync("describe_table", table,
+                ct => dynamo.DescribeTableAsync(new DescribeTableRequest { TableName = table }, ct), cancellationToken)).Table;
+            if (description.TableStatus == TableStatus.ACTIVE && (description.GlobalSecondaryIndexes ?? []).All(i => i.IndexStatus == IndexStatus.ACTIVE))
+                return description;
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+        return null;
     }
 
     private async Task<TableStatus?> StatusAsync(string table, CancellationToken cancellationToken)

@@ -14,6 +14,12 @@ public static class DynamoDbTables
     public const string IdempotencyOrganizationId = "organizationId";
     public const string IdempotencyKey = "idempotencyKey";
 
+    /// <summary>The names capacity settings take (<c>DynamoDb:ProvisionedThroughput</c>, <c>DynamoDb:WarmThroughput</c>): each is a pool of capacity.</summary>
+    public const string TransactionsTarget = "transactions", IdempotencyTarget = "idempotency";
+
+    public static readonly IReadOnlyList<string> CapacityTargets =
+        [TransactionsTarget, IdempotencyTarget, PaymentItemKeys.TransactionIdIndex, PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.DateHourIndex];
+
     public static readonly IReadOnlyList<string> AnalyticsAttributes = ["amountMinor", "refundedAmountMinor", "currency", "status", "createdAt"];
 
     public static CreateTableRequest Transactions(DynamoDbOptions options)
@@ -40,17 +46,17 @@ public static class DynamoDbTables
                     new Projection { ProjectionType = ProjectionType.INCLUDE, NonKeyAttributes = [.. AnalyticsAttributes] }),
             ],
         };
-        request.WarmThroughput = Warm(options, "transactions");
-        return WithBilling(request, options);
+        request.WarmThroughput = Warm(options, TransactionsTarget);
+        return WithBilling(request, options, TransactionsTarget);
     }
 
     public static CreateTableRequest Idempotency(DynamoDbOptions options) => WithBilling(new CreateTableRequest
     {
         TableName = options.IdempotencyTableName,
-        WarmThroughput = Warm(options, "idempotency"),
+        WarmThroughput = Warm(options, IdempotencyTarget),
         AttributeDefinitions = [new(IdempotencyPartition, ScalarAttributeType.S), new(IdempotencyKey, ScalarAttributeType.S)],
         KeySchema = [new(IdempotencyPartition, KeyType.HASH), new(IdempotencyKey, KeyType.RANGE)],
-    }, options);
+    }, options, IdempotencyTarget);
 
     public static IEnumerable<CreateTableRequest> All(DynamoDbOptions options) => [Transactions(options), Idempotency(options)];
 
@@ -63,16 +69,16 @@ public static class DynamoDbTables
             Projection = projection,
             WarmThroughput = Warm(options, name),
         };
-        if (options.BillingMode == DynamoDbBillingMode.Provisioned) index.ProvisionedThroughput = Throughput(options);
+        if (options.BillingMode == DynamoDbBillingMode.Provisioned) index.ProvisionedThroughput = options.ProvisionedThroughputOf(name);
         return index;
     }
 
-    private static CreateTableRequest WithBilling(CreateTableRequest request, DynamoDbOptions options)
+    private static CreateTableRequest WithBilling(CreateTableRequest request, DynamoDbOptions options, string target)
     {
         if (options.BillingMode == DynamoDbBillingMode.Provisioned)
         {
             request.BillingMode = BillingMode.PROVISIONED;
-            request.ProvisionedThroughput = Throughput(options);
+            request.ProvisionedThroughput = options.ProvisionedThroughputOf(target);
         }
         else
         {
@@ -84,6 +90,4 @@ public static class DynamoDbTables
     /// <summary>The warm throughput configured for a table (<c>transactions</c>, <c>idempotency</c>) or an index, if any.</summary>
     public static WarmThroughput? Warm(DynamoDbOptions options, string target) =>
         options.WarmThroughput.TryGetValue(target, out var warm) ? warm.ToRequest() : null;
-
-    private static ProvisionedThroughput Throughput(DynamoDbOptions options) => new(options.ReadCapacityUnits, options.WriteCapacityUnits);
 }

@@ -11,10 +11,6 @@ public sealed class DynamoDbWarmThroughput
 
     public long? WriteUnitsPerSecond { get; set; }
 
-    /// <summary>The names <c>DynamoDb:WarmThroughput</c> takes: the two tables and the transactions table's indexes.</summary>
-    public static readonly IReadOnlyList<string> Targets =
-        ["transactions", "idempotency", PaymentItemKeys.TransactionIdIndex, PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.DateHourIndex];
-
     internal Amazon.DynamoDBv2.Model.WarmThroughput? ToRequest() => ReadUnitsPerSecond is null && WriteUnitsPerSecond is null ? null
         : new Amazon.DynamoDBv2.Model.WarmThroughput { ReadUnitsPerSecond = ReadUnitsPerSecond, WriteUnitsPerSecond = WriteUnitsPerSecond };
 }

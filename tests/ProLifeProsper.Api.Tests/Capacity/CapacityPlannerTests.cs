@@ -3,14 +3,29 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Amazon.DynamoDBv2.Model;
 using ProLifeProsper.Api.Capacity;
+using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Tests.Infrastructure;
 
 namespace ProLifeProsper.Api.Tests.Capacity;
 
-/// <summary>The capacity arithmetic against hand-computed examples, and the heat simulation with a fixed seed.</summary>
+/// <summary>The pricing arithmetic against hand-computed examples (units given), and the heat simulation with a fixed seed.</summary>
 public sealed class CapacityPlannerTests
 {
-    private static readonly CapacityUnits.ItemSizes SmallItems = new(Payment: 600, IdempotencyRecord: 900, TransactionIdIndexEntry: 150, StatusIndexEntry: 600, DateHourIndexEntry: 260);
+    private static readonly CapacityUnits.ItemSizes SmallItems = new(IdempotencyKeyLength: 36, Payment: 600, PendingPayment: 640, SettledPayment: 620,
+        RefundedPayment: 660, IdempotencyRecord: 900, RefundRecord: 1_600, TransactionIdIndexEntry: 190, StatusIndexEntry: 640, DateHourIndexEntry: 315);
+
+    /// <summary>Given units: a card payment writes 1 unit into four pools and reads nothing; a get reads 1 unit; nothing else costs.</summary>
+    private static IReadOnlyList<OperationUnits> GivenUnits()
+    {
+        static OperationUnits Free(string name) => new(name, new Dictionary<string, double>(), new Dictionary<string, double>(), "");
+        return
+        [
+            new(CapacityUnits.CreateCard, new Dictionary<string, double> { ["transactions"] = 1, ["idempotency"] = 1, ["transactionId-index"] = 1, ["dateHour-index"] = 1 },
+                new Dictionary<string, double>(), ""),
+            new(CapacityUnits.GetById, new Dictionary<string, double>(), new Dictionary<string, double> { ["transactions"] = 1 }, ""),
+            Free(CapacityUnits.CreatePending), Free(CapacityUnits.Settle), Free(CapacityUnits.Refund), Free(CapacityUnits.ReplayedCreate), Free(CapacityUnits.ListPage),
+        ];
+    }
 
     [Fact]
     public void Item_sizes_follow_DynamoDB_rules()
@@ -22,6 +37,7 @@ public sealed class CapacityPlannerTests
     }
 
     [Theory]
+    [InlineData(0, 1)]
     [InlineData(1, 1)]
     [InlineData(1_024, 1)]
     [InlineData(1_025, 2)]
@@ -29,6 +45,7 @@ public sealed class CapacityPlannerTests
     public void A_write_unit_is_one_KB(int bytes, double units) => Assert.Equal(units, CapacityUnits.WriteUnits(bytes));
 
     [Theory]
+    [InlineData(0, true, 1)]
     [InlineData(4_096, true, 1)]
     [InlineData(4_097, true, 2)]
     [InlineData(4_097, false, 1)]
@@ -36,58 +53,50 @@ public sealed class CapacityPlannerTests
     public void A_read_unit_is_4_KB_strongly_consistent(int bytes, bool consistent, double units) => Assert.Equal(units, CapacityUnits.ReadUnits(bytes, consistent));
 
     [Fact]
-    public void The_code_writes_at_most_five_units_per_payment()
-    {
-        var sizes = CapacityUnits.Measure(shards: 8);
-        Assert.InRange(sizes.Payment, 300, 1_024);
-        Assert.InRange(sizes.IdempotencyRecord, 300, 1_024);
-        var units = CapacityUnits.PerOperation(sizes);
-        Assert.Equal(4, units.Single(u => u.Operation == "create payment (card)").WriteUnits);
-        Assert.Equal(5, units.Single(u => u.Operation.StartsWith("create payment (bank", StringComparison.Ordinal)).WriteUnits);
-        Assert.Equal(3, units.Single(u => u.Operation.StartsWith("settle", StringComparison.Ordinal)).WriteUnits);
-    }
-
-    [Fact]
-    public void Larger_items_cost_more_units()
-    {
-        var units = CapacityUnits.PerOperation(SmallItems with { Payment = 1_500, IdempotencyRecord = 1_800, StatusIndexEntry = 1_500 });
-        // record 2 + table 2 + id index 1 + hourly index 1
-        Assert.Equal(6, units.Single(u => u.Operation == "create payment (card)").WriteUnits);
-        // table 2 + pending index 2 + hourly index 1
-        Assert.Equal(5, units.Single(u => u.Operation.StartsWith("settle", StringComparison.Ordinal)).WriteUnits);
-    }
-
-    [Fact]
-    public void Costs_match_a_hand_computed_example()
+    public void Costs_match_a_hand_computed_example_with_every_table_and_index_provisioned()
     {
         var profile = new TrafficProfile
         {
-            MonthlyTransactions = 1_000_000, PeakTransactionsPerSecond = 100, ReadsPerPayment = 0, ListPagesPerPayment = 0,
-            PendingShare = 0, RefundShare = 0, RetentionMonths = 1, TargetUtilization = 0.5,
+            MonthlyTransactions = 1_000_000, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 0, ReadsPerPayment = 1, ListPagesPerPayment = 0,
+            PendingShare = 0, RefundShare = 0, ReplayShare = 0, RetentionMonths = 1, TargetUtilization = 0.5,
         };
-        var cost = CostModel.Estimate(profile, CapacityUnits.PerOperation(SmallItems), SmallItems, new CapacityPrices());
+        var cost = CostModel.Estimate(profile, GivenUnits(), SmallItems, new CapacityPrices());
 
         Assert.Equal(4, cost.WriteUnitsPerPayment);
         Assert.Equal(1, cost.ReadUnitsPerPayment);
         // 4M WRU × $0.625/M + 1M RRU × $0.125/M = $2.50 + $0.125; storage under the free 25 GB
-        Assert.Equal(2.63m, cost.Modes.Single(m => m.Mode == "on-demand").MonthlyUsd);
-        // 800 WCU (100/s × 4 / 0.5) and 200 RCU: (800 × 0.00065 + 200 × 0.00013) × 730 h
-        var provisioned = cost.Modes.Single(m => m.Mode.StartsWith("provisioned (right", StringComparison.Ordinal));
-        Assert.Equal((800, 200), (provisioned.WriteCapacityUnits, provisioned.ReadCapacityUnits));
-        Assert.Equal(398.58m, provisioned.MonthlyUsd);
-        // 8 × (150/12 + 0.0128 × 730) + 2 × (30/12 + 0.0025 × 730)
-        Assert.Equal(183.40m, cost.Modes.Single(m => m.Mode.StartsWith("reserved", StringComparison.Ordinal)).MonthlyUsd);
-        // The guide's 2,000 WCU serve 2,000 / 4 = 500 payments/s: enough for this peak
-        Assert.True(cost.Modes.Single(m => m.Mode.Contains("design guide", StringComparison.Ordinal)).ServesPeak);
-        Assert.Equal("on-demand", cost.Recommended);
+        Assert.Equal(2.63m, cost.Modes.Single(m => m.Mode == CostModel.OnDemand).MonthlyUsd);
+        // Each pool for its own peak at 50%: 200 WCU in each of the four written pools, 1 (DynamoDB's minimum) in the pending
+        // index; 200 RCU in the table, 1 in each of the four others: 801 WCU, 204 RCU. (801 × 0.00065 + 204 × 0.00013) × 730 h
+        var provisioned = cost.Modes.Single(m => m.Mode == CostModel.ProvisionedRightSized);
+        Assert.Equal((801, 204), (provisioned.WriteCapacityUnits, provisioned.ReadCapacityUnits));
+        Assert.Equal(399.43m, provisioned.MonthlyUsd);
+        Assert.Equal((200, 1), (cost.Pools.Single(p => p.Pool == "idempotency").ProvisionedWriteCapacityUnits, cost.Pools.Single(p => p.Pool == "idempotency").ProvisionedReadCapacityUnits));
+        // 9 × (150/12 + 0.0128 × 730) + 3 × (30/12 + 0.0025 × 730)
+        Assert.Equal(209.57m, cost.Modes.Single(m => m.Mode == CostModel.ReservedRightSized).MonthlyUsd);
+        // The code's defaults give all five pools 2,000 WCU and 1,000 RCU: 10,000 WCU and 5,000 RCU billed, (6.5 + 0.65) × 730 h.
+        var defaults = cost.Modes.Single(m => m.Mode == CostModel.ProvisionedDefaults);
+        Assert.Equal((10_000, 5_000, 5_219.50m), (defaults.WriteCapacityUnits, defaults.ReadCapacityUnits, defaults.MonthlyUsd));
+        Assert.True(defaults.ServesPeak); // the table's 1,000 RCU serve 1,000 gets/s, the first pool to run out
+        Assert.Contains("~1,000 payments/s (transactions", defaults.Notes);
+        Assert.Equal(CostModel.OnDemand, cost.Recommended);
+    }
+
+    [Fact]
+    public void The_spike_is_provisioned_on_top_of_the_peak()
+    {
+        var profile = new TrafficProfile { PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 50, ReadsPerPayment = 1, ListPagesPerPayment = 0, PendingShare = 0, RefundShare = 0, ReplayShare = 0, TargetUtilization = 1 };
+        var cost = CostModel.Estimate(profile, GivenUnits(), SmallItems, new CapacityPrices());
+        Assert.All(cost.Pools.Where(p => p.WriteUnitsPerPayment > 0), p => Assert.Equal(150, p.ProvisionedWriteCapacityUnits));
+        Assert.Equal(150, cost.Pools.Single(p => p.Pool == "transactions").ProvisionedReadCapacityUnits);
     }
 
     [Fact]
     public void A_steady_heavy_load_recommends_reserved_capacity()
     {
-        var profile = new TrafficProfile { MonthlyTransactions = 2_600_000_000, PeakTransactionsPerSecond = 1_200, ReadsPerPayment = 1, PendingShare = 0, RefundShare = 0, ListPagesPerPayment = 0 };
-        var cost = CostModel.Estimate(profile, CapacityUnits.PerOperation(SmallItems), SmallItems, new CapacityPrices());
-        Assert.StartsWith("reserved", cost.Recommended);
+        var profile = new TrafficProfile { MonthlyTransactions = 2_600_000_000, PeakTransactionsPerSecond = 1_200, SpikeTransactionsPerSecond = 0, ReadsPerPayment = 1, PendingShare = 0, RefundShare = 0, ListPagesPerPayment = 0 };
+        var cost = CostModel.Estimate(profile, GivenUnits(), SmallItems, new CapacityPrices());
+        Assert.Equal(CostModel.ReservedRightSized, cost.Recommended);
     }
 
     [Fact]
@@ -129,7 +138,7 @@ public sealed class CapacityPlannerTests
         var plan = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 50, MonthlyTransactions = 250_000 });
         Assert.All(plan.PartitionHeat.Partitions.Where(p => !p.PartitionKey.Contains("all shards together", StringComparison.Ordinal)), p => Assert.False(p.OverLimit));
         Assert.Empty(plan.PartitionHeat.OrganizationSplits);
-        Assert.Equal("on-demand", plan.Cost.Recommended);
+        Assert.Equal(CostModel.OnDemand, plan.Cost.Recommended);
         Assert.Contains("<svg", CapacityReport.Html(plan));
     }
 }
@@ -144,7 +153,9 @@ public sealed class CapacityApiTests(ApiFactory factory) : IClassFixture<ApiFact
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var plan = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal("on-demand", (string)plan["cost"]!["recommended"]!);
-        Assert.Equal(4, (double)plan["unitsPerOperation"]![0]!["writeUnits"]!);
+        var expected = CapacityPlanner.Plan(new TrafficProfile { MonthlyTransactions = 250_000, PeakTransactionsPerSecond = 100, Organizations = 500 });
+        Assert.Equal(expected.UnitsPerOperation[0].WriteUnits, (double)plan["unitsPerOperation"]![0]!["writeUnits"]!);
+        Assert.Equal(expected.Cost.Pools.Sum(p => p.ProvisionedWriteCapacityUnits), (long)plan["provisionedThroughput"]!.AsObject().Sum(p => (long)p.Value!["writeCapacityUnits"]!));
 
         var bad = await admin.PostAsJsonAsync("/api/admin/capacity/plan", new { writeShards = 0 });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
