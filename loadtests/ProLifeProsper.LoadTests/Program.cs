@@ -3,7 +3,7 @@ using Npgsql;
 using ProLifeProsper.LoadTests.Engine;
 using ProLifeProsper.LoadTests.Reporting;
 using ProLifeProsper.LoadTests.Targets;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 using Spectre.Console;
 
 // Load tests per routing configuration, side by side, with the stores' raw ceilings for comparison.

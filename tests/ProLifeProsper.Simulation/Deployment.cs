@@ -1,5 +1,5 @@
 using ProLifeProsper.Domain.Payments;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 using ProLifeProsper.Testing.Faults;
 
 namespace ProLifeProsper.Simulation;

@@ -7,7 +7,7 @@ using HdrHistogram;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.LoadTests.Targets;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 using Spectre.Console;
 
 namespace ProLifeProsper.LoadTests.Scale;

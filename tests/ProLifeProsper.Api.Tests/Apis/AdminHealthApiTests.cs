@@ -74,7 +74,7 @@ public sealed class AdminHealthApiOnDynamoDbTests(HighScaleApiFactory factory) :
         await using var command = new NpgsqlCommand("SELECT count(*) FROM payment_transactions", connection);
         Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
 
-        using var dynamo = (await ProLifeProsper.Testing.DynaliteServer.GetAsync()).CreateClient();
+        using var dynamo = (await ProLifeProsper.LocalInfrastructure.DynaliteServer.GetAsync()).CreateClient();
         var item = await dynamo.GetItemAsync(Factory.TablePrefix + "pro_life_prosper_transactions", new()
         {
             ["organizationPartition"] = new(ProLifeProsper.Api.Storage.DynamoDb.PaymentItemKeys.PartitionOf(tenant.OrganizationId, shard: 0)),

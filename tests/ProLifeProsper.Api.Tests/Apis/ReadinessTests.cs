@@ -4,7 +4,7 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Tests.Infrastructure;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Apis;
 

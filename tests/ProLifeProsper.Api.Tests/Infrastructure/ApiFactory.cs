@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using ProLifeProsper.Domain.Payments;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Infrastructure;
 

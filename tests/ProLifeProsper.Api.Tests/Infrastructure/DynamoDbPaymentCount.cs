@@ -1,7 +1,7 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using ProLifeProsper.Api.Storage.DynamoDb;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Infrastructure;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ProLifeProsper.Api.Tests.Infrastructure;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Migration;
 

@@ -1,7 +1,7 @@
 using Xunit.Abstractions;
 using System.Diagnostics;
 using ProLifeProsper.Api.Tests.Infrastructure;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Migration;
 

@@ -9,7 +9,7 @@ using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Domain.Payments;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Migration;
 

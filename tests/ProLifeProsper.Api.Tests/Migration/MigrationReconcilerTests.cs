@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using ProLifeProsper.Api.Tests.Infrastructure;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Migration;
 

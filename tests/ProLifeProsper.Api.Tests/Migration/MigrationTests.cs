@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Api.Tests.Infrastructure;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Migration;
 

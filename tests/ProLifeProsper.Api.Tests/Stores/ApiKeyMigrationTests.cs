@@ -6,7 +6,7 @@ using Npgsql;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Domain.Organizations;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Stores;
 

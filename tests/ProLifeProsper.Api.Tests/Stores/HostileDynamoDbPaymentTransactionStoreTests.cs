@@ -6,7 +6,7 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 using ProLifeProsper.Testing.Faults;
 using Xunit.Abstractions;
 

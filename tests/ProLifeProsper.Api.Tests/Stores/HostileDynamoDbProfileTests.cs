@@ -1,6 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 using ProLifeProsper.Testing.Faults;
 
 namespace ProLifeProsper.Api.Tests.Stores;

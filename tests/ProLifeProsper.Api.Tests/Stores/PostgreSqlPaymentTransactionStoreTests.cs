@@ -2,7 +2,7 @@ using Npgsql;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Payments;
-using ProLifeProsper.Testing;
+using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Stores;
 

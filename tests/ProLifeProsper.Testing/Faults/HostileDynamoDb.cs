@@ -7,7 +7,7 @@ namespace ProLifeProsper.Testing.Faults;
 /// One hostile DynamoDB in front of a real server (dynalite): its profile, its seeded dice (one
 /// <see cref="Random"/>, shared by every client made from it, under a lock), its memory of writes still
 /// propagating to indexes, and its <see cref="Ledger"/>. Make clients with <see cref="CreateClient"/> or
-/// <see cref="DynaliteServer.CreateClient"/>, or put it into any SDK config with <see cref="Configure"/>.
+/// <see cref="HostileDynaliteServerExtensions.CreateClient"/>, or put it into any SDK config with <see cref="Configure"/>.
 /// </summary>
 public sealed class HostileDynamoDb : IDisposable
 {

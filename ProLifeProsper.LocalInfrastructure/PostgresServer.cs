@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using Npgsql;
-using ProLifeProsper.LocalInfrastructure;
 
-namespace ProLifeProsper.Testing;
+namespace ProLifeProsper.LocalInfrastructure;
 
 /// <summary>
-/// One real PostgreSQL server per test run: a throwaway cluster in a temporary folder on a free
-/// loopback port, started on first use and stopped when the test process exits. Set
+/// One real PostgreSQL server per process (a test run, a benchmark, a load test): a throwaway cluster in a temporary
+/// folder on a free loopback port, started on first use and stopped when the process exits. Set
 /// <c>PROLIFEPROSPER_TEST_POSTGRES</c> to a connection string to use an existing server instead.
 /// Durability settings are relaxed (fsync off): tests check behaviour, not crash safety of the disk.
 /// <see cref="StartDedicatedAsync"/> gives a server of one's own that can be crashed and restarted (commits durable
@@ -94,7 +93,7 @@ public sealed class PostgresServer : IAsyncDisposable
             ? ["fsync=off", "full_page_writes=off", "max_connections=200", "shared_buffers=64MB"]
             : ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=400", "shared_buffers=128MB"];
         var server = new PostgresServer(bin, dataDirectory, FreePort.Next(), settings) { _ownership = ownership, _dedicated = dedicated };
-        TestProcessCleanup.OnExit(
+        ProcessExitCleanup.OnExit(
             // SIGINT is PostgreSQL's "fast" shutdown (SIGTERM would wait for clients to leave).
             () => { if (server._process is { HasExited: false } p) Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit(); },
             () => server.Stop());

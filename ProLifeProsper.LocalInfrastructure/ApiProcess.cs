@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace ProLifeProsper.Testing;
+namespace ProLifeProsper.LocalInfrastructure;
 
 /// <summary>
 /// The real API as its own process (<c>dotnet ProLifeProsper.Api.dll</c> from the caller's output folder) on a free loopback
@@ -27,7 +27,7 @@ public sealed class ApiProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        TestProcessCleanup.OnExit(() => Kill(process, wait: false));
+        ProcessExitCleanup.OnExit(() => Kill(process, wait: false));
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();

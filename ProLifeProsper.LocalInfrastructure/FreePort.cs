@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace ProLifeProsper.Testing;
+namespace ProLifeProsper.LocalInfrastructure;
 
 public static class FreePort
 {

@@ -6,7 +6,7 @@ namespace ProLifeProsper.LocalInfrastructure;
 /// dynalite, the DynamoDB-compatible server used where no container runtime exists. It is pinned in the
 /// repository's package.json/package-lock.json and installed with <c>npm ci</c> when missing; it is started
 /// with node directly (not npx), so stopping the process stops the server.
-/// Shared by the AppHost and the test fixtures (linked source).
+/// The AppHost and <see cref="DynaliteServer"/> both start dynalite through it.
 /// </summary>
 public static class LocalDynalite
 {

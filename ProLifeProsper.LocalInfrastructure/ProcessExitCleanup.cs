@@ -1,15 +1,15 @@
-namespace ProLifeProsper.Testing;
+namespace ProLifeProsper.LocalInfrastructure;
 
 /// <summary>
-/// Stops the servers a test process started when it exits. All quick steps (signals) run before any slow one
-/// (waiting, deleting data), so a test host that is given little time to exit still stops every server.
+/// Stops the servers a process (a test host, a benchmark, a load test) started when it exits. All quick steps (signals)
+/// run before any slow one (waiting, deleting data), so a test host that is given little time to exit still stops every server.
 /// </summary>
-public static class TestProcessCleanup
+public static class ProcessExitCleanup
 {
     private static readonly List<Action> Quick = [];
     private static readonly List<Action> Slow = [];
 
-    static TestProcessCleanup() => AppDomain.CurrentDomain.ProcessExit += (_, _) => RunAll();
+    static ProcessExitCleanup() => AppDomain.CurrentDomain.ProcessExit += (_, _) => RunAll();
 
     public static void OnExit(Action quick, Action? slow = null)
     {

@@ -6,7 +6,7 @@ namespace ProLifeProsper.LocalInfrastructure;
 /// Runs PostgreSQL as a plain local process where no container runtime exists: finds the server
 /// binaries, initdb's a data folder once, and builds the command line that starts the server.
 /// As root, initdb and postgres refuse to run, so both go through <c>setpriv</c> as the postgres user.
-/// Shared by the AppHost and the test fixtures (linked source), so both start PostgreSQL the same way.
+/// The AppHost, the tests, the benchmarks and the load tests all start PostgreSQL through it, so all start it the same way.
 /// </summary>
 public static class LocalPostgresCluster
 {

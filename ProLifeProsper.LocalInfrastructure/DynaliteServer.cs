@@ -1,14 +1,12 @@
 using System.Diagnostics;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
-using ProLifeProsper.LocalInfrastructure;
-using ProLifeProsper.Testing.Faults;
 
-namespace ProLifeProsper.Testing;
+namespace ProLifeProsper.LocalInfrastructure;
 
 /// <summary>
-/// Real dynalite servers on free loopback ports. <see cref="GetAsync"/> gives the one shared by the test run
-/// (tests isolate themselves with their own table prefix); <see cref="StartDedicatedAsync"/> gives a server of
+/// Real, throwaway dynalite servers on free loopback ports, for tests, benchmarks and load tests. <see cref="GetAsync"/>
+/// gives the one shared by the process (a test run; tests isolate themselves with their own table prefix); <see cref="StartDedicatedAsync"/> gives a server of
 /// one's own, kept on disk, that a test may stop and restart (to test DynamoDB being unavailable).
 /// Set <c>PROLIFEPROSPER_TEST_DYNAMODB</c> to an endpoint URL to use an existing server as the shared one.
 /// </summary>
@@ -34,9 +32,9 @@ public sealed class DynaliteServer : IAsyncDisposable
 
     public static string NewTablePrefix(string name) => $"test_{name}_{Guid.NewGuid():N}_";
 
-    /// <summary>A client of this server; through <paramref name="hostile"/> (throttles, lost answers, ...) when given.</summary>
-    public IAmazonDynamoDB CreateClient(HostileDynamoDb? hostile = null) =>
-        hostile?.CreateClient(ServiceUrl) ?? new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"),
+    /// <summary>A client of this server (the tests' hostile one, that throttles and loses answers, is in ProLifeProsper.Testing).</summary>
+    public IAmazonDynamoDB CreateClient() =>
+        new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"),
             new AmazonDynamoDBConfig { ServiceURL = ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
 
     /// <summary>Stops the server; its data stays on disk for <see cref="RestartAsync"/> (dedicated servers only).</summary>
@@ -77,7 +75,7 @@ public sealed class DynaliteServer : IAsyncDisposable
         var path = persistent ? Path.Combine(Path.GetTempPath(), $"plp-dynalite-{Guid.NewGuid():N}") : null;
         var server = new DynaliteServer(FreePort.Next(), path);
         await server.LaunchAsync();
-        TestProcessCleanup.OnExit(server.Stop);
+        ProcessExitCleanup.OnExit(server.Stop);
         return server;
     }
 
