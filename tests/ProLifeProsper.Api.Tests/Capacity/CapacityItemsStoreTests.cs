@@ -8,6 +8,7 @@ using ProLifeProsper.Api.Capacity;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.LocalInfrastructure;
 using ProLifeProsper.Testing;
 
 namespace ProLifeProsper.Api.Tests.Capacity;
