@@ -65,6 +65,8 @@ public sealed class CutoverGate(NpgsqlDataSource dataSource, IOptions<MigrationO
         var maxAge = options.Value.LoadTestMaxAge;
         var needed = $"Cut-over requires a passing load test of dynamo-primary against this build ({ApiVersion.Current}) measured within the last " +
             $"{maxAge.TotalHours:0.#} h (loadtests … --configurations dynamo-primary --max-p99-ms … --submit-to <this API>)";
+        if (!ApiVersion.Current.Contains('+', StringComparison.Ordinal))
+            return $"{needed}: this build carries no commit in its version (built outside a git checkout), so no load test can be tied to it.";
         var latest = await LatestAsync(MigrationPhase.DynamoPrimary, cancellationToken);
         if (latest is null) return $"{needed}: none has been submitted.";
         if (!latest.Passed) return $"{needed}: the latest ({latest.MeasuredAt:u}) failed: {string.Join("; ", latest.Failures)}.";
@@ -98,7 +100,8 @@ public sealed class CutoverGate(NpgsqlDataSource dataSource, IOptions<MigrationO
             errors.Require(double.IsFinite(s.RequestsPerSecond) && s.RequestsPerSecond >= 0 && double.IsFinite(s.P99Ms) && s.P99Ms >= 0,
                 $"scenarios[{i}]", "'requestsPerSecond' and 'p99Ms' must be non-negative numbers.");
         }
-        errors.Require(submission.Command is null || submission.Command.Length <= 2_000, "command", "'command' must be at most 2,000 characters.");
+        errors.Require(submission.Command is null || (submission.Command.Length <= 2_000 && ValidationErrors.IsPlainText(submission.Command)), "command",
+            "'command' must be plain text of at most 2,000 characters.");
         errors.ThrowIfAny();
         return phase!.Value;
     }
@@ -117,14 +120,18 @@ public sealed class CutoverGate(NpgsqlDataSource dataSource, IOptions<MigrationO
         }
     }
 
-    // The tool's own verdict is not trusted: every scenario is held to every threshold here, and writes must have been measured.
-    private static List<string> Judge(LoadTestReportSubmission submission)
+    // The tool's own verdict is not trusted: every scenario is held to every threshold here and to this deployment's error-rate
+    // ceiling whatever the submitter chose, and writes must have been measured, successfully.
+    private List<string> Judge(LoadTestReportSubmission submission)
     {
         var t = submission.Thresholds!;
         var failures = new List<string>();
         foreach (var s in submission.Scenarios!)
         {
             var errorRate = (double)s.Failed / (s.Ok + s.Failed);
+            if (s.Ok == 0) failures.Add($"{s.Scenario}: no request succeeded");
+            if (errorRate > options.Value.LoadTestMaxErrorRate)
+                failures.Add($"{s.Scenario}: error rate {errorRate:P2} > {options.Value.LoadTestMaxErrorRate:P2} (Migration:LoadTestMaxErrorRate)");
             if (t.MaxP99Ms is { } p99 && s.P99Ms > p99) failures.Add($"{s.Scenario}: p99 {s.P99Ms:F1} ms > {p99} ms");
             if (t.MaxErrorRate is { } rate && errorRate > rate) failures.Add($"{s.Scenario}: error rate {errorRate:P2} > {rate:P2}");
             if (t.MinRps is { } rps && s.RequestsPerSecond < rps) failures.Add($"{s.Scenario}: {s.RequestsPerSecond:F0} req/s < {rps} req/s");

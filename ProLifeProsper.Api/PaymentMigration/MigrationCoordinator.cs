@@ -150,6 +150,9 @@ public sealed class MigrationCoordinator(
     {
         var current = await routing.RefreshAsync(cancellationToken);
         Require(current.Phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL: there is nothing to roll back.");
+        // A failover is for dynamo-primary only, where PostgreSQL holds everything; from dynamo-only it would need DynamoDB.
+        Require(by != MigrationReconciler.FailoverBy || current is { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: null },
+            $"A failover rolls back from dynamo-primary only; the phase is '{current.Phase.ToWire()}'.");
         await RecordIntentAsync(by, PaymentsStoreKind.PostgreSql, cancellationToken);
 
         if (current.Phase == MigrationPhase.DynamoOnly)
@@ -170,6 +173,8 @@ public sealed class MigrationCoordinator(
         var state = await ChangeAsync(by, async (locked, connection, transaction) =>
         {
             Require(locked.Phase != MigrationPhase.Postgres, "Payments are already on PostgreSQL.");
+            // Finalized since this rollback looked: PostgreSQL misses the writes since, so only the reverse copy may bring them home.
+            Require(locked.Phase != MigrationPhase.DynamoOnly, "The migration was finalized meanwhile: roll back again (it copies DynamoDB back to PostgreSQL first).");
             Require(locked is not { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: not null } || await ReverseCopy.IsCompleteAsync(connection, transaction, cancellationToken),
                 "DynamoDB is still being copied back to PostgreSQL; the rollback finishes by itself when that is done (GET /api/admin/migration).");
             if (!locked.Phase.DynamoIsPrimary())
@@ -228,11 +233,25 @@ public sealed class MigrationCoordinator(
     {
         // Rows another instance's drainer holds are skipped by SKIP LOCKED; give them a moment, then look again. With a budget,
         // small batches, so that the time is checked often (a row that fails can take a second of retries).
-        var elapsed = System.Diagnostics.Stopwatch.StartNew();
-        bool Spent() => budget is { } b && elapsed.Elapsed >= b;
+        // Each row's copy is cut off when the budget is spent (a DynamoDB that hangs rather than refuses would otherwise hold
+        // the lock for its every time-out and retry) and counted as not done: it stays queued.
+        using var spent = budget is { } b ? new CancellationTokenSource(b) : null;
+        bool Spent() => spent?.IsCancellationRequested == true;
+        Func<OutboxRow, CancellationToken, Task<OutboxOutcome>> apply = spent is null ? mirror.ApplyAsync : async (row, ct) =>
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct, spent.Token);
+            try
+            {
+                return await mirror.ApplyAsync(row, bounded.Token);
+            }
+            catch (OperationCanceledException) when (spent.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                return OutboxOutcome.Retry;
+            }
+        };
         for (var round = 0; round < 50 && !Spent(); round++)
         {
-            while (!Spent() && await outbox.DrainAsync(connection, transaction, mirror.ApplyAsync, target, budget is null ? 500 : 10, cancellationToken) > 0) { }
+            while (!Spent() && await outbox.DrainAsync(connection, transaction, apply, target, budget is null ? 500 : 10, cancellationToken) > 0) { }
             if (await PaymentOutbox.DepthAsync(connection, transaction, target, cancellationToken) == 0) return;
             await Task.Delay(100, cancellationToken);
         }

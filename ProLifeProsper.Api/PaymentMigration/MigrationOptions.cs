@@ -66,4 +66,7 @@ public sealed class MigrationOptions
 
     /// <summary>How old a load test may be and still open the cut-over gate.</summary>
     public TimeSpan LoadTestMaxAge { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The error rate above which a load test fails the cut-over gate, whatever thresholds it was run with.</summary>
+    public double LoadTestMaxErrorRate { get; set; } = 0.01;
 }

@@ -55,7 +55,11 @@ public sealed class MigrationReconciler(
     private (string Outcome, DateTimeOffset At)? _last;
     private DateTimeOffset _notBefore = DateTimeOffset.MinValue;
     private int _failures;
-    private (DateTimeOffset Since, string What)? _dynamoFailing; // as this instance's probe sees it, in dynamo-primary with failover on
+    // As this instance's probe sees it, in dynamo-primary with failover on: since when, the last failure, failed probes in a row.
+    private (DateTimeOffset Since, string What, int Probes)? _dynamoFailing;
+
+    // A failover needs this many failed probes in a row as well as the time: one lost answer or a pause of this process is no outage.
+    private const int FailedProbesForFailover = 3;
 
     protected override string LeaseName => "routing-reconciler";
 
@@ -128,7 +132,7 @@ public sealed class MigrationReconciler(
             return;
         }
         if (_dynamoFailing is null) logger.LogWarning("Reconciler: DynamoDB does not answer ({Failure}); failover in {After:N0} s unless it recovers", failure, options.Value.FailoverAfter.Value.TotalSeconds);
-        _dynamoFailing = (_dynamoFailing?.Since ?? UtcClock.Now(time), failure);
+        _dynamoFailing = (_dynamoFailing?.Since ?? UtcClock.Now(time), failure, (_dynamoFailing?.Probes ?? 0) + 1);
     }
 
     protected override async Task RunAsync(CancellationToken cancellationToken)
@@ -241,10 +245,10 @@ public sealed class MigrationReconciler(
                 logger.LogError("Failover: DynamoDB has not answered for {Seconds:N0} s ({Failure}); rolling back to PostgreSQL, which holds every payment, " +
                     "and setting the target to current", down.TotalSeconds, failing.What);
                 // The rollback records the new target (a failover is an intention) and does not wait for writes DynamoDB cannot finish now.
-                await migration.RollbackAsync(FailoverBy, cancellationToken, waitForInFlight: false);
+                var failover = await migration.RollbackAsync(FailoverBy, cancellationToken, waitForInFlight: false);
                 _dynamoFailing = null;
-                return ($"done: DynamoDB had failed for {down.TotalSeconds:N0} s ({failing.What}); payments on PostgreSQL and the target is current " +
-                    "(migrate again with the start step once DynamoDB is well)", true);
+                return ($"done: DynamoDB had failed for {down.TotalSeconds:N0} s ({failing.What}); payments on PostgreSQL (phase {failover.Routing.Phase}) " +
+                    "and the target is current (migrate again with the start step once DynamoDB is well)", true);
             default:
                 return ("nothing", true);
         }
@@ -289,7 +293,7 @@ public sealed class MigrationReconciler(
                 if (_dynamoFailing is { } failing && options.Value.FailoverAfter is { } failoverAfter)
                 {
                     var down = UtcClock.Now(time) - failing.Since;
-                    return down >= failoverAfter ? (Step.Failover, null)
+                    return down >= failoverAfter && failing.Probes >= FailedProbesForFailover ? (Step.Failover, null)
                         : (Step.None, $"DynamoDB has not answered for {down.TotalSeconds:N0} s ({failing.What}): failover to PostgreSQL at {failoverAfter.TotalSeconds:N0} s");
                 }
                 if (options.Value.FinalizeAfter is not { } soak) return (Step.None, null);

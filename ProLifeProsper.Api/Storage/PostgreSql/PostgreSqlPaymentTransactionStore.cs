@@ -161,6 +161,12 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     public async Task ShadowAsync(PaymentTransaction? payment, IdempotencyRecord? record, long intentId, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
+        // The intent row first: the outbox drainer locks it (claim) before the payment row (its copy), and the same order
+        // here keeps the two from waiting on each other through the drainer's second connection, where no deadlock
+        // detector sees the cycle.
+        var clear = new NpgsqlBatchCommand("DELETE FROM payment_outbox WHERE id = $1");
+        clear.Parameters.Add(new() { Value = intentId });
+        batch.BatchCommands.Add(clear);
         if (payment is not null)
         {
             var copy = new NpgsqlBatchCommand(UpsertIfNewer);
@@ -173,9 +179,6 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
             AddRecordParameters(keep.Parameters, record);
             batch.BatchCommands.Add(keep);
         }
-        var clear = new NpgsqlBatchCommand("DELETE FROM payment_outbox WHERE id = $1");
-        clear.Parameters.Add(new() { Value = intentId });
-        batch.BatchCommands.Add(clear);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -36,7 +36,13 @@ public sealed class CutoverGateTests
         Assert.Contains("threshold", await malformed.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/api/admin/migration/load-tests/dynamo-primary")).StatusCode);
 
-        // The gate judges the figures itself: a p99 over the threshold fails, whatever the tool concluded.
+        var nul = await admin.PostAsJsonAsync("/api/admin/migration/load-tests", Report(version, p99: 20) with { Command = "loadtests\u0000" });
+        Assert.Equal(HttpStatusCode.BadRequest, nul.StatusCode);
+
+        // The gate judges the figures itself: a run where nothing succeeded fails although its p99 is low, and so does a
+        // p99 over the threshold, whatever the tool concluded.
+        var nothingSucceeded = Report(version, p99: 1) with { Scenarios = [new("create-payment", 0, 1_000, 0, 1)] };
+        Assert.False((bool)(await SubmitAsync(admin, nothingSucceeded))["passed"]!);
         var failing = await SubmitAsync(admin, Report(version, p99: 250));
         Assert.False((bool)failing["passed"]!);
         Assert.Contains("failed", await RefusedCutoverAsync(migration));
