@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -52,15 +53,27 @@ public static class Extensions
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(ApplicationTelemetryName)
                 .AddAspNetCoreInstrumentation(options =>
-                    // Health probes would drown the traces that matter.
+                    // Health probes and callers that ask not to be traced (the AppHost's status polls) would drown the
+                    // traces that matter.
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                        && !AskedNotToBeTraced(context.Request))
                 .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();
         return builder;
     }
+
+    /// <summary>
+    /// Whether the caller's W3C <c>traceparent</c> has the sampled flag off. The parent-based sampler would honour it, but
+    /// the ASP.NET Core instrumentation records the server span regardless; the filter makes the request (and its
+    /// children) unrecorded, as the caller asked.
+    /// </summary>
+    private static bool AskedNotToBeTraced(HttpRequest request) =>
+        request.Headers.TraceParent is [{ } traceParent]
+        && ActivityContext.TryParse(traceParent, null, out var parent)
+        && !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded);
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

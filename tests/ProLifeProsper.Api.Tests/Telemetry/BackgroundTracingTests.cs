@@ -43,5 +43,16 @@ public sealed class BackgroundTracingTests
         Assert.Equal("GET /api/organizations/{orgId:guid}/payments/", request.DisplayName);
         Assert.Contains(api.Spans.All, s => s.TraceId == request.TraceId && s.Source.Name == "Npgsql");
         Assert.Equal("succeeded", (await tenant.ListPaymentsAsync()).Items.Single(p => p.TransactionId == transfer.TransactionId).Status);
+
+        // A caller that asks not to be traced (the AppHost's migration status poll: traceparent with the sampled flag off) is not.
+        using var admin = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = tenant.Client.BaseAddress };
+        admin.DefaultRequestHeaders.Add("X-Api-Key", ApiFactory.AdminApiKey);
+        using var poll = new HttpRequestMessage(HttpMethod.Get, "/api/admin/migration");
+        poll.Headers.Add("traceparent", $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-00");
+        Assert.True((await admin.SendAsync(poll)).IsSuccessStatusCode);
+        await tenant.ListPaymentsAsync(); // a traced request after it: once its span is there, the poll's would be too
+        var after = await api.Spans.WaitForAsync(s => s.Kind == ActivityKind.Server && s.TraceId != request.TraceId);
+        Assert.Equal("GET /api/organizations/{orgId:guid}/payments/", after.DisplayName);
+        Assert.DoesNotContain(api.Spans.All, s => s.DisplayName.StartsWith("GET /api/admin/migration", StringComparison.Ordinal));
     }
 }
