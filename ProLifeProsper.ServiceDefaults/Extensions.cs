@@ -66,9 +66,9 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Whether the caller's W3C <c>traceparent</c> has the sampled flag off. The parent-based sampler would honour it, but
-    /// the ASP.NET Core instrumentation records the server span regardless; the filter makes the request (and its
-    /// children) unrecorded, as the caller asked.
+    /// Whether the caller's W3C <c>traceparent</c> has the sampled flag off (the AppHost's status polls send it so). The
+    /// parent-based sampler would honour it, but the ASP.NET Core instrumentation records such a request and its queries
+    /// regardless: the instrumentation's filter drops the server span and <see cref="UseUntracedCallers"/> the rest.
     /// </summary>
     private static bool AskedNotToBeTraced(HttpRequest request) =>
         request.Headers.TraceParent is [{ } traceParent]
@@ -97,6 +97,25 @@ public static class Extensions
             status = report.Status.ToString(),
             checks = report.Entries.Select(e => new { name = e.Key, status = e.Value.Status.ToString(), description = e.Value.Description }),
         });
+    }
+
+    /// <summary>
+    /// Runs requests whose caller asked not to be traced with instrumentation suppressed, so that none of their work
+    /// (queries, calls) is recorded either. First in the pipeline, before anything that queries.
+    /// </summary>
+    public static WebApplication UseUntracedCallers(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (!AskedNotToBeTraced(context.Request))
+            {
+                await next(context);
+                return;
+            }
+            using var quiet = SuppressInstrumentationScope.Begin();
+            await next(context);
+        });
+        return app;
     }
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)

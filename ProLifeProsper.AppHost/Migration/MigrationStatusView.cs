@@ -28,16 +28,18 @@ public static class MigrationStatusView
 
     public static ImmutableArray<ResourcePropertySnapshot> Properties(JsonObject status) =>
     [
-        Property("migration.phase", "Phase", Phase(status["routing"])),
-        Property("migration.backfill", "Backfill", Backfill(status["backfill"])),
-        Property("migration.outbox", "Outbox", Outbox(status)),
-        Property("migration.verification", "Last verification", Verification(status["lastVerification"])),
-        Property("migration.reconciler", "Reconciler", Reconciler(status["reconciler"])),
-        Property("migration.reconciler.last", "Reconciler's last step", LastStep(status["reconciler"])),
-        Property("migration.reverse-copy", "Reverse copy", ReverseCopy(status["reverseCopy"])),
+        Property(1, "migration.phase", "Phase", Phase(status["routing"])),
+        Property(2, "migration.backfill", "Backfill", Backfill(status["backfill"])),
+        Property(3, "migration.outbox", "Outbox", Outbox(status)),
+        Property(4, "migration.verification", "Last verification", Verification(status["lastVerification"])),
+        Property(5, "migration.reconciler", "Reconciler", Reconciler(status["reconciler"])),
+        Property(6, "migration.reconciler.last", "Reconciler's last step", LastStep(status["reconciler"])),
+        Property(7, "migration.reverse-copy", "Reverse copy", ReverseCopy(status["reverseCopy"])),
     ];
 
-    private static ResourcePropertySnapshot Property(string name, string displayName, string value) => new(name, value) { DisplayName = displayName };
+    // Highlighted: the dashboard hides properties it does not know unless they are. After its own (name, state, ...).
+    private static ResourcePropertySnapshot Property(int order, string name, string displayName, string value) =>
+        new(name, value) { DisplayName = displayName, IsHighlighted = true, SortOrder = 1_000 + order };
 
     private static string Phase(JsonNode? routing)
     {

@@ -36,9 +36,15 @@ public sealed class RecordedSpans : BaseProcessor<Activity>
         if (data.Recorded) _spans.Enqueue(data); // what an export processor would send
     }
 
-    /// <summary>Adds this recorder to the API's tracer provider.</summary>
-    public void AddTo(IWebHostBuilder builder) =>
+    /// <summary>
+    /// Adds this recorder to the API's tracer provider, whose sampler records everything, as under the Aspire AppHost
+    /// (which sets <c>OTEL_TRACES_SAMPLER=always_on</c>: a caller's "not sampled" is not enough there).
+    /// </summary>
+    public void AddTo(IWebHostBuilder builder)
+    {
+        builder.UseSetting("OTEL_TRACES_SAMPLER", "always_on");
         builder.ConfigureTestServices(services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(this)));
+    }
 }
 
 /// <summary>Tests that record an API's spans: run alone, so no other test's API adds spans to theirs.</summary>
