@@ -11,7 +11,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 if (await app.TryRunAsync(args)) return;
 
-app.UseUntracedCallers();
+app.UseUntracedRequests();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseJsonCharsetCheck();

@@ -52,13 +52,9 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(ApplicationTelemetryName)
-                .AddAspNetCoreInstrumentation(options =>
-                    // Health probes and callers that ask not to be traced (the AppHost's status polls) would drown the
-                    // traces that matter.
-                    options.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                        && !AskedNotToBeTraced(context.Request))
+                // Health probes and callers that ask not to be traced (the AppHost's status polls) would drown the traces
+                // that matter: no server span (and UseUntracedRequests records none of their work either).
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsUntraced(context.Request))
                 .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();
@@ -66,14 +62,16 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Whether the caller's W3C <c>traceparent</c> has the sampled flag off (the AppHost's status polls send it so). The
-    /// parent-based sampler would honour it, but the ASP.NET Core instrumentation records such a request and its queries
-    /// regardless: the instrumentation's filter drops the server span and <see cref="UseUntracedCallers"/> the rest.
+    /// Requests that are not traced: health probes, and callers whose W3C <c>traceparent</c> has the sampled flag off (the
+    /// AppHost's status polls). A parent-based sampler would honour that flag, but under the AppHost the sampler is
+    /// <c>always_on</c>, and the ASP.NET Core instrumentation records such a request regardless.
     /// </summary>
-    private static bool AskedNotToBeTraced(HttpRequest request) =>
-        request.Headers.TraceParent is [{ } traceParent]
-        && ActivityContext.TryParse(traceParent, null, out var parent)
-        && !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded);
+    private static bool IsUntraced(HttpRequest request) =>
+        request.Path.StartsWithSegments(HealthEndpointPath)
+        || request.Path.StartsWithSegments(AlivenessEndpointPath)
+        || (request.Headers.TraceParent is [{ } traceParent]
+            && ActivityContext.TryParse(traceParent, null, out var parent)
+            && !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded));
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -100,14 +98,15 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Runs requests whose caller asked not to be traced with instrumentation suppressed, so that none of their work
-    /// (queries, calls) is recorded either. First in the pipeline, before anything that queries.
+    /// Runs the requests that are not traced (<see cref="IsUntraced"/>) with instrumentation suppressed, so that none of
+    /// their work (queries, calls) is recorded either: the instrumentation's filter drops only their server span, and
+    /// their queries would otherwise be traces of their own. First in the pipeline, before anything that queries.
     /// </summary>
-    public static WebApplication UseUntracedCallers(this WebApplication app)
+    public static WebApplication UseUntracedRequests(this WebApplication app)
     {
         app.Use(async (context, next) =>
         {
-            if (!AskedNotToBeTraced(context.Request))
+            if (!IsUntraced(context.Request))
             {
                 await next(context);
                 return;
