@@ -75,10 +75,10 @@ public static class MigrationStatusView
     private static string Verification(JsonNode? verification)
     {
         if (verification is null) return "not run";
-        var scope = $"{N(Long(verification["payments"]))} payments in {N(Long(verification["organizations"]))} organizations at {Time(verification["completedAt"])}";
+        var scope = $"{Count(Long(verification["payments"]), "payment")} in {Count(Long(verification["organizations"]), "organization")} at {Time(verification["completedAt"])}";
         if (verification["clean"]?.GetValue<bool>() == true) return $"clean: {scope}";
         var mismatches = verification["mismatches"] as JsonArray;
-        return $"{N(mismatches?.Count ?? 0)} mismatches: {scope}";
+        return $"{Count(mismatches?.Count ?? 0, "mismatch")}: {scope}";
     }
 
     private static string Reconciler(JsonNode? reconciler)
@@ -105,6 +105,10 @@ public static class MigrationStatusView
     private static long Long(JsonNode? node) => node is null ? 0 : node.GetValue<long>();
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>"1 payment", "2 payments", "3 mismatches".</summary>
+    internal static string Count(long value, string noun) =>
+        $"{N(value)} {(value == 1 ? noun : noun.EndsWith("ch", StringComparison.Ordinal) ? noun + "es" : noun + "s")}";
 
     private static string Time(JsonNode? node) =>
         node is not null && DateTimeOffset.TryParse((string?)node, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)

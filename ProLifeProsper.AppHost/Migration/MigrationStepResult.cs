@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -38,11 +37,11 @@ public static class MigrationStepResult
 
     private static ExecuteCommandResult Verified(JsonObject result)
     {
-        var scope = $"{N(result["payments"])} payments in {N(result["organizations"])} organizations";
+        var scope = $"{MigrationStatusView.Count(Long(result["payments"]), "payment")} in {MigrationStatusView.Count(Long(result["organizations"]), "organization")}";
         if (result["clean"]?.GetValue<bool>() == true) return CommandResults.Success($"Verification clean: {scope} match in PostgreSQL and DynamoDB.");
         var mismatches = result["mismatches"] as JsonArray ?? [];
         var first = mismatches.FirstOrDefault() is { } m ? $" First: {m["kind"]} in organization {m["organizationId"]}: {m["detail"]}" : "";
-        return CommandResults.Failure($"Verification found {mismatches.Count} mismatches in {scope}; cut-over waits for a clean one.{first}");
+        return CommandResults.Failure($"Verification found {MigrationStatusView.Count(mismatches.Count, "mismatch")} in {scope}; cut-over waits for a clean one.{first}");
     }
 
     private static string Routing(JsonObject routing)
@@ -52,7 +51,7 @@ public static class MigrationStepResult
                (shadow is null ? "" : $", copied to {shadow}");
     }
 
-    private static string N(JsonNode? node) => (node?.GetValue<long>() ?? 0).ToString("N0", CultureInfo.InvariantCulture);
+    private static long Long(JsonNode? node) => node?.GetValue<long>() ?? 0;
 
     private static JsonObject? TryParse(string body)
     {

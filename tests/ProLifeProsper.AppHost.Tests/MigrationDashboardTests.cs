@@ -68,6 +68,6 @@ public sealed class MigrationDashboardTests
         var unclean = MigrationStepResult.Describe("verify", HttpStatusCode.OK,
             """{"payments":10,"organizations":1,"clean":false,"mismatches":[{"organizationId":"0196a000-0000-7000-8000-000000000001","kind":"missing","detail":"not in DynamoDB"}]}""");
         Assert.False(unclean.Success);
-        Assert.Contains("1 mismatches in 10 payments in 1 organizations", unclean.Message);
+        Assert.Contains("1 mismatch in 10 payments in 1 organization", unclean.Message);
     }
 }

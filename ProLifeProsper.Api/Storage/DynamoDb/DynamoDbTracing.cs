@@ -26,9 +26,8 @@ internal static class DynamoDbTracing
         activity.SetTag("db.system.name", "aws.dynamodb");
         activity.SetTag("db.operation.name", operation);
         activity.SetTag("aws.dynamodb.table_names", new[] { table });
-        activity.SetTag("rpc.system", "aws-api");
-        activity.SetTag("rpc.service", "DynamoDB");
-        activity.SetTag("rpc.method", operation);
+        // Not the AWS SDK conventions' rpc.* tags: the Aspire dashboard would then show "RPC DynamoDB/PutItem" for every
+        // call, hiding the table this span is named after.
         activity.SetTag("prolifeprosper.dynamodb.call", call);
         return activity;
     }
