@@ -11,6 +11,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 if (await app.TryRunAsync(args)) return;
 
+app.UseUntracedRequests();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseJsonCharsetCheck();

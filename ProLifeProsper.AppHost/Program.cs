@@ -1,3 +1,4 @@
+using ProLifeProsper.AppHost.Migration;
 using ProLifeProsper.LocalInfrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -58,17 +59,9 @@ var api = builder.AddProject<Projects.ProLifeProsper_Api>("api")
     .WithEnvironment("DynamoDb__CreateTablesOnStartup", "true")
     .WithHttpHealthCheck("/health");
 
-// The migration, step by step, from the dashboard (the same admin API a script would call).
-foreach (var (step, name, description, confirm) in MigrationCommands.Steps)
-{
-    api.WithHttpCommand($"/api/admin/migration/{step}", name, commandName: $"migration-{step}", commandOptions: new HttpCommandOptions
-    {
-        Description = description,
-        ConfirmationMessage = confirm,
-        IconName = "ArrowSwap",
-        PrepareRequest = async context => context.Request.Headers.Add("X-Api-Key", await adminApiKey.Resource.GetValueAsync(context.CancellationToken)),
-    });
-}
+// The payments migration as a resource under the API: its phase, backfill progress, outbox depth and reconciler step,
+// and its steps as commands (the same admin API a script would call).
+builder.AddPaymentsMigration("migration", api, adminApiKey);
 
 builder.Build().Run();
 return 0;

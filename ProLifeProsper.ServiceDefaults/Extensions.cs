@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -51,16 +52,26 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(ApplicationTelemetryName)
-                .AddAspNetCoreInstrumentation(options =>
-                    // Health probes would drown the traces that matter.
-                    options.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                // Health probes and callers that ask not to be traced (the AppHost's status polls) would drown the traces
+                // that matter: no server span (and UseUntracedRequests records none of their work either).
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsUntraced(context.Request))
                 .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();
         return builder;
     }
+
+    /// <summary>
+    /// Requests that are not traced: health probes, and callers whose W3C <c>traceparent</c> has the sampled flag off (the
+    /// AppHost's status polls). A parent-based sampler would honour that flag, but under the AppHost the sampler is
+    /// <c>always_on</c>, and the ASP.NET Core instrumentation records such a request regardless.
+    /// </summary>
+    private static bool IsUntraced(HttpRequest request) =>
+        request.Path.StartsWithSegments(HealthEndpointPath)
+        || request.Path.StartsWithSegments(AlivenessEndpointPath)
+        || (request.Headers.TraceParent is [{ } traceParent]
+            && ActivityContext.TryParse(traceParent, null, out var parent)
+            && !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded));
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -84,6 +95,26 @@ public static class Extensions
             status = report.Status.ToString(),
             checks = report.Entries.Select(e => new { name = e.Key, status = e.Value.Status.ToString(), description = e.Value.Description }),
         });
+    }
+
+    /// <summary>
+    /// Runs the requests that are not traced (<see cref="IsUntraced"/>) with instrumentation suppressed, so that none of
+    /// their work (queries, calls) is recorded either: the instrumentation's filter drops only their server span, and
+    /// their queries would otherwise be traces of their own. First in the pipeline, before anything that queries.
+    /// </summary>
+    public static WebApplication UseUntracedRequests(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (!IsUntraced(context.Request))
+            {
+                await next(context);
+                return;
+            }
+            using var quiet = SuppressInstrumentationScope.Begin();
+            await next(context);
+        });
+        return app;
     }
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)

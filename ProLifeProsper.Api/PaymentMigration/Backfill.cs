@@ -3,6 +3,7 @@ using Npgsql;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
@@ -79,6 +80,7 @@ public sealed class Backfill(
         using var perOrganization = new PartitionCopyRateLimiter(options.Value.BackfillItemsPerSecondPerOrganization);
         while (StillBackfilling())
         {
+            using var work = BackgroundTracing.StartWork("backfill batch");
             if (!await renew(cancellationToken)) return false; // another instance took over (this one stalled)
             var checkpoint = await ReadCheckpointAsync(cancellationToken);
             if (checkpoint.Done) return true;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
@@ -18,7 +19,11 @@ public sealed class BackfillWorker(WorkerLeases leases, RoutingStateCache routin
 
     protected override async Task RunAsync(CancellationToken cancellationToken)
     {
-        if (routing.Current.Phase == MigrationPhase.DualWrite) await coordinator.EnterBackfillAsync(cancellationToken);
+        if (routing.Current.Phase == MigrationPhase.DualWrite)
+        {
+            using var work = BackgroundTracing.StartWork("backfill start");
+            await coordinator.EnterBackfillAsync(cancellationToken);
+        }
         logger.LogInformation("Backfill running on this instance");
         await backfill.RunAsync(RenewAsync, cancellationToken);
     }

@@ -5,6 +5,7 @@ using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
@@ -144,6 +145,7 @@ public sealed class MigrationReconciler(
             var target = await TargetAsync(cancellationToken);
             var (step, _) = await DecideAsync(target.Configuration, cancellationToken);
             if (step == Step.None) return;
+            using var work = BackgroundTracing.StartWork($"reconciler {Name(step)}");
             logger.LogInformation("Reconciler: payments should be on {Target}, phase is {Phase}: {Step}", target.Configuration!.Name, routing.Current.Phase.ToWire(), Name(step));
             string outcome;
             bool wentThrough;
@@ -160,6 +162,7 @@ public sealed class MigrationReconciler(
                 (outcome, wentThrough) = ($"failed ({e.GetType().Name}: {e.Message})", false);
             }
             Record($"{Name(step)} {outcome}");
+            work.SetTag("prolifeprosper.outcome", outcome);
             if (!wentThrough)
             {
                 var backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, Interval.Ticks << Math.Min(++_failures, 10)));

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
@@ -49,6 +50,7 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         long? depthObservedAt = null;
+        using var quiet = BackgroundTracing.Quiet(); // a drain that finds rows traces itself (PaymentOutbox.DrainAsync)
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -4,6 +4,7 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
@@ -99,6 +100,9 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
                 }
             }
 
+            // Traced when there are rows: the drainer's polls claim nothing most of the time (see BackgroundTracing).
+            using var work = rows.Count > 0 ? BackgroundTracing.StartWork("outbox drain").SetTag("prolifeprosper.outbox.rows", rows.Count) : null;
+
             // Apply in parallel (each row is independent and version-conditional), then record outcomes in the claim.
             var outcomes = new System.Collections.Concurrent.ConcurrentBag<(long Id, OutboxOutcome Outcome, string? Error)>();
             await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = ApplyParallelism, CancellationToken = cancellationToken }, async (row, ct) =>
@@ -130,6 +134,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
                 await delete.ExecuteNonQueryAsync(cancellationToken);
             }
             if (outer is null) await transaction.CommitAsync(cancellationToken);
+            work?.SetTag("prolifeprosper.outbox.applied", done.Count);
             return done.Count;
         }
         finally

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
@@ -56,6 +57,7 @@ public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTran
         using var limiter = new CopyRateLimiter(options.Value.BackfillItemsPerSecond);
         while (IsOwed && await renew(cancellationToken))
         {
+            using var work = BackgroundTracing.StartWork("reverse copy page");
             var checkpoint = await ReadCheckpointAsync(cancellationToken);
             if (checkpoint.Done) return true;
             if (checkpoint.FenceWait > TimeSpan.Zero)

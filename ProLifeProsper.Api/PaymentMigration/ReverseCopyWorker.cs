@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
@@ -23,6 +24,9 @@ public sealed class ReverseCopyWorker(WorkerLeases leases, ReverseCopy reverseCo
     {
         logger.LogInformation("Reverse copy running on this instance");
         if (await reverseCopy.RunAsync(RenewAsync, cancellationToken))
+        {
+            using var work = BackgroundTracing.StartWork("rollback finish");
             await coordinator.RollbackAsync(MigrationCoordinator.ReverseCopyDone, cancellationToken);
+        }
     }
 }

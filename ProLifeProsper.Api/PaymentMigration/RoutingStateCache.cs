@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.PaymentMigration;
 
@@ -72,6 +73,7 @@ public sealed class RoutingStateCache(RoutingStateRepository repository, Routing
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.RoutingPollInterval);
+        using var quiet = BackgroundTracing.Quiet(); // twice a second on every replica: a change is logged, not traced
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try

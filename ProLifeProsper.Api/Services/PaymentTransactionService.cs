@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Caching.Memory;
 using ProLifeProsper.Api.Errors;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 using ProLifeProsper.Api.RateLimiting;
 using ProLifeProsper.Api.Services.Refunds;
 using ProLifeProsper.Domain.Common;
@@ -242,22 +243,33 @@ public sealed class PaymentTransactionService(
     {
         var due = await store.GetPendingAsync(createdBefore, after, batchSize, cancellationToken);
         var settled = 0;
-        foreach (var payment in due)
+        // Traced from the first payment the processor has settled: a page of payments still pending is a poll, not work.
+        BackgroundWork? work = null;
+        try
         {
-            var outcome = await gateway.GetSettlementAsync(payment, cancellationToken);
-            if (outcome.Status == PaymentStatus.Pending) continue;
-            var now = UtcClock.Now(time);
-            var updated = outcome.Status == PaymentStatus.Succeeded ? payment.Settle(now) : payment.Fail(outcome.FailureCode ?? "settlement_failed", now);
-            try
+            foreach (var payment in due)
             {
-                await store.UpdateAsync(updated, null, cancellationToken);
-                settled++;
+                var outcome = await gateway.GetSettlementAsync(payment, cancellationToken);
+                if (outcome.Status == PaymentStatus.Pending) continue;
+                work ??= BackgroundTracing.StartWork("settle payments");
+                var now = UtcClock.Now(time);
+                var updated = outcome.Status == PaymentStatus.Succeeded ? payment.Settle(now) : payment.Fail(outcome.FailureCode ?? "settlement_failed", now);
+                try
+                {
+                    await store.UpdateAsync(updated, null, cancellationToken);
+                    settled++;
+                }
+                catch (DomainException e) when (e.Kind == DomainErrorKind.Conflict)
+                {
+                    // Changed since it was read (or a lost answer hid our own write); the next pass sees its real state.
+                    logger.LogDebug("Payment {TransactionId} changed while it was being settled", payment.TransactionId);
+                }
             }
-            catch (DomainException e) when (e.Kind == DomainErrorKind.Conflict)
-            {
-                // Changed since it was read (or a lost answer hid our own write); the next pass sees its real state.
-                logger.LogDebug("Payment {TransactionId} changed while it was being settled", payment.TransactionId);
-            }
+            work?.SetTag("prolifeprosper.payments.settled", settled);
+        }
+        finally
+        {
+            work?.Dispose();
         }
         return (settled, due.Count < batchSize ? null : new PageCursor(due[^1].CreatedAt, due[^1].TransactionId));
     }

@@ -27,6 +27,9 @@ public sealed class AppHostTests
         await app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", cts.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("dynamodb", cts.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("api", cts.Token);
+        // The dashboard's migration resource follows the API: a fresh database on highScale starts in dynamo-only.
+        var migration = await app.ResourceNotifications.WaitForResourceAsync("migration", e => e.Snapshot.State?.Text == "dynamo-only", cts.Token);
+        Assert.Contains(migration.Snapshot.Properties, p => p.Name == "migration.reconciler" && (string?)p.Value == "payments are where highScale wants them");
 
         using var client = app.CreateHttpClient("api");
         var readiness = JsonNode.Parse(await client.GetStringAsync("/health", cts.Token))!;

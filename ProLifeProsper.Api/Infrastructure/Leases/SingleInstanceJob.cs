@@ -1,3 +1,5 @@
+using ProLifeProsper.Api.Infrastructure.Telemetry;
+
 namespace ProLifeProsper.Api.Infrastructure;
 
 /// <summary>
@@ -5,6 +7,10 @@ namespace ProLifeProsper.Api.Infrastructure;
 /// <see cref="Interval"/> each instance asks whether there is work, and the one that gets the lease does it, renewing the
 /// lease as it goes (<see cref="WorkerLeases.TryAcquireAsync"/>) and releasing it when it stops, so after an interruption
 /// the next instance to look carries on at once, or when a dead holder's lease expires.
+/// <para>
+/// Every turn runs <see cref="BackgroundTracing.Quiet"/>: asking, taking the lease and an idle run leave no trace. A job
+/// traces its own units of work with <see cref="BackgroundTracing.StartWork"/> (a page settled, a batch copied, a step taken).
+/// </para>
 /// </summary>
 public abstract class SingleInstanceJob(WorkerLeases leases, ILogger logger) : BackgroundService
 {
@@ -28,6 +34,7 @@ public abstract class SingleInstanceJob(WorkerLeases leases, ILogger logger) : B
         using var timer = new PeriodicTimer(Interval);
         do
         {
+            using var quiet = BackgroundTracing.Quiet();
             var held = false;
             try
             {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.Services.Refunds;
 
@@ -21,6 +22,7 @@ public sealed class RefundPayoutWorker(IServiceScopeFactory scopes, WorkerLeases
 
     protected override async Task RunAsync(CancellationToken cancellationToken)
     {
+        using var work = BackgroundTracing.StartWork("refund payouts");
         await using var scope = scopes.CreateAsyncScope();
         var payments = scope.ServiceProvider.GetRequiredService<PaymentTransactionService>();
         while (await payments.FinishOwedPayoutsAsync(options.Value.BatchSize, cancellationToken) == options.Value.BatchSize

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
 using Polly;
 using Polly.Retry;
 using ProLifeProsper.Api.Storage.Instrumentation;
@@ -12,10 +14,11 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>
 /// Every DynamoDB call goes through here: every transient failure is retried with exponential backoff and jitter,
-/// and counted; the capacity each response reports is recorded, and that of each refused conditional write. The SDK's
-/// own retries are off so that every retry is seen. Transient means throttling (ProvisionedThroughputExceeded, RequestLimitExceeded, ThrottlingException),
-/// server errors, and a lost or broken connection or time-out (reset, I/O error, HttpRequestException, socket
-/// error, an SDK or HttpClient time-out) — but never the caller's own cancellation.
+/// and counted; the capacity each response reports is recorded, and that of each refused conditional write; each call
+/// is a span (<see cref="DynamoDbTracing"/>). The SDK's own retries are off so that every retry is seen. Transient means
+/// throttling (ProvisionedThroughputExceeded, RequestLimitExceeded, ThrottlingException), server errors, and a lost or
+/// broken connection or time-out (reset, I/O error, HttpRequestException, socket error, an SDK or HttpClient time-out) —
+/// but never the caller's own cancellation.
 /// <para>
 /// Retrying a call whose response was lost may apply a write twice: every write in this codebase is conditional,
 /// so the repeat fails its condition, and the store reads a failed condition after a retry as "maybe applied".
@@ -25,6 +28,7 @@ public sealed class DynamoDbCaller
 {
     private const string StoreName = DynamoDbPaymentTransactionStore.StoreName;
     private static readonly ResiliencePropertyKey<string> OperationKey = new("dynamodb.operation");
+    private static readonly ResiliencePropertyKey<Activity?> SpanKey = new("dynamodb.span");
 
     private readonly StoreMetrics? _metrics;
     private readonly ResiliencePipeline _pipeline;
@@ -47,6 +51,7 @@ public sealed class DynamoDbCaller
                 OnRetry = args =>
                 {
                     args.Context.Properties.TryGetValue(OperationKey, out var operation);
+                    if (args.Context.Properties.TryGetValue(SpanKey, out var span)) DynamoDbTracing.Retrying(span, args.AttemptNumber + 1, args.Outcome.Exception);
                     _metrics?.RecordRetry(StoreName, operation ?? "unknown", args.Outcome.Exception is AmazonDynamoDBException e && IsThrottle(e));
                     return ValueTask.CompletedTask;
                 },
@@ -85,12 +90,17 @@ public sealed class DynamoDbCaller
     public async Task<TResponse> CallAsync<TResponse>(string operation, string table, Func<CancellationToken, Task<TResponse>> call, CancellationToken cancellationToken)
         where TResponse : AmazonWebServiceResponse
     {
+        using var span = DynamoDbTracing.Start<TResponse>(operation, table);
+        // The SDK's HTTP request would be a bare "POST" child of this span, once per attempt: the span says it all (retries are its events).
+        using var quiet = span is null ? null : SuppressInstrumentationScope.Begin();
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(OperationKey, operation);
+        context.Properties.Set(SpanKey, span);
         try
         {
             var response = await _pipeline.ExecuteAsync(static async (ctx, state) => await state(ctx.CancellationToken), context, call);
             RecordCapacity(table, response);
+            DynamoDbTracing.Succeeded(span, response);
             return response;
         }
         catch (ConditionalCheckFailedException e)
@@ -98,6 +108,12 @@ public sealed class DynamoDbCaller
             // A refused condition is billed like a write of the item it was checked against (at least 1 unit), but its
             // answer carries no consumed capacity: sized from the item it returns (ReturnValuesOnConditionCheckFailure = ALL_OLD).
             _metrics?.RecordConsumedCapacity(StoreName, table, 0, FailedWriteUnits(e));
+            DynamoDbTracing.Failed(span, e);
+            throw;
+        }
+        catch (Exception e)
+        {
+            DynamoDbTracing.Failed(span, e);
             throw;
         }
         finally

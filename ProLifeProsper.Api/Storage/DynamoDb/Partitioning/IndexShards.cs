@@ -2,6 +2,7 @@ using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Options;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
@@ -79,6 +80,7 @@ public sealed class IndexShards(IAmazonDynamoDB dynamo, IOptions<DynamoDbOptions
 
     private async Task TrySyncAsync(CancellationToken cancellationToken)
     {
+        using var quiet = BackgroundTracing.Quiet(); // a check every minute; a raise is logged
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(3));
         try

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ProLifeProsper.AppHost.Migration;
+
+public static class PaymentsMigrationBuilderExtensions
+{
+    /// <summary>How often the dashboard re-reads the migration's status (and at once after a command).</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(3);
+
+    private const string WaitingState = "Waiting for the API";
+
+    /// <summary>
+    /// Adds the <see cref="PaymentsMigrationResource"/> under <paramref name="api"/>: its state and properties follow
+    /// <c>GET /api/admin/migration</c>, and its commands take the migration's steps and say what each did.
+    /// </summary>
+    public static IResourceBuilder<PaymentsMigrationResource> AddPaymentsMigration(this IDistributedApplicationBuilder builder, string name,
+        IResourceBuilder<ProjectResource> api, IResourceBuilder<ParameterResource> adminApiKey)
+    {
+        var endpoint = api.GetEndpoint("http");
+        var client = new MigrationAdminClient(
+            async ct => new Uri(await endpoint.GetValueAsync(ct) ?? throw new InvalidOperationException("The API has no http endpoint yet.")),
+            ct => adminApiKey.Resource.GetValueAsync(ct).AsTask());
+        var refresh = new SemaphoreSlim(0, 1);
+        void RefreshNow()
+        {
+            if (refresh.CurrentCount == 0) refresh.Release();
+        }
+
+        var migration = builder.AddResource(new PaymentsMigrationResource(name))
+            .WithParentRelationship(api)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "Migration",
+                State = new ResourceStateSnapshot(WaitingState, KnownResourceStateStyles.Info),
+                Properties = [],
+            })
+            .ExcludeFromManifest()
+            .OnInitializeResource((resource, e, cancellationToken) =>
+            {
+                var stopping = e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                _ = Task.Run(() => WatchAsync(resource, client, refresh, e.Notifications, e.Logger, stopping), stopping);
+                return Task.CompletedTask;
+            });
+
+        foreach (var (step, displayName, description, confirm) in MigrationCommands.Steps)
+        {
+            migration.WithCommand($"migration-{step}", displayName, async context =>
+            {
+                using var response = await client.TakeStepAsync(step, context.CancellationToken);
+                var result = MigrationStepResult.Describe(step, response.StatusCode, await response.Content.ReadAsStringAsync(context.CancellationToken));
+                RefreshNow();
+                return result;
+            }, new CommandOptions
+            {
+                Description = description,
+                ConfirmationMessage = confirm,
+                IconName = "ArrowSwap",
+                UpdateState = context => context.ResourceSnapshot.State?.Text == WaitingState ? ResourceCommandState.Disabled : ResourceCommandState.Enabled,
+            });
+        }
+        return migration;
+    }
+
+    private static async Task WatchAsync(PaymentsMigrationResource resource, MigrationAdminClient client, SemaphoreSlim refresh,
+        ResourceNotificationService notifications, ILogger logger, CancellationToken stopping)
+    {
+        var answering = false;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var status = await client.GetStatusAsync(stopping);
+                await notifications.PublishUpdateAsync(resource, s => s with
+                {
+                    State = MigrationStatusView.State(status),
+                    Properties = MigrationStatusView.Properties(status),
+                });
+                answering = true;
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested && e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            {
+                // Starting, restarting or stopped: say so once, keep the last figures in the properties.
+                if (answering) logger.LogWarning("The API did not answer GET /api/admin/migration: {Problem}", e.Message);
+                if (answering) await notifications.PublishUpdateAsync(resource, s => s with { State = new ResourceStateSnapshot("API not answering", KnownResourceStateStyles.Warn) });
+                answering = false;
+            }
+            try
+            {
+                await refresh.WaitAsync(PollInterval, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}
