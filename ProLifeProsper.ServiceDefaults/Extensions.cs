@@ -50,10 +50,13 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(ApplicationTelemetryName))
             .WithTracing(tracing => tracing
+                // Parent-based (a caller's "not sampled" holds even where OTEL_TRACES_SAMPLER says always_on, as under the
+                // AppHost), and nothing inside an Untraced scope.
+                .SetSampler(new UntracedAwareSampler())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(ApplicationTelemetryName)
-                // Health probes and callers that ask not to be traced (the AppHost's status polls) would drown the traces
-                // that matter: no server span (and UseUntracedRequests records none of their work either).
+                // Health probes would drown the traces that matter: no server span (and UseUntracedRequests records none
+                // of their work either).
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsUntraced(context.Request))
                 .AddHttpClientInstrumentation());
 
@@ -62,16 +65,11 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Requests that are not traced: health probes, and callers whose W3C <c>traceparent</c> has the sampled flag off (the
-    /// AppHost's status polls). A parent-based sampler would honour that flag, but under the AppHost the sampler is
-    /// <c>always_on</c>, and the ASP.NET Core instrumentation records such a request regardless.
+    /// Requests whose work is not traced: health probes. (A caller whose W3C <c>traceparent</c> has the sampled flag off, such
+    /// as the AppHost's status polls, is not traced by the parent-based sampler, without anything of it being suppressed.)
     /// </summary>
     private static bool IsUntraced(HttpRequest request) =>
-        request.Path.StartsWithSegments(HealthEndpointPath)
-        || request.Path.StartsWithSegments(AlivenessEndpointPath)
-        || (request.Headers.TraceParent is [{ } traceParent]
-            && ActivityContext.TryParse(traceParent, null, out var parent)
-            && !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded));
+        request.Path.StartsWithSegments(HealthEndpointPath) || request.Path.StartsWithSegments(AlivenessEndpointPath);
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -98,9 +96,9 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Runs the requests that are not traced (<see cref="IsUntraced"/>) with instrumentation suppressed, so that none of
-    /// their work (queries, calls) is recorded either: the instrumentation's filter drops only their server span, and
-    /// their queries would otherwise be traces of their own. First in the pipeline, before anything that queries.
+    /// Runs the requests that are not traced (<see cref="IsUntraced"/>) in an <see cref="Untraced"/> scope, so that none of
+    /// their work (queries, calls) is recorded as spans either: the instrumentation's filter drops only their server span,
+    /// and their queries would otherwise be traces of their own. First in the pipeline, before anything that queries.
     /// </summary>
     public static WebApplication UseUntracedRequests(this WebApplication app)
     {
@@ -111,7 +109,7 @@ public static class Extensions
                 await next(context);
                 return;
             }
-            using var quiet = SuppressInstrumentationScope.Begin();
+            using var untraced = Untraced.Begin(); // spans only: a failing probe still logs
             await next(context);
         });
         return app;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using OpenTelemetry;
 using ProLifeProsper.Api.Storage.Instrumentation;
 
 namespace ProLifeProsper.Api.Infrastructure.Telemetry;
@@ -13,8 +12,8 @@ namespace ProLifeProsper.Api.Infrastructure.Telemetry;
 /// </summary>
 public static class BackgroundTracing
 {
-    /// <summary>Records no spans in the calling flow until disposed (OpenTelemetry's samplers honour the scope).</summary>
-    public static IDisposable Quiet() => SuppressInstrumentationScope.Begin();
+    /// <summary>Records no spans in the calling flow until disposed (logs and metrics still flow: a failing poll is seen).</summary>
+    public static IDisposable Quiet() => Untraced.Begin();
 
     /// <summary>
     /// A span for work that a poll found: in a <see cref="Quiet"/> poll, the root of a trace of its own (spans are recorded
@@ -22,8 +21,8 @@ public static class BackgroundTracing
     /// </summary>
     public static BackgroundWork StartWork(string name)
     {
-        if (!Sdk.SuppressInstrumentation) return new BackgroundWork(StoreMetrics.ActivitySource.StartActivity(name), null);
-        var recording = SuppressInstrumentationScope.Begin(false);
+        if (!Untraced.IsActive) return new BackgroundWork(StoreMetrics.ActivitySource.StartActivity(name), null);
+        var recording = Untraced.Begin(false);
         Activity.Current = null; // a root: the poll that found the work was not traced
         return new BackgroundWork(StoreMetrics.ActivitySource.StartActivity(name), recording);
     }

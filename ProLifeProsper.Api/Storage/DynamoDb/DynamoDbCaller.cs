@@ -5,7 +5,6 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
 using Polly;
 using Polly.Retry;
 using ProLifeProsper.Api.Storage.Instrumentation;
@@ -92,7 +91,7 @@ public sealed class DynamoDbCaller
     {
         using var span = DynamoDbTracing.Start<TResponse>(operation, table);
         // The SDK's HTTP request would be a bare "POST" child of this span, once per attempt: the span says it all (retries are its events).
-        using var quiet = span is null ? null : SuppressInstrumentationScope.Begin();
+        using var quiet = span is null ? null : Untraced.Begin();
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(OperationKey, operation);
         context.Properties.Set(SpanKey, span);

@@ -69,7 +69,7 @@ public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<Dy
         try
         {
             await _caller.CallAsync("update_table", update.TableName, ct => dynamo.UpdateTableAsync(update, ct), cancellationToken);
-            logger.LogInformation("Updated the {What} of DynamoDB table {Table} and its indexes to the configured values", what, update.TableName);
+            logger.LogWarning("Raised the {What} of DynamoDB table {Table} and its indexes to the configured values", what, update.TableName);
         }
         catch (AmazonDynamoDBException e)
         {
@@ -82,30 +82,41 @@ public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<Dy
         table.BillingModeSummary?.BillingMode is not { } mode || mode == BillingMode.PROVISIONED;
 
     /// <summary>
-    /// The UpdateTable request that gives a provisioned table and its indexes the configured units (and switches an on-demand
-    /// table to provisioned, which needs the units of every index); null when the configuration is on-demand or nothing differs.
+    /// The UpdateTable request that raises a provisioned table's and its indexes' units to the configured ones (never lowers
+    /// them), or switches an on-demand table to provisioned (which needs the units of every index); null when the
+    /// configuration is on-demand or nothing is below it.
     /// </summary>
     public static UpdateTableRequest? CapacityUpdate(CreateTableRequest expected, TableDescription actual)
     {
         if (expected.BillingMode != BillingMode.PROVISIONED) return null;
         var switching = !IsProvisioned(actual);
         var update = new UpdateTableRequest { TableName = expected.TableName, BillingMode = switching ? BillingMode.PROVISIONED : null };
-        if (switching || Differs(expected.ProvisionedThroughput, actual.ProvisionedThroughput)) update.ProvisionedThroughput = expected.ProvisionedThroughput;
+        if (switching) update.ProvisionedThroughput = expected.ProvisionedThroughput;
+        else if (Below(expected.ProvisionedThroughput, actual.ProvisionedThroughput)) update.ProvisionedThroughput = Raised(expected.ProvisionedThroughput, actual.ProvisionedThroughput);
         foreach (var index in expected.GlobalSecondaryIndexes ?? [])
         {
             // An index the table lacks is the schema check's business, not a capacity change.
             if (actual.GlobalSecondaryIndexes?.FirstOrDefault(i => i.IndexName == index.IndexName) is not { } current) continue;
-            if (switching || Differs(index.ProvisionedThroughput, current.ProvisionedThroughput))
+            if (switching || Below(index.ProvisionedThroughput, current.ProvisionedThroughput))
                 (update.GlobalSecondaryIndexUpdates ??= []).Add(new GlobalSecondaryIndexUpdate
                 {
-                    Update = new UpdateGlobalSecondaryIndexAction { IndexName = index.IndexName, ProvisionedThroughput = index.ProvisionedThroughput },
+                    Update = new UpdateGlobalSecondaryIndexAction
+                    {
+                        IndexName = index.IndexName,
+                        ProvisionedThroughput = switching ? index.ProvisionedThroughput : Raised(index.ProvisionedThroughput, current.ProvisionedThroughput),
+                    },
                 });
         }
         return update.ProvisionedThroughput is null && update.GlobalSecondaryIndexUpdates is null ? null : update;
     }
 
-    private static bool Differs(ProvisionedThroughput wanted, ProvisionedThroughputDescription? actual) =>
-        wanted.ReadCapacityUnits != (actual?.ReadCapacityUnits ?? 0) || wanted.WriteCapacityUnits != (actual?.WriteCapacityUnits ?? 0);
+    // Capacity is only ever raised here: a configuration that is lower than a live table (a pool left to its default, a
+    // table an auto-scaler raised) must not cut capacity under live traffic. Lowering is the operator's deliberate act.
+    private static bool Below(ProvisionedThroughput wanted, ProvisionedThroughputDescription? actual) =>
+        wanted.ReadCapacityUnits > (actual?.ReadCapacityUnits ?? 0) || wanted.WriteCapacityUnits > (actual?.WriteCapacityUnits ?? 0);
+
+    private static ProvisionedThroughput Raised(ProvisionedThroughput wanted, ProvisionedThroughputDescription? actual) =>
+        new(Math.Max(wanted.ReadCapacityUnits ?? 0, actual?.ReadCapacityUnits ?? 0), Math.Max(wanted.WriteCapacityUnits ?? 0, actual?.WriteCapacityUnits ?? 0));
 
     /// <summary>The UpdateTable request that raises what is below the configured warm throughput; null when nothing is.</summary>
     public static UpdateTableRequest? WarmUpdate(CreateTableRequest expected, TableDescription actual)

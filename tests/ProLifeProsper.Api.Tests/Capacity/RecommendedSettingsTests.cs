@@ -104,7 +104,7 @@ public sealed class RecommendedSettingsTests
     }
 
     [Fact]
-    public void An_existing_provisioned_table_is_sent_only_the_units_that_differ_and_an_on_demand_configuration_sends_none()
+    public void An_existing_provisioned_table_is_sent_only_the_units_below_the_configuration_never_lowered_and_an_on_demand_configuration_sends_none()
     {
         var options = new DynamoDbOptions
         {
@@ -134,6 +134,9 @@ public sealed class RecommendedSettingsTests
         Assert.Null(update.BillingMode);
         var index = Assert.Single(update.GlobalSecondaryIndexUpdates).Update;
         Assert.Equal((PaymentItemKeys.DateHourIndex, 1_000L, 150L), (index.IndexName, index.ProvisionedThroughput.ReadCapacityUnits!.Value, index.ProvisionedThroughput.WriteCapacityUnits!.Value));
+
+        // A live table above the configuration (an auto-scaler raised it, a pool left to its default) is never lowered.
+        Assert.Null(DynamoDbTableInitializer.CapacityUpdate(expected, Described(50_000, 40_000)));
 
         // On-demand configured (the default): a provisioned table is left as it is.
         Assert.Null(DynamoDbTableInitializer.CapacityUpdate(DynamoDbTables.Transactions(new DynamoDbOptions()), Described(1, 1)));
