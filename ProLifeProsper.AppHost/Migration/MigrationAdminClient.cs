@@ -6,18 +6,21 @@ namespace ProLifeProsper.AppHost.Migration;
 
 /// <summary>
 /// Calls the API's admin migration endpoints with the operator's key. The status polls carry a W3C <c>traceparent</c>
-/// whose sampled flag is off, which the API honours (ServiceDefaults' <c>UseUntracedRequests</c>): the dashboard's own
+/// whose sampled flag is off, which the API's parent-based sampler honours (ServiceDefaults): the dashboard's own
 /// polls must not become the noise in its trace list. The steps an operator takes are traced as any request.
 /// </summary>
 public sealed class MigrationAdminClient(Func<CancellationToken, Task<Uri>> apiAddress, Func<CancellationToken, Task<string?>> adminKey) : IDisposable
 {
     // No propagator: the traceparent set below, if any, is the only one sent.
-    private readonly HttpClient _http = new(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { Timeout = TimeSpan.FromSeconds(30) };
+    // Steps (a verification of every payment, a cut-over that drains) may take minutes: bounded by the command's own token.
+    private readonly HttpClient _http = new(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { Timeout = TimeSpan.FromMinutes(10) };
 
     /// <summary>GET /api/admin/migration: phase, backfill, outbox, verification, reconciler.</summary>
     public async Task<JsonObject> GetStatusAsync(CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Get, "/api/admin/migration", cancellationToken, traced: false);
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        poll.CancelAfter(TimeSpan.FromSeconds(30));
+        using var response = await SendAsync(HttpMethod.Get, "/api/admin/migration", poll.Token, traced: false);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!;
     }

@@ -48,10 +48,20 @@ public static class PaymentsMigrationBuilderExtensions
         {
             migration.WithCommand($"migration-{step}", displayName, async context =>
             {
-                using var response = await client.TakeStepAsync(step, context.CancellationToken);
-                var result = MigrationStepResult.Describe(step, response.StatusCode, await response.Content.ReadAsStringAsync(context.CancellationToken));
-                RefreshNow();
-                return result;
+                try
+                {
+                    using var response = await client.TakeStepAsync(step, context.CancellationToken);
+                    return MigrationStepResult.Describe(step, response.StatusCode, await response.Content.ReadAsStringAsync(context.CancellationToken));
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.CancellationToken.IsCancellationRequested)
+                {
+                    // No answer is not a refusal: the step may have gone through (a long verification or cut-over).
+                    return CommandResults.Failure($"The API gave no answer to {step} ({e.GetType().Name}): the step may have been applied; the phase shown here is the truth.");
+                }
+                finally
+                {
+                    RefreshNow();
+                }
             }, new CommandOptions
             {
                 Description = description,
@@ -79,11 +89,14 @@ public static class PaymentsMigrationBuilderExtensions
                 });
                 answering = true;
             }
-            catch (Exception e) when (!stopping.IsCancellationRequested && e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                // Starting, restarting or stopped: say so once, keep the last figures in the properties.
-                if (answering) logger.LogWarning("The API did not answer GET /api/admin/migration: {Problem}", e.Message);
-                if (answering) await notifications.PublishUpdateAsync(resource, s => s with { State = new ResourceStateSnapshot("API not answering", KnownResourceStateStyles.Warn) });
+                // Starting, restarting, stopped, or refusing (a wrong admin key): say so once, keep the last figures in the
+                // properties. Anything (an answer that is not JSON) is caught: the watch must not die unobserved.
+                var state = e is HttpRequestException { StatusCode: { } code } ? $"API refused the status ({(int)code})" : "API not answering";
+                if (answering || e is HttpRequestException { StatusCode: not null }) logger.LogWarning("GET /api/admin/migration: {Problem}", e.Message);
+                if (answering || e is HttpRequestException { StatusCode: not null })
+                    await notifications.PublishUpdateAsync(resource, s => s with { State = new ResourceStateSnapshot(state, KnownResourceStateStyles.Warn) });
                 answering = false;
             }
             try
