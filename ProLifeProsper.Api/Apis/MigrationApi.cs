@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.OpenApi;
-using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Domain.Common;
 
 namespace ProLifeProsper.Api.Apis;

@@ -84,7 +84,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
         Npgsql.NpgsqlException npgsql => npgsql.IsTransient,
         Amazon.DynamoDBv2.Model.ResourceNotFoundException or Amazon.Runtime.AmazonClientException => true,
         // The routing phase kept changing under a write (several steps in a row): nothing was written, retrying is safe.
-        PaymentMigration.StaleRoutingException => true,
+        StoreMigration.StaleRoutingException => true,
         _ => Storage.DynamoDb.DynamoDbCaller.IsTransient(e, CancellationToken.None),
     };
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using Spectre.Console;
 

@@ -1,7 +1,7 @@
 using Amazon.DynamoDBv2;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Storage.DynamoDb;
-using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Payments;

@@ -54,7 +54,7 @@ public sealed class StoreMetrics
             activity?.SetTag("prolifeprosper.outcome", e.Code);
             throw;
         }
-        catch (Exception e) when (e is not ProLifeProsper.Api.PaymentMigration.StaleRoutingException)
+        catch (Exception e) when (e is not ProLifeProsper.Api.StoreMigration.StaleRoutingException)
         {
             failed = true;
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);

@@ -1,6 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
-using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using ProLifeProsper.Api.Apis.Contracts;
-using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Domain.Payments;

@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// Where the payment data lives, as one state machine persisted in PostgreSQL (<c>routing_state</c>).

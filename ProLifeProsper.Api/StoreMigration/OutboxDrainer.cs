@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// Drains the outbox on every instance (rows are claimed with SKIP LOCKED, so instances share the work): woken

@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// Caps the backfill's writes to any one organization at <c>Migration:BackfillItemsPerSecondPerOrganization</c>. An

@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// The PostgreSQL advisory lock that orders payment writes against phase changes: every write holds it shared

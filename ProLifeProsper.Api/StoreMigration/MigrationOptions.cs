@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Configuration section <c>Migration</c>.</summary>
 public sealed class MigrationOptions

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// Runs the reverse copy of a rollback from <c>dynamo-only</c> on one instance at a time (the <c>reverse-copy</c> lease),

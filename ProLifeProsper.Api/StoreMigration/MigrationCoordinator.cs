@@ -5,7 +5,7 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>What <c>GET /api/admin/routing</c> answers.</summary>
 public sealed record RoutingStatus(string Configuration, string Phase, long Version, DateTimeOffset ChangedAt, string PaymentsStore,

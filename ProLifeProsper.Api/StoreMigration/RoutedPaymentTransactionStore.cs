@@ -5,7 +5,7 @@ using Npgsql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// The database router's payment store: every call goes to the store(s) the current migration phase names.

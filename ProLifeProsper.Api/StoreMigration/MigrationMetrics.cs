@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using ProLifeProsper.Api.Storage.Instrumentation;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Migration telemetry: backfill rate, outbox depth, writes mirrored, verification mismatches.</summary>
 public sealed class MigrationMetrics

@@ -4,7 +4,7 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Reverse-copy progress as operators see it.</summary>
 public sealed record ReverseCopyProgress(long Copied, long RecordsCopied, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, DateTimeOffset? FenceUntil)

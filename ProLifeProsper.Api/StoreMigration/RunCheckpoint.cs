@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// The checkpoint row of a bulk copy (<c>backfill_progress</c>, <c>reverse_copy_progress</c>), written only into the run it

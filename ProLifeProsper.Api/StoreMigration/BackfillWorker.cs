@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Runs the backfill on one instance at a time (the <c>backfill</c> lease), resuming from its checkpoint after any interruption.</summary>
 public sealed class BackfillWorker(WorkerLeases leases, RoutingStateCache routing, Backfill backfill,

@@ -7,7 +7,7 @@ using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>What the reconciler sees: where payments should be, whether they are there, its next step and what that waits for.</summary>
 public sealed record ReconcilerStatus(bool Enabled, string? Target, DateTimeOffset? TargetSince, bool Reached, string? NextStep, string? WaitingFor,

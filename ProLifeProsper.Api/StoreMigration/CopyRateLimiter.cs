@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// Caps a bulk copy between the stores (backfill, reverse copy) at <c>Migration:BackfillItemsPerSecond</c>, so copying

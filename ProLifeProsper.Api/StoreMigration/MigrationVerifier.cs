@@ -8,7 +8,7 @@ using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>One difference between the stores.</summary>
 public sealed record VerificationMismatch(Guid OrganizationId, string Kind, Guid? TransactionId, string Detail);

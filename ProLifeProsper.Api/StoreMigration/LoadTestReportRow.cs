@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>A submitted load test and the gate's verdict on it (<c>load_test_reports</c>).</summary>
 public sealed class LoadTestReportRow

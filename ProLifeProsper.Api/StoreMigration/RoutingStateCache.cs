@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// This instance's view of the routing state, re-read every <see cref="MigrationOptions.RoutingPollInterval"/>

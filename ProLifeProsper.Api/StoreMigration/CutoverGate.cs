@@ -7,7 +7,7 @@ using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Domain.Common;
 
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
 /// "Load test before switching", as a gate: the load-test tool submits its result for a phase, this judges it again from

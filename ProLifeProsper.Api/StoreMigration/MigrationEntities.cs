@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.PaymentMigration;
+namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>The single row of <c>routing_state</c>: the active phase and its version (bumped by every change).</summary>
 public sealed class RoutingStateRow
