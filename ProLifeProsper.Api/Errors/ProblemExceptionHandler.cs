@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using ProLifeProsper.Domain.Common;
 
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.Storage.DynamoDb;
 namespace ProLifeProsper.Api.Errors;
 
 /// <summary>
@@ -84,8 +86,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
         Npgsql.NpgsqlException npgsql => npgsql.IsTransient,
         Amazon.DynamoDBv2.Model.ResourceNotFoundException or Amazon.Runtime.AmazonClientException => true,
         // The routing phase kept changing under a write (several steps in a row): nothing was written, retrying is safe.
-        StoreMigration.StaleRoutingException => true,
-        _ => Storage.DynamoDb.DynamoDbCaller.IsTransient(e, CancellationToken.None),
+        StaleRoutingException => true,
+        _ => DynamoDbCaller.IsTransient(e, CancellationToken.None),
     };
 
     // Say where the body went wrong (JSON path), never which server types were involved.

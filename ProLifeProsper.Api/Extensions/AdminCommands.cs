@@ -3,6 +3,7 @@ using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using Spectre.Console;
 
+using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.Extensions;
 
 /// <summary>

@@ -5,6 +5,10 @@ using ProLifeProsper.Domain.Donors;
 using ProLifeProsper.Domain.Organizations;
 using ProLifeProsper.Domain.Payments;
 
+using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.Storage.DynamoDb;
 namespace ProLifeProsper.Api.Infrastructure;
 
 /// <summary>

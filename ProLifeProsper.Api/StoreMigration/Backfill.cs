@@ -5,6 +5,7 @@ using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
+using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Backfill progress as operators see it.</summary>

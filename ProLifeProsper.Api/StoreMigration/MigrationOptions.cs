@@ -1,3 +1,5 @@
+using ProLifeProsper.Api.Storage.DynamoDb;
+
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Configuration section <c>Migration</c>.</summary>

@@ -8,6 +8,7 @@ using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
+using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>One difference between the stores.</summary>

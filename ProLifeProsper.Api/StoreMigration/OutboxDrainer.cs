@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
+using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>

@@ -4,6 +4,7 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
+using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Reverse-copy progress as operators see it.</summary>

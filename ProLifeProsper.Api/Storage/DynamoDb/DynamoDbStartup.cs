@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 
+using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using HdrHistogram;
 
+using ProLifeProsper.Api.Storage.PostgreSql;
 namespace ProLifeProsper.Api.Storage.Instrumentation;
 
 /// <summary>
@@ -54,7 +55,7 @@ public sealed class StoreMetrics
             activity?.SetTag("prolifeprosper.outcome", e.Code);
             throw;
         }
-        catch (Exception e) when (e is not ProLifeProsper.Api.StoreMigration.StaleRoutingException)
+        catch (Exception e) when (e is not StaleRoutingException)
         {
             failed = true;
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);

@@ -1,9 +1,9 @@
 using Npgsql;
 using NpgsqlTypes;
-using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
+using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.Storage.PostgreSql;
 
 /// <summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.LocalInfrastructure;
 
+using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.Tests.Infrastructure;
 
 /// <summary>

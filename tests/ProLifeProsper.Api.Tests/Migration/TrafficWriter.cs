@@ -4,6 +4,7 @@ using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Tests.Infrastructure;
 
+using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.Tests.Migration;
 
 /// <summary>

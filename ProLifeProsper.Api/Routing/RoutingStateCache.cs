@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
-namespace ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Api.StoreMigration;
+namespace ProLifeProsper.Api.Routing;
 
 /// <summary>
 /// This instance's view of the routing state, re-read every <see cref="MigrationOptions.RoutingPollInterval"/>

@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.StoreMigration;
+namespace ProLifeProsper.Api.Storage.PostgreSql;
 
 /// <summary>
 /// The PostgreSQL advisory lock that orders payment writes against phase changes: every write holds it shared

@@ -1,7 +1,8 @@
 using Npgsql;
 using ProLifeProsper.Domain.Common;
 
-namespace ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Api.Storage.PostgreSql;
+namespace ProLifeProsper.Api.Routing;
 
 /// <summary>The routing state row in PostgreSQL: read it, create it on a fresh database, change it under the exclusive routing lock.</summary>
 public sealed class RoutingStateRepository(NpgsqlDataSource dataSource, TimeProvider time)

@@ -1,4 +1,6 @@
-namespace ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Api.StoreMigration;
+
+namespace ProLifeProsper.Api.Routing;
 
 /// <summary>
 /// Where the payment data lives, as one state machine persisted in PostgreSQL (<c>routing_state</c>).

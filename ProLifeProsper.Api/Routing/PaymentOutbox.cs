@@ -6,7 +6,8 @@ using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
-namespace ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Api.StoreMigration;
+namespace ProLifeProsper.Api.Routing;
 
 /// <summary>The <c>payment_outbox</c> table: writes still to be applied to the shadow store.</summary>
 public sealed class PaymentOutbox(NpgsqlDataSource dataSource)

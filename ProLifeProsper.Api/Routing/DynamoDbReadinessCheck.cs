@@ -2,9 +2,8 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using ProLifeProsper.Api.StoreMigration;
-
-namespace ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.DynamoDb;
+namespace ProLifeProsper.Api.Routing;
 
 /// <summary>
 /// Readiness (<c>/health</c>) of DynamoDB when payments are routed to it: every table exists and matches what the code

@@ -4,7 +4,7 @@ using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 
-namespace ProLifeProsper.Api.StoreMigration;
+namespace ProLifeProsper.Api.Routing;
 
 /// <summary>
 /// A start-up check that the store the persisted phase names as the payments' home still has them. PostgreSQL keeps the

@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.StoreMigration;
+namespace ProLifeProsper.Api.Storage.PostgreSql;
 
 /// <summary>
 /// What a PostgreSQL payment write must check and record in its own transaction during a migration:

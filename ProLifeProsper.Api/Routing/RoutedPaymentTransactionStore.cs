@@ -5,7 +5,8 @@ using Npgsql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
-namespace ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Api.StoreMigration;
+namespace ProLifeProsper.Api.Routing;
 
 /// <summary>
 /// The database router's payment store: every call goes to the store(s) the current migration phase names.
