@@ -6,6 +6,7 @@ using Npgsql;
 using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Api.Infrastructure.SchemaMigration;
 using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.Services;
 using ProLifeProsper.Api.Services.Refunds;
@@ -38,7 +39,7 @@ public static class ApplicationServiceExtensions
         services.AddDbContextPool<ProLifeProsperDbContext>((sp, options) =>
             ProLifeProsperDbContext.UsePostgreSql(options, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
-        services.AddHostedService<DatabaseMigrator>();
+        services.AddHostedService<SchemaMigrator>();
 
         // Payments.
         services.AddSingleton(TimeProvider.System);

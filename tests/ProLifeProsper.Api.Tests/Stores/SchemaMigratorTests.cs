@@ -3,11 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Api.Infrastructure.SchemaMigration;
 using ProLifeProsper.LocalInfrastructure;
 
 namespace ProLifeProsper.Api.Tests.Stores;
 
-public sealed class DatabaseMigratorTests
+public sealed class SchemaMigratorTests
 {
     [Fact]
     public async Task Replicas_starting_together_migrate_one_fresh_database_safely()
@@ -20,7 +21,7 @@ public sealed class DatabaseMigratorTests
             var services = new ServiceCollection()
                 .AddDbContext<ProLifeProsperDbContext>(o => o.UseNpgsql(connectionString).UseSnakeCaseNamingConvention())
                 .BuildServiceProvider();
-            return new DatabaseMigrator(services, NullLogger<DatabaseMigrator>.Instance);
+            return new SchemaMigrator(services, NullLogger<SchemaMigrator>.Instance);
         }).ToList();
         await Task.WhenAll(replicas.Select(r => Task.Run(() => r.StartAsync(default))));
 

@@ -1,14 +1,15 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace ProLifeProsper.Api.Infrastructure;
+namespace ProLifeProsper.Api.Infrastructure.SchemaMigration;
 
 /// <summary>
-/// Applies EF Core migrations before the API serves traffic. Safe when replicas start together:
-/// EF Core takes a table lock on the migrations history while migrating, and a replica that loses the
+/// Schema migration: applies the EF Core migrations (<c>Infrastructure/Migrations</c>) before the API serves traffic (not
+/// store migration, <c>StoreMigration/</c>, which moves payments between PostgreSQL and DynamoDB). Safe when replicas start
+/// together: EF Core takes a table lock on the migrations history while migrating, and a replica that loses the
 /// race to create the database simply retries (its peer created it).
 /// </summary>
-public sealed class DatabaseMigrator(IServiceProvider services, ILogger<DatabaseMigrator> logger) : IHostedService
+public sealed class SchemaMigrator(IServiceProvider services, ILogger<SchemaMigrator> logger) : IHostedService
 {
     private const int MaxAttempts = 5;
 
