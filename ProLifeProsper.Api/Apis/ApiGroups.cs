@@ -1,5 +1,6 @@
 using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.OpenApi;
+using ProLifeProsper.Api.Routing;
 
 namespace ProLifeProsper.Api.Apis;
 

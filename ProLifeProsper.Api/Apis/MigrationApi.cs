@@ -4,8 +4,8 @@ using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Domain.Common;
-
 using ProLifeProsper.Api.Routing;
+
 namespace ProLifeProsper.Api.Apis;
 
 /// <summary>The operator's routing and migration controls (admin key). Out-of-order steps answer 409 saying what comes first.</summary>

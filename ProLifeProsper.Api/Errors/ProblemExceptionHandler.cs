@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using ProLifeProsper.Domain.Common;
-
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Api.Storage.DynamoDb;
+
 namespace ProLifeProsper.Api.Errors;
 
 /// <summary>

@@ -2,8 +2,8 @@ using System.Text.Json;
 using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using Spectre.Console;
-
 using ProLifeProsper.Api.Routing;
+
 namespace ProLifeProsper.Api.Extensions;
 
 /// <summary>

@@ -10,7 +10,10 @@ using ProLifeProsper.Api.Infrastructure.SchemaMigration;
 using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.Services;
 using ProLifeProsper.Api.Services.Refunds;
+using ProLifeProsper.Api.Infrastructure.Leases;
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Storage;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.Extensions;
@@ -40,12 +43,13 @@ public static class ApplicationServiceExtensions
             ProLifeProsperDbContext.UsePostgreSql(options, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
         services.AddHostedService<SchemaMigrator>();
+        services.AddSingleton<WorkerLeases>(); // one holder per background job across instances
 
         // Payments.
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SandboxLedger>();
         services.AddSingleton<IPaymentGateway, SandboxPaymentGateway>();
-        builder.AddDatabaseRouter();
+        builder.AddPaymentStores().AddDatabaseRouter().AddStoreMigration();
         services.AddSingleton<SystemHealthService>();
         services.AddScoped<OrganizationService>();
         services.AddScoped<ApiKeyService>();

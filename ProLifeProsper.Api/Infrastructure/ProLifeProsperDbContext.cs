@@ -1,14 +1,15 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using ProLifeProsper.Api.Infrastructure.Rows;
 using ProLifeProsper.Domain.Campaigns;
 using ProLifeProsper.Domain.Donors;
 using ProLifeProsper.Domain.Organizations;
 using ProLifeProsper.Domain.Payments;
-
 using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.PostgreSql;
-using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Infrastructure.Leases;
+
 namespace ProLifeProsper.Api.Infrastructure;
 
 /// <summary>
@@ -24,15 +25,15 @@ public sealed class ProLifeProsperDbContext(DbContextOptions<ProLifeProsperDbCon
     public DbSet<Donor> Donors => Set<Donor>();
     public DbSet<PaymentTransaction> PaymentTransactions => Set<PaymentTransaction>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
-    public DbSet<StoreMigration.RoutingStateRow> RoutingState => Set<StoreMigration.RoutingStateRow>();
-    public DbSet<StoreMigration.BackfillProgressRow> BackfillProgress => Set<StoreMigration.BackfillProgressRow>();
-    public DbSet<StoreMigration.VerificationRow> Verifications => Set<StoreMigration.VerificationRow>();
-    public DbSet<StoreMigration.OutboxRow> Outbox => Set<StoreMigration.OutboxRow>();
-    public DbSet<StoreMigration.ReverseCopyProgressRow> ReverseCopyProgress => Set<StoreMigration.ReverseCopyProgressRow>();
-    public DbSet<StoreMigration.LoadTestReportRow> LoadTestReports => Set<StoreMigration.LoadTestReportRow>();
+    public DbSet<RoutingStateRow> RoutingState => Set<RoutingStateRow>();
+    public DbSet<BackfillProgressRow> BackfillProgress => Set<BackfillProgressRow>();
+    public DbSet<VerificationRow> Verifications => Set<VerificationRow>();
+    public DbSet<OutboxRow> Outbox => Set<OutboxRow>();
+    public DbSet<ReverseCopyProgressRow> ReverseCopyProgress => Set<ReverseCopyProgressRow>();
+    public DbSet<LoadTestReportRow> LoadTestReports => Set<LoadTestReportRow>();
     public DbSet<WorkerLeaseRow> WorkerLeases => Set<WorkerLeaseRow>();
-    public DbSet<Services.Refunds.RefundPayoutRow> RefundPayouts => Set<Services.Refunds.RefundPayoutRow>();
-    public DbSet<Storage.DynamoDb.OrganizationShardChangeRow> OrganizationShardChanges => Set<Storage.DynamoDb.OrganizationShardChangeRow>();
+    public DbSet<RefundPayoutRow> RefundPayouts => Set<RefundPayoutRow>();
+    public DbSet<OrganizationShardChangeRow> OrganizationShardChanges => Set<OrganizationShardChangeRow>();
 
     /// <summary>How every instance talks to PostgreSQL: the API's pool, and the tools and tests that migrate a database.</summary>
     public static void UsePostgreSql(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>

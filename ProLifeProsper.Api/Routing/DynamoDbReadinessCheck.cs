@@ -3,6 +3,7 @@ using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Storage.DynamoDb;
+
 namespace ProLifeProsper.Api.Routing;
 
 /// <summary>

@@ -5,14 +5,33 @@ using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
-
-using ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Api.Infrastructure.Rows;
 namespace ProLifeProsper.Api.Routing;
 
-/// <summary>The <c>payment_outbox</c> table: writes still to be applied to the shadow store.</summary>
+/// <summary>
+/// The <c>payment_outbox</c> table: writes still to be applied to the shadow store. The router records into it (intents, and
+/// through the PostgreSQL store the rows of mirrored writes); the store migration's drainer empties it.
+/// </summary>
 public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
 {
     private const int ApplyParallelism = 8;
+    private readonly SemaphoreSlim _rowsAdded = new(0, 1);
+
+    /// <summary>Says that a write just added a row: the drainer (store migration) applies it now instead of at its next poll.</summary>
+    public void Wake()
+    {
+        try
+        {
+            if (_rowsAdded.CurrentCount == 0) _rowsAdded.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already awake.
+        }
+    }
+
+    /// <summary>Waits for <see cref="Wake"/>, at most <paramref name="timeout"/> (true when woken).</summary>
+    public Task<bool> WaitForWakeAsync(TimeSpan timeout, CancellationToken cancellationToken) => _rowsAdded.WaitAsync(timeout, cancellationToken);
 
     /// <summary>
     /// DynamoDB primary: records the intent to write <paramref name="payment"/> at <paramref name="expectedVersion"/> before

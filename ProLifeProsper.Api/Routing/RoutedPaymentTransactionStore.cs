@@ -4,8 +4,8 @@ using ProLifeProsper.Api.Storage.PostgreSql;
 using Npgsql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
-
 using ProLifeProsper.Api.StoreMigration;
+
 namespace ProLifeProsper.Api.Routing;
 
 /// <summary>
@@ -19,7 +19,7 @@ namespace ProLifeProsper.Api.Routing;
 /// <item><c>dynamo-only</c>: DynamoDB.</item>
 /// </list>
 /// A write that finds the routing version moved on is re-run under the new phase. A write starts only on a view of the
-/// phase younger than <see cref="MigrationOptions.RoutingLease"/>, and a <c>dynamo-only</c> write is abandoned after
+/// phase younger than <see cref="RoutingStateOptions.RoutingLease"/>, and a <c>dynamo-only</c> write is abandoned after
 /// <see cref="DynamoDbOptions.WriteTimeout"/>, so a rollback knows when the last write decided under the old phase is over.
 /// </summary>
 public sealed class RoutedPaymentTransactionStore(
@@ -27,7 +27,6 @@ public sealed class RoutedPaymentTransactionStore(
     DynamoDbPaymentTransactionStore dynamo,
     RoutingStateCache routing,
     PaymentOutbox outbox,
-    OutboxDrainer drainer,
     StoreMetrics metrics,
     PaymentsStoreGuard guard,
     Microsoft.Extensions.Options.IOptions<DynamoDbOptions> dynamoOptions,
@@ -84,7 +83,7 @@ public sealed class RoutedPaymentTransactionStore(
                 default:
                     var (inEffect, outboxId) = await metrics.MeasureAsync(postgres.Name, "create",
                         () => postgres.CreateAsync(payment, record, Guard(state), cancellationToken));
-                    if (outboxId is not null) drainer.Wake();
+                    if (outboxId is not null) outbox.Wake();
                     return inEffect;
             }
         }, requestToken);
@@ -107,7 +106,7 @@ public sealed class RoutedPaymentTransactionStore(
                 default:
                     var (inEffect, outboxId) = await metrics.MeasureAsync(postgres.Name, "update",
                         () => postgres.UpdateAsync(updated, record, Guard(state), cancellationToken));
-                    if (outboxId is not null) drainer.Wake();
+                    if (outboxId is not null) outbox.Wake();
                     return inEffect;
             }
         }, requestToken);
@@ -162,7 +161,7 @@ public sealed class RoutedPaymentTransactionStore(
             // Even when the client went away: the write is done and acknowledged to the caller (a refund still pays out);
             // the intent stays and the drainer finishes the copy.
             logger.LogWarning(e, "Shadow copy to PostgreSQL deferred to the outbox (row {Intent})", intent);
-            drainer.Wake();
+            outbox.Wake();
         }
     }
 

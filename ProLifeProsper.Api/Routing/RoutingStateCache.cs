@@ -1,18 +1,18 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
-
 using ProLifeProsper.Api.StoreMigration;
+
 namespace ProLifeProsper.Api.Routing;
 
 /// <summary>
-/// This instance's view of the routing state, re-read every <see cref="MigrationOptions.RoutingPollInterval"/>
+/// This instance's view of the routing state, re-read every <see cref="RoutingStateOptions.RoutingPollInterval"/>
 /// (so every replica obeys a change within about that long, without a restart) and at once whenever a write
 /// finds its version stale. Reads may act on a view that is one poll old; writes never do: they are checked
 /// against the current version inside their own transaction.
 /// </summary>
 public sealed class RoutingStateCache(RoutingStateRepository repository, RoutingConfiguration configuration,
-    IOptions<MigrationOptions> options, IOptions<Routing.RoutingOptions> routingOptions, ILogger<RoutingStateCache> logger) : BackgroundService
+    IOptions<RoutingStateOptions> options, IOptions<RoutingOptions> routingOptions, ILogger<RoutingStateCache> logger) : BackgroundService
 {
     private volatile RoutingState? _current;
     private long _readStartedAt; // Stopwatch timestamp taken before the read that produced _current
@@ -44,7 +44,7 @@ public sealed class RoutingStateCache(RoutingStateRepository repository, Routing
     }
 
     /// <summary>
-    /// The state a payment write may act on: the one held, if it was read less than <see cref="MigrationOptions.RoutingLease"/>
+    /// The state a payment write may act on: the one held, if it was read less than <see cref="RoutingStateOptions.RoutingLease"/>
     /// ago, otherwise read again now (a failure to read refuses the write).
     /// </summary>
     public async ValueTask<RoutingState> CurrentForWriteAsync(CancellationToken cancellationToken) =>

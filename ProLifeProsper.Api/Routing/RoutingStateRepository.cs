@@ -1,7 +1,7 @@
 using Npgsql;
 using ProLifeProsper.Domain.Common;
-
 using ProLifeProsper.Api.Storage.PostgreSql;
+
 namespace ProLifeProsper.Api.Routing;
 
 /// <summary>The routing state row in PostgreSQL: read it, create it on a fresh database, change it under the exclusive routing lock.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Api.Infrastructure.Leases;
 
 namespace ProLifeProsper.Api.Services;
 

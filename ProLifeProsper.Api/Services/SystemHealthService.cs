@@ -7,8 +7,8 @@ using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Api.Storage.PostgreSql;
-
 using ProLifeProsper.Api.Routing;
+
 namespace ProLifeProsper.Api.Services;
 
 public sealed record DatabaseHealth(string Status, double? LatencyMs, string? Error = null);

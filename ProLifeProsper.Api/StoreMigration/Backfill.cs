@@ -4,8 +4,8 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
-
 using ProLifeProsper.Api.Routing;
+
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Backfill progress as operators see it.</summary>

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
-
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Infrastructure.Leases;
+
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Runs the backfill on one instance at a time (the <c>backfill</c> lease), resuming from its checkpoint after any interruption.</summary>

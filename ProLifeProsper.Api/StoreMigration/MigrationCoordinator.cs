@@ -4,6 +4,7 @@ using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Api.Infrastructure.Rows;
 
 namespace ProLifeProsper.Api.StoreMigration;
 
@@ -37,6 +38,7 @@ public sealed class MigrationCoordinator(
     PaymentMirror mirror,
     CutoverGate gate,
     IOptions<MigrationOptions> options,
+    IOptions<RoutingStateOptions> routingStateOptions,
     IOptions<DynamoDbOptions> dynamoOptions,
     ILogger<MigrationCoordinator> logger)
 {
@@ -157,7 +159,7 @@ public sealed class MigrationCoordinator(
 
         if (current.Phase == MigrationPhase.DynamoOnly)
         {
-            var fence = options.Value.DynamoOnlyFence(dynamoOptions.Value.WriteTimeout);
+            var fence = routingStateOptions.Value.DynamoOnlyFence(dynamoOptions.Value.WriteTimeout);
             current = await ChangeAsync(by, async (state, connection, transaction) =>
             {
                 if (state.Phase != MigrationPhase.DynamoOnly) return state.Phase;

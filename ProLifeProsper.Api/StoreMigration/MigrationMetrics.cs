@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using ProLifeProsper.Api.Storage.Instrumentation;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.StoreMigration;
 
@@ -15,7 +15,7 @@ public sealed class MigrationMetrics
 
     public MigrationMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(StoreMetrics.TelemetryName);
+        var meter = meterFactory.Create(ApiTelemetry.Name);
         _backfilled = meter.CreateCounter<long>("prolifeprosper.migration.backfilled", "{payment}", "Payments copied by the backfill.");
         _mirrored = meter.CreateCounter<long>("prolifeprosper.migration.mirrored", "{write}", "Writes applied to the shadow store from the outbox.");
         _duplicatesRefused = meter.CreateCounter<long>("prolifeprosper.migration.duplicates_refused", "{payment}",

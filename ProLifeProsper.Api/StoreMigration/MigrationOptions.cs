@@ -2,13 +2,13 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 
 namespace ProLifeProsper.Api.StoreMigration;
 
-/// <summary>Configuration section <c>Migration</c>.</summary>
+/// <summary>
+/// Configuration section <c>Migration</c>: the store migration's settings. The routing state's freshness settings in the same
+/// section (<c>RoutingPollInterval</c>, <c>RoutingLease</c>) are <see cref="Routing.RoutingStateOptions"/>.
+/// </summary>
 public sealed class MigrationOptions
 {
     public const string SectionName = "Migration";
-
-    /// <summary>How often each instance re-reads the routing state (a change is obeyed within about this long).</summary>
-    public TimeSpan RoutingPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Backfill rate limit, so copying history cannot starve live traffic (items per second).</summary>
     public int BackfillItemsPerSecond { get; set; } = 2_000;
@@ -30,20 +30,6 @@ public sealed class MigrationOptions
     /// included); an intent whose write never arrived within it is dropped (the write was never acknowledged).
     /// </summary>
     public TimeSpan IntentGrace { get; set; } = TimeSpan.FromMinutes(2);
-
-    /// <summary>
-    /// How old this instance's view of the routing state may be when a payment write starts; an older view is re-read
-    /// first (and if PostgreSQL does not answer, the write is refused with a 503). So an instance whose routing poll keeps
-    /// failing stops writing under a phase that may have ended, within this long.
-    /// </summary>
-    public TimeSpan RoutingLease { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// How long after leaving <c>dynamo-only</c> a write decided under it may still land in DynamoDB: one routing lease
-    /// (the longest an instance may go on deciding by the old phase) plus the two steps of a write
-    /// (<see cref="Storage.DynamoDb.DynamoDbOptions.WriteTimeout"/> each), plus a margin. The reverse copy starts after it.
-    /// </summary>
-    public TimeSpan DynamoOnlyFence(TimeSpan writeTimeout) => RoutingLease + writeTimeout * 2 + TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// How long the lease of a bulk copy (backfill, reverse copy) lasts without renewal: after a crash, another instance

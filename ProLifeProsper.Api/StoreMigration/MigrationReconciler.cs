@@ -6,6 +6,7 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
+using ProLifeProsper.Api.Infrastructure.Leases;
 
 namespace ProLifeProsper.Api.StoreMigration;
 

@@ -7,8 +7,8 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
-
 using ProLifeProsper.Api.Routing;
+
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>One difference between the stores.</summary>

@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
-
 using ProLifeProsper.Api.Routing;
+
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
-/// Drains the outbox on every instance (rows are claimed with SKIP LOCKED, so instances share the work): woken
-/// after each mirrored write and otherwise polling. A shadow store that is down leaves its rows in place, retried
-/// with backoff; they are never dropped.
+/// Drains the outbox on every instance (rows are claimed with SKIP LOCKED, so instances share the work): woken after
+/// each mirrored write (<see cref="PaymentOutbox.Wake"/>) and otherwise polling. A shadow store that is down leaves its
+/// rows in place, retried with backoff; they are never dropped.
 /// </summary>
 public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IOptions<MigrationOptions> options,
     MigrationMetrics metrics, ILogger<OutboxDrainer> logger) : BackgroundService
@@ -15,20 +15,6 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
     private const int BatchSize = 200;
     // The depth gauge is read by people and dashboards: once a second is enough, not after every woken drain.
     private const long DepthRefreshMilliseconds = 1_000;
-    private readonly SemaphoreSlim _wake = new(0, 1);
-
-    /// <summary>Asks for a drain now (a write was just mirrored).</summary>
-    public void Wake()
-    {
-        try
-        {
-            if (_wake.CurrentCount == 0) _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already awake.
-        }
-    }
 
     /// <summary>
     /// Drains the rows there now (up to <paramref name="upTo"/>, default the newest) until none of them is due (or the token
@@ -67,7 +53,7 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
             {
                 logger.LogWarning(e, "Draining the payment outbox failed; retrying");
             }
-            await _wake.WaitAsync(options.Value.OutboxPollInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            await outbox.WaitForWakeAsync(options.Value.OutboxPollInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 }

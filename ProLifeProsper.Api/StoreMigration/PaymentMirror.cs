@@ -3,8 +3,9 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
-
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Infrastructure.Rows;
+
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>

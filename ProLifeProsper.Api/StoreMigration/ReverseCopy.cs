@@ -3,8 +3,8 @@ using Npgsql;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
-
 using ProLifeProsper.Api.Routing;
+
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>Reverse-copy progress as operators see it.</summary>
@@ -21,7 +21,7 @@ public sealed record ReverseCopyProgress(long Copied, long RecordsCopied, DateTi
 /// <c>dynamo-primary</c> with <c>finalized_at</c> still set (the rollback's switch to postgres clears it, and is refused
 /// until the copy is complete). Each run is identified by its <c>started_at</c>: a holder that stalled past its lease cannot
 /// write into a later run's checkpoint. It starts only after the fence: by then no write decided under <c>dynamo-only</c> can
-/// still land in DynamoDB (see <see cref="MigrationOptions.DynamoOnlyFence"/>).
+/// still land in DynamoDB (see <see cref="RoutingStateOptions.DynamoOnlyFence"/>).
 /// </summary>
 public sealed class ReverseCopy(NpgsqlDataSource dataSource, DynamoDbPaymentTransactionStore dynamo, PaymentMirror mirror,
     RoutingStateCache routing, IOptions<MigrationOptions> options, ILogger<ReverseCopy> logger)

@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using ProLifeProsper.Api.StoreMigration;
-
+using ProLifeProsper.Api.Infrastructure.Rows;
 namespace ProLifeProsper.Api.Infrastructure.EntityConfigurations;
 
 internal sealed class RoutingStateConfiguration : IEntityTypeConfiguration<RoutingStateRow>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using OpenTelemetry;
-using ProLifeProsper.Api.Storage.Instrumentation;
 
 namespace ProLifeProsper.Api.Infrastructure.Telemetry;
 
@@ -22,9 +21,9 @@ public static class BackgroundTracing
     /// </summary>
     public static BackgroundWork StartWork(string name)
     {
-        if (!Sdk.SuppressInstrumentation) return new BackgroundWork(StoreMetrics.ActivitySource.StartActivity(name), null);
+        if (!Sdk.SuppressInstrumentation) return new BackgroundWork(ApiTelemetry.ActivitySource.StartActivity(name), null);
         var recording = SuppressInstrumentationScope.Begin(false);
         Activity.Current = null; // a root: the poll that found the work was not traced
-        return new BackgroundWork(StoreMetrics.ActivitySource.StartActivity(name), recording);
+        return new BackgroundWork(ApiTelemetry.ActivitySource.StartActivity(name), recording);
     }
 }

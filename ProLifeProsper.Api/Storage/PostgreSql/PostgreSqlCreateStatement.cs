@@ -1,8 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
 using ProLifeProsper.Domain.Payments;
-
-using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.Storage.PostgreSql;
 
 /// <summary>What became of one create: whether the routing version was current, whether it was inserted, its outbox row.</summary>

@@ -2,8 +2,6 @@ using Npgsql;
 using NpgsqlTypes;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
-
-using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.Storage.PostgreSql;
 
 /// <summary>

@@ -2,8 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Npgsql;
 using ProLifeProsper.Api.Tests.Infrastructure;
-
 using ProLifeProsper.Api.Storage.DynamoDb;
+
 namespace ProLifeProsper.Api.Tests.Apis;
 
 /// <summary><c>GET /api/admin/health</c> reports the routing, both databases and live store figures.</summary>

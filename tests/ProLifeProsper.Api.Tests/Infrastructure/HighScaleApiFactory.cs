@@ -1,6 +1,6 @@
 using ProLifeProsper.LocalInfrastructure;
-
 using ProLifeProsper.Api.Routing;
+
 namespace ProLifeProsper.Api.Tests.Infrastructure;
 
 /// <summary>The API in the <c>highScale</c> configuration: payments on (real) dynalite, the rest on PostgreSQL.</summary>

@@ -7,8 +7,9 @@ using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Api.Tests.Infrastructure;
-
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Infrastructure.Leases;
+
 namespace ProLifeProsper.Api.Tests.Migration;
 
 /// <summary>A backfill a test drives itself, with its DynamoDB requests passing through a handler the test controls.</summary>

@@ -9,8 +9,8 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.LocalInfrastructure;
-
 using ProLifeProsper.Api.Storage.PostgreSql;
+
 namespace ProLifeProsper.Api.Tests.Migration;
 
 /// <summary>

@@ -3,8 +3,6 @@ using System.Net;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Tests.Infrastructure;
-
-using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.Tests.Migration;
 
 /// <summary>

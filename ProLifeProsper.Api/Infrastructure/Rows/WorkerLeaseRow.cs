@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.Infrastructure;
+namespace ProLifeProsper.Api.Infrastructure.Rows;
 
 /// <summary>
 /// Who runs a once-per-deployment job (backfill, reverse copy, settlement) until when. A row, not a session advisory

@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.Services.Refunds;
+namespace ProLifeProsper.Api.Infrastructure.Rows;
 
 /// <summary>
 /// A refund pay-out owed to a donor, written before the refund itself and removed once the processor has paid it (or the

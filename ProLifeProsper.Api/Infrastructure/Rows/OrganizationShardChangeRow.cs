@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.Storage.DynamoDb;
+namespace ProLifeProsper.Api.Infrastructure.Rows;
 
 /// <summary>One recorded change of an organization's shard count (table <c>organization_shard_changes</c>; rows are never changed or deleted).</summary>
 public sealed class OrganizationShardChangeRow

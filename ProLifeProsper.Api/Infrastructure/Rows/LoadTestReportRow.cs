@@ -1,4 +1,4 @@
-namespace ProLifeProsper.Api.StoreMigration;
+namespace ProLifeProsper.Api.Infrastructure.Rows;
 
 /// <summary>A submitted load test and the gate's verdict on it (<c>load_test_reports</c>).</summary>
 public sealed class LoadTestReportRow
