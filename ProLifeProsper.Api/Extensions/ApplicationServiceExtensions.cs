@@ -15,6 +15,7 @@ using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Api.Storage;
 using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Api.Apis;
 
 namespace ProLifeProsper.Api.Extensions;
 

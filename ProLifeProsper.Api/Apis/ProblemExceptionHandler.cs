@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Api.Errors;
+using ProLifeProsper.Api.RateLimiting;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Api.Storage.DynamoDb;
 
-namespace ProLifeProsper.Api.Errors;
+namespace ProLifeProsper.Api.Apis;
 
 /// <summary>
 /// Turns domain errors and malformed requests into RFC 7807 ProblemDetails with stable types, so
@@ -55,7 +57,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
 
         logger.LogDebug(exception, "Request refused with {Status}", problem.Status);
         httpContext.Response.StatusCode = problem.Status!.Value;
-        if (exception is RateLimitedException { RetryAfter: var wait }) RateLimiting.RateLimitRejection.SetRetryAfter(httpContext.Response, wait);
+        if (exception is RateLimitedException { RetryAfter: var wait }) RateLimitRejection.SetRetryAfter(httpContext.Response, wait);
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
 

@@ -1,11 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Organizations;
 
-namespace ProLifeProsper.Api.Services;
+namespace ProLifeProsper.Api.Auth;
 
 /// <summary>Organization API keys: the authentication look-up, and the operator's rotation and revocation.</summary>
 public sealed class ApiKeyService(ProLifeProsperDbContext db, ApiKeyCache cache, IOptionsMonitor<AuthOptions> options, TimeProvider time)
