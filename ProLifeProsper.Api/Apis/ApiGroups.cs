@@ -1,6 +1,5 @@
 using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.OpenApi;
-using ProLifeProsper.Api.Routing;
 
 namespace ProLifeProsper.Api.Apis;
 

@@ -3,6 +3,7 @@ using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using Spectre.Console;
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.Extensions;
 

@@ -5,10 +5,9 @@ using ProLifeProsper.Domain.Campaigns;
 using ProLifeProsper.Domain.Donors;
 using ProLifeProsper.Domain.Organizations;
 using ProLifeProsper.Domain.Payments;
-using ProLifeProsper.Api.Routing;
-using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Api.Infrastructure.Leases;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.Infrastructure;
 

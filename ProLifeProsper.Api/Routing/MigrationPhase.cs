@@ -1,5 +1,3 @@
-using ProLifeProsper.Api.StoreMigration;
-
 namespace ProLifeProsper.Api.Routing;
 
 /// <summary>

@@ -6,6 +6,7 @@ using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 using ProLifeProsper.Api.Infrastructure.Rows;
+
 namespace ProLifeProsper.Api.Routing;
 
 /// <summary>

@@ -4,7 +4,6 @@ using ProLifeProsper.Api.Storage.PostgreSql;
 using Npgsql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
-using ProLifeProsper.Api.StoreMigration;
 
 namespace ProLifeProsper.Api.Routing;
 

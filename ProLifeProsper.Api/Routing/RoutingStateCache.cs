@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
-using ProLifeProsper.Api.StoreMigration;
 
 namespace ProLifeProsper.Api.Routing;
 

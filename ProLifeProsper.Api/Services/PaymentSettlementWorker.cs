@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Leases;
 

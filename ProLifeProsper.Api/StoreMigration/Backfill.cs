@@ -5,16 +5,9 @@ using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.StoreMigration;
-
-/// <summary>Backfill progress as operators see it.</summary>
-public sealed record BackfillProgress(
-    long Copied, long Total, long RecordsCopied, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt,
-    DateTimeOffset? CheckpointCreatedAt, Guid? CheckpointTransactionId, double ItemsPerSecond, double? EtaSeconds)
-{
-    public bool IsComplete => CompletedAt is not null;
-}
 
 /// <summary>
 /// Copies historical payments (and idempotency records) from PostgreSQL to DynamoDB in creation order, in

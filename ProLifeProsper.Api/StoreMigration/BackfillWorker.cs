@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Api.Infrastructure.Leases;

@@ -5,19 +5,9 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Rows;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.StoreMigration;
-
-/// <summary>What <c>GET /api/admin/routing</c> answers.</summary>
-public sealed record RoutingStatus(string Configuration, string Phase, long Version, DateTimeOffset ChangedAt, string PaymentsStore,
-    string? ShadowStore, DateTimeOffset? FinalizedAt);
-
-/// <summary>What <c>GET /api/admin/migration</c> answers (<see cref="Reconciler"/>: where <c>Routing:Configuration</c> wants payments, and the next step there).</summary>
-public sealed record MigrationStatus(RoutingStatus Routing, BackfillProgress Backfill, IReadOnlyDictionary<string, long> OutboxDepth,
-    VerificationResult? LastVerification, ReverseCopyProgress ReverseCopy, ReconcilerStatus? Reconciler = null, string? ApiVersion = null);
-
-/// <summary>What a rollback step did: <see cref="Finished"/> false while DynamoDB is still being copied back (it then finishes by itself).</summary>
-public sealed record RollbackResult(RoutingStatus Routing, bool Finished);
 
 /// <summary>
 /// The operator's migration steps. Each is a phase change made under the exclusive routing lock, refused with a

@@ -1,5 +1,3 @@
-using ProLifeProsper.Api.Storage.DynamoDb;
-
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>

@@ -1,18 +1,14 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 using ProLifeProsper.Api.Infrastructure.Leases;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.StoreMigration;
-
-/// <summary>What the reconciler sees: where payments should be, whether they are there, its next step and what that waits for.</summary>
-public sealed record ReconcilerStatus(bool Enabled, string? Target, DateTimeOffset? TargetSince, bool Reached, string? NextStep, string? WaitingFor,
-    string? LastOutcome, DateTimeOffset? LastStepAt);
 
 /// <summary>
 /// Where payments should live, as desired state. The target is recorded in <c>routing_state</c> by the newest deliberate

@@ -8,16 +8,9 @@ using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.StoreMigration;
-
-/// <summary>One difference between the stores.</summary>
-public sealed record VerificationMismatch(Guid OrganizationId, string Kind, Guid? TransactionId, string Detail);
-
-/// <summary>The outcome of comparing the stores.</summary>
-public sealed record VerificationResult(
-    Guid Id, DateTimeOffset StartedAt, DateTimeOffset CompletedAt, long RoutingVersion, int Organizations, long Payments,
-    long PendingOutbox, bool Clean, IReadOnlyList<VerificationMismatch> Mismatches);
 
 /// <summary>
 /// Compares PostgreSQL and DynamoDB per organization: counts, sums of amounts per currency and status, and a

@@ -4,14 +4,9 @@ using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.StoreMigration;
-
-/// <summary>Reverse-copy progress as operators see it.</summary>
-public sealed record ReverseCopyProgress(long Copied, long RecordsCopied, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, DateTimeOffset? FenceUntil)
-{
-    public bool IsComplete => CompletedAt is not null;
-}
 
 /// <summary>
 /// Rolling back from <c>dynamo-only</c>: PostgreSQL missed every write since finalize, so all of DynamoDB (idempotency

@@ -1,5 +1,3 @@
-using ProLifeProsper.Api.StoreMigration;
-
 namespace ProLifeProsper.Api.Infrastructure.Rows;
 
 /// <summary>Backfill checkpoint and progress (single row), resumable after a crash or restart.</summary>

@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using HdrHistogram;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.Storage.Instrumentation;
 
@@ -151,8 +152,3 @@ public sealed class StoreMetrics
         public double ConsumedWrite;
     }
 }
-
-/// <summary>A store's live figures, as <c>/api/admin/health</c> reports them.</summary>
-public sealed record StorePerformance(
-    long Operations, double OperationsPerSecond, double AverageLatencyMs, double P99LatencyMs,
-    long Errors, long Retries, long Throttled, double ConsumedReadCapacity, double ConsumedWriteCapacity);

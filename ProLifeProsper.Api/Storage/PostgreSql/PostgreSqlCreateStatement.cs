@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using ProLifeProsper.Domain.Payments;
+
 namespace ProLifeProsper.Api.Storage.PostgreSql;
 
 /// <summary>What became of one create: whether the routing version was current, whether it was inserted, its outbox row.</summary>

@@ -2,6 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
+
 namespace ProLifeProsper.Api.Storage.PostgreSql;
 
 /// <summary>
