@@ -16,6 +16,14 @@ namespace ProLifeProsper.Api.Routing;
 public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
 {
     private const int ApplyParallelism = 8;
+
+    // An intent, under the routing fence ($1), unless an older write of the payment ($3) is still on its way to DynamoDB ($6).
+    private static readonly string RecordIntent =
+        $"WITH guard AS ({PostgreSqlWriteGuard.RoutingVersionIsCurrent(1)}), " +
+        "blocked AS (SELECT 1 FROM payment_outbox WHERE transaction_id = $3 AND target = $6), " +
+        $"box AS ({PostgreSqlWriteGuard.InsertOutboxRow}" +
+        "SELECT $7, $2, $3, $4, $5, now(), 0, now() + interval '1 second' WHERE EXISTS (SELECT 1 FROM guard) AND NOT EXISTS (SELECT 1 FROM blocked) RETURNING id) " +
+        "SELECT EXISTS (SELECT 1 FROM guard), EXISTS (SELECT 1 FROM blocked), (SELECT id FROM box)";
     private readonly SemaphoreSlim _rowsAdded = new(0, 1);
 
     /// <summary>Says that a write just added a row: the drainer (store migration) applies it now instead of at its next poll.</summary>
@@ -43,12 +51,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
     {
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand(RoutingLock.AcquireShared));
-        var insert = new NpgsqlBatchCommand(
-            "WITH guard AS (SELECT 1 FROM routing_state WHERE id = 1 AND version = $1), " +
-            "blocked AS (SELECT 1 FROM payment_outbox WHERE transaction_id = $3 AND target = $6), " +
-            "box AS (INSERT INTO payment_outbox (target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, next_attempt_at) " +
-            "SELECT $7, $2, $3, $4, $5, now(), 0, now() + interval '1 second' WHERE EXISTS (SELECT 1 FROM guard) AND NOT EXISTS (SELECT 1 FROM blocked) RETURNING id) " +
-            "SELECT EXISTS (SELECT 1 FROM guard), EXISTS (SELECT 1 FROM blocked), (SELECT id FROM box)");
+        var insert = new NpgsqlBatchCommand(RecordIntent);
         insert.Parameters.Add(new() { Value = routingVersion });
         insert.Parameters.Add(new() { Value = payment.OrganizationId });
         insert.Parameters.Add(new() { Value = payment.TransactionId });

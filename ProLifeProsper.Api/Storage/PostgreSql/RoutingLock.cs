@@ -10,6 +10,6 @@ public static class RoutingLock
 {
     public const long Key = 0x504C_5052_4F55_5445; // "PLPROUTE"
 
-    public const string AcquireShared = "SELECT pg_advisory_xact_lock_shared(5786087935712777285)";
-    public const string AcquireExclusive = "SELECT pg_advisory_xact_lock(5786087935712777285)";
+    public static readonly string AcquireShared = $"SELECT pg_advisory_xact_lock_shared({Key})";
+    public static readonly string AcquireExclusive = $"SELECT pg_advisory_xact_lock({Key})";
 }
