@@ -28,7 +28,7 @@ public static class AdminApi
     {
         await organizations.GetAsync(organizationId, cancellationToken); // 404 for an unknown organization
         var history = (await registry.LoadAsync(cancellationToken)).For(organizationId);
-        return TypedResults.Ok(PaymentShardsResponse.From(organizationId, history, UtcClock.Now(time)));
+        return TypedResults.Ok(ToResponse(organizationId, history, UtcClock.Now(time)));
     }
 
     public static async Task<Ok<PaymentShardsResponse>> SetPaymentShards(Guid organizationId, PaymentShardsRequest request, OrganizationService organizations,
@@ -40,9 +40,12 @@ public static class AdminApi
         await registry.RecordAsync(organizationId, count, cancellationToken);
         // Read back once, by this replica's map: it shows the change at once; the others within a minute or two, well before it takes effect.
         var history = (await shards.RefreshAsync(cancellationToken)).For(organizationId);
-        return TypedResults.Ok(PaymentShardsResponse.From(organizationId, history, UtcClock.Now(time)));
+        return TypedResults.Ok(ToResponse(organizationId, history, UtcClock.Now(time)));
     }
 
     public static async Task<Ok<SystemHealth>> GetHealth(SystemHealthService health, CancellationToken cancellationToken) =>
         TypedResults.Ok(await health.CheckAsync(cancellationToken));
+
+    private static PaymentShardsResponse ToResponse(Guid organizationId, OrganizationShardHistory history, DateTimeOffset now) =>
+        new(organizationId, history.ShardsAt(now), history.Changes.Select(c => new PaymentShardChangeResponse(c.EffectiveFrom, c.Shards)).ToList());
 }

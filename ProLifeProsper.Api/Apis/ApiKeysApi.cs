@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProLifeProsper.Api.Apis.Contracts;
-using ProLifeProsper.Api.Services;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Organizations;
+using ProLifeProsper.Api.Auth;
 
 namespace ProLifeProsper.Api.Apis;
 

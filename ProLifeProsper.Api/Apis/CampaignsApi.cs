@@ -23,15 +23,19 @@ public static class CampaignsApi
     {
         var created = await campaigns.CreateAsync(orgId, request.Name, request.GoalAmountMinor, request.Currency,
             request.StartsAt, request.EndsAt, request.Status, cancellationToken);
-        return TypedResults.Created($"/api/organizations/{orgId}/campaigns/{created.Campaign.Id}", CampaignResponse.From(created));
+        return TypedResults.Created($"/api/organizations/{orgId}/campaigns/{created.Campaign.Id}", ToResponse(created));
     }
 
     public static async Task<Ok<ListResponse<CampaignResponse>>> ListCampaigns(Guid orgId, int? limit, string? cursor, CampaignService campaigns, CancellationToken cancellationToken)
     {
         var page = await campaigns.ListAsync(orgId, RequestParsing.Page(limit, cursor), cancellationToken);
-        return TypedResults.Ok(new ListResponse<CampaignResponse>(page.Items.Select(CampaignResponse.From).ToList(), page.Next?.Encode()));
+        return TypedResults.Ok(new ListResponse<CampaignResponse>(page.Items.Select(ToResponse).ToList(), page.Next?.Encode()));
     }
 
     public static async Task<Ok<CampaignResponse>> GetCampaign(Guid orgId, Guid campaignId, CampaignService campaigns, CancellationToken cancellationToken) =>
-        TypedResults.Ok(CampaignResponse.From(await campaigns.GetAsync(orgId, campaignId, cancellationToken)));
+        TypedResults.Ok(ToResponse(await campaigns.GetAsync(orgId, campaignId, cancellationToken)));
+
+    private static CampaignResponse ToResponse(CampaignWithProgress p) => new(
+        p.Campaign.Id, p.Campaign.OrganizationId, p.Campaign.Name, p.Campaign.GoalAmountMinor, p.Campaign.Currency,
+        p.Totals.RaisedAmountMinor, p.Totals.DonationCount, p.Campaign.Status, p.Campaign.StartsAt, p.Campaign.EndsAt, p.Campaign.CreatedAt);
 }

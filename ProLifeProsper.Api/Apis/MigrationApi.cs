@@ -2,8 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.OpenApi;
-using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Api.Routing;
 
 namespace ProLifeProsper.Api.Apis;
 

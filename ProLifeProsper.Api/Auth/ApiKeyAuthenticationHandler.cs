@@ -4,7 +4,6 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.RateLimiting;
-using ProLifeProsper.Api.Services;
 using ProLifeProsper.Domain.Organizations;
 
 namespace ProLifeProsper.Api.Auth;

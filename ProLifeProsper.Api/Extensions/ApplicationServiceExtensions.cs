@@ -6,11 +6,16 @@ using Npgsql;
 using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Infrastructure;
+using ProLifeProsper.Api.Infrastructure.SchemaMigration;
 using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.Services;
 using ProLifeProsper.Api.Services.Refunds;
+using ProLifeProsper.Api.Infrastructure.Leases;
 using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Storage;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Api.Apis;
 
 namespace ProLifeProsper.Api.Extensions;
 
@@ -38,13 +43,14 @@ public static class ApplicationServiceExtensions
         services.AddDbContextPool<ProLifeProsperDbContext>((sp, options) =>
             ProLifeProsperDbContext.UsePostgreSql(options, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
-        services.AddHostedService<DatabaseMigrator>();
+        services.AddHostedService<SchemaMigrator>();
+        services.AddSingleton<WorkerLeases>(); // one holder per background job across instances
 
         // Payments.
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SandboxLedger>();
         services.AddSingleton<IPaymentGateway, SandboxPaymentGateway>();
-        builder.AddDatabaseRouter();
+        builder.AddPaymentStores().AddDatabaseRouter().AddStoreMigration();
         services.AddSingleton<SystemHealthService>();
         services.AddScoped<OrganizationService>();
         services.AddScoped<ApiKeyService>();

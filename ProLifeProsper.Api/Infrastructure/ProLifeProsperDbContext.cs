@@ -1,9 +1,13 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using ProLifeProsper.Api.Infrastructure.Rows;
 using ProLifeProsper.Domain.Campaigns;
 using ProLifeProsper.Domain.Donors;
 using ProLifeProsper.Domain.Organizations;
 using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.Infrastructure.Leases;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.Infrastructure;
 
@@ -20,15 +24,15 @@ public sealed class ProLifeProsperDbContext(DbContextOptions<ProLifeProsperDbCon
     public DbSet<Donor> Donors => Set<Donor>();
     public DbSet<PaymentTransaction> PaymentTransactions => Set<PaymentTransaction>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
-    public DbSet<PaymentMigration.RoutingStateRow> RoutingState => Set<PaymentMigration.RoutingStateRow>();
-    public DbSet<PaymentMigration.BackfillProgressRow> BackfillProgress => Set<PaymentMigration.BackfillProgressRow>();
-    public DbSet<PaymentMigration.VerificationRow> Verifications => Set<PaymentMigration.VerificationRow>();
-    public DbSet<PaymentMigration.OutboxRow> Outbox => Set<PaymentMigration.OutboxRow>();
-    public DbSet<PaymentMigration.ReverseCopyProgressRow> ReverseCopyProgress => Set<PaymentMigration.ReverseCopyProgressRow>();
-    public DbSet<PaymentMigration.LoadTestReportRow> LoadTestReports => Set<PaymentMigration.LoadTestReportRow>();
+    public DbSet<RoutingStateRow> RoutingState => Set<RoutingStateRow>();
+    public DbSet<BackfillProgressRow> BackfillProgress => Set<BackfillProgressRow>();
+    public DbSet<VerificationRow> Verifications => Set<VerificationRow>();
+    public DbSet<OutboxRow> Outbox => Set<OutboxRow>();
+    public DbSet<ReverseCopyProgressRow> ReverseCopyProgress => Set<ReverseCopyProgressRow>();
+    public DbSet<LoadTestReportRow> LoadTestReports => Set<LoadTestReportRow>();
     public DbSet<WorkerLeaseRow> WorkerLeases => Set<WorkerLeaseRow>();
-    public DbSet<Services.Refunds.RefundPayoutRow> RefundPayouts => Set<Services.Refunds.RefundPayoutRow>();
-    public DbSet<Storage.DynamoDb.OrganizationShardChangeRow> OrganizationShardChanges => Set<Storage.DynamoDb.OrganizationShardChangeRow>();
+    public DbSet<RefundPayoutRow> RefundPayouts => Set<RefundPayoutRow>();
+    public DbSet<OrganizationShardChangeRow> OrganizationShardChanges => Set<OrganizationShardChangeRow>();
 
     /// <summary>How every instance talks to PostgreSQL: the API's pool, and the tools and tests that migrate a database.</summary>
     public static void UsePostgreSql(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>

@@ -55,9 +55,9 @@ public sealed class FailedPaymentLimiter : IDisposable
         lock (organization)
         {
             if (BlockedFor(donor, limits.FailedPaymentsPerDonor, now, idempotencyKey) is { } donorWait)
-                throw RateLimitedException.FailedPayments("this donor", limits.FailedPaymentsPerDonor, donorWait);
+                throw TooManyFailures("this donor", limits.FailedPaymentsPerDonor, donorWait);
             if (BlockedFor(organization, limits.FailedPaymentsPerOrganization, now, idempotencyKey) is { } organizationWait)
-                throw RateLimitedException.FailedPayments("this organization", limits.FailedPaymentsPerOrganization, organizationWait);
+                throw TooManyFailures("this organization", limits.FailedPaymentsPerOrganization, organizationWait);
             Enter(donor, idempotencyKey);
             Enter(organization, idempotencyKey);
         }
@@ -127,4 +127,9 @@ public sealed class FailedPaymentLimiter : IDisposable
     }
 
     public void Dispose() => _windows.Dispose();
+
+    private static RateLimitedException TooManyFailures(string whose, FailureLimit limit, TimeSpan retryAfter) =>
+        new("too-many-failed-payments", "Too many failed payment attempts.",
+            $"Payments for {whose} failed {limit.Limit} times within {limit.Window}; no payment is attempted for it until the window ends.",
+            retryAfter);
 }

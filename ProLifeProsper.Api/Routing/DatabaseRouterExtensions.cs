@@ -1,9 +1,4 @@
-using Amazon.DynamoDBv2;
-using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Storage.DynamoDb;
-using ProLifeProsper.Api.PaymentMigration;
-using ProLifeProsper.Api.Storage.Instrumentation;
-using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.Routing;
@@ -15,6 +10,7 @@ namespace ProLifeProsper.Api.Routing;
 /// </summary>
 public static class DatabaseRouterExtensions
 {
+    /// <summary>The router over the payment stores (<c>AddPaymentStores</c> first): its configuration, state, outbox and guards.</summary>
     public static IHostApplicationBuilder AddDatabaseRouter(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -28,63 +24,23 @@ public static class DatabaseRouterExtensions
             .Validate(o => o.FinalizeAfter is null || o.FinalizeAfter >= TimeSpan.Zero, "Routing:FinalizeAfter must not be negative.")
             .Validate(o => o.FailoverAfter is null || o.FailoverAfter >= TimeSpan.FromSeconds(1), "Routing:FailoverAfter must be at least one second (or unset).")
             .ValidateOnStart();
-        services.AddSingleton<StoreMetrics>();
+        services.AddOptions<RoutingStateOptions>().BindConfiguration(RoutingStateOptions.SectionName);
+        // In Development, a configuration that routes payments to DynamoDB creates its tables at start-up unless told otherwise.
+        services.AddOptions<DynamoDbOptions>().PostConfigure<IHostEnvironment>((options, environment) =>
+            options.CreateTablesOnStartup ??= environment.IsDevelopment() && routing.PaymentsStore == PaymentsStoreKind.DynamoDb);
 
-        services.AddOptions<DynamoDbOptions>().BindConfiguration(DynamoDbOptions.SectionName)
-            .Validate(o => o.WriteShards is >= 1 and <= 1_000, "DynamoDb:WriteShards must be from 1 to 1000.")
-            .Validate(o => !o.CapacityProblems().Any(), "DynamoDb:ProvisionedThroughput and DynamoDb:WarmThroughput take only transactions, idempotency, "
-                + "transactionId-index, status-timestamp-index and dateHour-index, and provisioned units of at least 1.")
-            .ValidateOnStart();
-        services.AddSingleton(sp => DynamoDbClientFactory.Create(sp.GetRequiredService<IOptions<DynamoDbOptions>>().Value));
-        services.AddSingleton<DynamoDbCaller>();
-        services.AddSingleton<DynamoDbTableInitializer>();
-        services.AddSingleton<IndexShards>();
-        services.AddSingleton<OrganizationShardRegistry>();
-        services.AddSingleton(sp => new OrganizationShards(sp.GetRequiredService<OrganizationShardRegistry>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OrganizationShards>>()));
-        // Group commit of payment creation (Payments:GroupCommit), on by default: at 16 concurrent clients it takes
-        // create-payment from ~4,200-5,300 to ~9,400-9,900 req/s and p99 from ~20 ms to ~4 ms (docs/performance.md).
-        if (builder.Configuration.GetValue("Payments:GroupCommit", true))
-        {
-            services.AddSingleton<PostgreSqlCreateBatcher>();
-            services.AddSingleton(sp => new PostgreSqlPaymentTransactionStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<PostgreSqlCreateBatcher>()));
-        }
-        else
-        {
-            services.AddSingleton(sp => new PostgreSqlPaymentTransactionStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
-        }
-        services.AddSingleton<DynamoDbPaymentTransactionStore>();
-
-        // The router: a migration state machine in PostgreSQL decides, per phase, where payments are read and written.
-        services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
-        services.AddSingleton<MigrationMetrics>();
-        services.AddSingleton<Infrastructure.WorkerLeases>();
+        // A migration state machine in PostgreSQL decides, per phase, where payments are read and written.
         services.AddSingleton<RoutingStateRepository>();
         services.AddSingleton<RoutingStateCache>();
         services.AddSingleton<PaymentOutbox>();
-        services.AddSingleton<PaymentMirror>();
-        services.AddSingleton<OutboxDrainer>();
         services.AddSingleton<IPaymentTransactionStore, RoutedPaymentTransactionStore>();
-        services.AddSingleton<Backfill>();
-        services.AddSingleton<MigrationVerifier>();
-        services.AddSingleton<ReverseCopy>();
         services.AddSingleton<PaymentsStoreGuard>();
-        services.AddSingleton<MigrationCoordinator>();
-        services.AddSingleton<CutoverGate>();
-        services.AddSingleton<DynamoDbAvailabilityProbe>();
 
-        // Start-up order matters: tables exist, then the routing state is loaded, then background work starts.
-        services.AddHostedService<DynamoDbStartup>();
-        services.AddHostedService(sp => sp.GetRequiredService<IndexShards>());
+        // Start-up order matters: the routing state is loaded (after the stores' start-up), then background work starts.
         services.AddHostedService(sp => sp.GetRequiredService<RoutingStateCache>());
         services.AddHostedService(sp => sp.GetRequiredService<PaymentsStoreGuard>());
         services.AddSingleton<DynamoDbReadinessCheck>();
         services.AddHealthChecks().AddCheck<PaymentsStoreGuard>("payments-store").AddCheck<DynamoDbReadinessCheck>("dynamodb");
-        services.AddHostedService(sp => sp.GetRequiredService<OutboxDrainer>());
-        services.AddHostedService<BackfillWorker>();
-        services.AddHostedService<ReverseCopyWorker>();
-        services.AddSingleton<MigrationReconciler>();
-        services.AddHostedService(sp => sp.GetRequiredService<MigrationReconciler>());
         return builder;
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Api.Infrastructure.Leases;
 
 namespace ProLifeProsper.Api.Services;
 

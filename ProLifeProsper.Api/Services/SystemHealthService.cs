@@ -3,28 +3,14 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.Services;
-
-public sealed record DatabaseHealth(string Status, double? LatencyMs, string? Error = null);
-
-public sealed record RoutingHealth(string Configuration, string PaymentsStore);
-
-/// <summary>Refund pay-outs donors are owed: recorded refunds the processor has not yet paid (the sweeper pays them).</summary>
-/// <param name="Owed">Owed now, including refunds whose request is still running.</param>
-/// <param name="Failing">Of those, the sweeper's attempts have failed three times or more: look at the processor.</param>
-public sealed record RefundPayoutHealth(long Owed, long Failing);
-
-public sealed record SystemHealth(
-    string Status,
-    RoutingHealth Routing,
-    IReadOnlyDictionary<string, DatabaseHealth> Databases,
-    IReadOnlyDictionary<string, StorePerformance> Performance,
-    RefundPayoutHealth? RefundPayouts);
 
 /// <summary>
 /// The operator's view (<c>GET /api/admin/health</c>): routing, a live round trip to each database, and the

@@ -1,4 +1,3 @@
-using ProLifeProsper.Api.Services;
 using ProLifeProsper.Domain.Campaigns;
 
 namespace ProLifeProsper.Api.Apis.Contracts;
@@ -8,9 +7,4 @@ public sealed record CreateCampaignRequest(
 
 public sealed record CampaignResponse(
     Guid Id, Guid OrganizationId, string Name, long GoalAmountMinor, string Currency, long RaisedAmountMinor, long DonationCount,
-    CampaignStatus Status, DateTimeOffset StartsAt, DateTimeOffset? EndsAt, DateTimeOffset CreatedAt)
-{
-    public static CampaignResponse From(CampaignWithProgress p) => new(
-        p.Campaign.Id, p.Campaign.OrganizationId, p.Campaign.Name, p.Campaign.GoalAmountMinor, p.Campaign.Currency,
-        p.Totals.RaisedAmountMinor, p.Totals.DonationCount, p.Campaign.Status, p.Campaign.StartsAt, p.Campaign.EndsAt, p.Campaign.CreatedAt);
-}
+    CampaignStatus Status, DateTimeOffset StartsAt, DateTimeOffset? EndsAt, DateTimeOffset CreatedAt);

@@ -1,5 +1,3 @@
-using ProLifeProsper.Api.Storage.DynamoDb;
-
 namespace ProLifeProsper.Api.Apis.Contracts;
 
 /// <summary>How many DynamoDB partition keys an organization's new payments are spread over (1 to 64).</summary>
@@ -9,8 +7,4 @@ public sealed record PaymentShardsRequest(int? Shards);
 public sealed record PaymentShardChangeResponse(DateTimeOffset EffectiveFrom, int Shards);
 
 /// <summary>An organization's shard count now, and every change recorded (a change takes effect five minutes after it is made).</summary>
-public sealed record PaymentShardsResponse(Guid OrganizationId, int ShardsNow, IReadOnlyList<PaymentShardChangeResponse> Changes)
-{
-    public static PaymentShardsResponse From(Guid organizationId, OrganizationShardHistory history, DateTimeOffset now) =>
-        new(organizationId, history.ShardsAt(now), history.Changes.Select(c => new PaymentShardChangeResponse(c.EffectiveFrom, c.Shards)).ToList());
-}
+public sealed record PaymentShardsResponse(Guid OrganizationId, int ShardsNow, IReadOnlyList<PaymentShardChangeResponse> Changes);

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Infrastructure.Rows;
 
 namespace ProLifeProsper.Api.Infrastructure.EntityConfigurations;
 

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using ProLifeProsper.Api.Services.Refunds;
+using ProLifeProsper.Api.Infrastructure.Rows;
 
 namespace ProLifeProsper.Api.Infrastructure.EntityConfigurations;
 

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using ProLifeProsper.Api.Infrastructure.Rows;
 
 namespace ProLifeProsper.Api.Infrastructure.EntityConfigurations;
 

@@ -1,6 +1,6 @@
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 
-namespace ProLifeProsper.Api.Infrastructure;
+namespace ProLifeProsper.Api.Infrastructure.Leases;
 
 /// <summary>
 /// Background work that one instance at a time should do (backfill, reverse copy, settlement): every

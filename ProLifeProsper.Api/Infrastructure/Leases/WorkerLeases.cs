@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace ProLifeProsper.Api.Infrastructure;
+namespace ProLifeProsper.Api.Infrastructure.Leases;
 
 /// <summary>
 /// Time-limited leases in <c>worker_leases</c>: one holder per job at a time, taken over by another instance once the

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ProLifeProsper.Api.Storage.Instrumentation;
 
 namespace ProLifeProsper.Api.Infrastructure.Telemetry;
 
@@ -21,9 +20,9 @@ public static class BackgroundTracing
     /// </summary>
     public static BackgroundWork StartWork(string name)
     {
-        if (!Untraced.IsActive) return new BackgroundWork(StoreMetrics.ActivitySource.StartActivity(name), null);
+        if (!Untraced.IsActive) return new BackgroundWork(ApiTelemetry.ActivitySource.StartActivity(name), null);
         var recording = Untraced.Begin(false);
         Activity.Current = null; // a root: the poll that found the work was not traced
-        return new BackgroundWork(StoreMetrics.ActivitySource.StartActivity(name), recording);
+        return new BackgroundWork(ApiTelemetry.ActivitySource.StartActivity(name), recording);
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
+using ProLifeProsper.Api.Infrastructure.Leases;
 
 namespace ProLifeProsper.Api.Services.Refunds;
 

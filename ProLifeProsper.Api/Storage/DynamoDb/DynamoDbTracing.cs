@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
-using ProLifeProsper.Api.Storage.Instrumentation;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
 
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
@@ -21,7 +21,7 @@ internal static class DynamoDbTracing
     public static Activity? Start<TResponse>(string call, string table) where TResponse : AmazonWebServiceResponse
     {
         var operation = OperationOf<TResponse>.Name;
-        var activity = StoreMetrics.ActivitySource.StartActivity($"{operation} {table}", ActivityKind.Client);
+        var activity = ApiTelemetry.ActivitySource.StartActivity($"{operation} {table}", ActivityKind.Client);
         if (activity is null) return null;
         activity.SetTag("db.system.name", "aws.dynamodb");
         activity.SetTag("db.operation.name", operation);

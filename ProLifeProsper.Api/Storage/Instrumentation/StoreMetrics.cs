@@ -2,6 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using HdrHistogram;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.Apis.Contracts;
 
 namespace ProLifeProsper.Api.Storage.Instrumentation;
 
@@ -11,8 +14,6 @@ namespace ProLifeProsper.Api.Storage.Instrumentation;
 /// </summary>
 public sealed class StoreMetrics
 {
-    public const string TelemetryName = "ProLifeProsper";
-    public static readonly ActivitySource ActivitySource = new(TelemetryName);
 
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _errors;
@@ -25,7 +26,7 @@ public sealed class StoreMetrics
 
     public StoreMetrics(IMeterFactory meterFactory, TimeProvider time)
     {
-        var meter = meterFactory.Create(TelemetryName);
+        var meter = meterFactory.Create(ApiTelemetry.Name);
         _duration = meter.CreateHistogram<double>("prolifeprosper.store.operation.duration", "s", "Duration of payment store operations.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
         _errors = meter.CreateCounter<long>("prolifeprosper.store.errors", "{error}", "Store operations that failed.");
@@ -39,7 +40,7 @@ public sealed class StoreMetrics
     /// <summary>Runs one store call inside a trace span and records its duration and outcome.</summary>
     public async Task<T> MeasureAsync<T>(string store, string operation, Func<Task<T>> call)
     {
-        using var activity = ActivitySource.StartActivity($"{store} {operation}", ActivityKind.Client);
+        using var activity = ApiTelemetry.ActivitySource.StartActivity($"{store} {operation}", ActivityKind.Client);
         activity?.SetTag("db.system.name", store == "dynamodb" ? "aws.dynamodb" : "postgresql");
         activity?.SetTag("db.operation.name", operation);
         var started = Stopwatch.GetTimestamp();
@@ -54,7 +55,7 @@ public sealed class StoreMetrics
             activity?.SetTag("prolifeprosper.outcome", e.Code);
             throw;
         }
-        catch (Exception e) when (e is not ProLifeProsper.Api.PaymentMigration.StaleRoutingException)
+        catch (Exception e) when (e is not StaleRoutingException)
         {
             failed = true;
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
@@ -151,8 +152,3 @@ public sealed class StoreMetrics
         public double ConsumedWrite;
     }
 }
-
-/// <summary>A store's live figures, as <c>/api/admin/health</c> reports them.</summary>
-public sealed record StorePerformance(
-    long Operations, double OperationsPerSecond, double AverageLatencyMs, double P99LatencyMs,
-    long Errors, long Retries, long Throttled, double ConsumedReadCapacity, double ConsumedWriteCapacity);

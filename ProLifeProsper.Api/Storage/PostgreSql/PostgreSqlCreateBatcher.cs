@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Npgsql;
-using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.Storage.PostgreSql;

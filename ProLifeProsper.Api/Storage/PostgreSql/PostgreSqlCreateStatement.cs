@@ -1,6 +1,5 @@
 using Npgsql;
 using NpgsqlTypes;
-using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.Storage.PostgreSql;
@@ -24,7 +23,7 @@ public static class PostgreSqlCreateStatement
         await using var batch = dataSource.CreateBatch();
         if (guard is not null) batch.BatchCommands.Add(new NpgsqlBatchCommand(RoutingLock.AcquireShared));
         var command = new NpgsqlBatchCommand(
-            (guard is null ? "WITH guard AS (SELECT 1) " : "WITH guard AS (SELECT 1 FROM routing_state WHERE id = 1 AND version = $19) ") +
+            (guard is null ? "WITH guard AS (SELECT 1) " : $"WITH guard AS ({PostgreSqlWriteGuard.RoutingVersionIsCurrent(19)}) ") +
             ", input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], " +
             "$10::text[], $11::text[], $12::bigint[], $13::timestamptz[], $14::timestamptz[], $15::int[], $16::text[], $17::text[], $18::text[]) WITH ORDINALITY " +
             "AS i(transaction_id, organization_id, campaign_id, donor_id, amount_minor, currency, status, payment_method_type, payment_method_token, " +
@@ -40,7 +39,7 @@ public static class PostgreSqlCreateStatement
             "payment_method_token, idempotency_key, failure_code, refunded_amount_minor, created_at, updated_at, version) " +
             "SELECT transaction_id, organization_id, campaign_id, donor_id, amount_minor, currency, status, payment_method_type, payment_method_token, idempotency_key, " +
             "failure_code, refunded_amount_minor, created_at, updated_at, version FROM input WHERE transaction_id IN (SELECT resource_id FROM idem) RETURNING transaction_id) " +
-            ", box AS (INSERT INTO payment_outbox (target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, next_attempt_at) " +
+            $", box AS ({PostgreSqlWriteGuard.InsertOutboxRow}" +
             "SELECT $20, organization_id, transaction_id, record_key, version, now(), 0, now() FROM input " +
             "WHERE $20 IS NOT NULL AND transaction_id IN (SELECT transaction_id FROM pay) RETURNING transaction_id, id) " +
             "SELECT EXISTS (SELECT 1 FROM guard), p.transaction_id, b.id FROM pay p LEFT JOIN box b USING (transaction_id) " +

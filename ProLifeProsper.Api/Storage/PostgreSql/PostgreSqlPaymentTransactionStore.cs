@@ -1,6 +1,5 @@
 using Npgsql;
 using NpgsqlTypes;
-using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
@@ -31,6 +30,14 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 
     private const string CapturedStatuses = "('succeeded', 'partially_refunded', 'refunded')";
+
+    // A guarded update's checks, after the shared routing lock: the routing version is current ($1), and no newer DynamoDB
+    // version of the payment ($2) is still on its way here ($3: this store).
+    private static readonly string GuardedUpdateCheck = $"SELECT EXISTS ({PostgreSqlWriteGuard.RoutingVersionIsCurrent(1)}), " +
+        "EXISTS (SELECT 1 FROM payment_outbox WHERE transaction_id = $2 AND target = $3)";
+
+    // The outbox row that carries a guarded update to the store mirrored to.
+    private static readonly string MirrorUpdate = PostgreSqlWriteGuard.InsertOutboxRow + "VALUES ($1, $2, $3, $4, $5, now(), 0, now()) RETURNING id";
 
     public string Name => StoreName;
 
@@ -88,8 +95,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
             await using (var acquire = new NpgsqlCommand(RoutingLock.AcquireShared, connection, transaction))
                 await acquire.ExecuteNonQueryAsync(cancellationToken);
             await using var check = new NpgsqlCommand("", connection, transaction);
-            check.CommandText = "SELECT EXISTS (SELECT 1 FROM routing_state WHERE id = 1 AND version = $1), " +
-                "EXISTS (SELECT 1 FROM payment_outbox WHERE transaction_id = $2 AND target = $3)";
+            check.CommandText = GuardedUpdateCheck;
             check.Parameters.Add(new() { Value = guard.RoutingVersion });
             check.Parameters.Add(new() { Value = updated.TransactionId });
             check.Parameters.Add(new() { Value = StoreName });
@@ -131,9 +137,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         long? outboxId = null;
         if (guard?.MirrorTo is { } target)
         {
-            await using var box = new NpgsqlCommand(
-                "INSERT INTO payment_outbox (target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, next_attempt_at) " +
-                "VALUES ($1, $2, $3, $4, $5, now(), 0, now()) RETURNING id", connection, transaction);
+            await using var box = new NpgsqlCommand(MirrorUpdate, connection, transaction);
             box.Parameters.Add(new() { Value = target });
             box.Parameters.Add(new() { Value = updated.OrganizationId });
             box.Parameters.Add(new() { Value = updated.TransactionId });

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Npgsql;
 using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Api.Storage.DynamoDb;
 
 namespace ProLifeProsper.Api.Tests.Apis;
 

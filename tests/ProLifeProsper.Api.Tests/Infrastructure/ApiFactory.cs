@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.LocalInfrastructure;
+using ProLifeProsper.Api.Routing;
 
 namespace ProLifeProsper.Api.Tests.Infrastructure;
 

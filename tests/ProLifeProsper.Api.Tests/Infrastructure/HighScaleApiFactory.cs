@@ -1,4 +1,5 @@
 using ProLifeProsper.LocalInfrastructure;
+using ProLifeProsper.Api.Routing;
 
 namespace ProLifeProsper.Api.Tests.Infrastructure;
 

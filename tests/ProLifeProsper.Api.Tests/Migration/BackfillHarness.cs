@@ -3,10 +3,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using ProLifeProsper.Api.Infrastructure;
-using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
 using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Infrastructure.Leases;
 
 namespace ProLifeProsper.Api.Tests.Migration;
 

@@ -5,11 +5,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using ProLifeProsper.Api.Apis.Contracts;
-using ProLifeProsper.Api.PaymentMigration;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.LocalInfrastructure;
+using ProLifeProsper.Api.Storage.PostgreSql;
 
 namespace ProLifeProsper.Api.Tests.Migration;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
-using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.LocalInfrastructure;
 

@@ -3,7 +3,6 @@ using System.Net;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Tests.Infrastructure;
-
 namespace ProLifeProsper.Api.Tests.Migration;
 
 /// <summary>

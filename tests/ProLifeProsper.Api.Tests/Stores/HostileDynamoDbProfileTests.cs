@@ -2,6 +2,7 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using ProLifeProsper.LocalInfrastructure;
 using ProLifeProsper.Testing.Faults;
+using ProLifeProsper.Api.Storage.DynamoDb;
 
 namespace ProLifeProsper.Api.Tests.Stores;
 

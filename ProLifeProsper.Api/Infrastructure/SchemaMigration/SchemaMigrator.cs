@@ -1,0 +1,38 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace ProLifeProsper.Api.Infrastructure.SchemaMigration;
+
+/// <summary>
+/// Schema migration: applies the EF Core migrations (<c>Infrastructure/Migrations</c>) before the API serves traffic (not
+/// store migration, <c>StoreMigration/</c>, which moves payments between PostgreSQL and DynamoDB). Safe when replicas start
+/// together: EF Core takes a table lock on the migrations history while migrating, and a replica that loses the
+/// race to create the database simply retries (its peer created it).
+/// </summary>
+public sealed class SchemaMigrator(IServiceProvider services, ILogger<SchemaMigrator> logger) : IHostedService
+{
+    private const int MaxAttempts = 5;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<ProLifeProsperDbContext>();
+                await db.Database.MigrateAsync(cancellationToken);
+                logger.LogInformation("Database schema is up to date");
+                return;
+            }
+            catch (PostgresException e) when (attempt < MaxAttempts && e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable
+            or PostgresErrorCodes.DuplicateColumn or PostgresErrorCodes.DuplicateObject)
+            {
+                logger.LogInformation("Another instance is creating the database ({SqlState}); retrying", e.SqlState);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,201 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Domain.Common;
+using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Apis.Contracts;
+
+namespace ProLifeProsper.Api.StoreMigration;
+
+/// <summary>
+/// Compares PostgreSQL and DynamoDB per organization: counts, sums of amounts per currency and status, and a
+/// digest of every payment. A mismatch that a pending outbox row explains is re-checked after that row is
+/// applied, and one whose payment has a newer write still queued is in flight, not a mismatch; what remains is
+/// reported. The result is kept; cut-over requires a clean one and drains the outbox itself before switching.
+/// </summary>
+public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPaymentTransactionStore postgres,
+    DynamoDbPaymentTransactionStore dynamo, OutboxDrainer drainer, PaymentOutbox outbox, RoutingStateCache routing,
+    IOptions<MigrationOptions> options, MigrationMetrics metrics, TimeProvider time, ILogger<MigrationVerifier> logger)
+{
+    private const int MaxReported = 1_000;
+
+    public async Task<VerificationResult> VerifyAsync(CancellationToken cancellationToken)
+    {
+        var started = UtcClock.Now(time);
+        var version = routing.Current.Version;
+        logger.LogInformation("Verification started (routing v{Version})", version);
+        await CatchUpAsync(cancellationToken);
+
+        var organizations = await OrganizationsAsync(cancellationToken);
+        logger.LogInformation("Comparing {Count} organizations", organizations.Count);
+        var mismatches = new List<VerificationMismatch>();
+        long payments = 0;
+        foreach (var organization in organizations)
+        {
+            var (count, found) = await CompareAsync(organization, cancellationToken);
+            payments += count;
+            if (found.Count == 0) continue;
+            // Writes in flight when the pages were read: recheck each differing payment on its own, applying the
+            // outbox in between. One whose newer write is still queued for DynamoDB is in flight, not a mismatch
+            // (cut-over drains the outbox anyway); one that still differs after that is reported.
+            var real = new List<VerificationMismatch>();
+            foreach (var item in found.Where(m => m.TransactionId is not null))
+                if (!await SettlesAsync(organization, item.TransactionId!.Value, cancellationToken)) real.Add(item);
+            if (real.Count > 0) mismatches.AddRange(real.Concat(found.Where(m => m.TransactionId is null)));
+        }
+
+        var pending = (await outbox.DepthAsync(cancellationToken))[DynamoDbPaymentTransactionStore.StoreName];
+        var result = new VerificationResult(Guid.CreateVersion7(), started, UtcClock.Now(time), version, organizations.Count, payments,
+            pending, mismatches.Count == 0, mismatches.Take(MaxReported).ToList());
+        await SaveAsync(result, mismatches.Count, cancellationToken);
+        logger.LogInformation("Verification {Outcome}: {Payments} payments, {Mismatches} mismatches, {Pending} pending writes",
+            result.Clean ? "clean" : "NOT clean", payments, mismatches.Count, pending);
+        metrics.Verified(mismatches.Count);
+        return result;
+    }
+
+    public async Task<VerificationResult?> LastAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id, started_at, completed_at, routing_version, organizations, payments, pending_outbox, clean, mismatches_json " +
+            "FROM migration_verifications ORDER BY completed_at DESC LIMIT 1");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new VerificationResult(reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2),
+            reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetBoolean(7),
+            JsonSerializer.Deserialize<List<VerificationMismatch>>(reader.GetString(8), JsonSerializerOptions.Web) ?? []);
+    }
+
+    /// <summary>A digest of everything a payment is, identical for equal payments whichever store holds them.</summary>
+    public static string Digest(PaymentTransaction p) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(PaymentSnapshotJson.Serialize(p))));
+
+    private async Task<(long Count, List<VerificationMismatch> Mismatches)> CompareAsync(Guid organization, CancellationToken cancellationToken)
+    {
+        var inPostgres = await ReadAllAsync(postgres, organization, cancellationToken);
+        var inDynamo = await ReadAllAsync(dynamo, organization, cancellationToken);
+        var found = new List<VerificationMismatch>();
+
+        if (inPostgres.Count != inDynamo.Count)
+            found.Add(new(organization, "count", null, $"postgresql has {inPostgres.Count} payments, dynamodb {inDynamo.Count}"));
+        foreach (var (key, pgSum) in Sums(inPostgres.Values))
+        {
+            var dynamoSum = Sums(inDynamo.Values).GetValueOrDefault(key);
+            if (dynamoSum != pgSum) found.Add(new(organization, "sum", null, $"{key.Currency}/{key.Status}: postgresql {pgSum}, dynamodb {dynamoSum}"));
+        }
+        foreach (var (id, payment) in inPostgres)
+        {
+            if (!inDynamo.TryGetValue(id, out var copy)) found.Add(new(organization, "missing_in_dynamodb", id, $"version {payment.Version}"));
+            else if (Digest(copy) != Digest(payment))
+                found.Add(new(organization, "different", id, $"postgresql v{payment.Version} {payment.Status.ToWire()}, dynamodb v{copy.Version} {copy.Status.ToWire()}"));
+        }
+        foreach (var id in inDynamo.Keys.Where(id => !inPostgres.ContainsKey(id)))
+            found.Add(new(organization, "missing_in_postgresql", id, $"version {inDynamo[id].Version}"));
+        return (inPostgres.Count, found);
+    }
+
+    private static Dictionary<(string Currency, string Status), (long Count, long Amount, long Refunded)> Sums(IEnumerable<PaymentTransaction> payments) =>
+        payments.GroupBy(p => (p.Currency, Status: p.Status.ToWire()))
+            .ToDictionary(g => g.Key, g => (g.LongCount(), g.Sum(p => p.AmountMinor), g.Sum(p => p.RefundedAmountMinor)));
+
+    private static async Task<Dictionary<Guid, PaymentTransaction>> ReadAllAsync(IPaymentTransactionStore store, Guid organization, CancellationToken cancellationToken)
+    {
+        var all = new Dictionary<Guid, PaymentTransaction>();
+        PageCursor? cursor = null;
+        do
+        {
+            var page = await store.ListAsync(new PaymentListQuery(organization, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, PaymentListQuery.MaxLimit, cursor), cancellationToken);
+            foreach (var payment in page.Items) all[payment.TransactionId] = payment;
+            cursor = page.Next;
+        }
+        while (cursor is not null);
+        return all;
+    }
+
+    /// <summary>
+    /// Brings DynamoDB up to every write queued when the verification starts before comparing: rows waiting out a retry
+    /// delay are tried now, and rows another instance's drainer holds are waited for (up to
+    /// <see cref="MigrationOptions.VerifyCatchUpTimeout"/>). Without it, a shadow that is merely behind (a DynamoDB fault
+    /// put its rows in backoff; a slow drain held them) was reported as missing payments.
+    /// </summary>
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        const string target = DynamoDbPaymentTransactionStore.StoreName;
+        var upTo = await outbox.LastIdAsync(cancellationToken);
+        // A deadline, not a check between drains: a drain against a DynamoDB that does not answer could take far longer.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.Value.VerifyCatchUpTimeout);
+        try
+        {
+            while (true)
+            {
+                await drainer.DrainNowAsync(target, deadline.Token, ignoreBackoff: true, upTo);
+                if (await outbox.CountAsync(target, upTo, deadline.Token) == 0) return;
+                await Task.Delay(200, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Writes queued for DynamoDB before the verification did not all arrive within {Timeout} s; comparing anyway",
+                options.Value.VerifyCatchUpTimeout.TotalSeconds);
+        }
+    }
+
+    // A payment that differs when the pages were read settles if the stores agree on it after the outbox is applied. One
+    // that DynamoDB is merely behind on (missing, or an older version) while its write is still queued is in flight:
+    // applying that write is exactly what cut-over does under the routing lock, refusing while any row remains. Any other
+    // difference (DynamoDB ahead, or equal versions that differ) a queued copy cannot mend: a mismatch.
+    private async Task<bool> SettlesAsync(Guid organization, Guid transactionId, CancellationToken cancellationToken)
+    {
+        var inFlight = false;
+        for (var round = 0; round < 10; round++)
+        {
+            await drainer.DrainNowAsync(DynamoDbPaymentTransactionStore.StoreName, cancellationToken);
+            var inPostgres = await postgres.GetAsync(organization, transactionId, cancellationToken);
+            var inDynamo = await dynamo.GetAsync(organization, transactionId, cancellationToken);
+            if (inPostgres == inDynamo) return true;
+            var dynamoBehind = inPostgres is not null && (inDynamo is null || inDynamo.Version < inPostgres.Version);
+            if (!dynamoBehind) return false;
+            inFlight = await IsQueuedAsync(organization, transactionId, cancellationToken);
+            await Task.Delay(50, cancellationToken);
+        }
+        if (inFlight) logger.LogInformation("Payment {TransactionId} is behind in DynamoDB with its write still queued: in flight, not a mismatch", transactionId);
+        return inFlight;
+    }
+
+    // Is a write of this payment still waiting in the outbox for DynamoDB?
+    private async Task<bool> IsQueuedAsync(Guid organization, Guid transactionId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM payment_outbox WHERE transaction_id = $1 AND organization_id = $2 AND target = $3)");
+        command.Parameters.Add(new() { Value = transactionId });
+        command.Parameters.Add(new() { Value = organization });
+        command.Parameters.Add(new() { Value = DynamoDbPaymentTransactionStore.StoreName });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private async Task<IReadOnlyList<Guid>> OrganizationsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id FROM organizations UNION SELECT DISTINCT organization_id FROM payment_transactions");
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetGuid(0));
+        return ids;
+    }
+
+    private async Task SaveAsync(VerificationResult result, int mismatchCount, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO migration_verifications (id, started_at, completed_at, routing_version, organizations, payments, mismatch_count, pending_outbox, clean, mismatches_json) " +
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)");
+        foreach (var value in new object[] { result.Id, result.StartedAt, result.CompletedAt, result.RoutingVersion, result.Organizations, result.Payments,
+                     mismatchCount, result.PendingOutbox, result.Clean, JsonSerializer.Serialize(result.Mismatches, JsonSerializerOptions.Web) })
+            command.Parameters.Add(new() { Value = value });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

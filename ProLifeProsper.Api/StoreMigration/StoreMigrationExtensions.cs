@@ -1,0 +1,30 @@
+namespace ProLifeProsper.Api.StoreMigration;
+
+public static class StoreMigrationExtensions
+{
+    /// <summary>
+    /// The online migration of payments between the stores (<c>AddDatabaseRouter</c> first): the outbox drainer and mirror,
+    /// backfill, verifier, reverse copy, cut-over gate, coordinator (the operator's steps) and reconciler (the automatic ones).
+    /// </summary>
+    public static IHostApplicationBuilder AddStoreMigration(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
+        services.AddSingleton<MigrationMetrics>();
+        services.AddSingleton<PaymentMirror>();
+        services.AddSingleton<OutboxDrainer>();
+        services.AddSingleton<Backfill>();
+        services.AddSingleton<MigrationVerifier>();
+        services.AddSingleton<ReverseCopy>();
+        services.AddSingleton<MigrationCoordinator>();
+        services.AddSingleton<CutoverGate>();
+
+        // After the router's start-up: background work starts once the routing state is loaded.
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDrainer>());
+        services.AddHostedService<BackfillWorker>();
+        services.AddHostedService<ReverseCopyWorker>();
+        services.AddSingleton<MigrationReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<MigrationReconciler>());
+        return builder;
+    }
+}
