@@ -38,7 +38,9 @@ public static class ApplicationServiceExtensions
         services.AddDbContextPool<ProLifeProsperDbContext>((sp, options) =>
             ProLifeProsperDbContext.UsePostgreSql(options, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
-        services.AddHostedService<DatabaseMigrator>();
+        services.AddSingleton<DatabaseMigrator>();
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
+        services.AddHostedService<DatabaseMigrationOnStartup>(); // first of the hosted services: the others need the schema
 
         // Payments.
         services.AddSingleton(TimeProvider.System);

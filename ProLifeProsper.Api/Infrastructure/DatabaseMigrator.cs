@@ -4,15 +4,16 @@ using Npgsql;
 namespace ProLifeProsper.Api.Infrastructure;
 
 /// <summary>
-/// Applies EF Core migrations before the API serves traffic. Safe when replicas start together:
-/// EF Core takes a table lock on the migrations history while migrating, and a replica that loses the
-/// race to create the database simply retries (its peer created it).
+/// Applies EF Core migrations: at the API's start-up (<see cref="DatabaseMigrationOnStartup"/>) or as the operator's
+/// <c>migrate-database</c> (the AppHost's database-setup resource). Safe when replicas start together: EF Core takes a
+/// table lock on the migrations history while migrating, and a replica that loses the race to create the database
+/// simply retries (its peer created it).
 /// </summary>
-public sealed class DatabaseMigrator(IServiceProvider services, ILogger<DatabaseMigrator> logger) : IHostedService
+public sealed class DatabaseMigrator(IServiceProvider services, ILogger<DatabaseMigrator> logger)
 {
     private const int MaxAttempts = 5;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -32,6 +33,4 @@ public sealed class DatabaseMigrator(IServiceProvider services, ILogger<Database
             }
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -22,7 +22,7 @@ public sealed class DatabaseMigratorTests
                 .BuildServiceProvider();
             return new DatabaseMigrator(services, NullLogger<DatabaseMigrator>.Instance);
         }).ToList();
-        await Task.WhenAll(replicas.Select(r => Task.Run(() => r.StartAsync(default))));
+        await Task.WhenAll(replicas.Select(r => Task.Run(() => r.MigrateAsync(default))));
 
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
