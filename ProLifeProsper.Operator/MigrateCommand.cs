@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ProLifeProsper.Api.PaymentMigration;
+using ProLifeProsper.Contracts.Migration;
 using Spectre.Console;
 
 namespace ProLifeProsper.Operator;
@@ -15,21 +16,15 @@ namespace ProLifeProsper.Operator;
 internal static class MigrateCommand
 {
     private const string By = "migrate-cli";
+    private const string Status = "status";
 
     public static Command Create()
     {
         var watch = new Option<bool>("--watch") { Description = "Then show the backfill's progress until it completes.", Recursive = true };
         var migrate = new Command("migrate", "The payments migration between PostgreSQL and DynamoDB (status without a step).") { watch };
-        migrate.SetHostAction((parse, host, cancellationToken) => RunAsync(parse, host, "status", watch, cancellationToken));
-        (string Step, string Description)[] steps =
-        [
-            ("status", "Phase, backfill checkpoint and rate, outbox depth, last verification."),
-            ("start", "postgres → dual-write; the backfill then copies history to DynamoDB (resumable, rate-limited)."),
-            ("verify", "Compare the stores per organization (counts, sums, per-payment digest); cut-over needs a clean result."),
-            ("cutover", "verify → dynamo-primary: DynamoDB serves payments, PostgreSQL keeps every write as the shadow."),
-            ("finalize", "dynamo-primary → dynamo-only: PostgreSQL stops receiving payment writes."),
-            ("rollback", "Any phase → postgres, with every acknowledged payment present in PostgreSQL."),
-        ];
+        migrate.SetHostAction((parse, host, cancellationToken) => RunAsync(parse, host, Status, watch, cancellationToken));
+        IEnumerable<(string Step, string Description)> steps =
+            [(Status, "Phase, backfill checkpoint and rate, outbox depth, last verification."), .. MigrationSteps.All.Select(s => (s.Name, s.Summary))];
         foreach (var (step, description) in steps)
         {
             var command = new Command(step, description);
@@ -51,12 +46,12 @@ internal static class MigrateCommand
         {
             object result = step switch
             {
-                "status" => await migration.GetStatusAsync(cancellationToken),
-                "start" => await migration.StartAsync(By, cancellationToken),
-                "verify" => await migration.VerifyAsync(By, cancellationToken),
-                "cutover" => await migration.CutoverAsync(By, cancellationToken),
-                "finalize" => await migration.FinalizeAsync(By, cancellationToken),
-                "rollback" => await migration.RollbackAsync(By, cancellationToken),
+                Status => await migration.GetStatusAsync(cancellationToken),
+                _ when step == MigrationSteps.Start.Name => await migration.StartAsync(By, cancellationToken),
+                _ when step == MigrationSteps.Verify.Name => await migration.VerifyAsync(By, cancellationToken),
+                _ when step == MigrationSteps.Cutover.Name => await migration.CutoverAsync(By, cancellationToken),
+                _ when step == MigrationSteps.Finalize.Name => await migration.FinalizeAsync(By, cancellationToken),
+                _ when step == MigrationSteps.Rollback.Name => await migration.RollbackAsync(By, cancellationToken),
                 _ => throw new InvalidOperationException($"No migration step '{step}'."),
             };
             parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(result, JsonSerializerOptions.Web)); // one line of JSON, for scripts

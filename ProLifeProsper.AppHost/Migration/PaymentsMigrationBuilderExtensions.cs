@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ProLifeProsper.Contracts.Migration;
 
 namespace ProLifeProsper.AppHost.Migration;
 
@@ -44,18 +45,18 @@ public static class PaymentsMigrationBuilderExtensions
                 return Task.CompletedTask;
             });
 
-        foreach (var (step, displayName, description, confirm) in MigrationCommands.Steps)
+        foreach (var step in MigrationSteps.All)
         {
-            migration.WithCommand($"migration-{step}", displayName, async context =>
+            migration.WithCommand($"migration-{step.Name}", step.DisplayName, async context =>
             {
                 using var response = await client.TakeStepAsync(step, context.CancellationToken);
-                var result = MigrationStepResult.Describe(step, response.StatusCode, await response.Content.ReadAsStringAsync(context.CancellationToken));
+                var result = MigrationStepResult.Describe(step.Name, response.StatusCode, await response.Content.ReadAsStringAsync(context.CancellationToken));
                 RefreshNow();
                 return result;
             }, new CommandOptions
             {
-                Description = description,
-                ConfirmationMessage = confirm,
+                Description = step.Summary,
+                ConfirmationMessage = step.Confirmation,
                 IconName = "ArrowSwap",
                 UpdateState = context => context.ResourceSnapshot.State?.Text == WaitingState ? ResourceCommandState.Disabled : ResourceCommandState.Enabled,
             });
