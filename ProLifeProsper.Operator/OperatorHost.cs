@@ -42,7 +42,7 @@ internal static class OperatorHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.AddServiceDefaults();
-        builder.AddApplicationServices();
+        builder.AddApplicationCore(); // the stores and services, not the HTTP surface
         return builder.Build();
     }
 }

@@ -22,42 +22,18 @@ public static class ApplicationServiceExtensions
     /// <summary>Largest request body accepted; anything bigger is refused with 413 before it is read.</summary>
     public const long MaxRequestBodyBytes = 64 * 1024;
 
+    /// <summary>Everything the API serves with: <see cref="AddApplicationCore"/> and the HTTP surface (authentication, rate limits, errors, JSON, OpenAPI).</summary>
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        builder.AddApplicationCore();
         var services = builder.Services;
 
-        // PostgreSQL: one pooled data source, shared by EF Core and the hand-written payment SQL.
-        builder.AddNpgsqlDataSource(DatabaseConnectionName, configureDataSourceBuilder: dataSource =>
-        {
-            // The payment SQL repeats: let Npgsql prepare it once per connection. No session state is ever set,
-            // so returning a connection to the pool needs no DISCARD ALL round trip.
-            dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
-            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
-        });
-        // Pooled: the options are built once, not per request (building them showed up in the create-payment profile).
-        services.AddDbContextPool<ProLifeProsperDbContext>((sp, options) =>
-            ProLifeProsperDbContext.UsePostgreSql(options, sp.GetRequiredService<NpgsqlDataSource>()));
-        builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
-        services.AddSingleton<DatabaseMigrator>();
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
-        services.AddHostedService<DatabaseMigrationOnStartup>(); // first of the hosted services: the others need the schema
-
-        // Payments.
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<SandboxLedger>();
-        services.AddSingleton<IPaymentGateway, SandboxPaymentGateway>();
-        builder.AddDatabaseRouter();
-        services.AddSingleton<SystemHealthService>();
+        // The services the endpoints call, per request.
         services.AddScoped<OrganizationService>();
         services.AddScoped<ApiKeyService>();
         services.AddScoped<CampaignService>();
         services.AddScoped<DonorService>();
         services.AddScoped<PaymentTransactionService>();
-        services.AddOptions<PaymentSettlementOptions>().BindConfiguration(PaymentSettlementOptions.SectionName);
-        services.AddHostedService<PaymentSettlementWorker>();
-        services.AddOptions<RefundPayoutOptions>().BindConfiguration(RefundPayoutOptions.SectionName);
-        services.AddSingleton<RefundPayouts>();
-        services.AddHostedService<RefundPayoutWorker>();
 
         // Authentication: X-Api-Key, admin or organization; then the rate limits.
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName);
@@ -85,6 +61,44 @@ public static class ApplicationServiceExtensions
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
 
         services.AddApiContract();
+        return builder;
+    }
+
+    /// <summary>
+    /// The stores, the payment services and their workers, without HTTP: what the API serves with and what the operator's
+    /// commands (ProLifeProsper.Operator) act on.
+    /// </summary>
+    public static IHostApplicationBuilder AddApplicationCore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+
+        // PostgreSQL: one pooled data source, shared by EF Core and the hand-written payment SQL.
+        builder.AddNpgsqlDataSource(DatabaseConnectionName, configureDataSourceBuilder: dataSource =>
+        {
+            // The payment SQL repeats: let Npgsql prepare it once per connection. No session state is ever set,
+            // so returning a connection to the pool needs no DISCARD ALL round trip.
+            dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
+        });
+        // Pooled: the options are built once, not per request (building them showed up in the create-payment profile).
+        services.AddDbContextPool<ProLifeProsperDbContext>((sp, options) =>
+            ProLifeProsperDbContext.UsePostgreSql(options, sp.GetRequiredService<NpgsqlDataSource>()));
+        builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
+        services.AddSingleton<DatabaseMigrator>();
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
+        services.AddHostedService<DatabaseMigrationOnStartup>(); // first of the hosted services: the others need the schema
+
+        // Payments.
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SandboxLedger>();
+        services.AddSingleton<IPaymentGateway, SandboxPaymentGateway>();
+        builder.AddDatabaseRouter();
+        services.AddSingleton<SystemHealthService>();
+        services.AddOptions<PaymentSettlementOptions>().BindConfiguration(PaymentSettlementOptions.SectionName);
+        services.AddHostedService<PaymentSettlementWorker>();
+        services.AddOptions<RefundPayoutOptions>().BindConfiguration(RefundPayoutOptions.SectionName);
+        services.AddSingleton<RefundPayouts>();
+        services.AddHostedService<RefundPayoutWorker>();
         return builder;
     }
 }

@@ -1,4 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace ProLifeProsper.Api.Infrastructure;
@@ -21,6 +24,14 @@ public sealed class DatabaseMigrator(IServiceProvider services, ILogger<Database
             {
                 await using var scope = services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<ProLifeProsperDbContext>();
+                // A fresh database is created first, with its empty migrations history: MigrateAsync's own checks would log the
+                // expected "database does not exist" and "relation does not exist" as errors on every first start.
+                var creator = db.GetService<IRelationalDatabaseCreator>();
+                if (!await creator.ExistsAsync(cancellationToken))
+                {
+                    await creator.CreateAsync(cancellationToken);
+                    await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), cancellationToken);
+                }
                 await db.Database.MigrateAsync(cancellationToken);
                 logger.LogInformation("Database schema is up to date");
                 return;

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.LocalInfrastructure;
@@ -30,5 +31,24 @@ public sealed class DatabaseMigratorTests
         var applied = (long)(await command.ExecuteScalarAsync())!;
         await using var context = new ProLifeProsperDbContext(new DbContextOptionsBuilder<ProLifeProsperDbContext>().UseNpgsql(connectionString).Options);
         Assert.Equal(context.Database.GetMigrations().Count(), applied);
+    }
+
+    [Fact]
+    public async Task Start_up_leaves_the_schema_alone_when_Database_MigrateOnStartup_is_false()
+    {
+        var server = await PostgresServer.GetAsync();
+        var database = PostgresServer.NewDatabaseName("nomigrate");
+        var services = new ServiceCollection()
+            .AddDbContext<ProLifeProsperDbContext>(o => o.UseNpgsql(server.ConnectionStringFor(database)).UseSnakeCaseNamingConvention())
+            .BuildServiceProvider();
+        var migrator = new DatabaseMigrator(services, NullLogger<DatabaseMigrator>.Instance);
+
+        await new DatabaseMigrationOnStartup(migrator, Options.Create(new DatabaseOptions { MigrateOnStartup = false }), NullLogger<DatabaseMigrationOnStartup>.Instance)
+            .StartAsync(default);
+
+        await using var connection = new NpgsqlConnection(server.ConnectionStringFor("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname = $1", connection) { Parameters = { new() { Value = database } } };
+        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
     }
 }
