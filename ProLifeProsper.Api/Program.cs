@@ -9,7 +9,6 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
 var app = builder.Build();
-if (await app.TryRunAsync(args)) return;
 
 app.UseUntracedRequests();
 app.UseExceptionHandler();

@@ -43,12 +43,21 @@ catch (InvalidOperationException e)
     return 1;
 }
 
+// The schema, once, before any replica starts: the operator's migrate-database runs to completion, and the replicas
+// (which would otherwise each migrate at start-up and race to CREATE DATABASE) wait for it.
+var databaseSetup = builder.AddProject<Projects.ProLifeProsper_Operator>("database-setup")
+    .WithArgs("migrate-database")
+    .WithReference(database, "prolifeprosper")
+    .WaitFor(database);
+
 // Two replicas: a routing change made through either is obeyed by both within a second, without a restart.
 var api = builder.AddProject<Projects.ProLifeProsper_Api>("api")
     .WithReplicas(2)
     .WithReference(database, "prolifeprosper")
     .WaitFor(database)
     .WaitFor(dynamoDb)
+    .WaitForCompletion(databaseSetup)
+    .WithEnvironment("Database__MigrateOnStartup", "false")
     .WithEnvironment("Auth__AdminApiKey", adminApiKey)
     .WithEnvironment("Routing__Configuration", routingConfiguration)
     // AWS conventions for a local server: endpoint, region and any credentials.

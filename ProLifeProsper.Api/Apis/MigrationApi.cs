@@ -3,6 +3,7 @@ using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Contracts.Migration;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Api.Routing;
 
@@ -22,20 +23,16 @@ public static class MigrationApi
         admin.MapGet("/migration", GetMigration).WithName("GetMigration")
             .WithSummary("Migration progress: phase, backfill checkpoint and rate, outbox depth, last verification.");
 
-        var steps = admin.MapGroup("/migration")
+        var steps = admin.MapGroup("/migration") // MigrationSteps.Route
             .ProducesProblemWhen(StatusCodes.Status409Conflict,
                 "The step cannot run in the current phase (`migration-step-out-of-order`); `detail` says what must come first.");
-        steps.MapPost("/start", Start).WithName("StartMigration")
-            .WithSummary("postgres → dual-write; the backfill then copies history to DynamoDB (resumable, rate-limited).");
-        steps.MapPost("/verify", Verify).WithName("VerifyMigration")
-            .WithSummary("Compare the stores per organization (counts, sums, per-payment digest); cut-over needs a clean result.");
-        steps.MapPost("/cutover", Cutover).WithName("CutoverMigration")
-            .WithSummary("verify → dynamo-primary: DynamoDB serves payments, PostgreSQL keeps every write as the shadow.");
-        steps.MapPost("/finalize", FinalizeMigration).WithName("FinalizeMigration")
-            .WithSummary("dynamo-primary → dynamo-only: PostgreSQL stops receiving payment writes.");
-        steps.MapPost("/rollback", Rollback).WithName("RollbackMigration")
-            .WithSummary("Any phase → postgres, with every acknowledged payment present in PostgreSQL. From dynamo-only it answers 202 " +
-                "while DynamoDB is copied back (resumable, in the background), and the rollback then finishes by itself.");
+        void MapStep(MigrationStep step, Delegate handler) =>
+            steps.MapPost(step.Name, handler).WithName(step.EndpointName).WithSummary(step.Summary);
+        MapStep(MigrationSteps.Start, Start);
+        MapStep(MigrationSteps.Verify, Verify);
+        MapStep(MigrationSteps.Cutover, Cutover);
+        MapStep(MigrationSteps.Finalize, FinalizeMigration);
+        MapStep(MigrationSteps.Rollback, Rollback);
         admin.MapPost("/migration/load-tests", SubmitLoadTest).WithName("SubmitLoadTest")
             .WithSummary("Record a load test of one phase (the load-test tool's --submit-to); the answer is the gate's own verdict from its figures. " +
                 "With Migration:CutoverRequiresLoadTest a cut-over needs a fresh passing one of dynamo-primary against this build.");

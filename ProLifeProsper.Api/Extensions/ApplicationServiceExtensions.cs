@@ -27,41 +27,18 @@ public static class ApplicationServiceExtensions
     /// <summary>Largest request body accepted; anything bigger is refused with 413 before it is read.</summary>
     public const long MaxRequestBodyBytes = 64 * 1024;
 
+    /// <summary>Everything the API serves with: <see cref="AddApplicationCore"/> and the HTTP surface (authentication, rate limits, errors, JSON, OpenAPI).</summary>
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        builder.AddApplicationCore();
         var services = builder.Services;
 
-        // PostgreSQL: one pooled data source, shared by EF Core and the hand-written payment SQL.
-        builder.AddNpgsqlDataSource(DatabaseConnectionName, configureDataSourceBuilder: dataSource =>
-        {
-            // The payment SQL repeats: let Npgsql prepare it once per connection. No session state is ever set,
-            // so returning a connection to the pool needs no DISCARD ALL round trip.
-            dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
-            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
-        });
-        // Pooled: the options are built once, not per request (building them showed up in the create-payment profile).
-        services.AddDbContextPool<ProLifeProsperDbContext>((sp, options) =>
-            ProLifeProsperDbContext.UsePostgreSql(options, sp.GetRequiredService<NpgsqlDataSource>()));
-        builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
-        services.AddHostedService<SchemaMigrator>();
-        services.AddSingleton<WorkerLeases>(); // one holder per background job across instances
-
-        // Payments.
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<SandboxLedger>();
-        services.AddSingleton<IPaymentGateway, SandboxPaymentGateway>();
-        builder.AddPaymentStores().AddDatabaseRouter().AddStoreMigration();
-        services.AddSingleton<SystemHealthService>();
+        // The services the endpoints call, per request.
         services.AddScoped<OrganizationService>();
         services.AddScoped<ApiKeyService>();
         services.AddScoped<CampaignService>();
         services.AddScoped<DonorService>();
         services.AddScoped<PaymentTransactionService>();
-        services.AddOptions<PaymentSettlementOptions>().BindConfiguration(PaymentSettlementOptions.SectionName);
-        services.AddHostedService<PaymentSettlementWorker>();
-        services.AddOptions<RefundPayoutOptions>().BindConfiguration(RefundPayoutOptions.SectionName);
-        services.AddSingleton<RefundPayouts>();
-        services.AddHostedService<RefundPayoutWorker>();
 
         // Authentication: X-Api-Key, admin or organization; then the rate limits.
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName);
@@ -89,6 +66,45 @@ public static class ApplicationServiceExtensions
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
 
         services.AddApiContract();
+        return builder;
+    }
+
+    /// <summary>
+    /// The stores, the payment services and their workers, without HTTP: what the API serves with and what the operator's
+    /// commands (ProLifeProsper.Operator) act on.
+    /// </summary>
+    public static IHostApplicationBuilder AddApplicationCore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+
+        // PostgreSQL: one pooled data source, shared by EF Core and the hand-written payment SQL.
+        builder.AddNpgsqlDataSource(DatabaseConnectionName, configureDataSourceBuilder: dataSource =>
+        {
+            // The payment SQL repeats: let Npgsql prepare it once per connection. No session state is ever set,
+            // so returning a connection to the pool needs no DISCARD ALL round trip.
+            dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
+        });
+        // Pooled: the options are built once, not per request (building them showed up in the create-payment profile).
+        services.AddDbContextPool<ProLifeProsperDbContext>((sp, options) =>
+            ProLifeProsperDbContext.UsePostgreSql(options, sp.GetRequiredService<NpgsqlDataSource>()));
+        builder.EnrichNpgsqlDbContext<ProLifeProsperDbContext>(settings => settings.DisableHealthChecks = true);
+        services.AddSingleton<SchemaMigrator>();
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
+        services.AddHostedService<SchemaMigrationOnStartup>(); // first of the hosted services: the others need the schema
+        services.AddSingleton<WorkerLeases>(); // one holder per background job across instances
+
+        // Payments.
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SandboxLedger>();
+        services.AddSingleton<IPaymentGateway, SandboxPaymentGateway>();
+        builder.AddPaymentStores().AddDatabaseRouter().AddStoreMigration();
+        services.AddSingleton<SystemHealthService>();
+        services.AddOptions<PaymentSettlementOptions>().BindConfiguration(PaymentSettlementOptions.SectionName);
+        services.AddHostedService<PaymentSettlementWorker>();
+        services.AddOptions<RefundPayoutOptions>().BindConfiguration(RefundPayoutOptions.SectionName);
+        services.AddSingleton<RefundPayouts>();
+        services.AddHostedService<RefundPayoutWorker>();
         return builder;
     }
 }

@@ -28,7 +28,7 @@ public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServicePr
         else _last = (time.GetTimestamp(), problems = await ReadProblemsAsync(cancellationToken));
         if (problems.Count == 0) return HealthCheckResult.Healthy();
         var sentence = $"DynamoDB is not ready: {string.Join("; ", problems)}. " +
-            "Create or fix the tables (dotnet run --project ProLifeProsper.Api -- create-dynamodb-tables, or DynamoDb:CreateTablesOnStartup=true), " +
+            "Create or fix the tables (dotnet run --project ProLifeProsper.Operator -- create-dynamodb-tables, or DynamoDb:CreateTablesOnStartup=true), " +
             "or wait for an index being built to become ACTIVE.";
         return phase.DynamoIsPrimary() ? HealthCheckResult.Unhealthy(sentence) : HealthCheckResult.Degraded(sentence);
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using ProLifeProsper.Contracts.Migration;
 
 namespace ProLifeProsper.AppHost.Migration;
 
@@ -20,14 +21,14 @@ public sealed class MigrationAdminClient(Func<CancellationToken, Task<Uri>> apiA
     {
         using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         poll.CancelAfter(TimeSpan.FromSeconds(30));
-        using var response = await SendAsync(HttpMethod.Get, "/api/admin/migration", poll.Token, traced: false);
+        using var response = await SendAsync(HttpMethod.Get, MigrationSteps.Route, poll.Token, traced: false);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!;
     }
 
     /// <summary>POST /api/admin/migration/{step}; the answer is the caller's to read (a refused step answers 409 saying why).</summary>
-    public Task<HttpResponseMessage> TakeStepAsync(string step, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, $"/api/admin/migration/{step}", cancellationToken, traced: true);
+    public Task<HttpResponseMessage> TakeStepAsync(MigrationStep step, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, step.Path, cancellationToken, traced: true);
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, CancellationToken cancellationToken, bool traced)
     {

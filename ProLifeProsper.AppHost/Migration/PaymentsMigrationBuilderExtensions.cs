@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ProLifeProsper.Contracts.Migration;
 
 namespace ProLifeProsper.AppHost.Migration;
 
@@ -44,19 +45,19 @@ public static class PaymentsMigrationBuilderExtensions
                 return Task.CompletedTask;
             });
 
-        foreach (var (step, displayName, description, confirm) in MigrationCommands.Steps)
+        foreach (var step in MigrationSteps.All)
         {
-            migration.WithCommand($"migration-{step}", displayName, async context =>
+            migration.WithCommand($"migration-{step.Name}", step.DisplayName, async context =>
             {
                 try
                 {
                     using var response = await client.TakeStepAsync(step, context.CancellationToken);
-                    return MigrationStepResult.Describe(step, response.StatusCode, await response.Content.ReadAsStringAsync(context.CancellationToken));
+                    return MigrationStepResult.Describe(step.Name, response.StatusCode, await response.Content.ReadAsStringAsync(context.CancellationToken));
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.CancellationToken.IsCancellationRequested)
                 {
                     // No answer is not a refusal: the step may have gone through (a long verification or cut-over).
-                    return CommandResults.Failure($"The API gave no answer to {step} ({e.GetType().Name}): the step may have been applied; the phase shown here is the truth.");
+                    return CommandResults.Failure($"The API gave no answer to {step.Name} ({e.GetType().Name}): the step may have been applied; the phase shown here is the truth.");
                 }
                 finally
                 {
@@ -64,8 +65,8 @@ public static class PaymentsMigrationBuilderExtensions
                 }
             }, new CommandOptions
             {
-                Description = description,
-                ConfirmationMessage = confirm,
+                Description = step.Summary,
+                ConfirmationMessage = step.Confirmation,
                 IconName = "ArrowSwap",
                 UpdateState = context => context.ResourceSnapshot.State?.Text == WaitingState ? ResourceCommandState.Disabled : ResourceCommandState.Enabled,
             });

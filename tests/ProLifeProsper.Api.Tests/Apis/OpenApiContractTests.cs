@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Contracts.Migration;
 
 namespace ProLifeProsper.Api.Tests.Apis;
 
@@ -41,6 +42,19 @@ public sealed class OpenApiContractTests(ApiFactory factory) : IClassFixture<Api
         finally
         {
             File.Delete(document);
+        }
+    }
+
+    [Fact]
+    public async Task The_migration_steps_are_served_where_the_dashboard_and_the_command_line_take_them()
+    {
+        var document = JsonNode.Parse(await factory.CreateClient().GetStringAsync(DocumentPath))!;
+        foreach (var step in MigrationSteps.All)
+        {
+            var operation = document["paths"]?[step.Path]?["post"];
+            Assert.True(operation is not null, $"POST {step.Path} is not in the document");
+            Assert.Equal(step.EndpointName, (string?)operation["operationId"]);
+            Assert.Equal(step.Summary, (string?)operation["summary"]);
         }
     }
 

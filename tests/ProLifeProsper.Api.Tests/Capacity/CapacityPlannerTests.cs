@@ -5,6 +5,7 @@ using Amazon.DynamoDBv2.Model;
 using ProLifeProsper.Api.Capacity;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Operator.Capacity;
 
 namespace ProLifeProsper.Api.Tests.Capacity;
 

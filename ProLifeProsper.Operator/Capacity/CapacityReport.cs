@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using ProLifeProsper.Api.Capacity;
 using Spectre.Console;
 
-namespace ProLifeProsper.Api.Capacity;
+namespace ProLifeProsper.Operator.Capacity;
 
 /// <summary>A plan as console tables, and as a self-contained HTML page with charts (inline SVG, no scripts).</summary>
 public static class CapacityReport
