@@ -3,6 +3,14 @@ using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Extensions;
 using Scalar.AspNetCore;
 
+// The operator's commands moved to ProLifeProsper.Operator: one given here must not start a whole API replica instead
+// (which would migrate, take background leases and never exit).
+if (args is [var command, ..] && command is "migrate" or "migrate-database" or "create-dynamodb-tables" or "plan")
+{
+    Console.Error.WriteLine($"'{command}' is an operator command now: dotnet run --project ProLifeProsper.Operator -- {string.Join(' ', args)}");
+    return 2;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -36,6 +44,7 @@ app.MapMigrationApi();
 app.MapCapacityApi();
 
 app.Run();
+return 0;
 
 /// <summary>Entry point, visible to the integration tests' WebApplicationFactory.</summary>
 public partial class Program;

@@ -65,6 +65,12 @@ internal static class MigrateCommand
             console.MarkupLineInterpolated($"[red]{e.Title}[/] {e.Message}");
             return 1;
         }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Not a refusal: the step may or may not have been applied (a connection lost mid-cut-over). A script must look.
+            console.MarkupLineInterpolated($"[red]Outcome unknown[/] ({e.GetType().Name}: {e.Message}): check with 'migrate status' before doing anything else.");
+            return 3;
+        }
     }
 
     // A progress bar over the backfill that the API instances run, until it completes.

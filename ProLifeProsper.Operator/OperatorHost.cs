@@ -38,6 +38,8 @@ internal static class OperatorHost
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = [.. configuration],
+            // The API's environment variable counts too (Development loads the user secrets the API uses).
+            EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT"),
             // The API's appsettings.json is copied next to this binary: found wherever the command is run from.
             ContentRootPath = AppContext.BaseDirectory,
         });

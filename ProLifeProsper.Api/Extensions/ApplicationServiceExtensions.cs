@@ -8,6 +8,7 @@ using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Infrastructure.SchemaMigration;
 using ProLifeProsper.Api.OpenApi;
+using ProLifeProsper.Api.RateLimiting;
 using ProLifeProsper.Api.Services;
 using ProLifeProsper.Api.Services.Refunds;
 using ProLifeProsper.Api.Infrastructure.Leases;
@@ -33,16 +34,8 @@ public static class ApplicationServiceExtensions
         builder.AddApplicationCore();
         var services = builder.Services;
 
-        // The services the endpoints call, per request.
-        services.AddScoped<OrganizationService>();
-        services.AddScoped<ApiKeyService>();
-        services.AddScoped<CampaignService>();
-        services.AddScoped<DonorService>();
-        services.AddScoped<PaymentTransactionService>();
-
         // Authentication: X-Api-Key, admin or organization; then the rate limits.
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName);
-        services.AddMemoryCache();
         services.AddSingleton<ApiKeyCache>();
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
@@ -93,6 +86,19 @@ public static class ApplicationServiceExtensions
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
         services.AddHostedService<SchemaMigrationOnStartup>(); // first of the hosted services: the others need the schema
         services.AddSingleton<WorkerLeases>(); // one holder per background job across instances
+
+        // The services the endpoints (and the settlement and refund pay-out workers below) call, per request or per pass;
+        // the card-testing limit is theirs, not the HTTP layer's.
+        services.AddScoped<OrganizationService>();
+        services.AddScoped<ApiKeyService>();
+        services.AddScoped<CampaignService>();
+        services.AddScoped<DonorService>();
+        services.AddScoped<PaymentTransactionService>();
+        services.AddMemoryCache();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName)
+            .Validate(o => o.IsValid(), "Every RateLimits limit, period and window must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<FailedPaymentLimiter>();
 
         // Payments.
         services.AddSingleton(TimeProvider.System);

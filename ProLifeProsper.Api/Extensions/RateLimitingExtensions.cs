@@ -12,11 +12,8 @@ public static class RateLimitingExtensions
     /// </summary>
     public static IServiceCollection AddRequestRateLimiting(this IServiceCollection services)
     {
-        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName)
-            .Validate(o => o.IsValid(), "Every RateLimits limit, period and window must be positive.")
-            .ValidateOnStart();
+        // RateLimitOptions and the card-testing FailedPaymentLimiter are registered with the core services (AddApplicationCore).
         services.AddSingleton<RequestRateLimiter>();
-        services.AddSingleton<FailedPaymentLimiter>();
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

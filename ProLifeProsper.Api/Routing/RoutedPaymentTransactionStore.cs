@@ -52,7 +52,7 @@ public sealed class RoutedPaymentTransactionStore(
     public Task<PaymentTransaction?> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken) =>
         ReadAsync("get", s => s.GetAsync(organizationId, transactionId, cancellationToken));
 
-    public Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken) =>
+    public Task<Page<PaymentTransaction>> ListAsync(PaymentListQuery query, CancellationToken cancellationToken) =>
         ReadAsync("list", s => s.ListAsync(query, cancellationToken));
 
     public Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken) =>

@@ -15,8 +15,6 @@ public static class KeysetPaging
         if (page.After is { } after)
             query = query.Where(e => EF.Functions.LessThan(ValueTuple.Create(e.CreatedAt, e.Id), ValueTuple.Create(after.CreatedAt, after.Id)));
         var items = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Take(page.Limit + 1).ToListAsync(cancellationToken);
-        if (items.Count <= page.Limit) return new Page<T>(items, null);
-        items.RemoveAt(items.Count - 1);
-        return new Page<T>(items, new PageCursor(items[^1].CreatedAt, items[^1].Id));
+        return Page<T>.FromOverfetch(items, page.Limit, e => new PageCursor(e.CreatedAt, e.Id));
     }
 }

@@ -103,7 +103,7 @@ public sealed class PaymentTransactionService(
     public async Task<PaymentTransaction> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken) =>
         await store.GetAsync(organizationId, transactionId, cancellationToken) ?? throw DomainErrors.NotFound("payment", transactionId);
 
-    public Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken) => store.ListAsync(query, cancellationToken);
+    public Task<Page<PaymentTransaction>> ListAsync(PaymentListQuery query, CancellationToken cancellationToken) => store.ListAsync(query, cancellationToken);
 
     public Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
         store.GetHourlyTotalsAsync(organizationId, from, to, cancellationToken);

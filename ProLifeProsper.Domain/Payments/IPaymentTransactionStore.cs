@@ -38,7 +38,7 @@ public interface IPaymentTransactionStore
 
     Task<PaymentTransaction?> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken);
 
-    Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken);
+    Task<Page<PaymentTransaction>> ListAsync(PaymentListQuery query, CancellationToken cancellationToken);
 
     /// <summary>
     /// Pending payments of every organization created before <paramref name="createdBefore"/> and after

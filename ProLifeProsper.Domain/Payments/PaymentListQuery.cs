@@ -13,7 +13,8 @@ public sealed record PaymentListQuery(
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
+
+    /// <summary>Where the next page starts after <paramref name="payment"/>.</summary>
+    public static PageCursor CursorOf(PaymentTransaction payment) => new(payment.CreatedAt, payment.TransactionId);
 }
 
-/// <summary>A page of payments and, when more may follow, the cursor of the next page.</summary>
-public sealed record PaymentPage(IReadOnlyList<PaymentTransaction> Items, PageCursor? Next);

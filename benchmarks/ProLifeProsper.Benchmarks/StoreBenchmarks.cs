@@ -85,7 +85,7 @@ public class StoreBenchmarks
     public Task<PaymentTransaction?> GetById() => _store.GetAsync(_organization, _ids[Interlocked.Increment(ref _next) % _ids.Count], default);
 
     [Benchmark]
-    public Task<PaymentPage> ListPage() =>
+    public Task<Page<PaymentTransaction>> ListPage() =>
         _store.ListAsync(new PaymentListQuery(_organization, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, PaymentListQuery.DefaultLimit, null), default);
 
     [Benchmark]

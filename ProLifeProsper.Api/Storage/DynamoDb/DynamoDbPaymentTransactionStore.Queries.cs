@@ -10,7 +10,7 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 // Reads that span many items: lists, pending payments, hourly totals, campaign totals.
 public sealed partial class DynamoDbPaymentTransactionStore
 {
-    public async Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken)
+    public async Task<Page<PaymentTransaction>> ListAsync(PaymentListQuery query, CancellationToken cancellationToken)
     {
         var wanted = query.Limit + 1;
         var shards = (await HistoryAsync(query.OrganizationId, query.To, cancellationToken)).ShardsDuring(query.From, query.To);
@@ -40,16 +40,11 @@ public sealed partial class DynamoDbPaymentTransactionStore
             .Take(wanted)
             .Select(PaymentItemMapper.FromItem)
             .ToList();
-        if (items.Count > query.Limit)
-        {
-            items.RemoveAt(items.Count - 1);
-            return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));
-        }
-        if (frontier is null) return new PaymentPage(items, null);
+        if (items.Count > query.Limit || frontier is null) return Page<PaymentTransaction>.FromOverfetch(items, query.Limit, PaymentListQuery.CursorOf);
         // Cut short at the frontier: every item between the last one answered and there failed the filter, so the client
         // reads on from there.
         var (createdAt, transactionId) = PaymentItemKeys.ParseSortKey(frontier);
-        return new PaymentPage(items, new PageCursor(createdAt, transactionId));
+        return new Page<PaymentTransaction>(items, new PageCursor(createdAt, transactionId));
     }
 
     /// <summary>One shard of a list, read newest first in steps, within its share of a filter's read budget.</summary>

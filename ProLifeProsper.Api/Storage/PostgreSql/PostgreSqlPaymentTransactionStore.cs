@@ -254,7 +254,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         return await reader.ReadAsync(cancellationToken) ? ReadPayment(reader) : null;
     }
 
-    public async Task<PaymentPage> ListAsync(PaymentListQuery query, CancellationToken cancellationToken)
+    public async Task<Page<PaymentTransaction>> ListAsync(PaymentListQuery query, CancellationToken cancellationToken)
     {
         var sql = $"SELECT {Columns} FROM payment_transactions WHERE organization_id = $1 AND created_at >= $2 AND created_at < $3";
         await using var command = dataSource.CreateCommand();
@@ -276,9 +276,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         command.CommandText = sql + " ORDER BY created_at DESC, transaction_id DESC LIMIT $4";
 
         var items = await ReadPaymentsAsync(command, cancellationToken);
-        if (items.Count <= query.Limit) return new PaymentPage(items, null);
-        items.RemoveAt(items.Count - 1);
-        return new PaymentPage(items, new PageCursor(items[^1].CreatedAt, items[^1].TransactionId));
+        return Page<PaymentTransaction>.FromOverfetch(items, query.Limit, PaymentListQuery.CursorOf);
     }
 
     public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken)

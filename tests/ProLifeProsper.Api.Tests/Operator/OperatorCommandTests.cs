@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using ProLifeProsper.Api.Capacity;
 using ProLifeProsper.Api.Infrastructure;
@@ -62,5 +63,39 @@ public sealed class OperatorCommandTests
         await using var command = new NpgsqlCommand("SELECT count(*) FROM \"__EFMigrationsHistory\"", connection);
         await using var context = new ProLifeProsperDbContext(new DbContextOptionsBuilder<ProLifeProsperDbContext>().UseNpgsql(connectionString).Options);
         Assert.Equal(context.Database.GetMigrations().Count(), (long)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public void The_core_services_alone_serve_the_workers_they_register()
+    {
+        // The settlement and refund pay-out workers resolve the payment service per pass: a host with only the core
+        // services (the operator's) must be able to give it, or a started one would fail every pass.
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings
+        {
+            Args = ["--ConnectionStrings:prolifeprosper=Host=127.0.0.1;Database=unused;Username=x;Password=x"],
+        });
+        Extensions.ApplicationServiceExtensions.AddApplicationCore(builder);
+        using var host = builder.Build();
+        using var scope = host.Services.CreateScope();
+        Assert.NotNull(scope.ServiceProvider.GetRequiredService<Services.PaymentTransactionService>());
+    }
+
+    [Fact]
+    public async Task The_API_refuses_an_operator_command_instead_of_starting_a_replica()
+    {
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            var entry = typeof(Program).Assembly.EntryPoint!;
+            var exitCode = await Task.Run(() => entry.Invoke(null, [new[] { "migrate", "status" }]));
+            Assert.Equal(2, exitCode);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        Assert.Contains("ProLifeProsper.Operator", error.ToString());
     }
 }

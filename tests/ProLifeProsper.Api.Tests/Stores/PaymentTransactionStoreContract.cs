@@ -285,6 +285,6 @@ public abstract class PaymentTransactionStoreContract
     protected static IdempotencyRecord RecordFor(PaymentTransaction payment, string key, string fingerprint = "fp") =>
         new(payment.OrganizationId, key, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), payment.CreatedAt);
 
-    private Task<PaymentPage> ListAllAsync(Guid organizationId) =>
+    private Task<Page<PaymentTransaction>> ListAllAsync(Guid organizationId) =>
         Store.ListAsync(new PaymentListQuery(organizationId, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, 500, null), default);
 }
