@@ -20,11 +20,16 @@ public sealed class ApiProcess : IAsyncDisposable
         var url = $"http://127.0.0.1:{FreePort.Next()}";
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ProLifeProsper.Api.dll"));
+        // The API's content root is its working directory: started from anywhere else it would miss its appsettings.json
+        // (and log every request and SQL statement at Information, as a load run once measured).
+        start.WorkingDirectory = AppContext.BaseDirectory;
         start.Environment["ASPNETCORE_URLS"] = url;
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the API.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // The API's console log, kept only when asked for (PROLIFEPROSPER_API_LOG=<file>): a load run's API is otherwise silent.
+        var log = Environment.GetEnvironmentVariable("PROLIFEPROSPER_API_LOG") is { Length: > 0 } path ? TextWriter.Synchronized(File.AppendText(path)) : null;
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line) log?.WriteLine(line); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) log?.WriteLine(line); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         ProcessExitCleanup.OnExit(() => Kill(process, wait: false));

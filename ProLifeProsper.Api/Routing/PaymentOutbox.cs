@@ -13,7 +13,7 @@ namespace ProLifeProsper.Api.Routing;
 /// The <c>payment_outbox</c> table: writes still to be applied to the shadow store. The router records into it (intents, and
 /// through the PostgreSQL store the rows of mirrored writes); the store migration's drainer empties it.
 /// </summary>
-public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
+public sealed class PaymentOutbox(NpgsqlDataSource dataSource, ILogger<PaymentOutbox> logger)
 {
     private const int ApplyParallelism = 8;
 
@@ -73,7 +73,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
     /// Claims due rows (skipping rows another instance holds) and runs <paramref name="apply"/> on each inside the claim;
     /// with <paramref name="ignoreBackoff"/>, rows waiting out a retry delay too (someone is waiting for them now).
     /// </summary>
-    public async Task<int> DrainAsync(Func<OutboxRow, CancellationToken, Task<OutboxOutcome>> apply, string? target, int limit,
+    public async Task<int> DrainAsync(OutboxApply apply, string? target, int limit,
         CancellationToken cancellationToken, long upToId = long.MaxValue, bool ignoreBackoff = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -97,7 +97,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
     }
 
     /// <summary>As above, on a connection (and transaction) the caller holds, e.g. while the routing lock is held.</summary>
-    public async Task<int> DrainAsync(NpgsqlConnection connection, NpgsqlTransaction? outer, Func<OutboxRow, CancellationToken, Task<OutboxOutcome>> apply,
+    public async Task<int> DrainAsync(NpgsqlConnection connection, NpgsqlTransaction? outer, OutboxApply apply,
         string? target, int limit, CancellationToken cancellationToken, long upToId = long.MaxValue, bool ignoreBackoff = false)
     {
         var transaction = outer ?? await connection.BeginTransactionAsync(cancellationToken);
@@ -127,13 +127,29 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
             // Traced when there are rows: the drainer's polls claim nothing most of the time (see BackgroundTracing).
             using var work = rows.Count > 0 ? BackgroundTracing.StartWork("outbox drain").SetTag("prolifeprosper.outbox.rows", rows.Count) : null;
 
-            // Apply in parallel (each row is independent and version-conditional), then record outcomes in the claim.
+            // The rows a batch can apply at once first (new payments to DynamoDB); then the rest in parallel (each row is
+            // independent and version-conditional); the outcomes are recorded in the claim.
             var outcomes = new System.Collections.Concurrent.ConcurrentBag<(long Id, OutboxOutcome Outcome, string? Error)>();
-            await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = ApplyParallelism, CancellationToken = cancellationToken }, async (row, ct) =>
+            var rest = rows;
+            if (apply.Batch is { } batch && rows.Count > 0)
             {
                 try
                 {
-                    outcomes.Add((row.Id, await apply(row, ct), null));
+                    var batched = await batch(rows, cancellationToken);
+                    foreach (var (id, (outcome, error)) in batched) outcomes.Add((id, outcome, error));
+                    rest = rows.Where(r => !batched.ContainsKey(r.Id)).ToList();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Nothing is decided for any row: each is applied on its own below (conditional writes, safe after any partial batch).
+                    logger.LogWarning(e, "Applying {Rows} outbox rows together failed; applying each on its own", rows.Count);
+                }
+            }
+            await Parallel.ForEachAsync(rest, new ParallelOptions { MaxDegreeOfParallelism = ApplyParallelism, CancellationToken = cancellationToken }, async (row, ct) =>
+            {
+                try
+                {
+                    outcomes.Add((row.Id, await apply.Row(row, ct), null));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -198,6 +214,14 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
+
+/// <summary>
+/// How the drain applies its claimed rows: <paramref name="Batch"/>, when given, first takes the rows it can apply together
+/// and answers for those; <paramref name="Row"/> applies each of the others.
+/// </summary>
+public sealed record OutboxApply(
+    Func<OutboxRow, CancellationToken, Task<OutboxOutcome>> Row,
+    Func<IReadOnlyList<OutboxRow>, CancellationToken, Task<IReadOnlyDictionary<long, (OutboxOutcome Outcome, string? Error)>>>? Batch = null);
 
 /// <summary>What became of one outbox row.</summary>
 public enum OutboxOutcome

@@ -243,7 +243,7 @@ public sealed class MigrationCoordinator(
         };
         for (var round = 0; round < 50 && !Spent(); round++)
         {
-            while (!Spent() && await outbox.DrainAsync(connection, transaction, apply, target, budget is null ? 500 : 10, cancellationToken) > 0) { }
+            while (!Spent() && await outbox.DrainAsync(connection, transaction, new OutboxApply(apply, spent is null ? mirror.ApplyNewPaymentsAsync : null), target, budget is null ? 500 : 10, cancellationToken) > 0) { }
             if (await PaymentOutbox.DepthAsync(connection, transaction, target, cancellationToken) == 0) return;
             await Task.Delay(100, cancellationToken);
         }

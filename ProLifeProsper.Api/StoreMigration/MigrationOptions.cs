@@ -24,6 +24,13 @@ public sealed class MigrationOptions
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
+    /// After a drain that found rows, how long the drainer lets the next ones gather before it claims them: under load one
+    /// claim then carries a batch's worth of writes instead of the one or two that arrived during the last round trip. An
+    /// idle outbox is still drained as soon as a write wakes it.
+    /// </summary>
+    public TimeSpan OutboxBatchWindow { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
     /// How long an outbox intent may wait for its DynamoDB write (longer than any write can take, retries
     /// included); an intent whose write never arrived within it is dropped (the write was never acknowledged).
     /// </summary>

@@ -13,6 +13,7 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
     MigrationMetrics metrics, ILogger<OutboxDrainer> logger) : BackgroundService
 {
     private const int BatchSize = 200;
+    private const int Claims = 4;
     // The depth gauge is read by people and dashboards: once a second is enough, not after every woken drain.
     private const long DepthRefreshMilliseconds = 1_000;
 
@@ -27,7 +28,11 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
         int applied;
         do
         {
-            total += applied = await outbox.DrainAsync(mirror.ApplyAsync, target, BatchSize, cancellationToken, last, ignoreBackoff);
+            // Several claims at once (SKIP LOCKED keeps them apart): a drain that waits on one round trip at a time gets
+            // little of a machine busy with requests, and falls behind the writes it is meant to follow.
+            var claims = await Task.WhenAll(Enumerable.Range(0, Claims).Select(_ =>
+                outbox.DrainAsync(new OutboxApply(mirror.ApplyAsync, mirror.ApplyNewPaymentsAsync), target, BatchSize, cancellationToken, last, ignoreBackoff)));
+            total += applied = claims.Sum();
             logger.LogDebug("Drained {Applied} outbox rows (up to {UpTo})", applied, last);
         }
         while (applied > 0 && !cancellationToken.IsCancellationRequested);
@@ -42,7 +47,7 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
         {
             try
             {
-                await DrainNowAsync(null, stoppingToken);
+                if (await DrainNowAsync(null, stoppingToken) > 0) await Task.Delay(options.Value.OutboxBatchWindow, stoppingToken);
                 if (depthObservedAt is not { } at || Environment.TickCount64 - at >= DepthRefreshMilliseconds)
                 {
                     metrics.ObserveOutboxDepth(await outbox.DepthAsync(stoppingToken));

@@ -13,8 +13,78 @@ namespace ProLifeProsper.Api.StoreMigration;
 /// to the other one, version-conditionally, so a copy never replaces a newer state.
 /// </summary>
 public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, DynamoDbPaymentTransactionStore dynamo,
-    IOptions<MigrationOptions> options, MigrationMetrics metrics, ILogger<PaymentMirror> logger)
+    IOptions<MigrationOptions> options, IOptions<DynamoDbOptions> dynamoOptions, MigrationMetrics metrics, ILogger<PaymentMirror> logger)
 {
+    /// <summary>
+    /// Applies, in a few requests for the whole claim, the rows that carry a new payment to DynamoDB (PostgreSQL primary:
+    /// most of the outbox while migrating): one PostgreSQL read for all of them, then the payments and their records put 25
+    /// to a <c>BatchWriteItem</c> instead of two conditional writes each. Returns the outcome of each row it took; the
+    /// others (updates, copies home) are left to <see cref="ApplyAsync"/>.
+    /// <para>
+    /// A put has no condition; it is safe here because of what such a row is. It is written in the very transaction that
+    /// creates the payment in PostgreSQL, in a phase where PostgreSQL is the source of truth: the id was born there, so
+    /// DynamoDB can hold no version of it but PostgreSQL's copies (the backfill's, an earlier drain's: the same item), and
+    /// a record under its key in DynamoDB can only be stale (a claim an unfinished DynamoDB write left behind in an earlier
+    /// stint, its payment never acknowledged): PostgreSQL's record is the one in effect. Only the payment's version 1 is put;
+    /// if PostgreSQL moved the payment on while it was being put, the put may have landed after the newer copy: PostgreSQL
+    /// is asked again afterwards and those rows are retried, when the per-row copy (conditional on the version) brings
+    /// DynamoDB to the newest. A put whose answer is lost may still land later: its rows stay claimed until
+    /// <see cref="DynamoDbOptions.WriteTimeout"/> has passed, so it lands while they exist, hence before any cut-over
+    /// (which needs the outbox empty).
+    /// </para>
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, (OutboxOutcome Outcome, string? Error)>> ApplyNewPaymentsAsync(IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
+    {
+        var outcomes = new Dictionary<long, (OutboxOutcome, string?)>();
+        var candidates = rows.Where(r => r.Target == DynamoDbPaymentTransactionStore.StoreName && r.ExpectedVersion == 1).ToList();
+        if (candidates.Count == 0) return outcomes;
+
+        var ids = candidates.Select(r => r.TransactionId).Distinct().ToList();
+        var keys = candidates.Where(r => r.IdempotencyKey is not null).Select(r => (r.OrganizationId, r.IdempotencyKey!)).Distinct().ToList();
+        var (payments, records) = await postgres.ReadForCopyAsync(ids, keys, cancellationToken);
+        var taken = new List<OutboxRow>();
+        foreach (var row in candidates)
+        {
+            if (!payments.TryGetValue(row.TransactionId, out var payment) || payment.OrganizationId != row.OrganizationId)
+                outcomes[row.Id] = (OutboxOutcome.Done, null); // never written: nothing to carry (as ApplyAsync decides)
+            else if (payment.Version == 1) taken.Add(row);
+            // else: updated since, left to the conditional per-row copy
+        }
+        if (taken.Count == 0) return outcomes;
+
+        var copies = taken.Select(r => payments[r.TransactionId]).DistinctBy(p => p.TransactionId).ToList();
+        var recordCopies = taken.Where(r => r.IdempotencyKey is not null)
+            .Select(r => records.GetValueOrDefault((r.OrganizationId, r.IdempotencyKey!))).OfType<IdempotencyRecord>()
+            .DistinctBy(r => (r.OrganizationId, r.Key)).ToList();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            await dynamo.PutCopiesAsync(copies, recordCopies, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Some of it may be applied, or still on its way: keep the rows claimed until no put of this call can land.
+            var wait = dynamoOptions.Value.WriteTimeout - started.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
+            var error = $"{e.GetType().Name}: {e.Message}";
+            foreach (var row in taken) outcomes[row.Id] = (OutboxOutcome.Retry, error);
+            return outcomes;
+        }
+
+        var now = await postgres.VersionsAsync(copies.Select(p => p.TransactionId).ToList(), cancellationToken);
+        foreach (var row in taken)
+        {
+            if (now.GetValueOrDefault(row.TransactionId, 1) > 1)
+            {
+                outcomes[row.Id] = (OutboxOutcome.Retry, "updated while being copied; copied again by version");
+                continue;
+            }
+            outcomes[row.Id] = (OutboxOutcome.Done, null);
+            metrics.Mirrored(row.Target);
+        }
+        return outcomes;
+    }
+
     public async Task<OutboxOutcome> ApplyAsync(OutboxRow row, CancellationToken cancellationToken)
     {
         var toDynamo = row.Target == DynamoDbPaymentTransactionStore.StoreName;

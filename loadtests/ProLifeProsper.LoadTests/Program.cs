@@ -72,6 +72,7 @@ root.SetAction(async (parse, cancellationToken) =>
 
     var started = DateTimeOffset.UtcNow;
     var results = new List<ScenarioResult>();
+    var outboxes = new List<string>(); // per migration phase: what its outbox held when the load stopped, and how fast it drained
     var runner = new LoadRunner(options);
 
     async Task RunAsync(string scenario, string configuration, Func<int, CancellationToken, Task<Outcome>> operation)
@@ -110,6 +111,7 @@ root.SetAction(async (parse, cancellationToken) =>
             using var target = await ApiTarget.PrepareAsync(api.Url, key, parse.GetValue(organizations), parse.GetValue(zipf), 500);
             measured[configuration] = await CutoverGateSubmission.DescribeAsync(api.Url, key, cancellationToken);
             foreach (var scenario in runs) await RunAsync(scenario, configuration, target.Operation(scenario));
+            if (phase) outboxes.Add(await MigrationPhases.DescribeOutboxAsync(api.Url, key, configuration, cancellationToken));
         }
         if (parse.GetValue(raw))
         {
@@ -142,6 +144,7 @@ root.SetAction(async (parse, cancellationToken) =>
     foreach (var phaseResult in results.Where(r => r.Scenario == "create-payment" && MigrationPhases.IsPhase(r.Configuration)))
         if (postgresPhase is { RequestsPerSecond: > 0 })
             efficiency.Add($"create-payment @ {phaseResult.Configuration}: {phaseResult.RequestsPerSecond:F0} req/s = {phaseResult.RequestsPerSecond / postgresPhase.RequestsPerSecond:P0} of create-payment @ {postgresPhase.Configuration} ({postgresPhase.RequestsPerSecond:F0}/s)");
+    efficiency.AddRange(outboxes);
     var singleRow = results.FirstOrDefault(r => r.Name == "raw-insert @ postgresql");
     var batched = results.FirstOrDefault(r => r.Name == "raw-group-commit @ postgresql");
     if (singleRow is { RequestsPerSecond: > 0 } && batched is not null)

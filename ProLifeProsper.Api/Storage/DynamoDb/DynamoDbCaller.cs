@@ -131,6 +131,9 @@ public sealed class DynamoDbCaller
             case GetItemResponse r: Read(table, r.ConsumedCapacity); break;
             case QueryResponse r: Read(table, r.ConsumedCapacity); break;
             case ScanResponse r: Read(table, r.ConsumedCapacity); break;
+            case BatchWriteItemResponse r:
+                foreach (var c in r.ConsumedCapacity ?? []) Write(c.TableName ?? table, c);
+                break;
         }
     }
 

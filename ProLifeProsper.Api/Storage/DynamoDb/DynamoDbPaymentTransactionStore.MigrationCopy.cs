@@ -51,6 +51,43 @@ public sealed partial class DynamoDbPaymentTransactionStore
         }
     }
 
+    private const int MaxBatchWriteItems = 25;
+    private const int BatchCopyParallelism = 4;
+    private const int UnprocessedRetries = 6;
+
+    /// <summary>
+    /// Puts payments and idempotency records copied from the source of truth, 25 items to a <c>BatchWriteItem</c>:
+    /// unconditionally, replacing what is there, so only for what this store may hold in no other version than the
+    /// source's (the caller's rule: payments PostgreSQL created in this phase, still at version 1, and their records).
+    /// Items DynamoDB leaves unprocessed (throttling) are sent again with backoff; any still left fail the call, and the
+    /// caller keeps its outbox rows. (A look first, to leave existing items alone, cost dynalite more than the puts.)
+    /// </summary>
+    public async Task PutCopiesAsync(IReadOnlyList<PaymentTransaction> payments, IReadOnlyList<IdempotencyRecord> records, CancellationToken cancellationToken)
+    {
+        var writes = new List<(string Table, Dictionary<string, AttributeValue> Item)>(payments.Count + records.Count);
+        foreach (var payment in payments) writes.Add((Transactions, await ItemOfAsync(payment, cancellationToken)));
+        writes.AddRange(records.Select(r => (Idempotency, IdempotencyRecordItem.ToItem(r, nameof(RecordKind.Copy), null))));
+        await Parallel.ForEachAsync(writes.Chunk(MaxBatchWriteItems),
+            new ParallelOptions { MaxDegreeOfParallelism = BatchCopyParallelism, CancellationToken = cancellationToken },
+            async (chunk, ct) => await BatchWriteAsync(chunk.GroupBy(w => w.Table)
+                .ToDictionary(g => g.Key, g => g.Select(w => new WriteRequest(new PutRequest(w.Item))).ToList()), ct));
+    }
+
+    private async Task BatchWriteAsync(Dictionary<string, List<WriteRequest>> requestItems, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var request = new BatchWriteItemRequest { RequestItems = requestItems, ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL };
+            var response = await caller.CallAsync("batch_copy", Transactions, ct => dynamo.BatchWriteItemAsync(request, ct), cancellationToken);
+            if (response.UnprocessedItems is not { Count: > 0 } unprocessed || unprocessed.Values.All(w => w.Count == 0)) return;
+            if (attempt == UnprocessedRetries)
+                throw new ProvisionedThroughputExceededException(
+                    $"DynamoDB left {unprocessed.Values.Sum(w => w.Count)} copied items unprocessed after {UnprocessedRetries} retries");
+            requestItems = unprocessed;
+            await Task.Delay(TimeSpan.FromMilliseconds(25 << attempt) * (0.5 + Random.Shared.NextDouble()), cancellationToken);
+        }
+    }
+
     /// <summary>Keeps an idempotency record copied from the other store (a key already here is left alone).</summary>
     public Task CopyIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken) =>
         TryPutRecordAsync(record, RecordKind.Copy, null, cancellationToken);

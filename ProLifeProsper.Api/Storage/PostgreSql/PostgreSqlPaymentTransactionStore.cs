@@ -194,6 +194,52 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The payments with these ids and the idempotency records under these keys, as they stand now, in one round trip
+    /// (for the outbox drainer's batched copy).
+    /// </summary>
+    public async Task<(IReadOnlyDictionary<Guid, PaymentTransaction> Payments, IReadOnlyDictionary<(Guid OrganizationId, string Key), IdempotencyRecord> Records)>
+        ReadForCopyAsync(IReadOnlyCollection<Guid> transactionIds, IReadOnlyCollection<(Guid OrganizationId, string Key)> keys, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        var payments = new NpgsqlBatchCommand($"SELECT {Columns} FROM payment_transactions WHERE transaction_id = ANY($1)");
+        payments.Parameters.Add(new() { Value = transactionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        batch.BatchCommands.Add(payments);
+        var records = new NpgsqlBatchCommand(
+            "SELECT r.organization_id, r.key, r.fingerprint, r.resource_id, r.response_json, r.created_at FROM idempotency_records r " +
+            "JOIN unnest($1::uuid[], $2::text[]) AS k(organization_id, key) ON r.organization_id = k.organization_id AND r.key = k.key");
+        records.Parameters.Add(new() { Value = keys.Select(k => k.OrganizationId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        records.Parameters.Add(new() { Value = keys.Select(k => k.Key).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        batch.BatchCommands.Add(records);
+
+        var foundPayments = new Dictionary<Guid, PaymentTransaction>();
+        var foundRecords = new Dictionary<(Guid, string), IdempotencyRecord>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var payment = ReadPayment(reader);
+            foundPayments[payment.TransactionId] = payment;
+        }
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var record = ReadRecord(reader);
+            foundRecords[(record.OrganizationId, record.Key)] = record;
+        }
+        return (foundPayments, foundRecords);
+    }
+
+    /// <summary>The current version of each of these payments (absent ones are left out).</summary>
+    public async Task<IReadOnlyDictionary<Guid, int>> VersionsAsync(IReadOnlyCollection<Guid> transactionIds, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT transaction_id, version FROM payment_transactions WHERE transaction_id = ANY($1)");
+        command.Parameters.Add(new() { Value = transactionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        var versions = new Dictionary<Guid, int>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) versions[reader.GetGuid(0)] = reader.GetInt32(1);
+        return versions;
+    }
+
     /// <summary>Payments in creation order after <paramref name="after"/> and up to <paramref name="upTo"/> (for the backfill).</summary>
     public async Task<IReadOnlyList<PaymentTransaction>> ReadBatchAsync(PageCursor? after, PageCursor upTo, int limit, CancellationToken cancellationToken)
     {

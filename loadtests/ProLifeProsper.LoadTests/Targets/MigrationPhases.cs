@@ -35,6 +35,33 @@ public static class MigrationPhases
         await StepAsync(admin, "cutover", cancellationToken);
     }
 
+    /// <summary>
+    /// The outbox the run left behind: how many writes were still queued for the other store when the load stopped, and how
+    /// long they took to drain (a phase is livable only if the drain keeps up with the writes).
+    /// </summary>
+    public static async Task<string> DescribeOutboxAsync(string url, string adminKey, string phase, CancellationToken cancellationToken)
+    {
+        using var admin = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+        admin.DefaultRequestHeaders.Add("X-Api-Key", adminKey);
+        async Task<long> DepthAsync()
+        {
+            var depth = (await admin.GetFromJsonAsync<JsonElement>("/api/admin/migration", cancellationToken)).GetProperty("outboxDepth");
+            return depth.GetProperty("dynamodb").GetInt64() + depth.GetProperty("postgresql").GetInt64();
+        }
+        var left = await DepthAsync();
+        var drained = System.Diagnostics.Stopwatch.StartNew();
+        var deadline = TimeSpan.FromMinutes(3);
+        var now = left;
+        while (now > 0 && drained.Elapsed < deadline)
+        {
+            await Task.Delay(100, cancellationToken);
+            now = await DepthAsync();
+        }
+        return now > 0
+            ? $"outbox @ {phase}: {left:N0} writes queued when the load stopped, {now:N0} still queued after {deadline.TotalMinutes:0} min"
+            : $"outbox @ {phase}: {left:N0} writes queued when the load stopped, drained in {drained.Elapsed.TotalSeconds:0.0} s";
+    }
+
     private static async Task StepAsync(HttpClient admin, string step, CancellationToken cancellationToken)
     {
         using var response = await admin.PostAsync($"/api/admin/migration/{step}", null, cancellationToken);
