@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using Amazon.DynamoDBv2;
+using Amazon.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.LocalInfrastructure;
+
+namespace ProLifeProsper.Api.Tests.Migration;
+
+/// <summary>
+/// The outbox drain's batched copy of new payments to DynamoDB (unconditional puts, 25 to a request) under the faults
+/// that could make an unconditional put lose money: a refund that lands while the put is in flight, and a put whose
+/// answer is lost after DynamoDB applied it. The drain runs here with a DynamoDB client whose BatchWriteItem the test
+/// scripts; the rows are not due for the API's own drainer, so only the test applies them.
+/// </summary>
+public sealed class OutboxBatchCopyTests
+{
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
+
+    [Fact]
+    public async Task A_payment_refunded_while_its_copy_is_being_put_ends_at_its_refunded_version_in_DynamoDB()
+    {
+        await using var setup = await SetupAsync();
+        var payment = await setup.CreateInPostgresAsync("refunded-meanwhile");
+        var refunded = payment.Refund(400, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        var appDynamo = setup.Factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>();
+        setup.Handler.BeforeBatchWrite = async () =>
+        {
+            // Another instance refunds the payment in PostgreSQL and its drainer copies version 2 before this put of version 1 lands.
+            await setup.Postgres.UpdateAsync(refunded, null, default);
+            Assert.True(await appDynamo.CopyAsync(refunded, default));
+        };
+
+        Assert.Equal(0, await setup.DrainAsync());
+        Assert.Equal(1, setup.Handler.BatchWrites);
+        // The put landed over version 2 (DynamoDB shows version 1 now); the row was kept, not counted done.
+        Assert.Equal(1, (await appDynamo.GetAsync(payment.OrganizationId, payment.TransactionId, default))!.Version);
+        Assert.Equal(1L, await setup.DepthAsync());
+
+        Assert.Equal(1, await setup.DrainAsync());
+        var copied = await appDynamo.GetAsync(payment.OrganizationId, payment.TransactionId, default);
+        Assert.Equal(refunded, copied);
+        Assert.Equal(0L, await setup.DepthAsync());
+    }
+
+    [Fact]
+    public async Task A_batch_copy_whose_answer_is_lost_keeps_its_rows_until_its_put_can_no_longer_land_then_completes_them_once()
+    {
+        await using var setup = await SetupAsync();
+        var payments = new List<PaymentTransaction>();
+        for (var i = 0; i < 30; i++) payments.Add(await setup.CreateInPostgresAsync($"lost-answer-{i}"));
+        setup.Handler.LoseAnswers = true; // each BatchWriteItem is applied, then its connection resets (retries included)
+
+        var held = Stopwatch.StartNew();
+        Assert.Equal(0, await setup.DrainAsync());
+        Assert.True(held.Elapsed >= WriteTimeout, $"the rows were released after {held.Elapsed}, before a put of theirs could no longer land");
+        Assert.Equal(30L, await setup.DepthAsync());
+        Assert.True(setup.Handler.BatchWrites >= 3);
+
+        setup.Handler.LoseAnswers = false;
+        Assert.Equal(30, await setup.DrainAsync());
+        Assert.Equal(0L, await setup.DepthAsync());
+        var appDynamo = setup.Factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>();
+        foreach (var payment in payments)
+        {
+            Assert.Equal(payment, await appDynamo.GetAsync(payment.OrganizationId, payment.TransactionId, default));
+            Assert.Equal(payment.TransactionId, (await appDynamo.FindIdempotencyRecordAsync(payment.OrganizationId, payment.IdempotencyKey, default))!.ResourceId);
+        }
+        var (items, _) = await appDynamo.ScanPaymentsAsync(null, 1_000, default);
+        Assert.Equal(30, items.Count(p => payments.Any(q => q.TransactionId == p.TransactionId)));
+    }
+
+    private static async Task<Setup> SetupAsync()
+    {
+        var dynalite = await DynaliteServer.GetAsync();
+        var factory = await MigrationTests.StartAsync(dynalite.ServiceUrl);
+        using (var migration = new MigrationClient(factory))
+        {
+            await migration.PostAsync("start"); // creates the tables; the backfill of an empty database completes at once
+            await migration.WaitForBackfillAsync(TimeSpan.FromSeconds(60));
+        }
+        var tenant = await TestTenant.CreateAsync(factory);
+        var handler = new ScriptedBatchWrites { InnerHandler = new SocketsHttpHandler() };
+        var client = new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
+        {
+            ServiceURL = dynalite.ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, HttpClientFactory = new ScriptedClientFactory(handler),
+        });
+        var dynamoOptions = Microsoft.Extensions.Options.Options.Create(new DynamoDbOptions
+        {
+            TablePrefix = factory.TablePrefix, WriteShards = 4, MaxRetries = 1, WriteTimeout = WriteTimeout,
+        });
+        var dynamo = new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, dynamoOptions), dynamoOptions);
+        var postgres = factory.Services.GetRequiredService<PostgreSqlPaymentTransactionStore>();
+        var mirror = new PaymentMirror(postgres, dynamo, Microsoft.Extensions.Options.Options.Create(new MigrationOptions()), dynamoOptions,
+            factory.Services.GetRequiredService<MigrationMetrics>(), NullLogger<PaymentMirror>.Instance);
+        return new Setup(factory, tenant, handler, client, postgres, mirror, factory.Services.GetRequiredService<PaymentOutbox>());
+    }
+
+    private sealed record Setup(MigrationApiFactory Factory, TestTenant Tenant, ScriptedBatchWrites Handler, AmazonDynamoDBClient Client,
+        PostgreSqlPaymentTransactionStore Postgres, PaymentMirror Mirror, PaymentOutbox Outbox) : IAsyncDisposable
+    {
+        /// <summary>A payment created in PostgreSQL with its outbox row to DynamoDB, not due for a minute and a half (only the test drains it).</summary>
+        public async Task<PaymentTransaction> CreateInPostgresAsync(string key)
+        {
+            var request = PaymentRequest.Create(Tenant.CampaignId, Tenant.DonorId, 700, "USD", "card", "tok_visa");
+            var payment = PaymentTransaction.Create(Tenant.OrganizationId, request, GatewayOutcome.Succeeded, key, DateTimeOffset.UtcNow);
+            var record = new IdempotencyRecord(Tenant.OrganizationId, key, request.Fingerprint(), payment.TransactionId, PaymentSnapshotJson.Serialize(payment), payment.CreatedAt);
+            await Postgres.CreateAsync(payment, record, default);
+            await using var dataSource = NpgsqlDataSource.Create(Factory.ConnectionString);
+            await using var command = dataSource.CreateCommand(
+                "INSERT INTO payment_outbox (target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, next_attempt_at) " +
+                "VALUES ('dynamodb', $1, $2, $3, 1, now(), 0, now() + interval '90 seconds')");
+            command.Parameters.Add(new() { Value = payment.OrganizationId });
+            command.Parameters.Add(new() { Value = payment.TransactionId });
+            command.Parameters.Add(new() { Value = key });
+            await command.ExecuteNonQueryAsync();
+            return payment;
+        }
+
+        /// <summary>One drain of every row (backoff ignored), as the API's drainer runs it; the rows it completed.</summary>
+        public Task<int> DrainAsync() =>
+            Outbox.DrainAsync(new OutboxApply(Mirror.ApplyAsync, Mirror.ApplyNewPaymentsAsync), "dynamodb", 200, default, ignoreBackoff: true);
+
+        public async Task<long> DepthAsync() => (await Outbox.DepthAsync(default))["dynamodb"];
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            Handler.Dispose();
+            await Factory.DisposeAsync();
+        }
+    }
+
+    /// <summary>Lets BatchWriteItem requests through, running <see cref="BeforeBatchWrite"/> before the first, or losing their answers.</summary>
+    private sealed class ScriptedBatchWrites : DelegatingHandler
+    {
+        private int _batchWrites;
+
+        public Func<Task>? BeforeBatchWrite { get; set; }
+        public bool LoseAnswers { get; set; }
+        public int BatchWrites => _batchWrites;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var batchWrite = request.Headers.TryGetValues("X-Amz-Target", out var target) && target.Single().EndsWith(".BatchWriteItem", StringComparison.Ordinal);
+            if (!batchWrite) return await base.SendAsync(request, cancellationToken);
+            var n = Interlocked.Increment(ref _batchWrites);
+            if (n == 1 && BeforeBatchWrite is { } before) await before();
+            var response = await base.SendAsync(request, cancellationToken);
+            if (!LoseAnswers) return response;
+            response.Dispose();
+            throw new HttpRequestException("The connection was reset after DynamoDB applied the batch (injected).");
+        }
+    }
+
+    private sealed class ScriptedClientFactory(HttpMessageHandler handler) : HttpClientFactory
+    {
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(handler, disposeHandler: false);
+        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
+        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => true;
+    }
+}
