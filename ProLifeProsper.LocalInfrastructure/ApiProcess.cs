@@ -27,7 +27,7 @@ public sealed class ApiProcess : IAsyncDisposable
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the API.");
         // The API's console log, kept only when asked for (PROLIFEPROSPER_API_LOG=<file>): a load run's API is otherwise silent.
-        var log = Environment.GetEnvironmentVariable("PROLIFEPROSPER_API_LOG") is { Length: > 0 } path ? TextWriter.Synchronized(File.AppendText(path)) : null;
+        var log = Environment.GetEnvironmentVariable("PROLIFEPROSPER_API_LOG") is { Length: > 0 } path ? TextWriter.Synchronized(new StreamWriter(path, append: true) { AutoFlush = true }) : null;
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line) log?.WriteLine(line); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) log?.WriteLine(line); };
         process.BeginOutputReadLine();

@@ -223,7 +223,8 @@ public sealed class MigrationCoordinator(
     private async Task DrainWhileLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken,
         TimeSpan? budget = null)
     {
-        // Rows another instance's drainer holds are skipped by SKIP LOCKED; give them a moment, then look again. With a budget,
+        // One row at a time, conditional writes (no batch): a failed batch would hold the rows, and with them the routing
+        // lock every write waits on, for the write time-out. Rows another instance's drainer holds are skipped by SKIP LOCKED; give them a moment, then look again. With a budget,
         // small batches, so that the time is checked often (a row that fails can take a second of retries).
         // Each row's copy is cut off when the budget is spent (a DynamoDB that hangs rather than refuses would otherwise hold
         // the lock for its every time-out and retry) and counted as not done: it stays queued.
@@ -243,7 +244,7 @@ public sealed class MigrationCoordinator(
         };
         for (var round = 0; round < 50 && !Spent(); round++)
         {
-            while (!Spent() && await outbox.DrainAsync(connection, transaction, new OutboxApply(apply, spent is null ? mirror.ApplyNewPaymentsAsync : null), target, budget is null ? 500 : 10, cancellationToken) > 0) { }
+            while (!Spent() && await outbox.DrainAsync(connection, transaction, new OutboxApply(apply), target, budget is null ? 500 : 10, cancellationToken) > 0) { }
             if (await PaymentOutbox.DepthAsync(connection, transaction, target, cancellationToken) == 0) return;
             await Task.Delay(100, cancellationToken);
         }

@@ -28,15 +28,19 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
     /// stint, its payment never acknowledged): PostgreSQL's record is the one in effect. Only the payment's version 1 is put;
     /// if PostgreSQL moved the payment on while it was being put, the put may have landed after the newer copy: PostgreSQL
     /// is asked again afterwards and those rows are retried, when the per-row copy (conditional on the version) brings
-    /// DynamoDB to the newest. A put whose answer is lost may still land later: its rows stay claimed until
-    /// <see cref="DynamoDbOptions.WriteTimeout"/> has passed, so it lands while they exist, hence before any cut-over
-    /// (which needs the outbox empty).
+    /// DynamoDB to the newest. Each put is sent once (no retry whose answer could come before an earlier attempt lands), the
+    /// whole call is bounded by <see cref="DynamoDbOptions.WriteTimeout"/>, and after any failure the rows stay claimed
+    /// until that time has passed: a put still on its way lands while they exist, hence before any cut-over (which needs
+    /// the outbox empty). A row whose batch failed is applied on its own the next time. (A process killed with a put in
+    /// flight releases its rows at once: that put was already sent and lands within moments, before the next claim has
+    /// copied and a refund moved the payment on.)
     /// </para>
     /// </summary>
     public async Task<IReadOnlyDictionary<long, (OutboxOutcome Outcome, string? Error)>> ApplyNewPaymentsAsync(IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
     {
         var outcomes = new Dictionary<long, (OutboxOutcome, string?)>();
-        var candidates = rows.Where(r => r.Target == DynamoDbPaymentTransactionStore.StoreName && r.ExpectedVersion == 1).ToList();
+        // A row whose batch failed before is applied on its own (conditional writes): one bad item cannot hold back a batch.
+        var candidates = rows.Where(r => r.Target == DynamoDbPaymentTransactionStore.StoreName && r.ExpectedVersion == 1 && r.Attempts == 0).ToList();
         if (candidates.Count == 0) return outcomes;
 
         var ids = candidates.Select(r => r.TransactionId).Distinct().ToList();
@@ -56,16 +60,20 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         var recordCopies = taken.Where(r => r.IdempotencyKey is not null)
             .Select(r => records.GetValueOrDefault((r.OrganizationId, r.IdempotencyKey!))).OfType<IdempotencyRecord>()
             .DistinctBy(r => (r.OrganizationId, r.Key)).ToList();
+        // The puts are bounded by the write time-out, and not cut short by the caller (shutdown, a deadline): a request
+        // abandoned early could still land after its rows were released.
+        var writeTimeout = dynamoOptions.Value.WriteTimeout;
+        using var bound = new CancellationTokenSource(writeTimeout);
         var started = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            await dynamo.PutCopiesAsync(copies, recordCopies, cancellationToken);
+            await dynamo.PutCopiesAsync(copies, recordCopies, bound.Token);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
             // Some of it may be applied, or still on its way: keep the rows claimed until no put of this call can land.
-            var wait = dynamoOptions.Value.WriteTimeout - started.Elapsed;
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
+            var wait = writeTimeout - started.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, CancellationToken.None);
             var error = $"{e.GetType().Name}: {e.Message}";
             foreach (var row in taken) outcomes[row.Id] = (OutboxOutcome.Retry, error);
             return outcomes;

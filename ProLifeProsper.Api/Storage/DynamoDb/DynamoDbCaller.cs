@@ -86,7 +86,12 @@ public sealed class DynamoDbCaller
         };
     }
 
-    public async Task<TResponse> CallAsync<TResponse>(string operation, string table, Func<CancellationToken, Task<TResponse>> call, CancellationToken cancellationToken)
+    /// <param name="retry">
+    /// False: one attempt only (a write without a condition, whose earlier attempt could otherwise still land after a
+    /// retry's answer: the caller must know when nothing of its call can arrive any more).
+    /// </param>
+    public async Task<TResponse> CallAsync<TResponse>(string operation, string table, Func<CancellationToken, Task<TResponse>> call, CancellationToken cancellationToken,
+        bool retry = true)
         where TResponse : AmazonWebServiceResponse
     {
         using var span = DynamoDbTracing.Start<TResponse>(operation, table);
@@ -97,7 +102,7 @@ public sealed class DynamoDbCaller
         context.Properties.Set(SpanKey, span);
         try
         {
-            var response = await _pipeline.ExecuteAsync(static async (ctx, state) => await state(ctx.CancellationToken), context, call);
+            var response = await (retry ? _pipeline : ResiliencePipeline.Empty).ExecuteAsync(static async (ctx, state) => await state(ctx.CancellationToken), context, call);
             RecordCapacity(table, response);
             DynamoDbTracing.Succeeded(span, response);
             return response;

@@ -59,8 +59,10 @@ public sealed partial class DynamoDbPaymentTransactionStore
     /// Puts payments and idempotency records copied from the source of truth, 25 items to a <c>BatchWriteItem</c>:
     /// unconditionally, replacing what is there, so only for what this store may hold in no other version than the
     /// source's (the caller's rule: payments PostgreSQL created in this phase, still at version 1, and their records).
-    /// Items DynamoDB leaves unprocessed (throttling) are sent again with backoff; any still left fail the call, and the
-    /// caller keeps its outbox rows. (A look first, to leave existing items alone, cost dynalite more than the puts.)
+    /// Each request is sent once, never retried (an attempt whose answer was lost could land after its retry's answer);
+    /// items DynamoDB leaves unprocessed (throttling) were not written and are sent again with backoff. Any failure fails
+    /// the call, and the caller keeps its outbox rows. (A look first, to leave existing items alone, cost dynalite more
+    /// than the puts.)
     /// </summary>
     public async Task PutCopiesAsync(IReadOnlyList<PaymentTransaction> payments, IReadOnlyList<IdempotencyRecord> records, CancellationToken cancellationToken)
     {
@@ -78,7 +80,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
         for (var attempt = 0; ; attempt++)
         {
             var request = new BatchWriteItemRequest { RequestItems = requestItems, ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL };
-            var response = await caller.CallAsync("batch_copy", Transactions, ct => dynamo.BatchWriteItemAsync(request, ct), cancellationToken);
+            var response = await caller.CallAsync("batch_copy", Transactions, ct => dynamo.BatchWriteItemAsync(request, ct), cancellationToken, retry: false);
             if (response.UnprocessedItems is not { Count: > 0 } unprocessed || unprocessed.Values.All(w => w.Count == 0)) return;
             if (attempt == UnprocessedRetries)
                 throw new ProvisionedThroughputExceededException(
