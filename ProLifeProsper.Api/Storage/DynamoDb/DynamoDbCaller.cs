@@ -19,8 +19,10 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// broken connection or time-out (reset, I/O error, HttpRequestException, socket error, an SDK or HttpClient time-out) —
 /// but never the caller's own cancellation.
 /// <para>
-/// Retrying a call whose response was lost may apply a write twice: every write in this codebase is conditional,
-/// so the repeat fails its condition, and the store reads a failed condition after a retry as "maybe applied".
+/// Retrying a call whose response was lost may apply a write twice: every retried write in this codebase is conditional,
+/// so the repeat fails its condition, and the store reads a failed condition after a retry as "maybe applied". The one
+/// unconditional write, the outbox drain's batched copy, is sent once (<c>retry: false</c>): its caller must know when
+/// nothing of it can land any more.
 /// </para>
 /// </summary>
 public sealed class DynamoDbCaller
@@ -57,6 +59,12 @@ public sealed class DynamoDbCaller
             })
             .Build();
     }
+
+    /// <summary>
+    /// Items a batch request left unprocessed (DynamoDB's throttle for batches: the request itself succeeds), about to be
+    /// sent again: counted like a throttled retry.
+    /// </summary>
+    public void UnprocessedRetry(string operation) => _metrics?.RecordRetry(StoreName, operation, throttled: true);
 
     // By error code too: an operation whose model lacks the throttle's type (DescribeTable, CreateTable) gets a
     // plain AmazonDynamoDBException carrying it.

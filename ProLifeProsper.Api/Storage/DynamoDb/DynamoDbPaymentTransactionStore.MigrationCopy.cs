@@ -86,6 +86,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 throw new ProvisionedThroughputExceededException(
                     $"DynamoDB left {unprocessed.Values.Sum(w => w.Count)} copied items unprocessed after {UnprocessedRetries} retries");
             requestItems = unprocessed;
+            caller.UnprocessedRetry("batch_copy");
             await Task.Delay(TimeSpan.FromMilliseconds(25 << attempt) * (0.5 + Random.Shared.NextDouble()), cancellationToken);
         }
     }

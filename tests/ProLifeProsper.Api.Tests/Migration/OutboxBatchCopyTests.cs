@@ -11,6 +11,7 @@ using ProLifeProsper.Api.StoreMigration;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Domain.Payments;
 using ProLifeProsper.LocalInfrastructure;
+using ProLifeProsper.Testing.Faults;
 
 namespace ProLifeProsper.Api.Tests.Migration;
 
@@ -51,7 +52,7 @@ public sealed class OutboxBatchCopyTests
     }
 
     [Fact]
-    public async Task A_batch_copy_whose_answer_is_lost_keeps_its_rows_until_its_put_can_no_longer_land_then_completes_them_once()
+    public async Task A_batch_copy_whose_answer_is_lost_keeps_its_rows_until_its_put_can_no_longer_land_then_completes_every_one()
     {
         await using var setup = await SetupAsync();
         var payments = new List<PaymentTransaction>();
@@ -91,7 +92,7 @@ public sealed class OutboxBatchCopyTests
         var handler = new ScriptedBatchWrites { InnerHandler = new SocketsHttpHandler() };
         var client = new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
         {
-            ServiceURL = dynalite.ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, HttpClientFactory = new ScriptedClientFactory(handler),
+            ServiceURL = dynalite.ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, HttpClientFactory = new HandlerHttpClientFactory(handler),
         });
         var dynamoOptions = Microsoft.Extensions.Options.Options.Create(new DynamoDbOptions
         {
@@ -167,12 +168,5 @@ public sealed class OutboxBatchCopyTests
             response.Dispose();
             throw new HttpRequestException("The connection was reset after DynamoDB applied the batch (injected).");
         }
-    }
-
-    private sealed class ScriptedClientFactory(HttpMessageHandler handler) : HttpClientFactory
-    {
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(handler, disposeHandler: false);
-        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
-        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => true;
     }
 }

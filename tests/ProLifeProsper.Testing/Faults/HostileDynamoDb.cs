@@ -20,7 +20,7 @@ public sealed class HostileDynamoDb : IDisposable
         Profile = profile;
         _random = new Random(profile.Seed);
         _handler = new HostileDynamoDbHandler(this) { InnerHandler = new SocketsHttpHandler() };
-        HttpClientFactory = new HostileHttpClientFactory(_handler);
+        HttpClientFactory = new HandlerHttpClientFactory(_handler);
     }
 
     public HostileDynamoDbProfile Profile { get; }

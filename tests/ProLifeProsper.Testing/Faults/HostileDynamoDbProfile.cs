@@ -3,7 +3,7 @@ namespace ProLifeProsper.Testing.Faults;
 /// <summary>
 /// How hostile the DynamoDB in front of dynalite is: the seed of its dice and the probability of each fault per
 /// request. Throttles and failures before sending hit every operation; lost answers hit the operations in
-/// <see cref="LostAnswerOperations"/> (writes: every write in this codebase is conditional, so a repeat is safe);
+/// <see cref="LostAnswerOperations"/> (writes: each is conditional, or a batched copy sent once whose repeat puts the same items, so a repeat is safe);
 /// tiny pages hit Query and Scan; index lag hides an item from index reads for a seeded time after it was written.
 /// </summary>
 public sealed record HostileDynamoDbProfile
