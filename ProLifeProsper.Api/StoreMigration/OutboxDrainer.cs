@@ -16,6 +16,7 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
     private const int Claims = 4;
     // The depth gauge is read by people and dashboards: once a second is enough, not after every woken drain.
     private const long DepthRefreshMilliseconds = 1_000;
+    private readonly OutboxApply _apply = new(mirror.ApplyAsync, mirror.ApplyNewPaymentsAsync);
 
     /// <summary>
     /// Drains the rows there now (up to <paramref name="upTo"/>, default the newest) until none of them is due (or the token
@@ -31,7 +32,7 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
             // Several claims at once (SKIP LOCKED keeps them apart): a drain that waits on one round trip at a time gets
             // little of a machine busy with requests, and falls behind the writes it is meant to follow.
             var claims = await Task.WhenAll(Enumerable.Range(0, Claims).Select(_ =>
-                outbox.DrainAsync(new OutboxApply(mirror.ApplyAsync, mirror.ApplyNewPaymentsAsync), target, BatchSize, cancellationToken, last, ignoreBackoff)));
+                outbox.DrainAsync(_apply, target, BatchSize, cancellationToken, last, ignoreBackoff)));
             total += applied = claims.Sum();
             logger.LogDebug("Drained {Applied} outbox rows (up to {UpTo})", applied, last);
         }

@@ -24,9 +24,12 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         "refunded_amount_minor = EXCLUDED.refunded_amount_minor, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version " +
         "WHERE payment_transactions.version < EXCLUDED.version";
 
+    // An idempotency record's columns, in the order ReadRecord reads them and AddRecordParameters binds them.
+    private const string RecordColumns = "organization_id, key, fingerprint, resource_id, response_json, created_at";
+
     // An idempotency record, unless its key is taken (parameters: AddRecordParameters).
     private const string InsertRecordIfAbsent =
-        "INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) " +
+        $"INSERT INTO idempotency_records ({RecordColumns}) " +
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 
     private const string CapturedStatuses = "('succeeded', 'partially_refunded', 'refunded')";
@@ -46,7 +49,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     public async Task<IdempotencyRecord?> FindIdempotencyRecordAsync(Guid organizationId, string key, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT organization_id, key, fingerprint, resource_id, response_json, created_at FROM idempotency_records WHERE organization_id = $1 AND key = $2");
+            $"SELECT {RecordColumns} FROM idempotency_records WHERE organization_id = $1 AND key = $2");
         command.Parameters.Add(new() { Value = organizationId });
         command.Parameters.Add(new() { Value = key });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -206,8 +209,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         payments.Parameters.Add(new() { Value = transactionIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         batch.BatchCommands.Add(payments);
         var records = new NpgsqlBatchCommand(
-            "SELECT r.organization_id, r.key, r.fingerprint, r.resource_id, r.response_json, r.created_at FROM idempotency_records r " +
-            "JOIN unnest($1::uuid[], $2::text[]) AS k(organization_id, key) ON r.organization_id = k.organization_id AND r.key = k.key");
+            $"SELECT {RecordColumns} FROM idempotency_records WHERE (organization_id, key) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))");
         records.Parameters.Add(new() { Value = keys.Select(k => k.OrganizationId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         records.Parameters.Add(new() { Value = keys.Select(k => k.Key).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         batch.BatchCommands.Add(records);
@@ -263,7 +265,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT organization_id, key, fingerprint, resource_id, response_json, created_at FROM idempotency_records WHERE created_at <= $2 " +
+            $"SELECT {RecordColumns} FROM idempotency_records WHERE created_at <= $2 " +
             (afterOrganization is null ? "" : "AND (organization_id, key) > ($3, $4) ") +
             "ORDER BY organization_id, key LIMIT $1");
         command.Parameters.Add(new() { Value = limit });

@@ -20,8 +20,7 @@ public static class MigrationPhases
 
     public static async Task EnterAsync(string url, string adminKey, string phase, CancellationToken cancellationToken)
     {
-        using var admin = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
-        admin.DefaultRequestHeaders.Add("X-Api-Key", adminKey);
+        using var admin = AdminClient(url, adminKey, TimeSpan.FromMinutes(2));
         await StepAsync(admin, "start", cancellationToken);
         // An empty database: the backfill has nothing to copy and completes at once.
         var deadline = DateTime.UtcNow.AddMinutes(1);
@@ -41,8 +40,7 @@ public static class MigrationPhases
     /// </summary>
     public static async Task<string> DescribeOutboxAsync(string url, string adminKey, string phase, CancellationToken cancellationToken)
     {
-        using var admin = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
-        admin.DefaultRequestHeaders.Add("X-Api-Key", adminKey);
+        using var admin = AdminClient(url, adminKey, TimeSpan.FromSeconds(30));
         async Task<long> DepthAsync()
         {
             var depth = (await admin.GetFromJsonAsync<JsonElement>("/api/admin/migration", cancellationToken)).GetProperty("outboxDepth");
@@ -60,6 +58,13 @@ public static class MigrationPhases
         return now > 0
             ? $"outbox @ {phase}: {left:N0} writes queued when the load stopped, {now:N0} still queued after {deadline.TotalMinutes:0} min"
             : $"outbox @ {phase}: {left:N0} writes queued when the load stopped, drained in {drained.Elapsed.TotalSeconds:0.0} s";
+    }
+
+    private static HttpClient AdminClient(string url, string adminKey, TimeSpan timeout)
+    {
+        var admin = new HttpClient { BaseAddress = new Uri(url), Timeout = timeout };
+        admin.DefaultRequestHeaders.Add("X-Api-Key", adminKey);
+        return admin;
     }
 
     private static async Task StepAsync(HttpClient admin, string step, CancellationToken cancellationToken)
