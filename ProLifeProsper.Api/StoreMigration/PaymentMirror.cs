@@ -28,12 +28,13 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
     /// stint, its payment never acknowledged): PostgreSQL's record is the one in effect. Only the payment's version 1 is put;
     /// if PostgreSQL moved the payment on while it was being put, the put may have landed after the newer copy: PostgreSQL
     /// is asked again afterwards and those rows are retried, when the per-row copy (conditional on the version) brings
-    /// DynamoDB to the newest. Each put is sent once (no retry whose answer could come before an earlier attempt lands), the
-    /// whole call is bounded by <see cref="DynamoDbOptions.WriteTimeout"/>, and after any failure the rows stay claimed
-    /// until that time has passed: a put still on its way lands while they exist, hence before any cut-over (which needs
-    /// the outbox empty). A row whose batch failed is applied on its own the next time. (A process killed with a put in
-    /// flight releases its rows at once: that put was already sent and lands within moments, before the next claim has
-    /// copied and a refund moved the payment on.)
+    /// DynamoDB to the newest. A put whose outcome is unknown is never sent again (no retry whose answer could come before an
+    /// earlier attempt lands), every put leaves within <see cref="DynamoDbOptions.WriteTimeout"/>, and after any failure
+    /// the rows stay claimed for twice that and 2 s more (the landing bound the dynamo-only fence also counts on): a put
+    /// still on its way lands while they exist, hence before any cut-over (which needs the outbox empty). A row whose batch
+    /// failed is applied on its own the next time. Not covered: a process killed with a put in flight releases its rows at
+    /// once, and if that put is delayed past a refund's copy, it can set DynamoDB back to version 1 (a lease committed
+    /// before sending would close this; not built).
     /// </para>
     /// </summary>
     public async Task<IReadOnlyDictionary<long, (OutboxOutcome Outcome, string? Error)>> ApplyNewPaymentsAsync(IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
@@ -60,19 +61,22 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         var recordCopies = taken.Where(r => r.IdempotencyKey is not null)
             .Select(r => records.GetValueOrDefault((r.OrganizationId, r.IdempotencyKey!))).OfType<IdempotencyRecord>()
             .DistinctBy(r => (r.OrganizationId, r.Key)).ToList();
-        // The puts are bounded by the write time-out, and not cut short by the caller (shutdown, a deadline): a request
+        var items = await dynamo.CopyItemsAsync(copies, recordCopies, cancellationToken);
+        // The puts are sent within the write time-out, and not cut short by the caller (shutdown, a deadline): a request
         // abandoned early could still land after its rows were released.
         var writeTimeout = dynamoOptions.Value.WriteTimeout;
         using var bound = new CancellationTokenSource(writeTimeout);
         var started = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            await dynamo.PutCopiesAsync(copies, recordCopies, bound.Token);
+            await dynamo.PutCopiesAsync(items, bound.Token);
         }
         catch (Exception e)
         {
-            // Some of it may be applied, or still on its way: keep the rows claimed until no put of this call can land.
-            var wait = writeTimeout - started.Elapsed;
+            // Some of it may be applied, or still on its way: keep the rows claimed until no put of this call can land. The
+            // last request left by start + WriteTimeout and is taken to land within WriteTimeout of leaving, with 2 s to
+            // spare: the bound the rollback fence of dynamo-only counts on (RoutingStateOptions.DynamoOnlyFence).
+            var wait = writeTimeout * 2 + TimeSpan.FromSeconds(2) - started.Elapsed;
             if (wait > TimeSpan.Zero) await Task.Delay(wait, CancellationToken.None);
             var error = $"{e.GetType().Name}: {e.Message}";
             foreach (var row in taken) outcomes[row.Id] = (OutboxOutcome.Retry, error);

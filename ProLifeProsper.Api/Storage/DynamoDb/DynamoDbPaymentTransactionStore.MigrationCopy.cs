@@ -56,36 +56,50 @@ public sealed partial class DynamoDbPaymentTransactionStore
     private const int UnprocessedRetries = 6;
 
     /// <summary>
-    /// Puts payments and idempotency records copied from the source of truth, 25 items to a <c>BatchWriteItem</c>:
-    /// unconditionally, replacing what is there, so only for what this store may hold in no other version than the
-    /// source's (the caller's rule: payments PostgreSQL created in this phase, still at version 1, and their records).
-    /// Each request is sent once, never retried (an attempt whose answer was lost could land after its retry's answer);
-    /// items DynamoDB leaves unprocessed (throttling) were not written and are sent again with backoff. Any failure fails
-    /// the call, and the caller keeps its outbox rows. (A look first, to leave existing items alone, cost dynalite more
-    /// than the puts.)
+    /// The items <see cref="PutCopiesAsync"/> writes for these payments and idempotency records copied from the source of
+    /// truth (built before anything is sent: a failure here leaves nothing on its way).
     /// </summary>
-    public async Task PutCopiesAsync(IReadOnlyList<PaymentTransaction> payments, IReadOnlyList<IdempotencyRecord> records, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)>> CopyItemsAsync(IReadOnlyList<PaymentTransaction> payments,
+        IReadOnlyList<IdempotencyRecord> records, CancellationToken cancellationToken)
     {
-        var writes = new List<(string Table, Dictionary<string, AttributeValue> Item)>(payments.Count + records.Count);
-        foreach (var payment in payments) writes.Add((Transactions, await ItemOfAsync(payment, cancellationToken)));
-        writes.AddRange(records.Select(r => (Idempotency, IdempotencyRecordItem.ToItem(r, nameof(RecordKind.Copy), null))));
-        await Parallel.ForEachAsync(writes.Chunk(MaxBatchWriteItems),
+        var items = new List<(string Table, Dictionary<string, AttributeValue> Item)>(payments.Count + records.Count);
+        foreach (var payment in payments) items.Add((Transactions, await ItemOfAsync(payment, cancellationToken)));
+        items.AddRange(records.Select(r => (Idempotency, IdempotencyRecordItem.ToItem(r, nameof(RecordKind.Copy), null))));
+        return items;
+    }
+
+    /// <summary>
+    /// Puts copied items (<see cref="CopyItemsAsync"/>), 25 to a <c>BatchWriteItem</c>: unconditionally, replacing what is
+    /// there, so only for what this store may hold in no other version than the source's (the caller's rule: payments
+    /// PostgreSQL created in this phase, still at version 1, and their records). A request whose outcome is unknown is never
+    /// sent again (an attempt whose answer was lost could land after its retry's answer): it fails the call, and the caller
+    /// keeps its outbox rows. Items DynamoDB left unprocessed, and requests it refused as throttled, were not written and
+    /// are sent again with backoff. (A look first, to leave existing items alone, cost dynalite more than the puts.)
+    /// </summary>
+    public Task PutCopiesAsync(IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)> items, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(items.Chunk(MaxBatchWriteItems),
             new ParallelOptions { MaxDegreeOfParallelism = BatchCopyParallelism, CancellationToken = cancellationToken },
             async (chunk, ct) => await BatchWriteAsync(chunk.GroupBy(w => w.Table)
                 .ToDictionary(g => g.Key, g => g.Select(w => new WriteRequest(new PutRequest(w.Item))).ToList()), ct));
-    }
 
     private async Task BatchWriteAsync(Dictionary<string, List<WriteRequest>> requestItems, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             var request = new BatchWriteItemRequest { RequestItems = requestItems, ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL };
-            var response = await caller.CallAsync("batch_copy", Transactions, ct => dynamo.BatchWriteItemAsync(request, ct), cancellationToken, retry: false);
-            if (response.UnprocessedItems is not { Count: > 0 } unprocessed || unprocessed.Values.All(w => w.Count == 0)) return;
+            int left;
+            try
+            {
+                var response = await caller.CallAsync("batch_copy", Transactions, ct => dynamo.BatchWriteItemAsync(request, ct), cancellationToken, retry: false);
+                if (response.UnprocessedItems is not { Count: > 0 } unprocessed || (left = unprocessed.Values.Sum(w => w.Count)) == 0) return;
+                requestItems = unprocessed;
+            }
+            catch (AmazonDynamoDBException e) when (DynamoDbCaller.IsThrottle(e) && attempt < UnprocessedRetries)
+            {
+                left = requestItems.Values.Sum(w => w.Count); // refused whole: nothing of it was written
+            }
             if (attempt == UnprocessedRetries)
-                throw new ProvisionedThroughputExceededException(
-                    $"DynamoDB left {unprocessed.Values.Sum(w => w.Count)} copied items unprocessed after {UnprocessedRetries} retries");
-            requestItems = unprocessed;
+                throw new ProvisionedThroughputExceededException($"DynamoDB left {left} copied items unprocessed after {UnprocessedRetries} retries");
             caller.UnprocessedRetry("batch_copy");
             await Task.Delay(TimeSpan.FromMilliseconds(25 << attempt) * (0.5 + Random.Shared.NextDouble()), cancellationToken);
         }
