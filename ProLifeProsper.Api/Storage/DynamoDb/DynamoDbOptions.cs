@@ -95,4 +95,6 @@ public sealed class DynamoDbOptions
     public string TransactionsTableName => TablePrefix + "pro_life_prosper_transactions";
 
     public string IdempotencyTableName => TablePrefix + "pro_life_prosper_idempotency";
+
+    public string AggregatesTableName => TablePrefix + "pro_life_prosper_aggregates";
 }

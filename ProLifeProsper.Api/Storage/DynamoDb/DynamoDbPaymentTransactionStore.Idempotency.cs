@@ -115,6 +115,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
 
     private async Task PutPaymentIfAbsentAsync(Dictionary<string, AttributeValue> item, CancellationToken cancellationToken)
     {
+        await MarkAsync([item], cancellationToken); // a create finished after its hour closed (a late retry completing it)
         try
         {
             await caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
@@ -165,6 +166,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             expression += " ADD #applied :key";
         }
 
+        await Aggregates.MarkAsync([(updated.OrganizationId, updated.CreatedAt)], cancellationToken); // refunds and settlements change closed hours
         try
         {
             await caller.CallAsync("update_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
@@ -228,4 +230,8 @@ public sealed partial class DynamoDbPaymentTransactionStore
         }, ct), cancellationToken);
         return response.Items is { Count: > 0 } items ? PaymentItemMapper.KeyOf(items[0]) : null;
     }
+
+    /// <summary>Marks the closed hours the payment items about to be written belong to (<see cref="PaymentAggregates.MarkAsync"/>).</summary>
+    private Task MarkAsync(IEnumerable<Dictionary<string, AttributeValue>> paymentItems, CancellationToken cancellationToken) =>
+        Aggregates.MarkAsync(paymentItems.Select(i => (Guid.Parse(i[PaymentItemKeys.OrganizationId].S), PaymentItemMapper.ParseTime(i["createdAt"].S))), cancellationToken);
 }

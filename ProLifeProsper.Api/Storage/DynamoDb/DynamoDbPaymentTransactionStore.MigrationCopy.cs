@@ -30,6 +30,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
         }
         var remove = new[] { "failureCode", PaymentItemKeys.StatusShard }.Where(a => !item.ContainsKey(a)).Select((a, i) => { names[$"#r{i}"] = a; return $"#r{i}"; }).ToList();
         values[":version"] = PaymentItemMapper.N(payment.Version);
+        await Aggregates.MarkAsync([(payment.OrganizationId, payment.CreatedAt)], cancellationToken); // a copy changes its hour's totals
         try
         {
             await caller.CallAsync("copy_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
@@ -76,11 +77,14 @@ public sealed partial class DynamoDbPaymentTransactionStore
     /// keeps its outbox rows. Items DynamoDB left unprocessed, and requests it refused as throttled, were not written and
     /// are sent again with backoff. (A look first, to leave existing items alone, cost dynalite more than the puts.)
     /// </summary>
-    public Task PutCopiesAsync(IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)> items, CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(items.Chunk(MaxBatchWriteItems),
+    public async Task PutCopiesAsync(IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)> items, CancellationToken cancellationToken)
+    {
+        await MarkAsync(items.Where(w => w.Table == Transactions).Select(w => w.Item), cancellationToken); // before anything is sent
+        await Parallel.ForEachAsync(items.Chunk(MaxBatchWriteItems),
             new ParallelOptions { MaxDegreeOfParallelism = BatchCopyParallelism, CancellationToken = cancellationToken },
             async (chunk, ct) => await BatchWriteAsync(chunk.GroupBy(w => w.Table)
                 .ToDictionary(g => g.Key, g => g.Select(w => new WriteRequest(new PutRequest(w.Item))).ToList()), ct));
+    }
 
     private async Task BatchWriteAsync(Dictionary<string, List<WriteRequest>> requestItems, CancellationToken cancellationToken)
     {

@@ -4,6 +4,7 @@ using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
 
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
@@ -183,111 +184,17 @@ public sealed partial class DynamoDbPaymentTransactionStore
         return payments;
     }
 
-    public async Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
-    {
-        var hours = new List<DateTimeOffset>();
-        for (var hour = PaymentItemKeys.FloorHour(from); hour < to; hour = hour.AddHours(1)) hours.Add(hour);
+    /// <summary>From kept hourly and daily totals; only hours not closed yet are read from their payments (<see cref="PaymentAggregates"/>).</summary>
+    public async Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        to <= from ? [] : (await Aggregates.ReadAsync(organizationId, from, to, cancellationToken)).Hourly(from, to);
 
-        // Summed page by page as they arrive: memory holds one page and the totals (hours × currencies), never the range's items.
-        var totals = new Dictionary<(DateTimeOffset Hour, string Currency), (long Count, long Amount, long Refunded)>();
-        void Add(IEnumerable<Dictionary<string, AttributeValue>> page)
-        {
-            lock (totals)
-            {
-                foreach (var r in page)
-                {
-                    var createdAt = PaymentItemMapper.ParseTime(r["createdAt"].S);
-                    if (!PaymentStatusNames.Parse(r["status"].S).IsCaptured() || createdAt < from || createdAt >= to) continue;
-                    var key = (PaymentItemKeys.FloorHour(createdAt), r["currency"].S);
-                    var (count, amount, refunded) = totals.GetValueOrDefault(key);
-                    totals[key] = (count + 1, amount + Number(r["amountMinor"]), refunded + Number(r["refundedAmountMinor"]));
-                }
-            }
-        }
-
-        if (hours.Count * ReadShards <= MaxIndexQueriesForAnalytics)
-        {
-            var shards = hours.SelectMany(h => Enumerable.Range(0, ReadShards).Select(s => PaymentItemKeys.DateHourShardOf(h, s)));
-            await ScatterAsync(shards, async (shard, ct) =>
-            {
-                await foreach (var page in QueryPagesAsync(new QueryRequest
-                {
-                    TableName = Transactions,
-                    IndexName = PaymentItemKeys.DateHourIndex,
-                    KeyConditionExpression = "#shard = :shard AND #org = :org",
-                    ExpressionAttributeNames = new() { ["#shard"] = PaymentItemKeys.DateHourShard, ["#org"] = PaymentItemKeys.OrganizationId },
-                    ExpressionAttributeValues = new() { [":shard"] = new(shard), [":org"] = PaymentItemMapper.S(organizationId) },
-                }, "query_hourly", ct)) Add(page);
-                return true;
-            }, cancellationToken);
-        }
-        else
-        {
-            // Long ranges: one pass over the organization's partitions is cheaper than hours × shards queries.
-            var partitions = (await HistoryAsync(organizationId, to, cancellationToken)).ShardsDuring(from, to);
-            await ScatterAsync(Enumerable.Range(0, partitions), async (shard, ct) =>
-            {
-                await foreach (var page in QueryPagesAsync(new QueryRequest
-                {
-                    TableName = Transactions,
-                    KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
-                    ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition, ["#sk"] = PaymentItemKeys.SortKey },
-                    ExpressionAttributeValues = new()
-                    {
-                        [":pk"] = new(PaymentItemKeys.PartitionOf(organizationId, shard)),
-                        [":from"] = new(PaymentItemKeys.Timestamp(from)),
-                        [":to"] = new(PaymentItemKeys.Timestamp(to)),
-                    },
-                }, "query_hourly", ct)) Add(page);
-                return true;
-            }, cancellationToken);
-        }
-
-        return totals
-            .Select(t => new HourlyPaymentTotal(t.Key.Hour, t.Key.Currency, t.Value.Count, t.Value.Amount, t.Value.Refunded))
-            .OrderBy(t => t.Hour).ThenBy(t => t.Currency, StringComparer.Ordinal)
-            .ToList();
-    }
-
+    /// <summary>
+    /// From the organization's first day on, as kept daily totals (one item per day), today's kept hours and the payments of the
+    /// hours not closed yet: the cost grows with the days the organization has taken payments, not with their number.
+    /// </summary>
     public async Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
     {
-        var totals = new Dictionary<Guid, CampaignTotals>();
-        if (campaignIds.Count == 0) return totals;
-        // One pass over every partition the organization's payments ever used, reading only the attributes summed. Cost grows
-        // with the organization's payment count (docs/dynamodb.md: maintained aggregates are the open part).
-        var wanted = campaignIds.Select(id => id.ToString("D")).ToHashSet(StringComparer.Ordinal);
-        var partitions = (await HistoryAsync(organizationId, DateTimeOffset.MaxValue, cancellationToken)).ShardsEver;
-        await ScatterAsync(Enumerable.Range(0, partitions), async (shard, ct) =>
-        {
-            await foreach (var page in QueryPagesAsync(new QueryRequest
-            {
-                TableName = Transactions,
-                KeyConditionExpression = "#pk = :pk",
-                FilterExpression = "#status IN (:succeeded, :partial)",
-                ProjectionExpression = "campaignId, amountMinor, refundedAmountMinor",
-                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition, ["#status"] = "status" },
-                ExpressionAttributeValues = new()
-                {
-                    [":pk"] = new(PaymentItemKeys.PartitionOf(organizationId, shard)),
-                    [":succeeded"] = new(PaymentStatus.Succeeded.ToWire()),
-                    [":partial"] = new(PaymentStatus.PartiallyRefunded.ToWire()),
-                },
-            }, "query_campaign_totals", ct))
-            {
-                lock (totals) // summed as pages arrive: memory holds one page per shard, not the organization's history
-                {
-                    foreach (var row in page)
-                    {
-                        var campaign = row["campaignId"].S;
-                        if (!wanted.Contains(campaign)) continue;
-                        var id = Guid.Parse(campaign);
-                        var current = totals.GetValueOrDefault(id, CampaignTotals.Zero);
-                        totals[id] = new CampaignTotals(current.RaisedAmountMinor + Number(row["amountMinor"]) - Number(row["refundedAmountMinor"]), current.DonationCount + 1);
-                    }
-                }
-            }
-            return true;
-        }, cancellationToken);
-        return totals;
+        if (campaignIds.Count == 0 || await Aggregates.OldestPaymentAsync(organizationId, cancellationToken) is not { } oldest) return new Dictionary<Guid, CampaignTotals>();
+        return (await Aggregates.ReadAsync(organizationId, AggregateKeys.FloorDay(oldest), null, cancellationToken)).Campaigns(campaignIds);
     }
 }

@@ -1,7 +1,9 @@
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
@@ -21,14 +23,14 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// </summary>
 /// <param name="indexShards">The index shard count agreed with the table (null: the configured count, for tools and tests).</param>
 /// <param name="organizationShards">How organizations' payments are split over partition keys (null: none is split, for tools and tests).</param>
+/// <param name="time">The clock of the aggregates' closed hours and marks (null: the system clock).</param>
 public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, DynamoDbCaller caller, IOptions<DynamoDbOptions> options,
-    IndexShards? indexShards = null, OrganizationShards? organizationShards = null)
+    IndexShards? indexShards = null, OrganizationShards? organizationShards = null, TimeProvider? time = null,
+    ILogger<DynamoDbPaymentTransactionStore>? logger = null)
     : IPaymentTransactionStore
 {
     public const string StoreName = "dynamodb";
 
-    // Query fan-out above which hourly analytics read the organization's partition instead of the hourly index.
-    private const int MaxIndexQueriesForAnalytics = 256;
     private const int ScatterParallelism = 16;
 
     private readonly DynamoDbOptions _options = options.Value;
@@ -39,6 +41,10 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
     private static readonly OrganizationShards Unsplit = OrganizationShards.Fixed(OrganizationShardMap.Unsplit);
 
     public string Name => StoreName;
+
+    /// <summary>Campaign progress and hourly analytics from kept totals; every write that may land in a closed hour marks it first.</summary>
+    public PaymentAggregates Aggregates => field ??= new PaymentAggregates(dynamo, caller, _options,
+        async (organizationId, from, to, ct) => (await HistoryAsync(organizationId, to, ct)).ShardsDuring(from, to), time ?? TimeProvider.System, logger);
 
     /// <summary>A payment created now can be placed: the shard map vouches for this moment (503 when it cannot be read).</summary>
     public Task EnsureWritableAsync(CancellationToken cancellationToken) => (organizationShards ?? Unsplit).EnsureTrustedNowAsync(cancellationToken);

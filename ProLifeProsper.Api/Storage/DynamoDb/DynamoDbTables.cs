@@ -1,5 +1,7 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using AggregateKeys = ProLifeProsper.Api.Storage.DynamoDb.Aggregates.AggregateKeys;
+using PaymentAggregates = ProLifeProsper.Api.Storage.DynamoDb.Aggregates.PaymentAggregates;
 
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
@@ -15,10 +17,10 @@ public static class DynamoDbTables
     public const string IdempotencyKey = "idempotencyKey";
 
     /// <summary>The names capacity settings take (<c>DynamoDb:ProvisionedThroughput</c>, <c>DynamoDb:WarmThroughput</c>): each is a pool of capacity.</summary>
-    public const string TransactionsTarget = "transactions", IdempotencyTarget = "idempotency";
+    public const string TransactionsTarget = "transactions", IdempotencyTarget = "idempotency", AggregatesTarget = "aggregates";
 
     public static readonly IReadOnlyList<string> CapacityTargets =
-        [TransactionsTarget, IdempotencyTarget, PaymentItemKeys.TransactionIdIndex, PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.DateHourIndex];
+        [TransactionsTarget, IdempotencyTarget, AggregatesTarget, PaymentItemKeys.TransactionIdIndex, PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.DateHourIndex];
 
     public static readonly IReadOnlyList<string> AnalyticsAttributes = ["amountMinor", "refundedAmountMinor", "currency", "status", "createdAt"];
 
@@ -58,7 +60,16 @@ public static class DynamoDbTables
         KeySchema = [new(IdempotencyPartition, KeyType.HASH), new(IdempotencyKey, KeyType.RANGE)],
     }, options, IdempotencyTarget);
 
-    public static IEnumerable<CreateTableRequest> All(DynamoDbOptions options) => [Transactions(options), Idempotency(options)];
+    /// <summary>Kept totals of closed hours and days, and the marks that say when they must be read again (<see cref="PaymentAggregates"/>).</summary>
+    public static CreateTableRequest Aggregates(DynamoDbOptions options) => WithBilling(new CreateTableRequest
+    {
+        TableName = options.AggregatesTableName,
+        WarmThroughput = Warm(options, AggregatesTarget),
+        AttributeDefinitions = [new(AggregateKeys.Partition, ScalarAttributeType.S), new(AggregateKeys.Bucket, ScalarAttributeType.S)],
+        KeySchema = [new(AggregateKeys.Partition, KeyType.HASH), new(AggregateKeys.Bucket, KeyType.RANGE)],
+    }, options, AggregatesTarget);
+
+    public static IEnumerable<CreateTableRequest> All(DynamoDbOptions options) => [Transactions(options), Idempotency(options), Aggregates(options)];
 
     private static GlobalSecondaryIndex Index(DynamoDbOptions options, string name, string partitionKey, string? sortKey, Projection projection)
     {

@@ -68,16 +68,17 @@ public sealed class CapacityPlannerTests
         // 4M WRU × $0.625/M + 1M RRU × $0.125/M = $2.50 + $0.125; storage under the free 25 GB
         Assert.Equal(2.63m, cost.Modes.Single(m => m.Mode == CostModel.OnDemand).MonthlyUsd);
         // Each pool for its own peak at 50%: 200 WCU in each of the four written pools, 1 (DynamoDB's minimum) in the pending
-        // index; 200 RCU in the table, 1 in each of the four others: 801 WCU, 204 RCU. (801 × 0.00065 + 204 × 0.00013) × 730 h
+        // index and the aggregates table (no refund, no settlement: nothing marks a closed hour); 200 RCU in the table, 1 in
+        // each of the five others: 802 WCU, 205 RCU. (802 × 0.00065 + 205 × 0.00013) × 730 h
         var provisioned = cost.Modes.Single(m => m.Mode == CostModel.ProvisionedRightSized);
-        Assert.Equal((801, 204), (provisioned.WriteCapacityUnits, provisioned.ReadCapacityUnits));
-        Assert.Equal(399.43m, provisioned.MonthlyUsd);
+        Assert.Equal((802, 205), (provisioned.WriteCapacityUnits, provisioned.ReadCapacityUnits));
+        Assert.Equal(400.00m, provisioned.MonthlyUsd);
         Assert.Equal((200, 1), (cost.Pools.Single(p => p.Pool == "idempotency").ProvisionedWriteCapacityUnits, cost.Pools.Single(p => p.Pool == "idempotency").ProvisionedReadCapacityUnits));
         // 9 × (150/12 + 0.0128 × 730) + 3 × (30/12 + 0.0025 × 730)
         Assert.Equal(209.57m, cost.Modes.Single(m => m.Mode == CostModel.ReservedRightSized).MonthlyUsd);
-        // The code's defaults give all five pools 2,000 WCU and 1,000 RCU: 10,000 WCU and 5,000 RCU billed, (6.5 + 0.65) × 730 h.
+        // The code's defaults give all six pools 2,000 WCU and 1,000 RCU: 12,000 WCU and 6,000 RCU billed, (7.8 + 0.78) × 730 h.
         var defaults = cost.Modes.Single(m => m.Mode == CostModel.ProvisionedDefaults);
-        Assert.Equal((10_000, 5_000, 5_219.50m), (defaults.WriteCapacityUnits, defaults.ReadCapacityUnits, defaults.MonthlyUsd));
+        Assert.Equal((12_000, 6_000, 6_263.40m), (defaults.WriteCapacityUnits, defaults.ReadCapacityUnits, defaults.MonthlyUsd));
         Assert.True(defaults.ServesPeak); // the table's 1,000 RCU serve 1,000 gets/s, the first pool to run out
         Assert.Contains("~1,000 payments/s (transactions", defaults.Notes);
         Assert.Equal(CostModel.OnDemand, cost.Recommended);

@@ -76,7 +76,7 @@ public sealed class RecommendedSettingsTests
     private static async Task AssertProvisionedAsync(IAmazonDynamoDB client, DynamoDbOptions options, CapacityPlan plan)
     {
         var described = new Dictionary<string, ProvisionedThroughputDescription>();
-        foreach (var (target, name) in new[] { ("transactions", options.TransactionsTableName), ("idempotency", options.IdempotencyTableName) })
+        foreach (var (target, name) in new[] { ("transactions", options.TransactionsTableName), ("idempotency", options.IdempotencyTableName), ("aggregates", options.AggregatesTableName) })
         {
             TableDescription table;
             do table = (await client.DescribeTableAsync(name)).Table;

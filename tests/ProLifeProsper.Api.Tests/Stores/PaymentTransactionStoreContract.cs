@@ -264,7 +264,7 @@ public abstract class PaymentTransactionStoreContract
         Assert.Equal(2, totals.Count);
     }
 
-    protected static PaymentTransaction NewPayment(Guid organizationId, DateTimeOffset createdAt, long amount = 2_500,
+    internal static PaymentTransaction NewPayment(Guid organizationId, DateTimeOffset createdAt, long amount = 2_500,
         PaymentStatus status = PaymentStatus.Succeeded, string currency = "USD", Guid? campaign = null) => new()
     {
         TransactionId = Guid.CreateVersion7(UtcClock.TruncateToMilliseconds(createdAt)),
@@ -282,7 +282,7 @@ public abstract class PaymentTransactionStoreContract
         UpdatedAt = UtcClock.TruncateToMilliseconds(createdAt),
     };
 
-    protected static IdempotencyRecord RecordFor(PaymentTransaction payment, string key, string fingerprint = "fp") =>
+    internal static IdempotencyRecord RecordFor(PaymentTransaction payment, string key, string fingerprint = "fp") =>
         new(payment.OrganizationId, key, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), payment.CreatedAt);
 
     private Task<Page<PaymentTransaction>> ListAllAsync(Guid organizationId) =>

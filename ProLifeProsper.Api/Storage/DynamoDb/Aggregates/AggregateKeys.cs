@@ -1,0 +1,53 @@
+using System.Globalization;
+using Amazon.DynamoDBv2.Model;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
+
+/// <summary>
+/// The key design of the aggregates table: partition <c>organizationId</c>, sort <c>bucket</c>.
+/// <list type="bullet">
+/// <item><c>H#2026-11-28T13</c>: the totals of one closed UTC hour (<c>totals</c>) and when they were read (<c>computedAt</c>).</item>
+/// <item><c>D#2026-11-28</c>: the totals of one closed UTC day, and per hour when that hour's part was read (<c>computed</c>).</item>
+/// <item><c>X#2026-11-28</c>: marks. <c>h13</c> = the latest time a write that could change hour 13's totals after it closed
+/// was about to be sent (a refund, a settlement, a late create, a migration copy).</item>
+/// </list>
+/// Times are fixed-width UTC strings (<see cref="PaymentItemKeys.Timestamp"/>), so string order is time order.
+/// </summary>
+public static class AggregateKeys
+{
+    public const string Partition = "organizationId";
+    public const string Bucket = "bucket";
+    public const string Totals = "totals";
+    public const string ComputedAt = "computedAt";
+    public const string Computed = "computed";
+
+    private const string DayFormat = "yyyy-MM-dd";
+
+    public static string HourBucket(DateTimeOffset hour) => "H#" + PaymentItemKeys.Hour(hour);
+
+    public static string DayBucket(DateTimeOffset day) => "D#" + Day(day);
+
+    public static string MarksBucket(DateTimeOffset day) => "X#" + Day(day);
+
+    /// <summary>The attribute of a marks item that holds the marks of the hour starting at <paramref name="hour"/>.</summary>
+    public static string MarkAttribute(DateTimeOffset hour) => "h" + hour.UtcDateTime.Hour.ToString("00", CultureInfo.InvariantCulture);
+
+    /// <summary>The hour of day (two digits) that keys an hour's entry in a day's <c>computed</c> map.</summary>
+    public static string HourOfDay(DateTimeOffset hour) => hour.UtcDateTime.Hour.ToString("00", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset FloorDay(DateTimeOffset value) => new(value.UtcDateTime.Date, TimeSpan.Zero);
+
+    public static DateTimeOffset DayOf(string bucket) =>
+        DateTimeOffset.ParseExact(bucket[2..], DayFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+    public static DateTimeOffset HourOf(string bucket) =>
+        DateTimeOffset.ParseExact(bucket[2..], "yyyy-MM-dd'T'HH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+    public static Dictionary<string, AttributeValue> KeyOf(Guid organizationId, string bucket) => new()
+    {
+        [Partition] = PaymentItemMapper.S(organizationId),
+        [Bucket] = new(bucket),
+    };
+
+    private static string Day(DateTimeOffset day) => day.UtcDateTime.ToString(DayFormat, CultureInfo.InvariantCulture);
+}

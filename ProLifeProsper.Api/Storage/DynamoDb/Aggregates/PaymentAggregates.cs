@@ -1,0 +1,346 @@
+using System.Collections.Concurrent;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Logging;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
+
+/// <summary>
+/// Campaign progress and hourly analytics without reading an organization's history on every request, and without
+/// transactions, Streams or counters (dynalite has none of them; a counter bumped by a retry counts twice).
+/// <para>
+/// A total is never incremented. The totals of a closed UTC hour are <em>read</em> from its payments once (strongly
+/// consistent) and kept (<c>H#</c> item), and a closed day's totals are the sum of its 24 hours (<c>D#</c> item). A range is
+/// then the days' totals, the hours' totals at its edges, and the payments of the hours not closed yet (read live). So a
+/// retry, a replayed create or a copy that writes a payment again changes nothing: a payment is counted by what it is,
+/// once, whenever its hour is read.
+/// </para>
+/// <para>
+/// What keeps kept totals true is <em>marks</em>. An hour counts as closed once <see cref="Settle"/> has passed since its
+/// end: every create sent before the hour ended (by its writer's clock) has landed by then. Any write that may land in an
+/// hour after that — a refund, a settlement, a create finished late, a copy by the migration (in either direction
+/// DynamoDB's items are only written here) — first marks its hour (<see cref="MarkAsync"/>: the time it is about to be
+/// sent), and lands within <see cref="Settle"/> of its mark. A kept total read at time <c>c</c> stands only while every mark
+/// of its hour is at most <c>c − Settle</c>; otherwise that hour is read again. Marks cost one small write per hour and
+/// organization every few seconds at most (reused for <see cref="MarkReuse"/>), and creates in their own hour none.
+/// </para>
+/// <para>
+/// Kept totals are a cache of a pure function of the payments: they are written unconditionally and may be lost or
+/// overwritten by an older one; each stands or falls by its own read time against the marks.
+/// </para>
+/// </summary>
+/// <param name="shardsDuring">How many of the organization's partition keys hold payments created in [from, to).</param>
+public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller caller, DynamoDbOptions options,
+    Func<Guid, DateTimeOffset, DateTimeOffset, CancellationToken, ValueTask<int>> shardsDuring, TimeProvider time, ILogger? logger = null)
+{
+    /// <summary>The most two replicas' clocks may differ from the true time (as the shard map assumes).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(1);
+
+    /// <summary>A mark stands for the writes of its hour sent within this time after it, so a busy hour is marked once per interval.</summary>
+    public static readonly TimeSpan MarkReuse = TimeSpan.FromSeconds(5);
+
+    private const int Parallelism = 8;
+
+    private readonly ConcurrentDictionary<(Guid Organization, DateTimeOffset Hour), DateTimeOffset> _marked = new();
+
+    private string Table => options.AggregatesTableName;
+
+    /// <summary>
+    /// How long after a mark (or an hour's end) a write sent under it can still land: two write time-outs and a margin (every
+    /// DynamoDB write leaves within <see cref="DynamoDbOptions.WriteTimeout"/> and lands within it of leaving, the bound the
+    /// dynamo-only fence uses), the clock skew of the writer's and the reader's clock, and the reuse of a mark.
+    /// </summary>
+    public TimeSpan Settle => options.WriteTimeout * 2 + TimeSpan.FromSeconds(2) + MaxClockSkew * 2 + MarkReuse;
+
+    /// <summary>
+    /// Marks the hours of payments about to be written whose hour has ended: call it before the write is sent, and do not
+    /// send the write if it fails. Writes in their own hour (almost every create) need no mark and cost nothing here.
+    /// </summary>
+    public async Task MarkAsync(IEnumerable<(Guid OrganizationId, DateTimeOffset CreatedAt)> writes, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var due = writes.Select(w => (w.OrganizationId, Hour: PaymentItemKeys.FloorHour(w.CreatedAt)))
+            .Where(w => now >= w.Hour.AddHours(1))
+            .Distinct()
+            .Where(w => !_marked.TryGetValue(w, out var at) || now - at >= MarkReuse || now < at)
+            .ToList();
+        if (due.Count == 0) return;
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (mark, ct) =>
+        {
+            await caller.CallAsync("mark_aggregate", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = Table,
+                Key = AggregateKeys.KeyOf(mark.OrganizationId, AggregateKeys.MarksBucket(mark.Hour)),
+                UpdateExpression = "SET #hour = :now",
+                ExpressionAttributeNames = new() { ["#hour"] = AggregateKeys.MarkAttribute(mark.Hour) },
+                ExpressionAttributeValues = new() { [":now"] = new(PaymentItemKeys.Timestamp(now)) },
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, c), ct);
+            _marked[mark] = now;
+        });
+        if (_marked.Count > 10_000)
+            foreach (var (key, at) in _marked) if (now - at >= MarkReuse) _marked.TryRemove(key, out _);
+    }
+
+    /// <summary>The totals of the organization's payments created in [<paramref name="from"/>, <paramref name="to"/>) (null: no end).</summary>
+    public async Task<PaymentTotals> ReadAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var closedBefore = PaymentItemKeys.FloorHour(now - Settle); // hours that end by now − Settle
+        var first = CeilHour(from);
+        var last = to is { } end && PaymentItemKeys.FloorHour(end) < closedBefore ? PaymentItemKeys.FloorHour(end) : closedBefore;
+        if (last <= first) return await ReadPaymentsAsync(organizationId, from, to, cancellationToken);
+
+        var parts = new List<Task<PaymentTotals>> { ReadClosedHoursAsync(organizationId, first, last, cancellationToken) };
+        if (from < first) parts.Add(ReadPaymentsAsync(organizationId, from, first, cancellationToken));
+        if (to is null || last < to) parts.Add(ReadPaymentsAsync(organizationId, last, to, cancellationToken));
+        var totals = new PaymentTotals();
+        foreach (var part in await Task.WhenAll(parts)) totals.Add(part);
+        return totals;
+    }
+
+    /// <summary>When the organization's oldest payment was created (null: it has none). One item per partition key.</summary>
+    public async Task<DateTimeOffset?> OldestPaymentAsync(Guid organizationId, CancellationToken cancellationToken)
+    {
+        var shards = await shardsDuring(organizationId, DateTimeOffset.MinValue, DateTimeOffset.MaxValue, cancellationToken);
+        var oldest = await Task.WhenAll(Enumerable.Range(0, shards).Select(async shard =>
+        {
+            var response = await caller.CallAsync("query_oldest_payment", options.TransactionsTableName, ct => dynamo.QueryAsync(new QueryRequest
+            {
+                TableName = options.TransactionsTableName,
+                KeyConditionExpression = "#pk = :pk",
+                ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition },
+                ExpressionAttributeValues = new() { [":pk"] = new(PaymentItemKeys.PartitionOf(organizationId, shard)) },
+                ProjectionExpression = "#pk, " + PaymentItemKeys.SortKey,
+                ScanIndexForward = true,
+                Limit = 1,
+                ConsistentRead = true,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, ct), cancellationToken);
+            return response.Items is [var item, ..] ? PaymentItemKeys.ParseSortKey(item[PaymentItemKeys.SortKey].S).CreatedAt : (DateTimeOffset?)null;
+        }));
+        return oldest.Where(o => o is not null).Min();
+    }
+
+    // ----- closed hours: kept totals, read again where marks say so -----
+
+    private async Task<PaymentTotals> ReadClosedHoursAsync(Guid organizationId, DateTimeOffset first, DateTimeOffset last, CancellationToken cancellationToken)
+    {
+        var days = QueryBucketsAsync(organizationId, AggregateKeys.DayBucket(first), AggregateKeys.DayBucket(last.AddHours(-1)), consistent: false, cancellationToken);
+        // Marks are read strongly consistent: a mark missed here would let a stale total stand.
+        var marks = QueryBucketsAsync(organizationId, AggregateKeys.MarksBucket(first), AggregateKeys.MarksBucket(last.AddHours(-1)), consistent: true, cancellationToken);
+        var dayItems = await days;
+        var marksOf = (await marks).ToDictionary(m => AggregateKeys.DayOf(m[AggregateKeys.Bucket].S));
+
+        var totals = new PaymentTotals();
+        var open = new List<(DateTimeOffset Day, DateTimeOffset From, DateTimeOffset To)>(); // days whose hours are needed
+        var kept = dayItems.ToDictionary(d => AggregateKeys.DayOf(d[AggregateKeys.Bucket].S));
+        for (var day = AggregateKeys.FloorDay(first); day < last; day = day.AddDays(1))
+        {
+            var dayMarks = marksOf.GetValueOrDefault(day);
+            var whole = day >= first && day.AddDays(1) <= last;
+            if (whole && kept.TryGetValue(day, out var item) && DayStands(item, dayMarks)) totals.Add(PaymentTotals.FromJson(item[AggregateKeys.Totals].S));
+            else open.Add((day, Max(day, first), Min(day.AddDays(1), last)));
+        }
+        if (open.Count == 0) return totals;
+
+        // The hours of those days: kept ones that stand, the rest read from the payments (consecutive hours in one read).
+        var hourItems = await InParallelAsync(Runs(open.SelectMany(d => HoursOf(d.From, d.To)).ToList()), (run, ct) => QueryBucketsAsync(organizationId,
+            AggregateKeys.HourBucket(run.From), AggregateKeys.HourBucket(run.To.AddHours(-1)), consistent: false, ct), cancellationToken);
+        var keptHours = hourItems.SelectMany(h => h).ToDictionary(h => AggregateKeys.HourOf(h[AggregateKeys.Bucket].S));
+        var hours = new SortedDictionary<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset ReadAt)>();
+        var unread = new List<DateTimeOffset>();
+        foreach (var (day, from, to) in open)
+        {
+            var dayMarks = marksOf.GetValueOrDefault(day);
+            foreach (var hour in HoursOf(from, to))
+            {
+                if (keptHours.TryGetValue(hour, out var item) && PaymentItemMapper.ParseTime(item[AggregateKeys.ComputedAt].S) is var readAt && Stands(readAt, dayMarks, hour))
+                    hours[hour] = (PaymentTotals.FromJson(item[AggregateKeys.Totals].S), readAt);
+                else unread.Add(hour);
+            }
+        }
+
+        var writes = new List<Dictionary<string, AttributeValue>>();
+        if (unread.Count > 0)
+        {
+            var readAt = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
+            var read = await InParallelAsync(Runs(unread), (run, ct) => ReadPaymentsByHourAsync(organizationId, run.From, run.To, ct), cancellationToken);
+            foreach (var byHour in read)
+            foreach (var (hour, hourTotals) in byHour)
+            {
+                hours[hour] = (hourTotals, readAt);
+                // An hour without payments is not kept: reading it again costs one empty query, keeping it one item per hour.
+                if (!hourTotals.IsEmpty) writes.Add(HourItem(organizationId, hour, hourTotals, readAt));
+            }
+        }
+
+        foreach (var (_, (hourTotals, _)) in hours) totals.Add(hourTotals);
+        foreach (var (day, from, to) in open.Where(d => d.From == d.Day && d.To == d.Day.AddDays(1)))
+            writes.Add(DayItem(organizationId, day, hours.Where(h => h.Key >= from && h.Key < to).ToList()));
+        await KeepAsync(writes, cancellationToken);
+        return totals;
+    }
+
+    /// <summary>A kept total read at <paramref name="readAt"/> stands if no write marked for its hour can have landed after that.</summary>
+    private bool Stands(DateTimeOffset readAt, Dictionary<string, AttributeValue>? marks, DateTimeOffset hour) =>
+        marks is null || !marks.TryGetValue(AggregateKeys.MarkAttribute(hour), out var mark)
+            || string.CompareOrdinal(mark.S, PaymentItemKeys.Timestamp(readAt - Settle)) <= 0;
+
+    private bool DayStands(Dictionary<string, AttributeValue> day, Dictionary<string, AttributeValue>? marks)
+    {
+        if (!day.TryGetValue(AggregateKeys.Computed, out var computed) || computed.M is not { Count: 24 } readAt) return false;
+        var start = AggregateKeys.DayOf(day[AggregateKeys.Bucket].S);
+        foreach (var hour in HoursOf(start, start.AddDays(1)))
+            if (!readAt.TryGetValue(AggregateKeys.HourOfDay(hour), out var at) || !Stands(PaymentItemMapper.ParseTime(at.S), marks, hour)) return false;
+        return true;
+    }
+
+    private static Dictionary<string, AttributeValue> HourItem(Guid organizationId, DateTimeOffset hour, PaymentTotals totals, DateTimeOffset readAt)
+    {
+        var item = AggregateKeys.KeyOf(organizationId, AggregateKeys.HourBucket(hour));
+        item[AggregateKeys.Totals] = new(totals.ToJson());
+        item[AggregateKeys.ComputedAt] = PaymentItemMapper.Time(readAt);
+        return item;
+    }
+
+    private static Dictionary<string, AttributeValue> DayItem(Guid organizationId, DateTimeOffset day,
+        IReadOnlyList<KeyValuePair<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset ReadAt)>> hours)
+    {
+        var totals = new PaymentTotals();
+        foreach (var (_, (hourTotals, _)) in hours) totals.Add(hourTotals);
+        var item = AggregateKeys.KeyOf(organizationId, AggregateKeys.DayBucket(day));
+        item[AggregateKeys.Totals] = new(totals.ToJson());
+        item[AggregateKeys.Computed] = new AttributeValue { M = hours.ToDictionary(h => AggregateKeys.HourOfDay(h.Key), h => PaymentItemMapper.Time(h.Value.ReadAt)) };
+        return item;
+    }
+
+    /// <summary>Keeps totals for the next reader. A cache: a failure costs the next reader a read of the payments, nothing more.</summary>
+    private async Task KeepAsync(List<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Parallel.ForEachAsync(items.Chunk(25), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (chunk, ct) =>
+            {
+                var request = new BatchWriteItemRequest
+                {
+                    RequestItems = new() { [Table] = chunk.Select(i => new WriteRequest(new PutRequest(i))).ToList() },
+                    ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+                };
+                await caller.CallAsync("keep_aggregates", Table, c => dynamo.BatchWriteItemAsync(request, c), ct);
+            });
+        }
+        catch (AmazonDynamoDBException e)
+        {
+            logger?.LogWarning(e, "Could not keep {Count} aggregate items; the next read reads their payments again", items.Count);
+        }
+    }
+
+    // ----- payments -----
+
+    private async Task<PaymentTotals> ReadPaymentsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        var totals = new PaymentTotals();
+        await ForEachPaymentAsync(organizationId, from, to, totals.Add, cancellationToken);
+        return totals;
+    }
+
+    private async Task<Dictionary<DateTimeOffset, PaymentTotals>> ReadPaymentsByHourAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var byHour = new Dictionary<DateTimeOffset, PaymentTotals>();
+        foreach (var hour in HoursOf(from, to)) byHour[hour] = new PaymentTotals();
+        await ForEachPaymentAsync(organizationId, from, to,
+            item => byHour[PaymentItemKeys.FloorHour(PaymentItemMapper.ParseTime(item["createdAt"].S))].Add(item), cancellationToken);
+        return byHour;
+    }
+
+    /// <summary>Every payment created in [from, to), strongly consistent, page by page (one page per shard in memory at a time).</summary>
+    private async Task ForEachPaymentAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset? to, Action<Dictionary<string, AttributeValue>> add,
+        CancellationToken cancellationToken)
+    {
+        var shards = await shardsDuring(organizationId, from, to ?? DateTimeOffset.MaxValue, cancellationToken);
+        var gate = new object();
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (shard, ct) =>
+        {
+            var names = new Dictionary<string, string> { ["#pk"] = PaymentItemKeys.Partition, ["#sk"] = PaymentItemKeys.SortKey };
+            var projection = PaymentTotals.Attributes.Select((a, i) => { names[$"#p{i}"] = a; return $"#p{i}"; });
+            var request = new QueryRequest
+            {
+                TableName = options.TransactionsTableName,
+                KeyConditionExpression = "#pk = :pk AND #sk BETWEEN :from AND :to",
+                ExpressionAttributeNames = names,
+                ExpressionAttributeValues = new()
+                {
+                    [":pk"] = new(PaymentItemKeys.PartitionOf(organizationId, shard)),
+                    // Every key of an instant t sorts after "t" itself: BETWEEN from AND to selects from <= createdAt < to.
+                    [":from"] = new(PaymentItemKeys.Timestamp(from)),
+                    [":to"] = new(to is { } end ? PaymentItemKeys.Timestamp(end) : "~"),
+                },
+                ProjectionExpression = string.Join(", ", projection),
+                ConsistentRead = true,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            };
+            do
+            {
+                var response = await caller.CallAsync("query_payment_totals", options.TransactionsTableName, c => dynamo.QueryAsync(request, c), ct);
+                lock (gate) foreach (var item in response.Items ?? []) add(item);
+                request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+            }
+            while (request.ExclusiveStartKey is not null);
+        });
+    }
+
+    private async Task<List<Dictionary<string, AttributeValue>>> QueryBucketsAsync(Guid organizationId, string fromBucket, string toBucket, bool consistent,
+        CancellationToken cancellationToken)
+    {
+        var request = new QueryRequest
+        {
+            TableName = Table,
+            KeyConditionExpression = "#pk = :pk AND #bucket BETWEEN :from AND :to",
+            ExpressionAttributeNames = new() { ["#pk"] = AggregateKeys.Partition, ["#bucket"] = AggregateKeys.Bucket },
+            ExpressionAttributeValues = new() { [":pk"] = PaymentItemMapper.S(organizationId), [":from"] = new(fromBucket), [":to"] = new(toBucket) },
+            ConsistentRead = consistent,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        };
+        var items = new List<Dictionary<string, AttributeValue>>();
+        do
+        {
+            var response = await caller.CallAsync("query_aggregates", Table, c => dynamo.QueryAsync(request, c), cancellationToken);
+            items.AddRange(response.Items ?? []);
+            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+        return items;
+    }
+
+    private static List<(DateTimeOffset From, DateTimeOffset To)> Runs(List<DateTimeOffset> hours)
+    {
+        var runs = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        foreach (var hour in hours.Order())
+        {
+            if (runs.Count > 0 && runs[^1].To == hour) runs[^1] = (runs[^1].From, hour.AddHours(1));
+            else runs.Add((hour, hour.AddHours(1)));
+        }
+        return runs;
+    }
+
+    private static IEnumerable<DateTimeOffset> HoursOf(DateTimeOffset from, DateTimeOffset to)
+    {
+        for (var hour = from; hour < to; hour = hour.AddHours(1)) yield return hour;
+    }
+
+    private static async Task<List<T>> InParallelAsync<TInput, T>(IEnumerable<TInput> inputs, Func<TInput, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        var results = new ConcurrentBag<T>();
+        await Parallel.ForEachAsync(inputs, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (input, ct) => results.Add(await read(input, ct)));
+        return [.. results];
+    }
+
+    private static DateTimeOffset CeilHour(DateTimeOffset value) =>
+        PaymentItemKeys.FloorHour(value) is var floor && floor == value ? floor : floor.AddHours(1);
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Amazon.DynamoDBv2.Model;
+using ProLifeProsper.Domain.Payments;
+
+namespace ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
+
+/// <summary>
+/// What analytics and campaign progress sum, over some set of payments: captured payments per UTC hour and currency, and
+/// per campaign the net raised by payments not fully refunded. Exact integers (minor units); merged by addition, so the
+/// totals of an hour, a day or a range are sums of the totals of their parts.
+/// </summary>
+public sealed partial class PaymentTotals
+{
+    /// <summary>The payment attributes a contribution is read from (a query projects only these).</summary>
+    public static readonly IReadOnlyList<string> Attributes = ["campaignId", "amountMinor", "refundedAmountMinor", "currency", "status", "createdAt"];
+
+    private readonly Dictionary<(DateTimeOffset Hour, string Currency), (long Count, long Amount, long Refunded)> _hourly = [];
+    private readonly Dictionary<Guid, (long Raised, long Count)> _campaigns = [];
+
+    public bool IsEmpty => _hourly.Count == 0 && _campaigns.Count == 0;
+
+    /// <summary>Adds one payment item's contribution.</summary>
+    public void Add(IReadOnlyDictionary<string, AttributeValue> item)
+    {
+        var status = PaymentStatusNames.Parse(item["status"].S);
+        var amount = Number(item["amountMinor"]);
+        var refunded = Number(item["refundedAmountMinor"]);
+        if (status.IsCaptured())
+        {
+            var key = (PaymentItemKeys.FloorHour(PaymentItemMapper.ParseTime(item["createdAt"].S)), item["currency"].S);
+            var (count, sum, refunds) = _hourly.GetValueOrDefault(key);
+            _hourly[key] = (count + 1, sum + amount, refunds + refunded);
+        }
+        if (status is PaymentStatus.Succeeded or PaymentStatus.PartiallyRefunded)
+        {
+            var campaign = Guid.Parse(item["campaignId"].S);
+            var (raised, count) = _campaigns.GetValueOrDefault(campaign);
+            _campaigns[campaign] = (raised + amount - refunded, count + 1);
+        }
+    }
+
+    /// <summary>Adds other totals (of payments not counted here yet).</summary>
+    public void Add(PaymentTotals other)
+    {
+        foreach (var (key, (count, amount, refunded)) in other._hourly)
+        {
+            var (c, a, r) = _hourly.GetValueOrDefault(key);
+            _hourly[key] = (c + count, a + amount, r + refunded);
+        }
+        foreach (var (campaign, (raised, count)) in other._campaigns)
+        {
+            var (r, c) = _campaigns.GetValueOrDefault(campaign);
+            _campaigns[campaign] = (r + raised, c + count);
+        }
+    }
+
+    /// <summary>Hourly totals for hours that start in [from, to), ordered by hour and currency.</summary>
+    public IReadOnlyList<HourlyPaymentTotal> Hourly(DateTimeOffset from, DateTimeOffset to) => _hourly
+        .Where(h => h.Key.Hour >= PaymentItemKeys.FloorHour(from) && h.Key.Hour < to)
+        .Select(h => new HourlyPaymentTotal(h.Key.Hour, h.Key.Currency, h.Value.Count, h.Value.Amount, h.Value.Refunded))
+        .OrderBy(t => t.Hour).ThenBy(t => t.Currency, StringComparer.Ordinal)
+        .ToList();
+
+    public IReadOnlyDictionary<Guid, CampaignTotals> Campaigns(IEnumerable<Guid> campaignIds) => campaignIds.Distinct()
+        .Where(_campaigns.ContainsKey)
+        .ToDictionary(id => id, id => new CampaignTotals(_campaigns[id].Raised, _campaigns[id].Count));
+
+    // Stored compactly as JSON in one string attribute (one hour's or one day's totals: a few hundred bytes to a few KB).
+    public string ToJson() => JsonSerializer.Serialize(new Stored(
+        _hourly.Select(h => new StoredHour(PaymentItemKeys.Hour(h.Key.Hour), h.Key.Currency, h.Value.Count, h.Value.Amount, h.Value.Refunded)).ToList(),
+        _campaigns.Select(c => new StoredCampaign(c.Key, c.Value.Raised, c.Value.Count)).ToList()), StoredContext.Default.Stored);
+
+    public static PaymentTotals FromJson(string json)
+    {
+        var stored = JsonSerializer.Deserialize(json, StoredContext.Default.Stored) ?? throw new JsonException("empty totals");
+        var totals = new PaymentTotals();
+        foreach (var h in stored.H)
+            totals._hourly[(DateTimeOffset.ParseExact(h.T, "yyyy-MM-dd'T'HH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), h.C)] = (h.N, h.A, h.R);
+        foreach (var c in stored.C) totals._campaigns[c.Id] = (c.A, c.N);
+        return totals;
+    }
+
+    private static long Number(AttributeValue value) => long.Parse(value.N, CultureInfo.InvariantCulture);
+
+    internal sealed record Stored(List<StoredHour> H, List<StoredCampaign> C);
+
+    internal sealed record StoredHour(string T, string C, long N, long A, long R);
+
+    internal sealed record StoredCampaign(Guid Id, long A, long N);
+
+    [JsonSerializable(typeof(Stored))]
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+    internal sealed partial class StoredContext : JsonSerializerContext;
+}

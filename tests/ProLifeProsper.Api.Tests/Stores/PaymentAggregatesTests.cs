@@ -1,0 +1,163 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Options;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
+using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Domain.Payments;
+using static ProLifeProsper.Api.Tests.Stores.PaymentTransactionStoreContract;
+
+namespace ProLifeProsper.Api.Tests.Stores;
+
+/// <summary>
+/// Campaign progress and hourly analytics from kept totals (real dynalite): closed hours are read once and kept, and every
+/// write that can land in a kept hour — a refund, a settlement, a late create, a migration copy — makes the next read
+/// count it, including one that lands after a reader has already kept the hour again (the fault marks exist for).
+/// </summary>
+public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClassFixture<DynamoDbStoreFixture>
+{
+    private readonly ShiftedClock _clock = new();
+
+    private DynamoDbPaymentTransactionStore NewStore()
+    {
+        var options = Options.Create(fixture.Options);
+        return new DynamoDbPaymentTransactionStore(fixture.Client, new DynamoDbCaller(null, options), options, time: _clock);
+    }
+
+    [Fact]
+    public async Task Closed_hours_are_read_from_their_payments_once_and_then_answered_from_kept_totals()
+    {
+        var store = NewStore();
+        var (org, campaign, payments) = await LoadHistoryAsync(days: 3);
+        var from = Hour(-3 * 24).AddMinutes(30); // edges inside an hour are read from the payments
+
+        Assert.Equal(Expected(payments, from, _clock.GetUtcNow()), await store.GetHourlyTotalsAsync(org, from, _clock.GetUtcNow(), default));
+        Assert.Equal(ExpectedCampaign(payments, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        var kept = await KeptBucketsAsync(org);
+        Assert.Contains(kept, b => b.StartsWith("D#", StringComparison.Ordinal)); // whole closed days
+        Assert.Contains(kept, b => b.StartsWith("H#", StringComparison.Ordinal)); // hours with payments
+
+        // A change behind the store's back (no mark) is not seen: the closed hours are no longer read from their payments.
+        var changed = payments.First(p => p.Status == PaymentStatus.Succeeded && p.CampaignId == campaign && p.CreatedAt >= from);
+        await RawAmountAsync(changed, 1_000_000);
+        Assert.NotEqual(ExpectedCampaign(payments.Select(p => p == changed ? p with { AmountMinor = 1_000_000 } : p), campaign), ExpectedCampaign(payments, campaign));
+        Assert.Equal(ExpectedCampaign(payments, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Equal(Expected(payments, from, _clock.GetUtcNow()), await store.GetHourlyTotalsAsync(org, from, _clock.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task Refunds_settlements_late_creates_and_migration_copies_into_kept_hours_are_counted()
+    {
+        var store = NewStore();
+        var (org, campaign, payments) = await LoadHistoryAsync(days: 2);
+        var from = Hour(-2 * 24);
+        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps every closed hour and day
+        _clock.Advance(TimeSpan.FromHours(1));
+
+        // Each write lands in a different hour that is kept (it has payments), so each path's mark is what makes it counted.
+        var succeeded = payments.Where(p => p.Status == PaymentStatus.Succeeded && p.CampaignId == campaign).ToList();
+        var refunded = succeeded[0];
+        var settled = payments.First(p => p.Status == PaymentStatus.Pending && p.CampaignId == campaign);
+        var changed = new List<PaymentTransaction>(payments.Where(p => p != refunded && p != settled))
+        {
+            refunded.Refund(700, refunded.CreatedAt.AddMinutes(1)),
+            settled.Settle(settled.CreatedAt.AddMinutes(1)),
+        };
+        await store.UpdateAsync(changed[^2], null, default);
+        await store.UpdateAsync(changed[^1], RecordFor(changed[^1], "settle-" + settled.TransactionId), default);
+        DateTimeOffset InHourOf(PaymentTransaction p) => PaymentItemKeys.FloorHour(p.CreatedAt).AddMinutes(59);
+        var late = NewPayment(org, InHourOf(succeeded[1]), amount: 1_111, campaign: campaign);
+        await store.CreateAsync(late, RecordFor(late, "late-create"), default);
+        var copied = NewPayment(org, InHourOf(succeeded[2]), amount: 2_222, campaign: campaign);
+        Assert.True(await store.CopyAsync(copied, default));
+        var batched = NewPayment(org, InHourOf(succeeded[3]), amount: 3_333, campaign: campaign);
+        await store.PutCopiesAsync(await store.CopyItemsAsync([batched], [], default), default);
+        changed.AddRange([late, copied, batched]);
+
+        Assert.Equal(ExpectedCampaign(changed, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Equal(Expected(changed, from, _clock.GetUtcNow()), await store.GetHourlyTotalsAsync(org, from, _clock.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task A_marked_write_that_lands_after_a_reader_kept_its_hour_again_is_still_counted()
+    {
+        var store = NewStore();
+        var (org, campaign, payments) = await LoadHistoryAsync(days: 1);
+        await store.GetCampaignTotalsAsync(org, [campaign], default);
+        var victim = payments.First(p => p.Status == PaymentStatus.Succeeded && p.CampaignId == campaign);
+
+        // A refund marks its hour, then stalls before its write is sent; a reader keeps the hour meanwhile; then it lands.
+        await store.Aggregates.MarkAsync([(org, victim.CreatedAt)], default);
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(ExpectedCampaign(payments, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        await RawAmountAsync(victim, victim.AmountMinor + 5_000);
+        var after = payments.Select(p => p == victim ? p with { AmountMinor = p.AmountMinor + 5_000 } : p).ToList();
+
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(ExpectedCampaign(after, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        // Once the mark's window has passed, the hour is read once more, kept, and then stands.
+        _clock.Advance(store.Aggregates.Settle + TimeSpan.FromMinutes(1));
+        Assert.Equal(ExpectedCampaign(after, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Equal(ExpectedCampaign(after, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    [Fact]
+    public async Task Payments_of_hours_not_closed_yet_are_counted_as_they_are_written()
+    {
+        var store = NewStore();
+        var org = Guid.CreateVersion7();
+        var campaign = Guid.CreateVersion7();
+        var now = NewPayment(org, _clock.GetUtcNow(), amount: 4_000, campaign: campaign);
+        await store.CreateAsync(now, RecordFor(now, "now"), default);
+        Assert.Equal(new CampaignTotals(4_000, 1), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        var refunded = now.Refund(1_500, now.CreatedAt.AddSeconds(1));
+        await store.UpdateAsync(refunded, null, default);
+        Assert.Equal(new CampaignTotals(2_500, 1), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Equal([new HourlyPaymentTotal(PaymentItemKeys.FloorHour(now.CreatedAt), "USD", 1, 4_000, 1_500)],
+            await store.GetHourlyTotalsAsync(org, now.CreatedAt.AddMinutes(-1), now.CreatedAt.AddMinutes(1), default));
+    }
+
+    // ----- a history written like the bulk loader writes it: item by item, no marks -----
+
+    private async Task<(Guid Org, Guid Campaign, List<PaymentTransaction> Payments)> LoadHistoryAsync(int days)
+    {
+        var org = Guid.CreateVersion7();
+        var campaign = Guid.CreateVersion7();
+        var statuses = new[] { PaymentStatus.Succeeded, PaymentStatus.Succeeded, PaymentStatus.Failed, PaymentStatus.Pending, PaymentStatus.Succeeded };
+        var payments = Enumerable.Range(0, days * 12).Select(i => NewPayment(org, Hour(-days * 24 + 2 * i).AddMinutes(i % 60),
+            amount: 1_000 + i, status: statuses[i % statuses.Length], currency: i % 7 == 0 ? "EUR" : "USD", campaign: i % 3 == 0 ? Guid.CreateVersion7() : campaign)).ToList();
+        foreach (var payment in payments)
+            await fixture.Client.PutItemAsync(fixture.Options.TransactionsTableName, PaymentItemMapper.ToItem(payment, fixture.Options.WriteShards, 1));
+        return (org, campaign, payments);
+    }
+
+    private Task RawAmountAsync(PaymentTransaction payment, long amount) => fixture.Client.UpdateItemAsync(new UpdateItemRequest
+    {
+        TableName = fixture.Options.TransactionsTableName,
+        Key = PaymentItemMapper.KeyOf(payment, 1),
+        UpdateExpression = "SET amountMinor = :amount",
+        ExpressionAttributeValues = new() { [":amount"] = PaymentItemMapper.N(amount) },
+    });
+
+    private async Task<List<string>> KeptBucketsAsync(Guid org) =>
+        (await fixture.Client.QueryAsync(new QueryRequest
+        {
+            TableName = fixture.Options.AggregatesTableName,
+            KeyConditionExpression = "organizationId = :org",
+            ExpressionAttributeValues = new() { [":org"] = PaymentItemMapper.S(org) },
+        })).Items.Select(i => i[AggregateKeys.Bucket].S).ToList();
+
+    private DateTimeOffset Hour(int hoursFromNow) => PaymentItemKeys.FloorHour(_clock.GetUtcNow()).AddHours(hoursFromNow);
+
+    private static List<HourlyPaymentTotal> Expected(IEnumerable<PaymentTransaction> payments, DateTimeOffset from, DateTimeOffset to) => payments
+        .Where(p => p.Status.IsCaptured() && p.CreatedAt >= from && p.CreatedAt < to)
+        .GroupBy(p => (Hour: PaymentItemKeys.FloorHour(p.CreatedAt), p.Currency))
+        .Select(g => new HourlyPaymentTotal(g.Key.Hour, g.Key.Currency, g.Count(), g.Sum(p => p.AmountMinor), g.Sum(p => p.RefundedAmountMinor)))
+        .OrderBy(t => t.Hour).ThenBy(t => t.Currency, StringComparer.Ordinal).ToList();
+
+    private static CampaignTotals ExpectedCampaign(IEnumerable<PaymentTransaction> payments, Guid campaign)
+    {
+        var counted = payments.Where(p => p.CampaignId == campaign && p.Status is PaymentStatus.Succeeded or PaymentStatus.PartiallyRefunded).ToList();
+        return new CampaignTotals(counted.Sum(p => p.AmountMinor - p.RefundedAmountMinor), counted.Count);
+    }
+}
