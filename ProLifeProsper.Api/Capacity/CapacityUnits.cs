@@ -2,6 +2,7 @@ using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
 using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.Capacity;
@@ -42,7 +43,8 @@ public static class CapacityUnits
     public const string RefundLostRace = "refund that lost a race (extra, then retried)";
     public const string StaleSettlement = "settlement of a payment changed since read (extra)";
 
-    private const string Transactions = DynamoDbTables.TransactionsTarget, Idempotency = DynamoDbTables.IdempotencyTarget;
+    private const string Transactions = DynamoDbTables.TransactionsTarget, Idempotency = DynamoDbTables.IdempotencyTarget,
+        Aggregates = DynamoDbTables.AggregatesTarget;
 
     /// <summary>Item sizes in bytes (DynamoDB's rules) of what the code writes, with keys of <see cref="IdempotencyKeyLength"/> characters.</summary>
     public sealed record ItemSizes(
@@ -73,16 +75,21 @@ public static class CapacityUnits
                 Read("Query pending index (eventually consistent, its share of a page)", PaymentItemKeys.StatusTimestampIndex,
                     Shared(IndexEntrySize(table, PaymentItemKeys.StatusTimestampIndex, items.PendingItem)!.Value, consistent: false)),
                 Read("BatchGetItem re-read (consistent)", Transactions, ReadUnits(DynamoDbItemSize.Of(items.PendingItem), consistent: true)),
+                Put(MarkLabel, Aggregates, Marks()),
                 Update("UpdateItem payment", table, items.PendingItem, items.SettledItem)),
             Operation(Refund,
                 Read("GetItem key (consistent, absent)", Idempotency, ReadUnits(0, consistent: true)),
                 Read("GetItem payment (consistent)", Transactions, ReadUnits(DynamoDbItemSize.Of(card), consistent: true)),
                 Put("PutItem record", Idempotency, items.RefundRecordItem),
+                Put(MarkLabel, Aggregates, Marks()),
                 Update("UpdateItem payment", table, card, items.RefundedItem)),
             Operation(GetById, Read("GetItem (consistent; the key follows from the UUIDv7 id)", Transactions, ReadUnits(DynamoDbItemSize.Of(card), consistent: true))),
             Operation(ListPage, Read($"Query of {pageSize + 1} items (consistent)", Transactions, ReadUnits((pageSize + 1) * DynamoDbItemSize.Of(card), consistent: true))),
-            Operation(HourlyAnalytics, Read($"24 hours × {items.Shards} shards index queries (eventually consistent; minimum, grows with the organization's payments)",
-                PaymentItemKeys.DateHourIndex, 24 * items.Shards * ReadUnits(IndexEntrySize(table, PaymentItemKeys.DateHourIndex, card)!.Value, consistent: false))),
+            Operation(HourlyAnalytics,
+                Read("Query kept day totals, 2 days (eventually consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(KeptDay(card)), consistent: false)),
+                Read("Query their marks (consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(Marks()), consistent: true)),
+                Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
+                Read("Query the open hour's payments (consistent; minimum: grows with the organization's rate, not its history)", Transactions, ReadUnits(0, consistent: true))),
             Operation(ReplayedCreate,
                 Refused("PutItem record", Idempotency, items.CardRecordItem),
                 Read("GetItem record (consistent)", Idempotency, ReadUnits(DynamoDbItemSize.Of(items.CardRecordItem), consistent: true)),
@@ -100,6 +107,33 @@ public static class CapacityUnits
                 Refused("UpdateItem payment", Transactions, items.SettledItem),
                 Read("GetItem payment (is it already so?)", Transactions, ReadUnits(DynamoDbItemSize.Of(items.SettledItem), consistent: true))),
         ];
+    }
+
+    // ----- the aggregates' items, as PaymentAggregates writes them: one campaign and one currency, every hour with payments -----
+
+    private const string MarkLabel = "UpdateItem mark (the payment's hour has ended; at most: one per hour and 5 s per process)";
+
+    private static readonly DateTimeOffset Day = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
+
+    private static Dictionary<string, AttributeValue> KeptHour(Dictionary<string, AttributeValue> payment) =>
+        PaymentAggregates.HourItem(Guid.Empty, Day, TotalsOf(payment, Day), Day);
+
+    private static Dictionary<string, AttributeValue> KeptDay(Dictionary<string, AttributeValue> payment) =>
+        PaymentAggregates.DayItem(Guid.Empty, Day, Enumerable.Range(0, 24).Select(h => Day.AddHours(h))
+            .Select(h => KeyValuePair.Create(h, (TotalsOf(payment, h), h))).ToList());
+
+    private static Dictionary<string, AttributeValue> Marks()
+    {
+        var item = AggregateKeys.KeyOf(Guid.Empty, AggregateKeys.MarksBucket(Day));
+        foreach (var hour in Enumerable.Range(0, 24)) item[AggregateKeys.MarkAttribute(Day.AddHours(hour))] = new(PaymentItemKeys.Timestamp(Day));
+        return item;
+    }
+
+    private static PaymentTotals TotalsOf(Dictionary<string, AttributeValue> payment, DateTimeOffset hour)
+    {
+        var totals = new PaymentTotals();
+        totals.Add(new Dictionary<string, AttributeValue>(payment) { ["createdAt"] = PaymentItemMapper.Time(hour) });
+        return totals;
     }
 
     /// <summary>The size of an item's entry in an index of <paramref name="table"/>; null when the item is not in it (a sparse index).</summary>

@@ -91,6 +91,8 @@ public static class ScaleRun
         var tenants = new[] { large, small };
         var histograms = tenants.ToDictionary(t => t, _ => Operations.Select(_ => new LongHistogram(TimeStamp.Minutes(5), 3)).ToArray());
         var notes = tenants.ToDictionary(t => t, _ => new string[Operations.Length]);
+        static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        var firstRead = tenants.ToDictionary(t => t, _ => new string[Operations.Length]);
         for (var op = 0; op < Operations.Length; op++)
         {
             for (var i = -Math.Min(10, samples); i < samples; i++) // the first requests warm the JIT, connections and caches
@@ -111,14 +113,15 @@ public static class ScaleRun
                     var elapsed = Stopwatch.GetTimestamp() - started;
                     if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{Operations[op]}: {(int)response.StatusCode} {body}");
                     if (i >= 0) histograms[tenant][op].RecordValue(elapsed);
+                    // The very first campaign and analytics requests read the closed hours' payments once and keep their totals.
+                    if (i == -Math.Min(10, samples) && op >= 2) firstRead[tenant][op] = $"; first request {Ms(elapsed):N0} ms";
                     if (i == 0 && op == 2) notes[tenant][op] = $"{JsonDocument.Parse(body).RootElement.GetProperty("donationCount").GetInt64():N0} donations";
                     if (i == 0 && op == 3) notes[tenant][op] = $"{JsonDocument.Parse(body).RootElement.GetProperty("hours").EnumerateArray().Sum(h => h.GetProperty("count").GetInt64()):N0} payments in 7 days";
                 }
             }
         }
-        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
         var rows = tenants.SelectMany(t => Operations.Select((operation, op) => (Operation: operation, Organization: t.Name,
-            P50: Ms(histograms[t][op].GetValueAtPercentile(50)), P99: Ms(histograms[t][op].GetValueAtPercentile(99)), Note: notes[t][op] ?? ""))).ToList();
+            P50: Ms(histograms[t][op].GetValueAtPercentile(50)), P99: Ms(histograms[t][op].GetValueAtPercentile(99)), Note: (notes[t][op] ?? "") + firstRead[t][op]))).ToList();
 
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"Scale run {now:yyyy-MM-dd HH:mm} UTC: {loaded:N0} payments of {organizations:N0} organizations on dynalite 4.0.0 (on disk), API highScale, {samples} sequential requests per row; {Environment.ProcessorCount} cores.");

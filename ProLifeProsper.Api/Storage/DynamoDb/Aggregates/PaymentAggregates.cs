@@ -196,7 +196,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return true;
     }
 
-    private static Dictionary<string, AttributeValue> HourItem(Guid organizationId, DateTimeOffset hour, PaymentTotals totals, DateTimeOffset readAt)
+    internal static Dictionary<string, AttributeValue> HourItem(Guid organizationId, DateTimeOffset hour, PaymentTotals totals, DateTimeOffset readAt)
     {
         var item = AggregateKeys.KeyOf(organizationId, AggregateKeys.HourBucket(hour));
         item[AggregateKeys.Totals] = new(totals.ToJson());
@@ -204,7 +204,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return item;
     }
 
-    private static Dictionary<string, AttributeValue> DayItem(Guid organizationId, DateTimeOffset day,
+    internal static Dictionary<string, AttributeValue> DayItem(Guid organizationId, DateTimeOffset day,
         IReadOnlyList<KeyValuePair<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset ReadAt)>> hours)
     {
         var totals = new PaymentTotals();
