@@ -116,11 +116,11 @@ public static class CapacityUnits
     private static readonly DateTimeOffset Day = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
 
     private static Dictionary<string, AttributeValue> KeptHour(Dictionary<string, AttributeValue> payment) =>
-        PaymentAggregates.HourItem(Guid.Empty, Day, TotalsOf(payment, Day), Day);
+        PaymentAggregates.HourItem(Guid.Empty, Day, TotalsOf(payment, Day), Day, generation: 1);
 
     private static Dictionary<string, AttributeValue> KeptDay(Dictionary<string, AttributeValue> payment) =>
         PaymentAggregates.DayItem(Guid.Empty, Day, Enumerable.Range(0, 24).Select(h => Day.AddHours(h))
-            .Select(h => KeyValuePair.Create(h, (TotalsOf(payment, h), h))).ToList());
+            .Select(h => KeyValuePair.Create(h, (TotalsOf(payment, h), h))).ToList(), generation: 1);
 
     private static Dictionary<string, AttributeValue> Marks()
     {

@@ -92,6 +92,14 @@ public sealed class DynamoDbOptions
             yield return "Provisioned capacity units must be at least 1.";
     }
 
+    /// <summary>
+    /// Kept campaign and analytics totals count only when kept under this generation. Raise it (any new number) to set every
+    /// kept total aside, so each is read again from the payments: after a rolling upgrade from a release that wrote payments
+    /// without marking their hours has finished, after running such a release again, and after restoring a table from a
+    /// backup. Costs one read of each organization's history, spread over the requests that need it.
+    /// </summary>
+    public int AggregatesGeneration { get; set; } = 1;
+
     public string TransactionsTableName => TablePrefix + "pro_life_prosper_transactions";
 
     public string IdempotencyTableName => TablePrefix + "pro_life_prosper_idempotency";

@@ -115,10 +115,11 @@ public sealed partial class DynamoDbPaymentTransactionStore
 
     private async Task PutPaymentIfAbsentAsync(Dictionary<string, AttributeValue> item, CancellationToken cancellationToken)
     {
-        await MarkAsync([item], cancellationToken); // a create finished after its hour closed (a late retry completing it)
         try
         {
-            await caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
+            // Marked when its hour has closed (a late retry completing a create); bounded either way, so that a create sent
+            // before its hour ended lands before a reader may keep the hour (PaymentAggregates).
+            await MarkedWriteAsync([HourOf(item)], bound => caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = Transactions,
                 Item = item,
@@ -126,7 +127,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD, // sizes the refusal for the capacity metric
                 ExpressionAttributeNames = new() { ["#pk"] = PaymentItemKeys.Partition },
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
-            }, ct), cancellationToken);
+            }, ct), bound), cancellationToken);
         }
         catch (ConditionalCheckFailedException)
         {
@@ -166,10 +167,10 @@ public sealed partial class DynamoDbPaymentTransactionStore
             expression += " ADD #applied :key";
         }
 
-        await Aggregates.MarkAsync([(updated.OrganizationId, updated.CreatedAt)], cancellationToken); // refunds and settlements change closed hours
         try
         {
-            await caller.CallAsync("update_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
+            // Refunds and settlements change closed hours: marked first.
+            await MarkedWriteAsync([(updated.OrganizationId, updated.CreatedAt)], bound => caller.CallAsync("update_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = Transactions,
                 Key = itemKey,
@@ -179,7 +180,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 ExpressionAttributeNames = names,
                 ExpressionAttributeValues = values,
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
-            }, ct), cancellationToken);
+            }, ct), bound), cancellationToken);
             return true;
         }
         catch (ConditionalCheckFailedException)
@@ -230,8 +231,4 @@ public sealed partial class DynamoDbPaymentTransactionStore
         }, ct), cancellationToken);
         return response.Items is { Count: > 0 } items ? PaymentItemMapper.KeyOf(items[0]) : null;
     }
-
-    /// <summary>Marks the closed hours the payment items about to be written belong to (<see cref="PaymentAggregates.MarkAsync"/>).</summary>
-    private Task MarkAsync(IEnumerable<Dictionary<string, AttributeValue>> paymentItems, CancellationToken cancellationToken) =>
-        Aggregates.MarkAsync(paymentItems.Select(i => (Guid.Parse(i[PaymentItemKeys.OrganizationId].S), PaymentItemMapper.ParseTime(i["createdAt"].S))), cancellationToken);
 }

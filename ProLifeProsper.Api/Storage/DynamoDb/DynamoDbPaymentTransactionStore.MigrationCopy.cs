@@ -30,10 +30,10 @@ public sealed partial class DynamoDbPaymentTransactionStore
         }
         var remove = new[] { "failureCode", PaymentItemKeys.StatusShard }.Where(a => !item.ContainsKey(a)).Select((a, i) => { names[$"#r{i}"] = a; return $"#r{i}"; }).ToList();
         values[":version"] = PaymentItemMapper.N(payment.Version);
-        await Aggregates.MarkAsync([(payment.OrganizationId, payment.CreatedAt)], cancellationToken); // a copy changes its hour's totals
         try
         {
-            await caller.CallAsync("copy_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
+            // A copy changes its hour's totals: marked first.
+            await MarkedWriteAsync([(payment.OrganizationId, payment.CreatedAt)], bound => caller.CallAsync("copy_payment", Transactions, ct => dynamo.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = Transactions,
                 Key = PaymentItemMapper.KeyOf(item),
@@ -43,7 +43,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
                 ExpressionAttributeNames = names,
                 ExpressionAttributeValues = values,
                 ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
-            }, ct), cancellationToken);
+            }, ct), bound), cancellationToken);
             return true;
         }
         catch (ConditionalCheckFailedException)
@@ -77,14 +77,15 @@ public sealed partial class DynamoDbPaymentTransactionStore
     /// keeps its outbox rows. Items DynamoDB left unprocessed, and requests it refused as throttled, were not written and
     /// are sent again with backoff. (A look first, to leave existing items alone, cost dynalite more than the puts.)
     /// </summary>
-    public async Task PutCopiesAsync(IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)> items, CancellationToken cancellationToken)
-    {
-        await MarkAsync(items.Where(w => w.Table == Transactions).Select(w => w.Item), cancellationToken); // before anything is sent
-        await Parallel.ForEachAsync(items.Chunk(MaxBatchWriteItems),
-            new ParallelOptions { MaxDegreeOfParallelism = BatchCopyParallelism, CancellationToken = cancellationToken },
-            async (chunk, ct) => await BatchWriteAsync(chunk.GroupBy(w => w.Table)
-                .ToDictionary(g => g.Key, g => g.Select(w => new WriteRequest(new PutRequest(w.Item))).ToList()), ct));
-    }
+    public Task PutCopiesAsync(IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)> items, CancellationToken cancellationToken) =>
+        MarkedWriteAsync(items.Where(w => w.Table == Transactions).Select(w => HourOf(w.Item)), async bound =>
+        {
+            await Parallel.ForEachAsync(items.Chunk(MaxBatchWriteItems),
+                new ParallelOptions { MaxDegreeOfParallelism = BatchCopyParallelism, CancellationToken = bound },
+                async (chunk, ct) => await BatchWriteAsync(chunk.GroupBy(w => w.Table)
+                    .ToDictionary(g => g.Key, g => g.Select(w => new WriteRequest(new PutRequest(w.Item))).ToList()), ct));
+            return true;
+        }, cancellationToken);
 
     private async Task BatchWriteAsync(Dictionary<string, List<WriteRequest>> requestItems, CancellationToken cancellationToken)
     {

@@ -136,6 +136,23 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
 
     // ----- helpers -----
 
+    /// <summary>
+    /// A payment write that may land in a closed hour: the hour is marked first, and the mark and the write together get
+    /// <see cref="DynamoDbOptions.WriteTimeout"/> from the mark on, retries included, so the write leaves within it and lands
+    /// within <see cref="PaymentAggregates.Settle"/> of its mark (a write the deadline cuts off fails as unavailable).
+    /// </summary>
+    private async Task<T> MarkedWriteAsync<T>(IEnumerable<(Guid OrganizationId, DateTimeOffset CreatedAt)> payments, Func<CancellationToken, Task<T>> write,
+        CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(_options.WriteTimeout);
+        await Aggregates.MarkAsync(payments, bound.Token);
+        return await write(bound.Token);
+    }
+
+    private static (Guid OrganizationId, DateTimeOffset CreatedAt) HourOf(Dictionary<string, AttributeValue> paymentItem) =>
+        (Guid.Parse(paymentItem[PaymentItemKeys.OrganizationId].S), PaymentItemMapper.ParseTime(paymentItem["createdAt"].S));
+
     // Every page of a query, one at a time (a page is at most 1 MB): for aggregates that must not hold what they sum.
     private async IAsyncEnumerable<List<Dictionary<string, AttributeValue>>> QueryPagesAsync(QueryRequest request, string operation,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

@@ -20,6 +20,7 @@ public static class AggregateKeys
     public const string Totals = "totals";
     public const string ComputedAt = "computedAt";
     public const string Computed = "computed";
+    public const string Generation = "generation";
 
     private const string DayFormat = "yyyy-MM-dd";
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
@@ -67,15 +68,24 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (due.Count == 0) return;
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (mark, ct) =>
         {
-            await caller.CallAsync("mark_aggregate", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
+            try
             {
-                TableName = Table,
-                Key = AggregateKeys.KeyOf(mark.OrganizationId, AggregateKeys.MarksBucket(mark.Hour)),
-                UpdateExpression = "SET #hour = :now",
-                ExpressionAttributeNames = new() { ["#hour"] = AggregateKeys.MarkAttribute(mark.Hour) },
-                ExpressionAttributeValues = new() { [":now"] = new(PaymentItemKeys.Timestamp(now)) },
-                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
-            }, c), ct);
+                await caller.CallAsync("mark_aggregate", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
+                {
+                    TableName = Table,
+                    Key = AggregateKeys.KeyOf(mark.OrganizationId, AggregateKeys.MarksBucket(mark.Hour)),
+                    UpdateExpression = "SET #hour = :now",
+                    // Never moves back: a slow mark from a clock behind must not hide a later one.
+                    ConditionExpression = "attribute_not_exists(#hour) OR #hour < :now",
+                    ExpressionAttributeNames = new() { ["#hour"] = AggregateKeys.MarkAttribute(mark.Hour) },
+                    ExpressionAttributeValues = new() { [":now"] = new(PaymentItemKeys.Timestamp(now)) },
+                    ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+                }, c), ct);
+            }
+            catch (ConditionalCheckFailedException)
+            {
+                // A later mark is there already: it stands for this write too.
+            }
             _marked[mark] = now;
         });
         if (_marked.Count > 10_000)
@@ -139,7 +149,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         {
             var dayMarks = marksOf.GetValueOrDefault(day);
             var whole = day >= first && day.AddDays(1) <= last;
-            if (whole && kept.TryGetValue(day, out var item) && DayStands(item, dayMarks)) totals.Add(PaymentTotals.FromJson(item[AggregateKeys.Totals].S));
+            if (whole && kept.TryGetValue(day, out var item) && DayStands(item, dayMarks) && TotalsOf(item) is { } dayTotals) totals.Add(dayTotals);
             else open.Add((day, Max(day, first), Min(day.AddDays(1), last)));
         }
         if (open.Count == 0) return totals;
@@ -155,30 +165,30 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             var dayMarks = marksOf.GetValueOrDefault(day);
             foreach (var hour in HoursOf(from, to))
             {
-                if (keptHours.TryGetValue(hour, out var item) && PaymentItemMapper.ParseTime(item[AggregateKeys.ComputedAt].S) is var readAt && Stands(readAt, dayMarks, hour))
-                    hours[hour] = (PaymentTotals.FromJson(item[AggregateKeys.Totals].S), readAt);
+                if (keptHours.TryGetValue(hour, out var item) && OfThisGeneration(item) && item.TryGetValue(AggregateKeys.ComputedAt, out var at)
+                    && PaymentItemMapper.ParseTime(at.S) is var readAt && Stands(readAt, dayMarks, hour) && TotalsOf(item) is { } hourTotals)
+                    hours[hour] = (hourTotals, readAt);
                 else unread.Add(hour);
             }
         }
 
-        var writes = new List<Dictionary<string, AttributeValue>>();
         if (unread.Count > 0)
         {
             var readAt = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
-            var read = await InParallelAsync(Runs(unread), (run, ct) => ReadPaymentsByHourAsync(organizationId, run.From, run.To, ct), cancellationToken);
-            foreach (var byHour in read)
-            foreach (var (hour, hourTotals) in byHour)
+            // A day at most per read, kept as soon as it is read: a first read of a long history cut short still leaves progress.
+            var read = await InParallelAsync(Runs(unread, maxHours: 24), async (run, ct) =>
             {
-                hours[hour] = (hourTotals, readAt);
+                var byHour = await ReadPaymentsByHourAsync(organizationId, run.From, run.To, ct);
                 // An hour without payments is not kept: reading it again costs one empty query, keeping it one item per hour.
-                if (!hourTotals.IsEmpty) writes.Add(HourItem(organizationId, hour, hourTotals, readAt));
-            }
+                await KeepAsync(byHour.Where(h => !h.Value.IsEmpty).Select(h => HourItem(organizationId, h.Key, h.Value, readAt, Generation)).ToList());
+                return byHour;
+            }, cancellationToken);
+            foreach (var (hour, hourTotals) in read.SelectMany(byHour => byHour)) hours[hour] = (hourTotals, readAt);
         }
 
         foreach (var (_, (hourTotals, _)) in hours) totals.Add(hourTotals);
-        foreach (var (day, from, to) in open.Where(d => d.From == d.Day && d.To == d.Day.AddDays(1)))
-            writes.Add(DayItem(organizationId, day, hours.Where(h => h.Key >= from && h.Key < to).ToList()));
-        await KeepAsync(writes, cancellationToken);
+        await KeepAsync(open.Where(d => d.From == d.Day && d.To == d.Day.AddDays(1))
+            .Select(d => DayItem(organizationId, d.Day, hours.Where(h => h.Key >= d.From && h.Key < d.To).ToList(), Generation)).ToList());
         return totals;
     }
 
@@ -189,52 +199,85 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
 
     private bool DayStands(Dictionary<string, AttributeValue> day, Dictionary<string, AttributeValue>? marks)
     {
-        if (!day.TryGetValue(AggregateKeys.Computed, out var computed) || computed.M is not { Count: 24 } readAt) return false;
+        if (!OfThisGeneration(day) || !day.TryGetValue(AggregateKeys.Computed, out var computed) || computed.M is not { Count: 24 } readAt) return false;
         var start = AggregateKeys.DayOf(day[AggregateKeys.Bucket].S);
         foreach (var hour in HoursOf(start, start.AddDays(1)))
             if (!readAt.TryGetValue(AggregateKeys.HourOfDay(hour), out var at) || !Stands(PaymentItemMapper.ParseTime(at.S), marks, hour)) return false;
         return true;
     }
 
-    internal static Dictionary<string, AttributeValue> HourItem(Guid organizationId, DateTimeOffset hour, PaymentTotals totals, DateTimeOffset readAt)
+    internal static Dictionary<string, AttributeValue> HourItem(Guid organizationId, DateTimeOffset hour, PaymentTotals totals, DateTimeOffset readAt, int generation)
     {
         var item = AggregateKeys.KeyOf(organizationId, AggregateKeys.HourBucket(hour));
         item[AggregateKeys.Totals] = new(totals.ToJson());
         item[AggregateKeys.ComputedAt] = PaymentItemMapper.Time(readAt);
+        item[AggregateKeys.Generation] = PaymentItemMapper.N(generation);
         return item;
     }
 
     internal static Dictionary<string, AttributeValue> DayItem(Guid organizationId, DateTimeOffset day,
-        IReadOnlyList<KeyValuePair<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset ReadAt)>> hours)
+        IReadOnlyList<KeyValuePair<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset ReadAt)>> hours, int generation)
     {
         var totals = new PaymentTotals();
         foreach (var (_, (hourTotals, _)) in hours) totals.Add(hourTotals);
         var item = AggregateKeys.KeyOf(organizationId, AggregateKeys.DayBucket(day));
         item[AggregateKeys.Totals] = new(totals.ToJson());
         item[AggregateKeys.Computed] = new AttributeValue { M = hours.ToDictionary(h => AggregateKeys.HourOfDay(h.Key), h => PaymentItemMapper.Time(h.Value.ReadAt)) };
+        item[AggregateKeys.Generation] = PaymentItemMapper.N(generation);
         return item;
     }
 
-    /// <summary>Keeps totals for the next reader. A cache: a failure costs the next reader a read of the payments, nothing more.</summary>
-    private async Task KeepAsync(List<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken)
+    private int Generation => options.AggregatesGeneration;
+
+    /// <summary>Kept under the configured generation: raising it sets aside every total kept before (see <see cref="DynamoDbOptions.AggregatesGeneration"/>).</summary>
+    private bool OfThisGeneration(Dictionary<string, AttributeValue> item) =>
+        item.TryGetValue(AggregateKeys.Generation, out var generation) && generation.N == Generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A kept item's totals; null (read the payments again) for one this code cannot read.</summary>
+    private PaymentTotals? TotalsOf(Dictionary<string, AttributeValue> item)
     {
         try
         {
-            await Parallel.ForEachAsync(items.Chunk(25), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (chunk, ct) =>
+            return item.TryGetValue(AggregateKeys.Totals, out var totals) ? PaymentTotals.FromJson(totals.S) : null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or ArgumentException or NullReferenceException)
+        {
+            logger?.LogWarning(e, "Kept totals {Bucket} could not be read; reading their payments instead", item[AggregateKeys.Bucket].S);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Keeps totals for the next reader, within <see cref="DynamoDbOptions.WriteTimeout"/> of its own (the reader has its
+    /// answer; a client going away does not undo the reading). A cache: a failure costs the next reader a read of the
+    /// payments, nothing more, so it is logged, not raised. An item over DynamoDB's 400 KB (thousands of campaigns with
+    /// payments in one day) is not kept: those hours are read from their payments every time.
+    /// </summary>
+    private async Task KeepAsync(List<Dictionary<string, AttributeValue>> items)
+    {
+        var keep = items.Where(i => DynamoDbItemSize.Of(i) <= MaxItemBytes).ToList();
+        if (keep.Count < items.Count) logger?.LogWarning("{Count} aggregate items exceed DynamoDB's item size and are not kept", items.Count - keep.Count);
+        if (keep.Count == 0) return;
+        using var bound = new CancellationTokenSource(options.WriteTimeout);
+        try
+        {
+            await Parallel.ForEachAsync(keep.Chunk(25), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = bound.Token }, async (chunk, ct) =>
             {
                 var request = new BatchWriteItemRequest
                 {
                     RequestItems = new() { [Table] = chunk.Select(i => new WriteRequest(new PutRequest(i))).ToList() },
                     ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
                 };
-                await caller.CallAsync("keep_aggregates", Table, c => dynamo.BatchWriteItemAsync(request, c), ct);
+                await caller.CallAsync("keep_aggregates", Table, c => dynamo.BatchWriteItemAsync(request, c), ct); // unprocessed ones: kept next time
             });
         }
-        catch (AmazonDynamoDBException e)
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
         {
-            logger?.LogWarning(e, "Could not keep {Count} aggregate items; the next read reads their payments again", items.Count);
+            logger?.LogWarning(e, "Could not keep {Count} aggregate items; the next read reads their payments again", keep.Count);
         }
     }
+
+    private const int MaxItemBytes = 400 * 1024;
 
     // ----- payments -----
 
@@ -313,12 +356,13 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return items;
     }
 
-    private static List<(DateTimeOffset From, DateTimeOffset To)> Runs(List<DateTimeOffset> hours)
+    /// <summary>Consecutive hours as ranges of at most <paramref name="maxHours"/>.</summary>
+    private static List<(DateTimeOffset From, DateTimeOffset To)> Runs(List<DateTimeOffset> hours, int maxHours = int.MaxValue)
     {
         var runs = new List<(DateTimeOffset From, DateTimeOffset To)>();
         foreach (var hour in hours.Order())
         {
-            if (runs.Count > 0 && runs[^1].To == hour) runs[^1] = (runs[^1].From, hour.AddHours(1));
+            if (runs.Count > 0 && runs[^1].To == hour && (hour - runs[^1].From).TotalHours < maxHours) runs[^1] = (runs[^1].From, hour.AddHours(1));
             else runs.Add((hour, hour.AddHours(1)));
         }
         return runs;
