@@ -75,19 +75,23 @@ public static class CapacityUnits
                 Read("Query pending index (eventually consistent, its share of a page)", PaymentItemKeys.StatusTimestampIndex,
                     Shared(IndexEntrySize(table, PaymentItemKeys.StatusTimestampIndex, items.PendingItem)!.Value, consistent: false)),
                 Read("BatchGetItem re-read (consistent)", Transactions, ReadUnits(DynamoDbItemSize.Of(items.PendingItem), consistent: true)),
-                Put(MarkLabel, Aggregates, Marks()),
+                Put(MarkLabel, Aggregates, Marks(24)),
+                Put(MonthMarkLabel, Aggregates, Marks(31)),
                 Update("UpdateItem payment", table, items.PendingItem, items.SettledItem)),
             Operation(Refund,
                 Read("GetItem key (consistent, absent)", Idempotency, ReadUnits(0, consistent: true)),
                 Read("GetItem payment (consistent)", Transactions, ReadUnits(DynamoDbItemSize.Of(card), consistent: true)),
                 Put("PutItem record", Idempotency, items.RefundRecordItem),
-                Put(MarkLabel, Aggregates, Marks()),
+                Put(MarkLabel, Aggregates, Marks(24)),
+                Put(MonthMarkLabel, Aggregates, Marks(31)),
                 Update("UpdateItem payment", table, card, items.RefundedItem)),
             Operation(GetById, Read("GetItem (consistent; the key follows from the UUIDv7 id)", Transactions, ReadUnits(DynamoDbItemSize.Of(card), consistent: true))),
             Operation(ListPage, Read($"Query of {pageSize + 1} items (consistent)", Transactions, ReadUnits((pageSize + 1) * DynamoDbItemSize.Of(card), consistent: true))),
             Operation(HourlyAnalytics,
+                Read("Query the month's kept totals (eventually consistent; none: the month is open)", Aggregates, ReadUnits(0, consistent: false)),
+                Read("Query the month's marks (consistent)", Aggregates, ReadUnits(DynamoDbItemSize.Of(Marks(31)), consistent: true)),
                 Read("Query kept day totals, 2 days (eventually consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(KeptDay(card)), consistent: false)),
-                Read("Query their marks (consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(Marks()), consistent: true)),
+                Read("Query their marks (consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(Marks(24)), consistent: true)),
                 Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
                 Read("Query the open hour's payments (consistent; minimum: grows with the organization's rate, not its history)", Transactions, ReadUnits(0, consistent: true))),
             Operation(ReplayedCreate,
@@ -111,7 +115,8 @@ public static class CapacityUnits
 
     // ----- the aggregates' items, as PaymentAggregates writes them: one campaign and one currency, every hour with payments -----
 
-    private const string MarkLabel = "UpdateItem mark (the payment's hour has ended; at most: one per hour and 5 s per process)";
+    private const string MarkLabel = "UpdateItem the day's mark (the payment's hour has ended; at most: one per hour and 5 s per process)";
+    private const string MonthMarkLabel = "UpdateItem the month's mark (as the day's)";
 
     private static readonly DateTimeOffset Day = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
 
@@ -122,10 +127,12 @@ public static class CapacityUnits
         PaymentAggregates.DayItem(Guid.Empty, Day, Enumerable.Range(0, 24).Select(h => Day.AddHours(h))
             .Select(h => KeyValuePair.Create(h, (TotalsOf(payment, h), h))).ToList(), generation: 1);
 
-    private static Dictionary<string, AttributeValue> Marks()
+    /// <summary>A marks item with every entry set: a day's (24 hours) or a month's (31 days).</summary>
+    private static Dictionary<string, AttributeValue> Marks(int entries)
     {
-        var item = AggregateKeys.KeyOf(Guid.Empty, AggregateKeys.MarksBucket(Day));
-        foreach (var hour in Enumerable.Range(0, 24)) item[AggregateKeys.MarkAttribute(Day.AddHours(hour))] = new(PaymentItemKeys.Timestamp(Day));
+        var item = AggregateKeys.KeyOf(Guid.Empty, entries == 24 ? AggregateKeys.MarksBucket(Day) : AggregateKeys.MonthMarksBucket(Day));
+        foreach (var i in Enumerable.Range(0, entries))
+            item[entries == 24 ? AggregateKeys.MarkAttribute(Day.AddHours(i)) : AggregateKeys.DayMarkAttribute(Day.AddDays(i))] = new(PaymentItemKeys.Timestamp(Day));
         return item;
     }
 

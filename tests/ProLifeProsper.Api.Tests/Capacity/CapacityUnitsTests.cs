@@ -92,7 +92,7 @@ public sealed class CapacityUnitsTests
             [Transactions] = Math.Max(W(before), W(after)),
             [PendingIndex] = W(before), // the entry is deleted
             [HourIndex] = W(HourEntry(after)), // its status is projected there
-            [Aggregates] = 1, // the mark of its closed hour (a small item), at most
+            [Aggregates] = 2, // the marks of its closed hour in its day and its month (small items), at most
         }, units.Writes);
         // Its share of the pending query (eventually consistent, a page rounds its sum) and the consistent re-read of the table.
         Assert.Equal(DynamoDbItemSize.Of(before) / 4096.0 * 0.5, units.Reads[PendingIndex], precision: 4);
@@ -116,7 +116,7 @@ public sealed class CapacityUnitsTests
             [Idempotency] = W(record),
             [Transactions] = Math.Max(W(before), W(after)),
             [HourIndex] = W(HourEntry(after)), // refunded amount and status are projected there; the id index is untouched
-            [Aggregates] = 1, // the mark of its closed hour, at most
+            [Aggregates] = 2, // the marks of its closed hour in its day and its month, at most
         }, units.Writes);
         Assert.Equal(new Dictionary<string, double> { [Idempotency] = 1 /* the key, not found */, [Transactions] = R(DynamoDbItemSize.Of(before)) }, units.Reads);
     }
@@ -182,7 +182,7 @@ public sealed class CapacityUnitsTests
         // 24 hours from kept totals: two days' totals and their marks, today's kept hours; the hourly index is no longer read.
         var analytics = operation(CapacityUnits.HourlyAnalytics);
         Assert.False(analytics.Reads.ContainsKey(HourIndex));
-        Assert.InRange(analytics.Reads[Aggregates], 2, 4); // a few KB: 0.5 + 1 (marks, consistent) + 0.5 … 1 for 23 hours
+        Assert.InRange(analytics.Reads[Aggregates], 3, 6); // a few KB: the month's marks, two days' totals and marks, 23 hours
         Assert.Equal(1, analytics.Reads[Transactions]); // the open hour's payments: one consistent query at least
     }
 

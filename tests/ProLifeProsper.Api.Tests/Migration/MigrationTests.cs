@@ -217,7 +217,9 @@ public sealed class MigrationTests
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         Assert.True(await BackfillHarness.Through(factory, observer, capped).RunAsync(_ => Task.FromResult(true), deadline.Token));
 
-        var toBig = sent.Where(s => s.Body.Contains(big.OrganizationId.ToString(), StringComparison.Ordinal)).Select(s => s.At).Order().ToList();
+        // Copies only: the marks of the copied payments' hours go to the aggregates table, not to the organization's payment partitions.
+        var toBig = sent.Where(s => s.Body.Contains(big.OrganizationId.ToString(), StringComparison.Ordinal) && !s.Body.Contains("pro_life_prosper_aggregates", StringComparison.Ordinal))
+            .Select(s => s.At).Order().ToList();
         Assert.True(toBig.Count >= 600, $"{toBig.Count} copies of the large organization's payments and records"); // nothing skipped
         // A token bucket of one second's worth: in any second, at most the burst plus a second's refill (with a little slack).
         var busiest = toBig.Select((at, i) => toBig.Skip(i).TakeWhile(t => t - at < 1_000).Count()).Max();

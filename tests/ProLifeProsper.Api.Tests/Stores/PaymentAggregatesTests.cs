@@ -104,6 +104,45 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_closed_month_is_kept_whole_and_writes_into_it_are_still_counted()
+    {
+        var store = NewStore();
+        var (org, campaign, payments) = await LoadHistoryAsync(days: 62); // at least one whole closed month
+        var month = AggregateKeys.FloorMonth(_clock.GetUtcNow()).AddMonths(-1);
+        Assert.Equal(ExpectedCampaign(payments, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Contains(AggregateKeys.MonthBucket(month), await KeptBucketsAsync(org));
+
+        var inMonth = payments.Where(p => p.Status == PaymentStatus.Succeeded && p.CampaignId == campaign && AggregateKeys.FloorMonth(p.CreatedAt) == month)
+            .DistinctBy(p => PaymentItemKeys.FloorHour(p.CreatedAt)).ToList();
+        var (hidden, refunded, stalled) = (inMonth[0], inMonth[1], inMonth[2]);
+        var expected = payments.ToList();
+
+        // Behind the store's back (no mark): the kept month stands, the change is not seen.
+        await RawAmountAsync(hidden, hidden.AmountMinor + 100_000);
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+
+        // A refund marks its hour in the day and in the month: the month no longer stands; only that hour is read again.
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var refund = refunded.Refund(800, refunded.CreatedAt.AddMinutes(1));
+        await store.UpdateAsync(refund, null, default);
+        expected[expected.IndexOf(refunded)] = refund;
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+
+        // A marked write that lands after a reader kept the month again is counted by the first read after Settle.
+        await store.Aggregates.MarkAsync([(org, stalled.CreatedAt)], default);
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        await RawAmountAsync(stalled, stalled.AmountMinor + 7_000);
+        expected[expected.IndexOf(stalled)] = stalled with { AmountMinor = stalled.AmountMinor + 7_000 };
+        _clock.Advance(store.Aggregates.Settle - TimeSpan.FromSeconds(2));
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Equal(Expected(expected.Where(p => p != hidden), month, month.AddMonths(1)).Where(h => h.Hour != PaymentItemKeys.FloorHour(hidden.CreatedAt)),
+            (await store.GetHourlyTotalsAsync(org, month, month.AddMonths(1), default)).Where(h => h.Hour != PaymentItemKeys.FloorHour(hidden.CreatedAt)));
+    }
+
+    [Fact]
     public async Task Kept_totals_that_cannot_be_read_or_were_kept_under_another_generation_are_read_again()
     {
         var store = NewStore();

@@ -8,8 +8,11 @@ namespace ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
 /// <list type="bullet">
 /// <item><c>H#2026-11-28T13</c>: the totals of one closed UTC hour (<c>totals</c>) and when they were read (<c>computedAt</c>).</item>
 /// <item><c>D#2026-11-28</c>: the totals of one closed UTC day, and per hour when that hour's part was read (<c>computed</c>).</item>
+/// <item><c>M#2026-11</c>: the totals of one closed UTC month, and per day until when that day's part is known to hold
+/// every marked write (<c>computed</c>).</item>
 /// <item><c>X#2026-11-28</c>: marks. <c>h13</c> = the latest time a write that could change hour 13's totals after it closed
 /// was about to be sent (a refund, a settlement, a late create, a migration copy).</item>
+/// <item><c>Y#2026-11</c>: the month's marks: <c>d28</c> = the latest mark of any hour of the 28th.</item>
 /// </list>
 /// Times are fixed-width UTC strings (<see cref="PaymentItemKeys.Timestamp"/>), so string order is time order.
 /// </summary>
@@ -22,9 +25,24 @@ public static class AggregateKeys
     public const string Computed = "computed";
     public const string Generation = "generation";
 
-    private const string DayFormat = "yyyy-MM-dd";
+    private const string DayFormat = "yyyy-MM-dd", MonthFormat = "yyyy-MM";
 
     public static string HourBucket(DateTimeOffset hour) => "H#" + PaymentItemKeys.Hour(hour);
+
+    public static string MonthBucket(DateTimeOffset month) => "M#" + Month(month);
+
+    public static string MonthMarksBucket(DateTimeOffset month) => "Y#" + Month(month);
+
+    /// <summary>The attribute of a month's marks item that holds the latest mark of any hour of that day.</summary>
+    public static string DayMarkAttribute(DateTimeOffset day) => "d" + DayOfMonth(day);
+
+    /// <summary>The day of month (two digits) that keys a day's entry in a month's <c>computed</c> map.</summary>
+    public static string DayOfMonth(DateTimeOffset day) => day.UtcDateTime.Day.ToString("00", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset FloorMonth(DateTimeOffset value) => new(value.UtcDateTime.Year, value.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static DateTimeOffset MonthOf(string bucket) =>
+        DateTimeOffset.ParseExact(bucket[2..], MonthFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
     public static string DayBucket(DateTimeOffset day) => "D#" + Day(day);
 
@@ -51,4 +69,6 @@ public static class AggregateKeys
     };
 
     private static string Day(DateTimeOffset day) => day.UtcDateTime.ToString(DayFormat, CultureInfo.InvariantCulture);
+
+    private static string Month(DateTimeOffset month) => month.UtcDateTime.ToString(MonthFormat, CultureInfo.InvariantCulture);
 }

@@ -66,18 +66,25 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             .Where(w => !_marked.TryGetValue(w, out var at) || now - at >= MarkReuse || now < at)
             .ToList();
         if (due.Count == 0) return;
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (mark, ct) =>
+        // Each mark goes to its day (per hour) and to its month (per day), so that a month's kept totals can be judged from
+        // one small item; both are stored before the write is sent.
+        var marks = due.SelectMany(m => new[]
+        {
+            (Mark: m, Bucket: AggregateKeys.MarksBucket(m.Hour), Attribute: AggregateKeys.MarkAttribute(m.Hour)),
+            (Mark: m, Bucket: AggregateKeys.MonthMarksBucket(AggregateKeys.FloorMonth(m.Hour)), Attribute: AggregateKeys.DayMarkAttribute(m.Hour)),
+        });
+        await Parallel.ForEachAsync(marks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (mark, ct) =>
         {
             try
             {
                 await caller.CallAsync("mark_aggregate", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
                 {
                     TableName = Table,
-                    Key = AggregateKeys.KeyOf(mark.OrganizationId, AggregateKeys.MarksBucket(mark.Hour)),
-                    UpdateExpression = "SET #hour = :now",
+                    Key = AggregateKeys.KeyOf(mark.Mark.OrganizationId, mark.Bucket),
+                    UpdateExpression = "SET #mark = :now",
                     // Never moves back: a slow mark from a clock behind must not hide a later one.
-                    ConditionExpression = "attribute_not_exists(#hour) OR #hour < :now",
-                    ExpressionAttributeNames = new() { ["#hour"] = AggregateKeys.MarkAttribute(mark.Hour) },
+                    ConditionExpression = "attribute_not_exists(#mark) OR #mark < :now",
+                    ExpressionAttributeNames = new() { ["#mark"] = mark.Attribute },
                     ExpressionAttributeValues = new() { [":now"] = new(PaymentItemKeys.Timestamp(now)) },
                     ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
                 }, c), ct);
@@ -86,8 +93,8 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             {
                 // A later mark is there already: it stands for this write too.
             }
-            _marked[mark] = now;
         });
+        foreach (var mark in due) _marked[mark] = now;
         if (_marked.Count > 10_000)
             foreach (var (key, at) in _marked) if (now - at >= MarkReuse) _marked.TryRemove(key, out _);
     }
@@ -136,23 +143,55 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
 
     private async Task<PaymentTotals> ReadClosedHoursAsync(Guid organizationId, DateTimeOffset first, DateTimeOffset last, CancellationToken cancellationToken)
     {
-        var days = QueryBucketsAsync(organizationId, AggregateKeys.DayBucket(first), AggregateKeys.DayBucket(last.AddHours(-1)), consistent: false, cancellationToken);
+        var monthsRead = QueryBucketsAsync(organizationId, AggregateKeys.MonthBucket(first), AggregateKeys.MonthBucket(last.AddHours(-1)), consistent: false, cancellationToken);
         // Marks are read strongly consistent: a mark missed here would let a stale total stand.
-        var marks = QueryBucketsAsync(organizationId, AggregateKeys.MarksBucket(first), AggregateKeys.MarksBucket(last.AddHours(-1)), consistent: true, cancellationToken);
-        var dayItems = await days;
-        var marksOf = (await marks).ToDictionary(m => AggregateKeys.DayOf(m[AggregateKeys.Bucket].S));
+        var marksRead = QueryBucketsAsync(organizationId, AggregateKeys.MonthMarksBucket(first), AggregateKeys.MonthMarksBucket(last.AddHours(-1)), consistent: true, cancellationToken);
+        var kept = (await monthsRead).ToDictionary(m => AggregateKeys.MonthOf(m[AggregateKeys.Bucket].S));
+        var marksOf = (await marksRead).ToDictionary(m => AggregateKeys.MonthOf(m[AggregateKeys.Bucket].S));
 
         var totals = new PaymentTotals();
-        var open = new List<(DateTimeOffset Day, DateTimeOffset From, DateTimeOffset To)>(); // days whose hours are needed
-        var kept = dayItems.ToDictionary(d => AggregateKeys.DayOf(d[AggregateKeys.Bucket].S));
-        for (var day = AggregateKeys.FloorDay(first); day < last; day = day.AddDays(1))
+        var open = new List<(DateTimeOffset Month, DateTimeOffset From, DateTimeOffset To)>(); // months whose days are needed
+        for (var month = AggregateKeys.FloorMonth(first); month < last; month = month.AddMonths(1))
         {
-            var dayMarks = marksOf.GetValueOrDefault(day);
-            var whole = day >= first && day.AddDays(1) <= last;
-            if (whole && kept.TryGetValue(day, out var item) && DayStands(item, dayMarks) && TotalsOf(item) is { } dayTotals) totals.Add(dayTotals);
-            else open.Add((day, Max(day, first), Min(day.AddDays(1), last)));
+            var whole = month >= first && month.AddMonths(1) <= last;
+            if (whole && kept.TryGetValue(month, out var item) && MonthStands(item, marksOf.GetValueOrDefault(month)) && TotalsOf(item) is { } monthTotals) totals.Add(monthTotals);
+            else open.Add((month, Max(month, first), Min(month.AddMonths(1), last)));
         }
         if (open.Count == 0) return totals;
+
+        var days = (await InParallelAsync(open, (m, ct) => ReadDaysAsync(organizationId, m.From, m.To, ct), cancellationToken))
+            .SelectMany(d => d).ToDictionary(d => d.Key, d => d.Value);
+        foreach (var (_, (dayTotals, _)) in days) totals.Add(dayTotals);
+        await KeepAsync(open.Where(m => m.From == m.Month && m.To == m.Month.AddMonths(1))
+            .Select(m => MonthItem(organizationId, m.Month, days.Where(d => d.Key >= m.From && d.Key < m.To).ToList(), Generation)).ToList());
+        return totals;
+    }
+
+    /// <summary>
+    /// The totals of each day (or part of a day) in [from, to), within one month, each with the time its marks were read: a
+    /// month kept from them stands while every mark of the day is older than that by <see cref="Settle"/>. Such a mark was
+    /// seen by that read (a mark not stored yet is younger: its write, and so the mark, started within the write time-out of
+    /// the read), and its write had landed before any hour was read again, or its hour stood against it.
+    /// </summary>
+    private async Task<SortedDictionary<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset Covered)>> ReadDaysAsync(Guid organizationId,
+        DateTimeOffset first, DateTimeOffset last, CancellationToken cancellationToken)
+    {
+        var marksReadAt = time.GetUtcNow(); // before the marks are read: a mark not seen yet is later than this, less the write time-out
+        var daysRead = QueryBucketsAsync(organizationId, AggregateKeys.DayBucket(first), AggregateKeys.DayBucket(last.AddHours(-1)), consistent: false, cancellationToken);
+        var marksRead = QueryBucketsAsync(organizationId, AggregateKeys.MarksBucket(first), AggregateKeys.MarksBucket(last.AddHours(-1)), consistent: true, cancellationToken);
+        var kept = (await daysRead).ToDictionary(d => AggregateKeys.DayOf(d[AggregateKeys.Bucket].S));
+        var marksOf = (await marksRead).ToDictionary(m => AggregateKeys.DayOf(m[AggregateKeys.Bucket].S));
+
+        var result = new SortedDictionary<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset Covered)>();
+        var open = new List<(DateTimeOffset Day, DateTimeOffset From, DateTimeOffset To)>(); // days whose hours are needed
+        for (var day = AggregateKeys.FloorDay(first); day < last; day = day.AddDays(1))
+        {
+            var whole = day >= first && day.AddDays(1) <= last;
+            if (whole && kept.TryGetValue(day, out var item) && DayStands(item, marksOf.GetValueOrDefault(day)) && TotalsOf(item) is { } dayTotals)
+                result[day] = (dayTotals, marksReadAt);
+            else open.Add((day, Max(day, first), Min(day.AddDays(1), last)));
+        }
+        if (open.Count == 0) return result;
 
         // The hours of those days: kept ones that stand, the rest read from the payments (consecutive hours in one read).
         var hourItems = await InParallelAsync(Runs(open.SelectMany(d => HoursOf(d.From, d.To)).ToList()), (run, ct) => QueryBucketsAsync(organizationId,
@@ -186,10 +225,16 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             foreach (var (hour, hourTotals) in read.SelectMany(byHour => byHour)) hours[hour] = (hourTotals, readAt);
         }
 
-        foreach (var (_, (hourTotals, _)) in hours) totals.Add(hourTotals);
+        foreach (var (day, from, to) in open)
+        {
+            var dayHours = hours.Where(h => h.Key >= from && h.Key < to).ToList();
+            var dayTotals = new PaymentTotals();
+            foreach (var (_, (hourTotals, _)) in dayHours) dayTotals.Add(hourTotals);
+            result[day] = (dayTotals, marksReadAt);
+        }
         await KeepAsync(open.Where(d => d.From == d.Day && d.To == d.Day.AddDays(1))
             .Select(d => DayItem(organizationId, d.Day, hours.Where(h => h.Key >= d.From && h.Key < d.To).ToList(), Generation)).ToList());
-        return totals;
+        return result;
     }
 
     /// <summary>A kept total read at <paramref name="readAt"/> stands if no write marked for its hour can have landed after that.</summary>
@@ -204,6 +249,33 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         foreach (var hour in HoursOf(start, start.AddDays(1)))
             if (!readAt.TryGetValue(AggregateKeys.HourOfDay(hour), out var at) || !Stands(PaymentItemMapper.ParseTime(at.S), marks, hour)) return false;
         return true;
+    }
+
+    /// <summary>A closed month's kept totals stand if every day's latest mark is older, by <see cref="Settle"/>, than what that day's part covered.</summary>
+    private bool MonthStands(Dictionary<string, AttributeValue> month, Dictionary<string, AttributeValue>? marks)
+    {
+        var start = AggregateKeys.MonthOf(month[AggregateKeys.Bucket].S);
+        var days = (int)(start.AddMonths(1) - start).TotalDays;
+        if (!OfThisGeneration(month) || !month.TryGetValue(AggregateKeys.Computed, out var computed) || computed.M is not { } covered || covered.Count != days) return false;
+        for (var day = start; day < start.AddMonths(1); day = day.AddDays(1))
+        {
+            if (!covered.TryGetValue(AggregateKeys.DayOfMonth(day), out var until)) return false;
+            if (marks is not null && marks.TryGetValue(AggregateKeys.DayMarkAttribute(day), out var mark)
+                && string.CompareOrdinal(mark.S, PaymentItemKeys.Timestamp(PaymentItemMapper.ParseTime(until.S) - Settle)) > 0) return false;
+        }
+        return true;
+    }
+
+    internal static Dictionary<string, AttributeValue> MonthItem(Guid organizationId, DateTimeOffset month,
+        IReadOnlyList<KeyValuePair<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset Covered)>> days, int generation)
+    {
+        var totals = new PaymentTotals();
+        foreach (var (_, (dayTotals, _)) in days) totals.Add(dayTotals);
+        var item = AggregateKeys.KeyOf(organizationId, AggregateKeys.MonthBucket(month));
+        item[AggregateKeys.Totals] = new(totals.ToJson());
+        item[AggregateKeys.Computed] = new AttributeValue { M = days.ToDictionary(d => AggregateKeys.DayOfMonth(d.Key), d => PaymentItemMapper.Time(d.Value.Covered)) };
+        item[AggregateKeys.Generation] = PaymentItemMapper.N(generation);
+        return item;
     }
 
     internal static Dictionary<string, AttributeValue> HourItem(Guid organizationId, DateTimeOffset hour, PaymentTotals totals, DateTimeOffset readAt, int generation)
