@@ -94,9 +94,10 @@ public sealed class DynamoDbOptions
 
     /// <summary>
     /// Kept campaign and analytics totals count only when kept under this generation. Raise it (any new number) to set every
-    /// kept total aside, so each is read again from the payments: after a rolling upgrade from a release that wrote payments
-    /// without marking their hours has finished, after running such a release again, and after restoring a table from a
-    /// backup. Costs one read of each organization's history, spread over the requests that need it.
+    /// kept total aside, so each is read again from the payments: after a rolling upgrade has finished from a release that
+    /// wrote payments without marking their hours in both their day and their month (any release before this one), after
+    /// running such a release again, and after restoring a table from a backup. Costs one read of each organization's
+    /// history, spread over the requests that need it.
     /// </summary>
     public int AggregatesGeneration { get; set; } = 1;
 

@@ -184,17 +184,26 @@ public sealed partial class DynamoDbPaymentTransactionStore
         return payments;
     }
 
-    /// <summary>From kept hourly and daily totals; only hours not closed yet are read from their payments (<see cref="PaymentAggregates"/>).</summary>
-    public async Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
-        to <= from ? [] : (await Aggregates.ReadAsync(organizationId, from, to, cancellationToken)).Hourly(from, to);
+    /// <summary>
+    /// From kept daily and hourly totals (<see cref="PaymentAggregates"/>); only hours not closed yet are read from their
+    /// payments. The range starts no earlier than the organization's first payment: a range before it is empty, and is
+    /// neither read nor kept.
+    /// </summary>
+    public async Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        if (to <= from || await Aggregates.OldestPaymentAsync(organizationId, cancellationToken) is not { } oldest) return [];
+        var start = PaymentItemKeys.FloorHour(oldest) > from ? PaymentItemKeys.FloorHour(oldest) : from;
+        return to <= start ? [] : (await Aggregates.ReadAsync(organizationId, start, to, hourly: true, cancellationToken)).Hourly(start, to);
+    }
 
     /// <summary>
-    /// From the organization's first day on, as kept daily totals (one item per day), today's kept hours and the payments of the
-    /// hours not closed yet: the cost grows with the days the organization has taken payments, not with their number.
+    /// From the first month of the organization's payments on: kept monthly totals (a few items per month), the current
+    /// month's kept days, today's kept hours and the payments of the hours not closed yet. The cost grows with the months
+    /// the organization has taken payments, not with their number.
     /// </summary>
     public async Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
     {
         if (campaignIds.Count == 0 || await Aggregates.OldestPaymentAsync(organizationId, cancellationToken) is not { } oldest) return new Dictionary<Guid, CampaignTotals>();
-        return (await Aggregates.ReadAsync(organizationId, AggregateKeys.FloorDay(oldest), null, cancellationToken)).Campaigns(campaignIds);
+        return (await Aggregates.ReadAsync(organizationId, AggregateKeys.FloorMonth(oldest), null, hourly: false, cancellationToken)).Campaigns(campaignIds);
     }
 }

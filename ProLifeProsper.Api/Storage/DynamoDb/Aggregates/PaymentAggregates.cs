@@ -99,8 +99,12 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             foreach (var (key, at) in _marked) if (now - at >= MarkReuse) _marked.TryRemove(key, out _);
     }
 
-    /// <summary>The totals of the organization's payments created in [<paramref name="from"/>, <paramref name="to"/>) (null: no end).</summary>
-    public async Task<PaymentTotals> ReadAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset? to, CancellationToken cancellationToken)
+    /// <summary>
+    /// The totals of the organization's payments created in [<paramref name="from"/>, <paramref name="to"/>) (null: no end).
+    /// With <paramref name="hourly"/> false only campaign totals are wanted, and kept months (campaign totals only) answer
+    /// for whole months; hourly totals come from days and hours.
+    /// </summary>
+    public async Task<PaymentTotals> ReadAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset? to, bool hourly, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var closedBefore = PaymentItemKeys.FloorHour(now - Settle); // hours that end by now − Settle
@@ -108,7 +112,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         var last = to is { } end && PaymentItemKeys.FloorHour(end) < closedBefore ? PaymentItemKeys.FloorHour(end) : closedBefore;
         if (last <= first) return await ReadPaymentsAsync(organizationId, from, to, cancellationToken);
 
-        var parts = new List<Task<PaymentTotals>> { ReadClosedHoursAsync(organizationId, first, last, cancellationToken) };
+        var parts = new List<Task<PaymentTotals>> { ReadClosedHoursAsync(organizationId, first, last, hourly, cancellationToken) };
         if (from < first) parts.Add(ReadPaymentsAsync(organizationId, from, first, cancellationToken));
         if (to is null || last < to) parts.Add(ReadPaymentsAsync(organizationId, last, to, cancellationToken));
         var totals = new PaymentTotals();
@@ -141,7 +145,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
 
     // ----- closed hours: kept totals, read again where marks say so -----
 
-    private async Task<PaymentTotals> ReadClosedHoursAsync(Guid organizationId, DateTimeOffset first, DateTimeOffset last, CancellationToken cancellationToken)
+    private async Task<PaymentTotals> ReadClosedHoursAsync(Guid organizationId, DateTimeOffset first, DateTimeOffset last, bool hourly, CancellationToken cancellationToken)
     {
         var monthsRead = QueryBucketsAsync(organizationId, AggregateKeys.MonthBucket(first), AggregateKeys.MonthBucket(last.AddHours(-1)), consistent: false, cancellationToken);
         // Marks are read strongly consistent: a mark missed here would let a stale total stand.
@@ -154,7 +158,8 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         for (var month = AggregateKeys.FloorMonth(first); month < last; month = month.AddMonths(1))
         {
             var whole = month >= first && month.AddMonths(1) <= last;
-            if (whole && kept.TryGetValue(month, out var item) && MonthStands(item, marksOf.GetValueOrDefault(month)) && TotalsOf(item) is { } monthTotals) totals.Add(monthTotals);
+            if (!hourly && whole && kept.TryGetValue(month, out var item) && MonthStands(item, marksOf.GetValueOrDefault(month)) && TotalsOf(item) is { } monthTotals)
+                totals.Add(monthTotals);
             else open.Add((month, Max(month, first), Min(month.AddMonths(1), last)));
         }
         if (open.Count == 0) return totals;
@@ -205,7 +210,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             foreach (var hour in HoursOf(from, to))
             {
                 if (keptHours.TryGetValue(hour, out var item) && OfThisGeneration(item) && item.TryGetValue(AggregateKeys.ComputedAt, out var at)
-                    && PaymentItemMapper.ParseTime(at.S) is var readAt && Stands(readAt, dayMarks, hour) && TotalsOf(item) is { } hourTotals)
+                    && TimeOf(at) is { } readAt && Stands(readAt, dayMarks, hour) && TotalsOf(item) is { } hourTotals)
                     hours[hour] = (hourTotals, readAt);
                 else unread.Add(hour);
             }
@@ -247,7 +252,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (!OfThisGeneration(day) || !day.TryGetValue(AggregateKeys.Computed, out var computed) || computed.M is not { Count: 24 } readAt) return false;
         var start = AggregateKeys.DayOf(day[AggregateKeys.Bucket].S);
         foreach (var hour in HoursOf(start, start.AddDays(1)))
-            if (!readAt.TryGetValue(AggregateKeys.HourOfDay(hour), out var at) || !Stands(PaymentItemMapper.ParseTime(at.S), marks, hour)) return false;
+            if (!readAt.TryGetValue(AggregateKeys.HourOfDay(hour), out var at) || TimeOf(at) is not { } time || !Stands(time, marks, hour)) return false;
         return true;
     }
 
@@ -259,9 +264,9 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (!OfThisGeneration(month) || !month.TryGetValue(AggregateKeys.Computed, out var computed) || computed.M is not { } covered || covered.Count != days) return false;
         for (var day = start; day < start.AddMonths(1); day = day.AddDays(1))
         {
-            if (!covered.TryGetValue(AggregateKeys.DayOfMonth(day), out var until)) return false;
+            if (!covered.TryGetValue(AggregateKeys.DayOfMonth(day), out var until) || TimeOf(until) is not { } time) return false;
             if (marks is not null && marks.TryGetValue(AggregateKeys.DayMarkAttribute(day), out var mark)
-                && string.CompareOrdinal(mark.S, PaymentItemKeys.Timestamp(PaymentItemMapper.ParseTime(until.S) - Settle)) > 0) return false;
+                && string.CompareOrdinal(mark.S, PaymentItemKeys.Timestamp(time - Settle)) > 0) return false;
         }
         return true;
     }
@@ -270,7 +275,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         IReadOnlyList<KeyValuePair<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset Covered)>> days, int generation)
     {
         var totals = new PaymentTotals();
-        foreach (var (_, (dayTotals, _)) in days) totals.Add(dayTotals);
+        foreach (var (_, (dayTotals, _)) in days) totals.Add(dayTotals.CampaignsOnly());
         var item = AggregateKeys.KeyOf(organizationId, AggregateKeys.MonthBucket(month));
         item[AggregateKeys.Totals] = new(totals.ToJson());
         item[AggregateKeys.Computed] = new AttributeValue { M = days.ToDictionary(d => AggregateKeys.DayOfMonth(d.Key), d => PaymentItemMapper.Time(d.Value.Covered)) };
@@ -304,6 +309,11 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     /// <summary>Kept under the configured generation: raising it sets aside every total kept before (see <see cref="DynamoDbOptions.AggregatesGeneration"/>).</summary>
     private bool OfThisGeneration(Dictionary<string, AttributeValue> item) =>
         item.TryGetValue(AggregateKeys.Generation, out var generation) && generation.N == Generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A kept read time; null (the item does not stand) for one this code cannot read.</summary>
+    private static DateTimeOffset? TimeOf(AttributeValue value) =>
+        DateTimeOffset.TryParseExact(value.S, "O", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal, out var time)
+            ? time : null;
 
     /// <summary>A kept item's totals; null (read the payments again) for one this code cannot read.</summary>
     private PaymentTotals? TotalsOf(Dictionary<string, AttributeValue> item)

@@ -56,6 +56,14 @@ public sealed partial class PaymentTotals
         }
     }
 
+    /// <summary>The campaign totals alone: what a kept month holds (its hourly totals would be 744 entries per currency).</summary>
+    public PaymentTotals CampaignsOnly()
+    {
+        var campaigns = new PaymentTotals();
+        foreach (var (id, value) in _campaigns) campaigns._campaigns[id] = value;
+        return campaigns;
+    }
+
     /// <summary>Hourly totals for hours that start in [from, to), ordered by hour and currency.</summary>
     public IReadOnlyList<HourlyPaymentTotal> Hourly(DateTimeOffset from, DateTimeOffset to) => _hourly
         .Where(h => h.Key.Hour >= PaymentItemKeys.FloorHour(from) && h.Key.Hour < to)
