@@ -84,7 +84,7 @@ public sealed class ShardedDynamoDbPaymentTransactionStoreTests(ShardedDynamoDbS
         Assert.Equal(new CampaignTotals(payments.Sum(p => p.AmountMinor), payments.Count), totals[campaign]);
         var hourly = await Store.GetHourlyTotalsAsync(org, start.AddHours(-1), start.AddHours(1), default);
         Assert.Equal(120, hourly.Sum(h => h.Count));
-        // 110 days: too many hours for the hourly index, so the organization's partitions are read, every shard of every era.
+        // 110 days: kept totals of closed hours, each read once from every shard of its era.
         var longRange = await Store.GetHourlyTotalsAsync(org, start.AddDays(-40), start.AddDays(70), default);
         Assert.Equal(payments.Count, longRange.Sum(h => h.Count));
         Assert.Equal(payments.Sum(p => p.AmountMinor), longRange.Sum(h => h.AmountMinor));
