@@ -88,8 +88,6 @@ public static class CapacityUnits
             Operation(GetById, Read("GetItem (consistent; the key follows from the UUIDv7 id)", Transactions, ReadUnits(DynamoDbItemSize.Of(card), consistent: true))),
             Operation(ListPage, Read($"Query of {pageSize + 1} items (consistent)", Transactions, ReadUnits((pageSize + 1) * DynamoDbItemSize.Of(card), consistent: true))),
             Operation(HourlyAnalytics,
-                Read("Query the month's kept totals (eventually consistent; none: the month is open)", Aggregates, ReadUnits(0, consistent: false)),
-                Read("Query the month's marks (consistent)", Aggregates, ReadUnits(DynamoDbItemSize.Of(Marks(31)), consistent: true)),
                 Read("Query kept day totals, 2 days (eventually consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(KeptDay(card)), consistent: false)),
                 Read("Query their marks (consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(Marks(24)), consistent: true)),
                 Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),

@@ -147,9 +147,13 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
 
     private async Task<PaymentTotals> ReadClosedHoursAsync(Guid organizationId, DateTimeOffset first, DateTimeOffset last, bool hourly, CancellationToken cancellationToken)
     {
-        var monthsRead = QueryBucketsAsync(organizationId, AggregateKeys.MonthBucket(first), AggregateKeys.MonthBucket(last.AddHours(-1)), consistent: false, cancellationToken);
+        // Kept months hold campaign totals only: hourly totals come from days, so their months are not asked for.
+        Task<List<Dictionary<string, AttributeValue>>> None() => Task.FromResult(new List<Dictionary<string, AttributeValue>>());
+        var monthsRead = hourly ? None()
+            : QueryBucketsAsync(organizationId, AggregateKeys.MonthBucket(first), AggregateKeys.MonthBucket(last.AddHours(-1)), consistent: false, cancellationToken);
         // Marks are read strongly consistent: a mark missed here would let a stale total stand.
-        var marksRead = QueryBucketsAsync(organizationId, AggregateKeys.MonthMarksBucket(first), AggregateKeys.MonthMarksBucket(last.AddHours(-1)), consistent: true, cancellationToken);
+        var marksRead = hourly ? None()
+            : QueryBucketsAsync(organizationId, AggregateKeys.MonthMarksBucket(first), AggregateKeys.MonthMarksBucket(last.AddHours(-1)), consistent: true, cancellationToken);
         var kept = (await monthsRead).ToDictionary(m => AggregateKeys.MonthOf(m[AggregateKeys.Bucket].S));
         var marksOf = (await marksRead).ToDictionary(m => AggregateKeys.MonthOf(m[AggregateKeys.Bucket].S));
 
@@ -158,7 +162,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         for (var month = AggregateKeys.FloorMonth(first); month < last; month = month.AddMonths(1))
         {
             var whole = month >= first && month.AddMonths(1) <= last;
-            if (!hourly && whole && kept.TryGetValue(month, out var item) && MonthStands(item, marksOf.GetValueOrDefault(month)) && TotalsOf(item) is { } monthTotals)
+            if (whole && kept.TryGetValue(month, out var item) && MonthStands(item, marksOf.GetValueOrDefault(month)) && TotalsOf(item) is { } monthTotals)
                 totals.Add(monthTotals);
             else open.Add((month, Max(month, first), Min(month.AddMonths(1), last)));
         }
