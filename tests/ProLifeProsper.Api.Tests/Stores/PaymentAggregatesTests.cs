@@ -104,6 +104,32 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_write_marked_by_a_clock_a_minute_behind_is_counted_by_a_reader_whose_clock_is_a_minute_ahead()
+    {
+        // Two replicas on one table, their clocks two minutes apart (each a minute off): the skew Settle allows for.
+        var writerClock = new ShiftedClock();
+        writerClock.Advance(-PaymentAggregates.MaxClockSkew);
+        _clock.Advance(PaymentAggregates.MaxClockSkew);
+        var options = Options.Create(fixture.Options);
+        var writer = new DynamoDbPaymentTransactionStore(fixture.Client, new DynamoDbCaller(null, options), options, time: writerClock);
+        var reader = NewStore();
+        var (org, campaign, payments) = await LoadHistoryAsync(days: 1);
+        await reader.GetCampaignTotalsAsync(org, [campaign], default);
+        var victim = payments.First(p => p.Status == PaymentStatus.Succeeded && p.CampaignId == campaign);
+
+        // The writer marks (its clock says a minute earlier than it is), stalls; the reader keeps the hour again; it lands.
+        await writer.Aggregates.MarkAsync([(org, victim.CreatedAt)], default);
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(ExpectedCampaign(payments, campaign), (await reader.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        await RawAmountAsync(victim, victim.AmountMinor + 6_000);
+
+        // Two minutes apart, the mark looks old to the reader; the hour it kept 3 s after the mark still does not stand.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var after = payments.Select(p => p == victim ? p with { AmountMinor = p.AmountMinor + 6_000 } : p);
+        Assert.Equal(ExpectedCampaign(after, campaign), (await reader.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    [Fact]
     public async Task A_closed_month_is_kept_whole_and_writes_into_it_are_still_counted()
     {
         var store = NewStore();
