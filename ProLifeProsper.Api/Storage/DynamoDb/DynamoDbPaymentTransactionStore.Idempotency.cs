@@ -119,7 +119,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
         {
             // Marked when its hour has closed (a late retry completing a create); bounded either way, so that a create sent
             // before its hour ended lands before a reader may keep the hour (PaymentAggregates).
-            await MarkedWriteAsync([HourOf(item)], bound => caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
+            await MarkedWriteAsync([OrganizationAndCreationOf(item)], bound => caller.CallAsync("put_payment", Transactions, ct => dynamo.PutItemAsync(new PutItemRequest
             {
                 TableName = Transactions,
                 Item = item,

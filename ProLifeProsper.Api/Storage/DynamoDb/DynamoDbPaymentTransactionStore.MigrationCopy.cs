@@ -78,7 +78,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
     /// are sent again with backoff. (A look first, to leave existing items alone, cost dynalite more than the puts.)
     /// </summary>
     public Task PutCopiesAsync(IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)> items, CancellationToken cancellationToken) =>
-        MarkedWriteAsync(items.Where(w => w.Table == Transactions).Select(w => HourOf(w.Item)), async bound =>
+        MarkedWriteAsync(items.Where(w => w.Table == Transactions).Select(w => OrganizationAndCreationOf(w.Item)), async bound =>
         {
             await Parallel.ForEachAsync(items.Chunk(MaxBatchWriteItems),
                 new ParallelOptions { MaxDegreeOfParallelism = BatchCopyParallelism, CancellationToken = bound },

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Logging;
@@ -150,30 +149,9 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
         return await write(bound.Token);
     }
 
-    private static (Guid OrganizationId, DateTimeOffset CreatedAt) HourOf(Dictionary<string, AttributeValue> paymentItem) =>
+    private static (Guid OrganizationId, DateTimeOffset CreatedAt) OrganizationAndCreationOf(Dictionary<string, AttributeValue> paymentItem) =>
         (Guid.Parse(paymentItem[PaymentItemKeys.OrganizationId].S), PaymentItemMapper.ParseTime(paymentItem["createdAt"].S));
 
-    // Every page of a query, one at a time (a page is at most 1 MB): for aggregates that must not hold what they sum.
-    private async IAsyncEnumerable<List<Dictionary<string, AttributeValue>>> QueryPagesAsync(QueryRequest request, string operation,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        request.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL;
-        do
-        {
-            var response = await caller.CallAsync(operation, Transactions, ct => dynamo.QueryAsync(request, ct), cancellationToken);
-            yield return response.Items ?? [];
-            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
-        }
-        while (request.ExclusiveStartKey is not null);
-    }
-
-    private static async Task<IReadOnlyList<T>> ScatterAsync<TInput, T>(IEnumerable<TInput> inputs, Func<TInput, CancellationToken, Task<T>> query, CancellationToken cancellationToken)
-    {
-        var results = new System.Collections.Concurrent.ConcurrentBag<T>();
-        await Parallel.ForEachAsync(inputs, new ParallelOptions { MaxDegreeOfParallelism = ScatterParallelism, CancellationToken = cancellationToken },
-            async (input, ct) => results.Add(await query(input, ct)));
-        return results.ToList();
-    }
-
-    private static long Number(AttributeValue value) => long.Parse(value.N, CultureInfo.InvariantCulture);
+    private static Task<IReadOnlyList<T>> ScatterAsync<TInput, T>(IEnumerable<TInput> inputs, Func<TInput, CancellationToken, Task<T>> query, CancellationToken cancellationToken) =>
+        DynamoDbReads.ScatterAsync(inputs, ScatterParallelism, query, cancellationToken);
 }

@@ -407,15 +407,9 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                 },
                 ProjectionExpression = string.Join(", ", projection),
                 ConsistentRead = true,
-                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             };
-            do
-            {
-                var response = await caller.CallAsync("query_payment_totals", options.TransactionsTableName, c => dynamo.QueryAsync(request, c), ct);
-                lock (gate) foreach (var item in response.Items ?? []) add(item);
-                request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-            }
-            while (request.ExclusiveStartKey is not null);
+            await foreach (var page in caller.PagesAsync(dynamo, request, "query_payment_totals", ct))
+                lock (gate) foreach (var item in page) add(item);
         });
     }
 
@@ -429,16 +423,9 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             ExpressionAttributeNames = new() { ["#pk"] = AggregateKeys.Partition, ["#bucket"] = AggregateKeys.Bucket },
             ExpressionAttributeValues = new() { [":pk"] = PaymentItemMapper.S(organizationId), [":from"] = new(fromBucket), [":to"] = new(toBucket) },
             ConsistentRead = consistent,
-            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
         };
         var items = new List<Dictionary<string, AttributeValue>>();
-        do
-        {
-            var response = await caller.CallAsync("query_aggregates", Table, c => dynamo.QueryAsync(request, c), cancellationToken);
-            items.AddRange(response.Items ?? []);
-            request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (request.ExclusiveStartKey is not null);
+        await foreach (var page in caller.PagesAsync(dynamo, request, "query_aggregates", cancellationToken)) items.AddRange(page);
         return items;
     }
 
@@ -459,13 +446,8 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         for (var hour = from; hour < to; hour = hour.AddHours(1)) yield return hour;
     }
 
-    private static async Task<List<T>> InParallelAsync<TInput, T>(IEnumerable<TInput> inputs, Func<TInput, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
-    {
-        var results = new ConcurrentBag<T>();
-        await Parallel.ForEachAsync(inputs, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-            async (input, ct) => results.Add(await read(input, ct)));
-        return [.. results];
-    }
+    private static Task<IReadOnlyList<T>> InParallelAsync<TInput, T>(IEnumerable<TInput> inputs, Func<TInput, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
+        DynamoDbReads.ScatterAsync(inputs, Parallelism, read, cancellationToken);
 
     private static DateTimeOffset CeilHour(DateTimeOffset value) =>
         PaymentItemKeys.FloorHour(value) is var floor && floor == value ? floor : floor.AddHours(1);
