@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using ProLifeProsper.Api.Storage.DynamoDb;
@@ -13,8 +15,9 @@ namespace ProLifeProsper.Api.Routing;
 /// The <c>payment_outbox</c> table: writes still to be applied to the shadow store. The router records into it (intents, and
 /// through the PostgreSQL store the rows of mirrored writes); the store migration's drainer empties it.
 /// </summary>
-public sealed class PaymentOutbox(NpgsqlDataSource dataSource, ILogger<PaymentOutbox> logger)
+public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDbOptions> dynamoOptions, ILogger<PaymentOutbox> logger)
 {
+    private readonly OutboxLease lease = OutboxLease.For(dynamoOptions.Value.WriteTimeout);
     private const int ApplyParallelism = 8;
 
     // An intent, under the routing fence ($1), unless an older write of the payment ($3) is still on its way to DynamoDB ($6).
@@ -70,14 +73,50 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, ILogger<PaymentOu
     }
 
     /// <summary>
-    /// Claims due rows (skipping rows another instance holds) and runs <paramref name="apply"/> on each inside the claim;
+    /// Claims due rows (skipping rows another instance holds) and runs <paramref name="apply"/> on each under the claim;
     /// with <paramref name="ignoreBackoff"/>, rows waiting out a retry delay too (someone is waiting for them now).
+    /// The drain of every instance: the claim is a lease committed <em>before</em> anything is sent; the rows are applied
+    /// outside any transaction, then settled (deleted when done, rescheduled otherwise) if the lease is still this drain's.
+    /// A row lock would not do: it ends with the process, so a process killed with an unconditional put in flight would
+    /// hand its rows to another drainer while the put could still land over a newer copy. A lease ends only when nothing
+    /// sent under it can still land (<see cref="OutboxLease"/>); until then the rows stay in the outbox, so nothing that
+    /// waits for an empty outbox (verification, cut-over) goes ahead of them.
     /// </summary>
     public async Task<int> DrainAsync(OutboxApply apply, string? target, int limit,
         CancellationToken cancellationToken, long upToId = long.MaxValue, bool ignoreBackoff = false)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await DrainAsync(connection, null, apply, target, limit, cancellationToken, upToId, ignoreBackoff);
+        var leaseToken = Guid.CreateVersion7();
+        // Read before the claim is sent: the database stamps the lease later than this, so the lease lasts at least
+        // Duration from here, by which every write sent within SendWithin from here has landed.
+        var claimedAt = Stopwatch.GetTimestamp();
+        List<OutboxRow> rows;
+        await using (var claim = dataSource.CreateCommand(
+            "UPDATE payment_outbox o SET leased_until = now() + $5, lease_token = $6 " +
+            $"FROM (SELECT id FROM payment_outbox WHERE {Claimable} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) c WHERE o.id = c.id " +
+            "RETURNING o.id, o.target, o.organization_id, o.transaction_id, o.idempotency_key, o.expected_version, o.enqueued_at, o.attempts, now() - o.enqueued_at"))
+        {
+            AddClaimParameters(claim, target, limit, ignoreBackoff, upToId);
+            claim.Parameters.Add(new() { Value = lease.Duration });
+            claim.Parameters.Add(new() { Value = leaseToken });
+            rows = await ReadClaimAsync(claim, claimedAt + (long)(lease.SendWithin.TotalSeconds * Stopwatch.Frequency), cancellationToken);
+        }
+        if (rows.Count == 0) return 0;
+
+        var outcomes = new Dictionary<long, (OutboxOutcome Outcome, string? Error)>();
+        try
+        {
+            outcomes = await ApplyAsync(apply, rows, cancellationToken);
+        }
+        finally
+        {
+            // Also when cut off (shutdown): what is done is deleted, the rest released (a batch put is never cut short by
+            // the caller, so nothing of theirs is left to land), and another instance takes them at once, not after the lease.
+            await using var settle = dataSource.CreateBatch();
+            AddSettleCommands(settle, rows, outcomes, leaseToken);
+            using var deadline = new CancellationTokenSource(lease.SendWithin);
+            await settle.ExecuteNonQueryAsync(deadline.Token);
+        }
+        return outcomes.Count(o => o.Value.Outcome == OutboxOutcome.Done);
     }
 
     /// <summary>Rows for <paramref name="target"/> up to <paramref name="upToId"/> still waiting (including those another instance holds).</summary>
@@ -96,91 +135,126 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, ILogger<PaymentOu
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>As above, on a connection (and transaction) the caller holds, e.g. while the routing lock is held.</summary>
-    public async Task<int> DrainAsync(NpgsqlConnection connection, NpgsqlTransaction? outer, OutboxApply apply,
-        string? target, int limit, CancellationToken cancellationToken, long upToId = long.MaxValue, bool ignoreBackoff = false)
+    /// <summary>
+    /// The locked drains of a cut-over or rollback, on the connection and transaction that hold the routing lock: rows are
+    /// claimed by row lock inside that transaction and settled in it; rows leased to another drain are left to it.
+    /// </summary>
+    public async Task<int> DrainAsync(NpgsqlConnection connection, NpgsqlTransaction outer, OutboxApply apply,
+        string? target, int limit, CancellationToken cancellationToken)
     {
-        var transaction = outer ?? await connection.BeginTransactionAsync(cancellationToken);
-        try
+        await using var claim = new NpgsqlCommand(
+            "SELECT id, target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, now() - enqueued_at " +
+            $"FROM payment_outbox WHERE {Claimable} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", connection, outer);
+        AddClaimParameters(claim, target, limit, ignoreBackoff: true, long.MaxValue); // under the routing lock: everything, now
+        var rows = await ReadClaimAsync(claim, sendBy: null, cancellationToken);
+        if (rows.Count == 0) return 0;
+        var outcomes = await ApplyAsync(apply, rows, cancellationToken);
+        await using var settle = new NpgsqlBatch(connection, outer);
+        AddSettleCommands(settle, rows, outcomes, leaseToken: null);
+        await settle.ExecuteNonQueryAsync(cancellationToken);
+        return outcomes.Count(o => o.Value.Outcome == OutboxOutcome.Done);
+    }
+
+    // Due (or everything, $3), up to $4, for $1 (or every target), and not leased to a drain that may still have a write of it on its way.
+    private const string Claimable =
+        "($1::text IS NULL OR target = $1) AND ($3 OR next_attempt_at <= now()) AND id <= $4 AND (leased_until IS NULL OR leased_until <= now())";
+
+    private static void AddClaimParameters(NpgsqlCommand claim, string? target, int limit, bool ignoreBackoff, long upToId)
+    {
+        claim.Parameters.Add(new() { Value = (object?)target ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        claim.Parameters.Add(new() { Value = limit });
+        claim.Parameters.Add(new() { Value = ignoreBackoff });
+        claim.Parameters.Add(new() { Value = upToId });
+    }
+
+    private static async Task<List<OutboxRow>> ReadClaimAsync(NpgsqlCommand claim, long? sendBy, CancellationToken cancellationToken)
+    {
+        var rows = new List<OutboxRow>();
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            var rows = new List<OutboxRow>();
-            await using (var claim = new NpgsqlCommand(
-                "SELECT id, target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, now() - enqueued_at FROM payment_outbox " +
-                "WHERE ($1::text IS NULL OR target = $1) AND ($3 OR next_attempt_at <= now()) AND id <= $4 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", connection, transaction))
+            rows.Add(new OutboxRow
             {
-                claim.Parameters.Add(new() { Value = (object?)target ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                claim.Parameters.Add(new() { Value = limit });
-                claim.Parameters.Add(new() { Value = outer is not null || ignoreBackoff }); // under the routing lock: everything, now
-                claim.Parameters.Add(new() { Value = upToId });
-                await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    rows.Add(new OutboxRow
-                    {
-                        Id = reader.GetInt64(0), Target = reader.GetString(1), OrganizationId = reader.GetGuid(2), TransactionId = reader.GetGuid(3),
-                        IdempotencyKey = reader.IsDBNull(4) ? null : reader.GetString(4), ExpectedVersion = reader.GetInt32(5),
-                        EnqueuedAt = reader.GetFieldValue<DateTimeOffset>(6), Attempts = reader.GetInt32(7), Age = reader.GetFieldValue<TimeSpan>(8),
-                    });
-                }
-            }
-
-            // Traced when there are rows: the drainer's polls claim nothing most of the time (see BackgroundTracing).
-            using var work = rows.Count > 0 ? BackgroundTracing.StartWork("outbox drain").SetTag("prolifeprosper.outbox.rows", rows.Count) : null;
-
-            // The rows a batch can apply at once first (new payments to DynamoDB); then the rest in parallel (each row is
-            // independent and version-conditional); the outcomes are recorded in the claim.
-            var outcomes = new System.Collections.Concurrent.ConcurrentBag<(long Id, OutboxOutcome Outcome, string? Error)>();
-            var rest = rows;
-            if (apply.Batch is { } batch && rows.Count > 0)
-            {
-                try
-                {
-                    var batched = await batch(rows, cancellationToken);
-                    foreach (var (id, (outcome, error)) in batched) outcomes.Add((id, outcome, error));
-                    rest = rows.Where(r => !batched.ContainsKey(r.Id)).ToList();
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // Nothing is decided for any row: each is applied on its own below (conditional writes, safe after any partial batch).
-                    logger.LogWarning(e, "Applying {Rows} outbox rows together failed; applying each on its own", rows.Count);
-                }
-            }
-            await Parallel.ForEachAsync(rest, new ParallelOptions { MaxDegreeOfParallelism = ApplyParallelism, CancellationToken = cancellationToken }, async (row, ct) =>
-            {
-                try
-                {
-                    outcomes.Add((row.Id, await apply.Row(row, ct), null));
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    outcomes.Add((row.Id, OutboxOutcome.Retry, $"{e.GetType().Name}: {e.Message}"));
-                }
+                Id = reader.GetInt64(0), Target = reader.GetString(1), OrganizationId = reader.GetGuid(2), TransactionId = reader.GetGuid(3),
+                IdempotencyKey = reader.IsDBNull(4) ? null : reader.GetString(4), ExpectedVersion = reader.GetInt32(5),
+                EnqueuedAt = reader.GetFieldValue<DateTimeOffset>(6), Attempts = reader.GetInt32(7), Age = reader.GetFieldValue<TimeSpan>(8),
+                SendBy = sendBy,
             });
+        }
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id)); // RETURNING keeps no order
+        return rows;
+    }
 
-            var done = outcomes.Where(o => o.Outcome == OutboxOutcome.Done).Select(o => o.Id).ToList();
-            foreach (var (id, _, error) in outcomes.Where(o => o.Outcome != OutboxOutcome.Done))
-            {
-                await using var reschedule = new NpgsqlCommand(
-                    "UPDATE payment_outbox SET attempts = attempts + 1, last_error = $2, " +
-                    "next_attempt_at = now() + least(interval '5 seconds', interval '100 milliseconds' * power(2, least(attempts, 10))) WHERE id = $1", connection, transaction);
-                reschedule.Parameters.Add(new() { Value = id });
-                reschedule.Parameters.Add(new() { Value = (object?)error ?? "source not written yet", NpgsqlDbType = NpgsqlDbType.Text });
-                await reschedule.ExecuteNonQueryAsync(cancellationToken);
-            }
-            if (done.Count > 0)
-            {
-                await using var delete = new NpgsqlCommand("DELETE FROM payment_outbox WHERE id = ANY($1)", connection, transaction);
-                delete.Parameters.Add(new() { Value = done.ToArray() });
-                await delete.ExecuteNonQueryAsync(cancellationToken);
-            }
-            if (outer is null) await transaction.CommitAsync(cancellationToken);
-            work?.SetTag("prolifeprosper.outbox.applied", done.Count);
-            return done.Count;
-        }
-        finally
+    private async Task<Dictionary<long, (OutboxOutcome Outcome, string? Error)>> ApplyAsync(OutboxApply apply, List<OutboxRow> rows, CancellationToken cancellationToken)
+    {
+        // Traced when there are rows: the drainer's polls claim nothing most of the time (see BackgroundTracing).
+        using var work = BackgroundTracing.StartWork("outbox drain").SetTag("prolifeprosper.outbox.rows", rows.Count);
+
+        // The rows a batch can apply at once first (new payments to DynamoDB); then the rest in parallel (each row is
+        // independent and version-conditional).
+        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<long, (OutboxOutcome Outcome, string? Error)>();
+        var rest = rows;
+        if (apply.Batch is { } batch)
         {
-            if (outer is null) await transaction.DisposeAsync();
+            try
+            {
+                var batched = await batch(rows, cancellationToken);
+                foreach (var (id, outcome) in batched) outcomes[id] = outcome;
+                rest = rows.Where(r => !batched.ContainsKey(r.Id)).ToList();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Nothing is decided for any row: each is applied on its own below (conditional writes, safe after any partial batch).
+                logger.LogWarning(e, "Applying {Rows} outbox rows together failed; applying each on its own", rows.Count);
+            }
         }
+        await Parallel.ForEachAsync(rest, new ParallelOptions { MaxDegreeOfParallelism = ApplyParallelism, CancellationToken = cancellationToken }, async (row, ct) =>
+        {
+            try
+            {
+                outcomes[row.Id] = (await apply.Row(row, ct), null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                outcomes[row.Id] = (OutboxOutcome.Retry, $"{e.GetType().Name}: {e.Message}");
+            }
+        });
+        work.SetTag("prolifeprosper.outbox.applied", outcomes.Count(o => o.Value.Outcome == OutboxOutcome.Done));
+        return new Dictionary<long, (OutboxOutcome, string?)>(outcomes);
+    }
+
+    /// <summary>
+    /// Done rows deleted; the others rescheduled with backoff, their lease released unless a write of theirs may still land
+    /// (<see cref="OutboxOutcome.InFlight"/>); rows without an outcome (cut off) released as they were. Only rows still
+    /// leased to <paramref name="leaseToken"/> (when given): a drain that outlived its lease settles nothing another took.
+    /// </summary>
+    private static void AddSettleCommands(NpgsqlBatch settle, List<OutboxRow> rows, IReadOnlyDictionary<long, (OutboxOutcome Outcome, string? Error)> outcomes, Guid? leaseToken)
+    {
+        var done = rows.Where(r => outcomes.TryGetValue(r.Id, out var o) && o.Outcome == OutboxOutcome.Done).Select(r => r.Id).ToArray();
+        var retried = rows.Where(r => outcomes.TryGetValue(r.Id, out var o) && o.Outcome != OutboxOutcome.Done).ToList();
+        var untouched = rows.Where(r => !outcomes.ContainsKey(r.Id)).Select(r => r.Id).ToArray();
+        const string Owned = "($2::uuid IS NULL OR lease_token = $2)";
+
+        var delete = new NpgsqlBatchCommand($"DELETE FROM payment_outbox WHERE id = ANY($1) AND {Owned}");
+        delete.Parameters.Add(new() { Value = done });
+        delete.Parameters.Add(new() { Value = (object?)leaseToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        settle.BatchCommands.Add(delete);
+
+        var reschedule = new NpgsqlBatchCommand(
+            "UPDATE payment_outbox SET attempts = attempts + 1, last_error = u.error, " +
+            "next_attempt_at = now() + least(interval '5 seconds', interval '100 milliseconds' * power(2, least(attempts, 10))), " +
+            "leased_until = CASE WHEN u.held THEN leased_until END, lease_token = CASE WHEN u.held THEN lease_token END " +
+            $"FROM unnest($1::bigint[], $3::text[], $4::boolean[]) AS u(id, error, held) WHERE payment_outbox.id = u.id AND {Owned.Replace("lease_token", "payment_outbox.lease_token")}");
+        reschedule.Parameters.Add(new() { Value = retried.Select(r => r.Id).ToArray() });
+        reschedule.Parameters.Add(new() { Value = (object?)leaseToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        reschedule.Parameters.Add(new() { Value = retried.Select(r => outcomes[r.Id].Error ?? "source not written yet").ToArray() });
+        reschedule.Parameters.Add(new() { Value = retried.Select(r => outcomes[r.Id].Outcome == OutboxOutcome.InFlight).ToArray() });
+        settle.BatchCommands.Add(reschedule);
+
+        var release = new NpgsqlBatchCommand($"UPDATE payment_outbox SET leased_until = NULL, lease_token = NULL WHERE id = ANY($1) AND {Owned}");
+        release.Parameters.Add(new() { Value = untouched });
+        release.Parameters.Add(new() { Value = (object?)leaseToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        settle.BatchCommands.Add(release);
     }
 
     public async Task DeleteAsync(long id, CancellationToken cancellationToken)
@@ -230,4 +304,9 @@ public enum OutboxOutcome
     Done,
     /// <summary>Not yet: try again later.</summary>
     Retry,
+    /// <summary>
+    /// Not yet, and a write of it that cannot be taken back (an unconditional put) may still land: the row stays leased
+    /// until it can no longer land, then is tried again.
+    /// </summary>
+    InFlight,
 }

@@ -224,7 +224,8 @@ public sealed class MigrationCoordinator(
         TimeSpan? budget = null)
     {
         // One row at a time, conditional writes (no batch): a failed batch would hold the rows, and with them the routing
-        // lock every write waits on, for the write time-out. Rows another instance's drainer holds are skipped by SKIP LOCKED; give them a moment, then look again. With a budget,
+        // lock every write waits on, for the write time-out. Rows another instance's drainer holds (leased, or locked while
+        // it claims) are skipped; give them a moment, then look again: a cut-over with rows left is refused. With a budget,
         // small batches, so that the time is checked often (a row that fails can take a second of retries).
         // Each row's copy is cut off when the budget is spent (a DynamoDB that hangs rather than refuses would otherwise hold
         // the lock for its every time-out and retry) and counted as not done: it stays queued.

@@ -5,7 +5,7 @@ using ProLifeProsper.Api.Routing;
 namespace ProLifeProsper.Api.StoreMigration;
 
 /// <summary>
-/// Drains the outbox on every instance (rows are claimed with SKIP LOCKED, so instances share the work): woken after
+/// Drains the outbox on every instance (rows are claimed under a lease, so instances share the work): woken after
 /// each mirrored write (<see cref="PaymentOutbox.Wake"/>) and otherwise polling. A shadow store that is down leaves its
 /// rows in place, retried with backoff; they are never dropped.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed class OutboxDrainer(PaymentOutbox outbox, PaymentMirror mirror, IO
         int applied;
         do
         {
-            // Several claims at once (SKIP LOCKED keeps them apart): a drain that waits on one round trip at a time gets
+            // Several claims at once (leases keep them apart): a drain that waits on one round trip at a time gets
             // little of a machine busy with requests, and falls behind the writes it is meant to follow.
             var claims = await Task.WhenAll(Enumerable.Range(0, Claims).Select(_ =>
                 outbox.DrainAsync(_apply, target, BatchSize, cancellationToken, last, ignoreBackoff)));

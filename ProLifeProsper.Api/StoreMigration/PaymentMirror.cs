@@ -29,12 +29,12 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
     /// if PostgreSQL moved the payment on while it was being put, the put may have landed after the newer copy: PostgreSQL
     /// is asked again afterwards and those rows are retried, when the per-row copy (conditional on the version) brings
     /// DynamoDB to the newest. A put whose outcome is unknown is never sent again (no retry whose answer could come before an
-    /// earlier attempt lands), every put leaves within <see cref="DynamoDbOptions.WriteTimeout"/>, and after any failure
-    /// the rows stay claimed for twice that and 2 s more (the landing bound the dynamo-only fence also counts on): a put
-    /// still on its way lands while they exist, hence before any cut-over (which needs the outbox empty). A row whose batch
-    /// failed is applied on its own the next time. Not covered: a process killed with a put in flight releases its rows at
-    /// once, and if that put is delayed past a refund's copy, it can set DynamoDB back to version 1 (a lease committed
-    /// before sending would close this; not built).
+    /// earlier attempt lands), and every put is sent under the claim's lease (<see cref="OutboxLease"/>): within
+    /// <see cref="OutboxLease.SendWithin"/> of the claim, each request leaving within <see cref="DynamoDbOptions.WriteTimeout"/>.
+    /// After any failure the rows keep their lease (<see cref="OutboxOutcome.InFlight"/>) and so stay in the outbox until no
+    /// put of this call can land, hence before any cut-over (which needs the outbox empty) and before another drain copies
+    /// them again. A process killed with a put in flight leaves its lease behind just the same. A row whose batch failed is
+    /// applied on its own the next time.
     /// </para>
     /// </summary>
     public async Task<IReadOnlyDictionary<long, (OutboxOutcome Outcome, string? Error)>> ApplyNewPaymentsAsync(IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
@@ -62,24 +62,25 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
             .Select(r => records.GetValueOrDefault((r.OrganizationId, r.IdempotencyKey!))).OfType<IdempotencyRecord>()
             .DistinctBy(r => (r.OrganizationId, r.Key)).ToList();
         var items = await dynamo.CopyItemsAsync(copies, recordCopies, cancellationToken);
-        // The puts are sent within the write time-out, and not cut short by the caller (shutdown, a deadline): a request
-        // abandoned early could still land after its rows were released.
-        var writeTimeout = dynamoOptions.Value.WriteTimeout;
-        using var bound = new CancellationTokenSource(writeTimeout);
-        var started = System.Diagnostics.Stopwatch.StartNew();
+        // Only under a lease with time left to send: a claim without one (a locked drain), or one held up past SendWithin
+        // (a pause), sends nothing, and its rows are simply tried again.
+        if (taken.Any(r => r.SendBy is not { } sendBy || System.Diagnostics.Stopwatch.GetTimestamp() > sendBy))
+        {
+            foreach (var row in taken) outcomes[row.Id] = (OutboxOutcome.Retry, "the claim's time to send ran out before the copy was sent");
+            return outcomes;
+        }
+        // The puts leave within the write time-out, and are not cut short by the caller (shutdown, a deadline): a request
+        // abandoned early could still land after its rows were settled.
+        using var bound = new CancellationTokenSource(dynamoOptions.Value.WriteTimeout);
         try
         {
             await dynamo.PutCopiesAsync(items, bound.Token);
         }
         catch (Exception e)
         {
-            // Some of it may be applied, or still on its way: keep the rows claimed until no put of this call can land. The
-            // last request left by start + WriteTimeout and is taken to land within WriteTimeout of leaving, with 2 s to
-            // spare: the bound the rollback fence of dynamo-only counts on (RoutingStateOptions.DynamoOnlyFence).
-            var wait = writeTimeout * 2 + TimeSpan.FromSeconds(2) - started.Elapsed;
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, CancellationToken.None);
+            // Some of it may be applied, or still on its way: the rows keep their lease until no put of this call can land.
             var error = $"{e.GetType().Name}: {e.Message}";
-            foreach (var row in taken) outcomes[row.Id] = (OutboxOutcome.Retry, error);
+            foreach (var row in taken) outcomes[row.Id] = (OutboxOutcome.InFlight, error);
             return outcomes;
         }
 

@@ -56,6 +56,7 @@ internal sealed class OutboxConfiguration : IEntityTypeConfiguration<OutboxRow>
     public void Configure(EntityTypeBuilder<OutboxRow> builder)
     {
         builder.Ignore(r => r.Age);
+        builder.Ignore(r => r.SendBy);
         builder.ToTable("payment_outbox");
         builder.HasKey(r => r.Id);
         builder.Property(r => r.Id).UseIdentityAlwaysColumn();

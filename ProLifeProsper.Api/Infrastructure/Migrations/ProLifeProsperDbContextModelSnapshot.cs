@@ -22,30 +22,7 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.WorkerLeaseRow", b =>
-                {
-                    b.Property<string>("Name")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("name");
-
-                    b.Property<DateTimeOffset>("ExpiresAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("expires_at");
-
-                    b.Property<string>("Holder")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("holder");
-
-                    b.HasKey("Name")
-                        .HasName("pk_worker_leases");
-
-                    b.ToTable("worker_leases", (string)null);
-                });
-
-            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.BackfillProgressRow", b =>
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.BackfillProgressRow", b =>
                 {
                     b.Property<int>("Id")
                         .HasColumnType("integer")
@@ -113,7 +90,7 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         });
                 });
 
-            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.LoadTestReportRow", b =>
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.LoadTestReportRow", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
@@ -162,7 +139,34 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.ToTable("load_test_reports", (string)null);
                 });
 
-            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.OutboxRow", b =>
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.OrganizationShardChangeRow", b =>
+                {
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTimeOffset>("EffectiveFrom")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("effective_from");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<int>("Shards")
+                        .HasColumnType("integer")
+                        .HasColumnName("shards");
+
+                    b.HasKey("OrganizationId", "EffectiveFrom")
+                        .HasName("pk_organization_shard_changes");
+
+                    b.ToTable("organization_shard_changes", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_organization_shard_changes_shards", "shards BETWEEN 1 AND 64");
+                        });
+                });
+
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.OutboxRow", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -191,6 +195,14 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.Property<string>("LastError")
                         .HasColumnType("text")
                         .HasColumnName("last_error");
+
+                    b.Property<Guid?>("LeaseToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_token");
+
+                    b.Property<DateTimeOffset?>("LeasedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("leased_until");
 
                     b.Property<DateTimeOffset>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone")
@@ -226,7 +238,52 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.ToTable("payment_outbox", (string)null);
                 });
 
-            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.ReverseCopyProgressRow", b =>
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.RefundPayoutRow", b =>
+                {
+                    b.Property<Guid>("RefundId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("refund_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("IdempotencyKey")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTimeOffset>("OwedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("owed_at");
+
+                    b.Property<Guid>("TransactionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("transaction_id");
+
+                    b.HasKey("RefundId")
+                        .HasName("pk_refund_payouts");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_refund_payouts_next_attempt_at");
+
+                    b.ToTable("refund_payouts", (string)null);
+                });
+
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.ReverseCopyProgressRow", b =>
                 {
                     b.Property<int>("Id")
                         .HasColumnType("integer")
@@ -273,7 +330,7 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         });
                 });
 
-            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.RoutingStateRow", b =>
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.RoutingStateRow", b =>
                 {
                     b.Property<int>("Id")
                         .HasColumnType("integer")
@@ -325,7 +382,7 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         });
                 });
 
-            modelBuilder.Entity("ProLifeProsper.Api.PaymentMigration.VerificationRow", b =>
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.VerificationRow", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
@@ -377,76 +434,27 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                     b.ToTable("migration_verifications", (string)null);
                 });
 
-            modelBuilder.Entity("ProLifeProsper.Api.Services.Refunds.RefundPayoutRow", b =>
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.WorkerLeaseRow", b =>
                 {
-                    b.Property<Guid>("RefundId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("refund_id");
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
 
-                    b.Property<int>("Attempts")
-                        .HasColumnType("integer")
-                        .HasColumnName("attempts");
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
 
-                    b.Property<string>("IdempotencyKey")
+                    b.Property<string>("Holder")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
-                        .HasColumnName("idempotency_key");
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("holder");
 
-                    b.Property<string>("LastError")
-                        .HasColumnType("text")
-                        .HasColumnName("last_error");
+                    b.HasKey("Name")
+                        .HasName("pk_worker_leases");
 
-                    b.Property<DateTimeOffset>("NextAttemptAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("next_attempt_at");
-
-                    b.Property<Guid>("OrganizationId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("organization_id");
-
-                    b.Property<DateTimeOffset>("OwedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("owed_at");
-
-                    b.Property<Guid>("TransactionId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("transaction_id");
-
-                    b.HasKey("RefundId")
-                        .HasName("pk_refund_payouts");
-
-                    b.HasIndex("NextAttemptAt")
-                        .HasDatabaseName("ix_refund_payouts_next_attempt_at");
-
-                    b.ToTable("refund_payouts", (string)null);
-                });
-
-            modelBuilder.Entity("ProLifeProsper.Api.Storage.DynamoDb.OrganizationShardChangeRow", b =>
-                {
-                    b.Property<Guid>("OrganizationId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("organization_id");
-
-                    b.Property<DateTimeOffset>("EffectiveFrom")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("effective_from");
-
-                    b.Property<DateTimeOffset>("RecordedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("recorded_at");
-
-                    b.Property<int>("Shards")
-                        .HasColumnType("integer")
-                        .HasColumnName("shards");
-
-                    b.HasKey("OrganizationId", "EffectiveFrom")
-                        .HasName("pk_organization_shard_changes");
-
-                    b.ToTable("organization_shard_changes", null, t =>
-                        {
-                            t.HasCheckConstraint("ck_organization_shard_changes_shards", "shards BETWEEN 1 AND 64");
-                        });
+                    b.ToTable("worker_leases", (string)null);
                 });
 
             modelBuilder.Entity("ProLifeProsper.Domain.Campaigns.Campaign", b =>

@@ -25,4 +25,16 @@ public sealed class OutboxRow
     public int Attempts { get; set; }
     public DateTimeOffset NextAttemptAt { get; set; }
     public string? LastError { get; set; }
+
+    /// <summary>Until when a drain holds the row (<see cref="Routing.OutboxLease"/>); no other drain takes it before.</summary>
+    public DateTimeOffset? LeasedUntil { get; set; }
+
+    /// <summary>Which claim holds the lease: a drain settles only rows still leased to it.</summary>
+    public Guid? LeaseToken { get; set; }
+
+    /// <summary>
+    /// Not stored: the last moment (<see cref="System.Diagnostics.Stopwatch"/> timestamp) at which this claim may send a
+    /// write of the row that cannot be taken back; null when the claim has no lease (a locked drain), which sends none.
+    /// </summary>
+    public long? SendBy { get; set; }
 }

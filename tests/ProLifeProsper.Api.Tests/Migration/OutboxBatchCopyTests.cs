@@ -52,22 +52,34 @@ public sealed class OutboxBatchCopyTests
     }
 
     [Fact]
-    public async Task A_batch_copy_whose_answer_is_lost_keeps_its_rows_until_its_put_can_no_longer_land_then_completes_every_one()
+    public async Task A_batch_copy_whose_answer_is_lost_keeps_its_rows_leased_until_its_put_can_no_longer_land_then_completes_every_one()
     {
         await using var setup = await SetupAsync();
         var payments = new List<PaymentTransaction>();
         for (var i = 0; i < 30; i++) payments.Add(await setup.CreateInPostgresAsync($"lost-answer-{i}"));
         setup.Handler.LoseAnswers = true; // each BatchWriteItem is applied, then its connection resets (retries included)
 
-        var held = Stopwatch.StartNew();
+        var claimed = Stopwatch.StartNew();
         Assert.Equal(0, await setup.DrainAsync());
-        // Every put left within WriteTimeout and may land up to WriteTimeout later (2 s to spare).
-        Assert.True(held.Elapsed >= WriteTimeout * 2 + TimeSpan.FromSeconds(2), $"the rows were released after {held.Elapsed}, before a put of theirs could no longer land");
         Assert.Equal(30L, await setup.DepthAsync());
         Assert.True(setup.Handler.BatchWrites >= 3);
 
+        // The rows stay leased: no drain takes them while a put of theirs could still land.
         setup.Handler.LoseAnswers = false;
-        Assert.True(await setup.DrainAsync() == 30, await setup.LastErrorsAsync());
+        var sent = setup.Handler.BatchWrites;
+        Assert.Equal(0, await setup.DrainAsync());
+        Assert.Equal(sent, setup.Handler.BatchWrites);
+
+        var applied = 0;
+        while (applied < 30)
+        {
+            Assert.True(claimed.Elapsed < TimeSpan.FromSeconds(60), await setup.LastErrorsAsync());
+            var now = await setup.DrainAsync();
+            // Every put left within WriteTimeout and may land up to WriteTimeout later (2 s to spare).
+            if (now > 0) Assert.True(claimed.Elapsed >= WriteTimeout * 2 + TimeSpan.FromSeconds(2), $"the rows were taken again after {claimed.Elapsed}, before a put of theirs could no longer land");
+            applied += now;
+            if (now == 0) await Task.Delay(250);
+        }
         Assert.Equal(0L, await setup.DepthAsync());
         var appDynamo = setup.Factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>();
         foreach (var payment in payments)
@@ -77,6 +89,56 @@ public sealed class OutboxBatchCopyTests
         }
         var (items, _) = await appDynamo.ScanPaymentsAsync(null, 1_000, default);
         Assert.Equal(30, items.Count(p => payments.Any(q => q.TransactionId == p.TransactionId)));
+    }
+
+    [Fact]
+    public async Task A_drainer_killed_with_its_batch_put_in_flight_keeps_its_rows_from_other_drainers_until_the_put_can_no_longer_land()
+    {
+        await using var setup = await SetupAsync();
+        var payment = await setup.CreateInPostgresAsync("killed-mid-put");
+        var refunded = payment.Refund(400, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        var appDynamo = setup.Factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>();
+
+        // Drainer A, with connections of its own: its put of version 1 is held on its way to DynamoDB.
+        var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var land = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        setup.Handler.BeforeBatchWrite = async () =>
+        {
+            inFlight.SetResult();
+            await land.Task;
+        };
+        const string drainerA = "outbox-drainer-a";
+        var aSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(setup.Factory.ConnectionString) { ApplicationName = drainerA }.ConnectionString);
+        var a = new PaymentOutbox(aSource, setup.DynamoOptions, NullLogger<PaymentOutbox>.Instance);
+        var aDrain = a.DrainAsync(new OutboxApply(setup.Mirror.ApplyAsync, setup.Mirror.ApplyNewPaymentsAsync), "dynamodb", 200, default, ignoreBackoff: true);
+        await inFlight.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // A is killed: every connection it had is gone (a row lock it held would end here) and it never comes back.
+        await using (var admin = NpgsqlDataSource.Create(setup.Factory.ConnectionString))
+        await using (var kill = admin.CreateCommand($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{drainerA}'"))
+            await kill.ExecuteNonQueryAsync();
+        await aSource.DisposeAsync();
+
+        // Meanwhile the payment is refunded and another instance's drainer copies version 2.
+        await setup.Postgres.UpdateAsync(refunded, null, default);
+        Assert.True(await appDynamo.CopyAsync(refunded, default));
+        Assert.Equal(0, await setup.DrainAsync()); // A's row is leased: left alone, still queued
+        Assert.Equal(1L, await setup.DepthAsync());
+
+        // A's put lands late, within the bound, over version 2.
+        land.SetResult();
+        await Assert.ThrowsAnyAsync<Exception>(() => aDrain); // A cannot settle anything: it is dead
+        Assert.Equal(1, (await appDynamo.GetAsync(payment.OrganizationId, payment.TransactionId, default))!.Version);
+
+        // Once A's lease has run out, the row is taken again and DynamoDB comes back to the refunded version.
+        var waited = Stopwatch.StartNew();
+        while (await setup.DepthAsync() > 0)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), await setup.LastErrorsAsync());
+            await setup.DrainAsync();
+            await Task.Delay(250);
+        }
+        Assert.Equal(refunded, await appDynamo.GetAsync(payment.OrganizationId, payment.TransactionId, default));
     }
 
     private static async Task<Setup> SetupAsync()
@@ -103,11 +165,15 @@ public sealed class OutboxBatchCopyTests
         var postgres = factory.Services.GetRequiredService<PostgreSqlPaymentTransactionStore>();
         var mirror = new PaymentMirror(postgres, dynamo, Microsoft.Extensions.Options.Options.Create(new MigrationOptions()), dynamoOptions,
             factory.Services.GetRequiredService<MigrationMetrics>(), NullLogger<PaymentMirror>.Instance);
-        return new Setup(factory, tenant, handler, client, postgres, mirror, factory.Services.GetRequiredService<PaymentOutbox>());
+        // The test's drains lease rows for this write time-out (the API's own drainer uses the API's).
+        var outboxSource = NpgsqlDataSource.Create(factory.ConnectionString);
+        var outbox = new PaymentOutbox(outboxSource, dynamoOptions, NullLogger<PaymentOutbox>.Instance);
+        return new Setup(factory, tenant, handler, client, dynamoOptions, postgres, mirror, outboxSource, outbox);
     }
 
     private sealed record Setup(MigrationApiFactory Factory, TestTenant Tenant, ScriptedBatchWrites Handler, AmazonDynamoDBClient Client,
-        PostgreSqlPaymentTransactionStore Postgres, PaymentMirror Mirror, PaymentOutbox Outbox) : IAsyncDisposable
+        Microsoft.Extensions.Options.IOptions<DynamoDbOptions> DynamoOptions, PostgreSqlPaymentTransactionStore Postgres, PaymentMirror Mirror,
+        NpgsqlDataSource OutboxSource, PaymentOutbox Outbox) : IAsyncDisposable
     {
         /// <summary>A payment created in PostgreSQL with its outbox row to DynamoDB, not due for a minute and a half (only the test drains it).</summary>
         public async Task<PaymentTransaction> CreateInPostgresAsync(string key)
@@ -145,6 +211,7 @@ public sealed class OutboxBatchCopyTests
         {
             Client.Dispose();
             Handler.Dispose();
+            await OutboxSource.DisposeAsync();
             await Factory.DisposeAsync();
         }
     }
