@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -18,6 +19,9 @@ namespace ProLifeProsper.Api.Routing;
 public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDbOptions> dynamoOptions, ILogger<PaymentOutbox> logger)
 {
     private readonly OutboxLease lease = OutboxLease.For(dynamoOptions.Value.WriteTimeout);
+
+    /// <summary>How long a drain holds the rows it claimed (whoever waits for the outbox to empty waits at least this).</summary>
+    public OutboxLease Lease => lease;
     private const int ApplyParallelism = 8;
 
     // An intent, under the routing fence ($1), unless an older write of the payment ($3) is still on its way to DynamoDB ($6).
@@ -91,7 +95,8 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         var claimedAt = Stopwatch.GetTimestamp();
         List<OutboxRow> rows;
         await using (var claim = dataSource.CreateCommand(
-            "UPDATE payment_outbox o SET leased_until = now() + $5, lease_token = $6 " +
+            // next_attempt_at too: a drainer of an earlier release (a rolling deploy) knows no lease, but waits for that.
+            "UPDATE payment_outbox o SET leased_until = now() + $5, lease_token = $6, next_attempt_at = greatest(o.next_attempt_at, now() + $5) " +
             $"FROM (SELECT id FROM payment_outbox WHERE {Claimable} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) c WHERE o.id = c.id " +
             "RETURNING o.id, o.target, o.organization_id, o.transaction_id, o.idempotency_key, o.expected_version, o.enqueued_at, o.attempts, now() - o.enqueued_at"))
         {
@@ -102,19 +107,33 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         }
         if (rows.Count == 0) return 0;
 
-        var outcomes = new Dictionary<long, (OutboxOutcome Outcome, string? Error)>();
+        var outcomes = new ConcurrentDictionary<long, (OutboxOutcome Outcome, string? Error)>();
+        var failed = false;
         try
         {
-            outcomes = await ApplyAsync(apply, rows, cancellationToken);
+            await ApplyAsync(apply, rows, outcomes, cancellationToken);
+        }
+        catch
+        {
+            failed = true;
+            throw;
         }
         finally
         {
-            // Also when cut off (shutdown): what is done is deleted, the rest released (a batch put is never cut short by
-            // the caller, so nothing of theirs is left to land), and another instance takes them at once, not after the lease.
-            await using var settle = dataSource.CreateBatch();
-            AddSettleCommands(settle, rows, outcomes, leaseToken);
-            using var deadline = new CancellationTokenSource(lease.SendWithin);
-            await settle.ExecuteNonQueryAsync(deadline.Token);
+            // Also when cut off (shutdown, a deadline): the outcomes known are settled; a row without one keeps its lease
+            // until it ends, since a put of it may be on its way.
+            try
+            {
+                await using var settle = dataSource.CreateBatch();
+                AddSettleCommands(settle, rows, outcomes, leaseToken);
+                using var deadline = new CancellationTokenSource(lease.SendWithin);
+                await settle.ExecuteNonQueryAsync(deadline.Token);
+            }
+            catch (Exception e) when (failed)
+            {
+                // The apply's own failure is the one to report; the rows' leases end by themselves.
+                logger.LogWarning(e, "Settling {Rows} outbox rows after a failed drain failed too", rows.Count);
+            }
         }
         return outcomes.Count(o => o.Value.Outcome == OutboxOutcome.Done);
     }
@@ -148,16 +167,18 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         AddClaimParameters(claim, target, limit, ignoreBackoff: true, long.MaxValue); // under the routing lock: everything, now
         var rows = await ReadClaimAsync(claim, sendBy: null, cancellationToken);
         if (rows.Count == 0) return 0;
-        var outcomes = await ApplyAsync(apply, rows, cancellationToken);
+        var outcomes = new ConcurrentDictionary<long, (OutboxOutcome Outcome, string? Error)>();
+        await ApplyAsync(apply, rows, outcomes, cancellationToken);
         await using var settle = new NpgsqlBatch(connection, outer);
         AddSettleCommands(settle, rows, outcomes, leaseToken: null);
         await settle.ExecuteNonQueryAsync(cancellationToken);
         return outcomes.Count(o => o.Value.Outcome == OutboxOutcome.Done);
     }
 
-    // Due (or everything, $3), up to $4, for $1 (or every target), and not leased to a drain that may still have a write of it on its way.
+    // Due (or everything, $3), up to $4, for $1 (or every target), and not leased to a drain that may still have a write of it
+    // on its way (by the clock now, not the transaction's start: a locked drain waits for leases to end inside one transaction).
     private const string Claimable =
-        "($1::text IS NULL OR target = $1) AND ($3 OR next_attempt_at <= now()) AND id <= $4 AND (leased_until IS NULL OR leased_until <= now())";
+        "($1::text IS NULL OR target = $1) AND ($3 OR next_attempt_at <= now()) AND id <= $4 AND (leased_until IS NULL OR leased_until <= clock_timestamp())";
 
     private static void AddClaimParameters(NpgsqlCommand claim, string? target, int limit, bool ignoreBackoff, long upToId)
     {
@@ -185,14 +206,15 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         return rows;
     }
 
-    private async Task<Dictionary<long, (OutboxOutcome Outcome, string? Error)>> ApplyAsync(OutboxApply apply, List<OutboxRow> rows, CancellationToken cancellationToken)
+    /// <summary>Applies the rows; each outcome is recorded in <paramref name="outcomes"/> as soon as it is known (a drain cut off settles those).</summary>
+    private async Task ApplyAsync(OutboxApply apply, List<OutboxRow> rows, ConcurrentDictionary<long, (OutboxOutcome Outcome, string? Error)> outcomes,
+        CancellationToken cancellationToken)
     {
         // Traced when there are rows: the drainer's polls claim nothing most of the time (see BackgroundTracing).
         using var work = BackgroundTracing.StartWork("outbox drain").SetTag("prolifeprosper.outbox.rows", rows.Count);
 
         // The rows a batch can apply at once first (new payments to DynamoDB); then the rest in parallel (each row is
         // independent and version-conditional).
-        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<long, (OutboxOutcome Outcome, string? Error)>();
         var rest = rows;
         if (apply.Batch is { } batch)
         {
@@ -202,9 +224,10 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
                 foreach (var (id, outcome) in batched) outcomes[id] = outcome;
                 rest = rows.Where(r => !batched.ContainsKey(r.Id)).ToList();
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                // Nothing is decided for any row: each is applied on its own below (conditional writes, safe after any partial batch).
+                // Nothing is decided for any row: each is applied on its own below (conditional writes, safe after any partial
+                // batch; a put whose outcome is unknown is answered InFlight by the batch itself, not thrown).
                 logger.LogWarning(e, "Applying {Rows} outbox rows together failed; applying each on its own", rows.Count);
             }
         }
@@ -214,25 +237,25 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
             {
                 outcomes[row.Id] = (await apply.Row(row, ct), null);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
+                // A time-out of the row's own (not the drain being cut off) is a failure like any other: retried.
                 outcomes[row.Id] = (OutboxOutcome.Retry, $"{e.GetType().Name}: {e.Message}");
             }
         });
         work.SetTag("prolifeprosper.outbox.applied", outcomes.Count(o => o.Value.Outcome == OutboxOutcome.Done));
-        return new Dictionary<long, (OutboxOutcome, string?)>(outcomes);
     }
 
     /// <summary>
     /// Done rows deleted; the others rescheduled with backoff, their lease released unless a write of theirs may still land
-    /// (<see cref="OutboxOutcome.InFlight"/>); rows without an outcome (cut off) released as they were. Only rows still
-    /// leased to <paramref name="leaseToken"/> (when given): a drain that outlived its lease settles nothing another took.
+    /// (<see cref="OutboxOutcome.InFlight"/>: then not due before the lease ends); rows without an outcome (cut off) keep
+    /// their lease. Only rows still leased to <paramref name="leaseToken"/> (when given): a drain that outlived its lease
+    /// settles nothing another took.
     /// </summary>
     private static void AddSettleCommands(NpgsqlBatch settle, List<OutboxRow> rows, IReadOnlyDictionary<long, (OutboxOutcome Outcome, string? Error)> outcomes, Guid? leaseToken)
     {
         var done = rows.Where(r => outcomes.TryGetValue(r.Id, out var o) && o.Outcome == OutboxOutcome.Done).Select(r => r.Id).ToArray();
         var retried = rows.Where(r => outcomes.TryGetValue(r.Id, out var o) && o.Outcome != OutboxOutcome.Done).ToList();
-        var untouched = rows.Where(r => !outcomes.ContainsKey(r.Id)).Select(r => r.Id).ToArray();
         const string Owned = "($2::uuid IS NULL OR lease_token = $2)";
 
         var delete = new NpgsqlBatchCommand($"DELETE FROM payment_outbox WHERE id = ANY($1) AND {Owned}");
@@ -242,7 +265,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
 
         var reschedule = new NpgsqlBatchCommand(
             "UPDATE payment_outbox SET attempts = attempts + 1, last_error = u.error, " +
-            "next_attempt_at = now() + least(interval '5 seconds', interval '100 milliseconds' * power(2, least(attempts, 10))), " +
+            "next_attempt_at = greatest(now() + least(interval '5 seconds', interval '100 milliseconds' * power(2, least(attempts, 10))), CASE WHEN u.held THEN leased_until END), " +
             "leased_until = CASE WHEN u.held THEN leased_until END, lease_token = CASE WHEN u.held THEN lease_token END " +
             $"FROM unnest($1::bigint[], $3::text[], $4::boolean[]) AS u(id, error, held) WHERE payment_outbox.id = u.id AND {Owned.Replace("lease_token", "payment_outbox.lease_token")}");
         reschedule.Parameters.Add(new() { Value = retried.Select(r => r.Id).ToArray() });
@@ -250,11 +273,6 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         reschedule.Parameters.Add(new() { Value = retried.Select(r => outcomes[r.Id].Error ?? "source not written yet").ToArray() });
         reschedule.Parameters.Add(new() { Value = retried.Select(r => outcomes[r.Id].Outcome == OutboxOutcome.InFlight).ToArray() });
         settle.BatchCommands.Add(reschedule);
-
-        var release = new NpgsqlBatchCommand($"UPDATE payment_outbox SET leased_until = NULL, lease_token = NULL WHERE id = ANY($1) AND {Owned}");
-        release.Parameters.Add(new() { Value = untouched });
-        release.Parameters.Add(new() { Value = (object?)leaseToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        settle.BatchCommands.Add(release);
     }
 
     public async Task DeleteAsync(long id, CancellationToken cancellationToken)
@@ -262,6 +280,15 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         await using var command = dataSource.CreateCommand("DELETE FROM payment_outbox WHERE id = $1");
         command.Parameters.Add(new() { Value = id });
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>When the last lease on a row for <paramref name="target"/> ends, if one has not ended yet.</summary>
+    public static async Task<DateTimeOffset?> LeasedUntilAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT max(leased_until) FROM payment_outbox WHERE target = $1 AND leased_until > clock_timestamp()", connection, transaction);
+        command.Parameters.Add(new() { Value = target });
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTimeOffset until ? until : null;
     }
 
     /// <summary>Rows waiting, per target store.</summary>
@@ -281,9 +308,15 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>
+    /// Drops the rows for <paramref name="target"/> (the copy is abandoned), except rows still leased to a drain: a put of
+    /// theirs may be on its way, and a new migration must not start before it has landed (<see cref="LeasedUntilAsync"/>).
+    /// Once their lease ends they are drained like any row (a conditional copy of PostgreSQL's version).
+    /// </summary>
     public static async Task DeleteAllAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("DELETE FROM payment_outbox WHERE target = $1", connection, transaction);
+        await using var command = new NpgsqlCommand(
+            "DELETE FROM payment_outbox WHERE target = $1 AND (leased_until IS NULL OR leased_until <= clock_timestamp())", connection, transaction);
         command.Parameters.Add(new() { Value = target });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

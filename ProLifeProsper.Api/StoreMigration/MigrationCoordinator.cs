@@ -60,6 +60,9 @@ public sealed class MigrationCoordinator(
         await ChangeAsync(by, async (state, connection, transaction) =>
         {
             Require(state.Phase == MigrationPhase.Postgres, $"A migration is already under way (phase '{state.Phase.ToWire()}').");
+            // A drain of the run rolled back may still have a put on its way: it could land over what this run's backfill copies.
+            var leased = await PaymentOutbox.LeasedUntilAsync(connection, transaction, DynamoName, cancellationToken);
+            Require(leased is null, $"A copy of the previous migration may still be on its way to DynamoDB until {leased:O}: start again after that.");
             await PaymentOutbox.DeleteAllAsync(connection, transaction, DynamoName, cancellationToken);
             await Backfill.ResetAsync(connection, transaction, cancellationToken);
             return MigrationPhase.DualWrite;

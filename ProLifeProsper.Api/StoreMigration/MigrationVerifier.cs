@@ -129,7 +129,8 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
         var upTo = await outbox.LastIdAsync(cancellationToken);
         // A deadline, not a check between drains: a drain against a DynamoDB that does not answer could take far longer.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(options.Value.VerifyCatchUpTimeout);
+        // At least a drain's lease: rows a killed drainer (or a failed batch) holds come free only when it ends.
+        deadline.CancelAfter(TimeSpan.FromTicks(Math.Max(options.Value.VerifyCatchUpTimeout.Ticks, (outbox.Lease.Duration + TimeSpan.FromSeconds(5)).Ticks)));
         try
         {
             while (true)

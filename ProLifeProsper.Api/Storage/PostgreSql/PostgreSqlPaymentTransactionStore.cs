@@ -168,9 +168,8 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     public async Task ShadowAsync(PaymentTransaction? payment, IdempotencyRecord? record, long intentId, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        // The intent row first: the outbox drainer locks it (claim) before the payment row (its copy), and the same order
-        // here keeps the two from waiting on each other through the drainer's second connection, where no deadlock
-        // detector sees the cycle.
+        // The intent row first: a locked drain (cut-over, rollback) locks it before the payment row (its copy), and the
+        // same order here keeps the two from waiting on each other.
         var clear = new NpgsqlBatchCommand("DELETE FROM payment_outbox WHERE id = $1");
         clear.Parameters.Add(new() { Value = intentId });
         batch.BatchCommands.Add(clear);

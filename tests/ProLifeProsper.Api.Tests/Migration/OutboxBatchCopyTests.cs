@@ -81,6 +81,7 @@ public sealed class OutboxBatchCopyTests
             if (now == 0) await Task.Delay(250);
         }
         Assert.Equal(0L, await setup.DepthAsync());
+        Assert.Equal(sent, setup.Handler.BatchWrites); // never put unconditionally again: the retries were conditional, one row at a time
         var appDynamo = setup.Factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>();
         foreach (var payment in payments)
         {
@@ -89,6 +90,44 @@ public sealed class OutboxBatchCopyTests
         }
         var (items, _) = await appDynamo.ScanPaymentsAsync(null, 1_000, default);
         Assert.Equal(30, items.Count(p => payments.Any(q => q.TransactionId == p.TransactionId)));
+    }
+
+    [Fact]
+    public async Task A_drain_cut_off_after_its_batch_put_failed_leaves_the_rows_leased_and_never_puts_them_again()
+    {
+        await using var setup = await SetupAsync();
+        var payment = await setup.CreateInPostgresAsync("cut-off-after-put");
+        var refunded = payment.Refund(400, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        await setup.CreateInPostgresAsync("cut-off-after-put-2");
+        using var shutdown = new CancellationTokenSource();
+        setup.Handler.LoseAnswers = true;
+        setup.Handler.BeforeBatchWrite = () =>
+        {
+            shutdown.Cancel(); // the host stops while the put is on its way
+            return Task.CompletedTask;
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            setup.Outbox.DrainAsync(new OutboxApply(setup.Mirror.ApplyAsync, setup.Mirror.ApplyNewPaymentsAsync), "dynamodb", 200, shutdown.Token, ignoreBackoff: true));
+        setup.Handler.LoseAnswers = false;
+        var sent = setup.Handler.BatchWrites;
+        Assert.Equal(1, sent);
+
+        // The payment is refunded meanwhile; no drain may take its row while the lost put could still land over the copy.
+        await setup.Postgres.UpdateAsync(refunded, null, default);
+        Assert.Equal(0, await setup.DrainAsync());
+        Assert.Equal(2L, await setup.DepthAsync());
+
+        var waited = Stopwatch.StartNew();
+        while (await setup.DepthAsync() > 0)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), await setup.LastErrorsAsync());
+            await setup.DrainAsync();
+            await Task.Delay(250);
+        }
+        Assert.Equal(sent, setup.Handler.BatchWrites);
+        var appDynamo = setup.Factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>();
+        Assert.Equal(refunded, await appDynamo.GetAsync(payment.OrganizationId, payment.TransactionId, default));
     }
 
     [Fact]
@@ -231,7 +270,8 @@ public sealed class OutboxBatchCopyTests
             if (!batchWrite) return await base.SendAsync(request, cancellationToken);
             var n = Interlocked.Increment(ref _batchWrites);
             if (n == 1 && BeforeBatchWrite is { } before) await before();
-            var response = await base.SendAsync(request, cancellationToken);
+            // Once sent, a request cannot be called back: it goes on whatever becomes of its caller.
+            var response = await base.SendAsync(request, CancellationToken.None);
             if (!LoseAnswers) return response;
             response.Dispose();
             throw new HttpRequestException("The connection was reset after DynamoDB applied the batch (injected).");
