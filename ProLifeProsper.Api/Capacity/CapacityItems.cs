@@ -115,7 +115,7 @@ public sealed class CapacityItems
             IdempotencyKey.Length,
             DynamoDbItemSize.Of(CardItem), DynamoDbItemSize.Of(PendingItem), DynamoDbItemSize.Of(SettledItem), DynamoDbItemSize.Of(RefundedItem),
             DynamoDbItemSize.Of(CardRecordItem), DynamoDbItemSize.Of(RefundRecordItem),
-            Entry(PaymentItemKeys.TransactionIdIndex), Entry(PaymentItemKeys.StatusTimestampIndex), Entry(PaymentItemKeys.DateHourIndex));
+            Entry(PaymentItemKeys.TransactionIdIndex), Entry(PaymentItemKeys.StatusTimestampIndex));
     }
 
     // Fixed ids, so that a plan is reproducible; a payment's on the last index shard, whose number has the most digits

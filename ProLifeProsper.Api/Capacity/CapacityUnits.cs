@@ -49,7 +49,7 @@ public static class CapacityUnits
     /// <summary>Item sizes in bytes (DynamoDB's rules) of what the code writes, with keys of <see cref="IdempotencyKeyLength"/> characters.</summary>
     public sealed record ItemSizes(
         int IdempotencyKeyLength, int Payment, int PendingPayment, int SettledPayment, int RefundedPayment,
-        int IdempotencyRecord, int RefundRecord, int TransactionIdIndexEntry, int StatusIndexEntry, int DateHourIndexEntry);
+        int IdempotencyRecord, int RefundRecord, int TransactionIdIndexEntry, int StatusIndexEntry);
 
     public static double WriteUnits(int bytes) => DynamoDbItemSize.WriteUnits(bytes);
 

@@ -67,7 +67,7 @@ public static class CostModel
         var monthlyReads = profile.MonthlyTransactions * readPerPayment;
 
         // Storage: the retained payments with their index entries and records (+100 B overhead per item); pending entries leave.
-        var bytesPerPayment = sizes.Payment + sizes.IdempotencyRecord + sizes.TransactionIdIndexEntry + sizes.DateHourIndexEntry + 100 * 4
+        var bytesPerPayment = sizes.Payment + sizes.IdempotencyRecord + sizes.TransactionIdIndexEntry + 100 * 3
                               + profile.RefundShare * (sizes.RefundRecord + 100);
         var storageGb = profile.MonthlyTransactions * (double)profile.RetentionMonths * bytesPerPayment / 1e9;
         var storageUsd = Math.Max(0, (decimal)storageGb - prices.FreeStorageGb) * prices.StoragePerGbMonth;

@@ -14,9 +14,9 @@ public sealed record OrganizationSplit(int Rank, double TransactionsPerSecond, d
 public sealed record PartitionHeat(
     int Organizations, double PeakTransactionsPerSecond, double LargestOrganizationTransactionsPerSecond, int OrganizationsOverLimit,
     int ShardsNeeded, int HotOrganizationSplitsNeeded, IReadOnlyList<PartitionLoad> Partitions,
-    IReadOnlyList<double> TopOrganizationWriteUnits, IReadOnlyList<double> DateHourShardWriteUnits,
+    IReadOnlyList<double> TopOrganizationWriteUnits, IReadOnlyList<double> PendingShardWriteUnits,
     int RecommendedWriteShards, IReadOnlyList<OrganizationSplit> OrganizationSplits, IReadOnlyList<PartitionLoad> PartitionsRecommended,
-    IReadOnlyList<double> DateHourShardWriteUnitsRecommended);
+    IReadOnlyList<double> PendingShardWriteUnitsRecommended);
 
 /// <summary>
 /// Partition heat at internet scale, computed with the code that builds the keys of real requests: organizations with
@@ -34,12 +34,14 @@ public static class PartitionHeatSimulation
     private const int TopOrganizations = 20;
     private static readonly DateTimeOffset SimulatedStart = new(2026, 12, 31, 20, 0, 0, TimeSpan.Zero);
 
-    private enum Target { Table, Idempotency, DateHour, Pending }
+    private enum Target { Table, Idempotency, Pending }
+
+    private const int Targets = 3;
 
     private sealed class Heat
     {
-        public readonly Dictionary<string, double>[] PeakPerKey = [new(), new(), new(), new()];
-        public readonly double[] PeakTotal = new double[4];
+        public readonly Dictionary<string, double>[] PeakPerKey = [new(), new(), new()];
+        public readonly double[] PeakTotal = new double[Targets];
         public readonly double[] TopOrganizationPeak = new double[TopOrganizations];
 
         public (string Key, double Units) Hottest(Target target) =>
@@ -57,17 +59,15 @@ public static class PartitionHeatSimulation
         var organizations = Enumerable.Range(0, rates.Length).Select(i => OrganizationId(profile.Seed, i)).ToArray();
         var units = new double[]
         {
-            CapacityUnits.WriteUnits(sizes.Payment), CapacityUnits.WriteUnits(sizes.IdempotencyRecord),
-            CapacityUnits.WriteUnits(sizes.DateHourIndexEntry), CapacityUnits.WriteUnits(sizes.StatusIndexEntry),
+            CapacityUnits.WriteUnits(sizes.Payment), CapacityUnits.WriteUnits(sizes.IdempotencyRecord), CapacityUnits.WriteUnits(sizes.StatusIndexEntry),
         };
         var limit = PartitionWriteLimit * profile.TargetUtilization;
 
         var configured = Simulate(profile, rates, organizations, units, profile.WriteShards, _ => 1);
 
-        // What the first run calls for: index shards for the whole platform's hour (and pending), splits for hot organizations.
-        var shardsNeeded = Math.Max(1, (int)Math.Ceiling(configured.PeakTotal[(int)Target.DateHour] / limit));
-        var pendingShardsNeeded = Math.Max(1, (int)Math.Ceiling(configured.PeakTotal[(int)Target.Pending] / limit));
-        var recommendedShards = Math.Max(profile.WriteShards, Math.Max(shardsNeeded, pendingShardsNeeded)); // the count may only grow
+        // What the first run calls for: index shards for the whole platform's pending payments, splits for hot organizations.
+        var shardsNeeded = Math.Max(1, (int)Math.Ceiling(configured.PeakTotal[(int)Target.Pending] / limit));
+        var recommendedShards = Math.Max(profile.WriteShards, shardsNeeded); // the count may only grow
         // The simulated hottest second for the largest organizations, the mean plus a Poisson margin for the rest; with the
         // settlements and refunds that rewrite the same items later (the simulation writes each payment once).
         var rewrites = 1 + profile.PendingShare + profile.RefundShare;
@@ -84,7 +84,6 @@ public static class PartitionHeatSimulation
         var largest = configured.TopOrganizationPeak[0];
         var hotSplits = splits.FirstOrDefault()?.Shards ?? 1;
         var over = rates.Count(r => r * units[(int)Target.Table] > PartitionWriteLimit);
-        var (hourKey, hourPeak) = configured.Hottest(Target.DateHour);
         var (pendingKey, pendingPeak) = configured.Hottest(Target.Pending);
         var (recordKey, recordPeak) = configured.Hottest(Target.Idempotency);
         var partitions = new List<PartitionLoad>
@@ -95,10 +94,6 @@ public static class PartitionHeatSimulation
                     : "Fine: no organization comes near one partition's limit."),
             Load("idempotency table", $"{recordKey} (hottest of {PaymentItemKeys.IdempotencyKeyShards} per organization)", recordPeak,
                 $"Each organization's keys are spread over {PaymentItemKeys.IdempotencyKeyShards} partition keys by a hash of the key."),
-            Load("dateHour-index", "dateHour (all shards together)", configured.PeakTotal[(int)Target.DateHour],
-                "Every payment of the hour on one key: this is why the index is write-sharded."),
-            Load("dateHour-index", $"{hourKey} (hottest of {profile.WriteShards} shards)", hourPeak,
-                hourPeak > limit ? $"Set DynamoDb:WriteShards to {recommendedShards}." : "Fine at this shard count."),
             Load("status-timestamp-index", "pending (all shards together)", configured.PeakTotal[(int)Target.Pending],
                 "Sparse: only pending payments; unsharded it would still carry every bank transfer of the platform."),
             Load("status-timestamp-index", $"{pendingKey} (hottest of {profile.WriteShards} shards)", pendingPeak,
@@ -108,19 +103,17 @@ public static class PartitionHeatSimulation
 
         var (tableKey, tablePeak) = recommended.Hottest(Target.Table);
         var (recordKeyAfter, recordPeakAfter) = recommended.Hottest(Target.Idempotency);
-        var (hourKeyAfter, hourPeakAfter) = recommended.Hottest(Target.DateHour);
         var (pendingKeyAfter, pendingPeakAfter) = recommended.Hottest(Target.Pending);
         var after = new List<PartitionLoad>
         {
             Load("table", $"{tableKey} (hottest, organizations split as recommended)", tablePeak, "Largest organizations split; every other on one key."),
             Load("idempotency table", recordKeyAfter, recordPeakAfter, "Unchanged: 16 keys per organization."),
-            Load("dateHour-index", $"{hourKeyAfter} (hottest of {recommendedShards} shards)", hourPeakAfter, $"DynamoDb:WriteShards = {recommendedShards}."),
             Load("status-timestamp-index", $"{pendingKeyAfter} (hottest of {recommendedShards} shards)", pendingPeakAfter, $"DynamoDb:WriteShards = {recommendedShards}."),
         };
 
         return new PartitionHeat(profile.Organizations, profile.PeakTransactionsPerSecond, Math.Round(rates[0]), over, shardsNeeded, hotSplits,
-            partitions, configured.TopOrganizationPeak.Select(v => Math.Round(v)).ToList(), configured.ShardPeaks(Target.DateHour),
-            recommendedShards, splits.Where(s => s.Shards > 1).ToList(), after, recommended.ShardPeaks(Target.DateHour));
+            partitions, configured.TopOrganizationPeak.Select(v => Math.Round(v)).ToList(), configured.ShardPeaks(Target.Pending),
+            recommendedShards, splits.Where(s => s.Shards > 1).ToList(), after, recommended.ShardPeaks(Target.Pending));
     }
 
     private static PartitionLoad Load(string target, string key, double peak, string advice) =>
@@ -131,12 +124,12 @@ public static class PartitionHeatSimulation
     {
         var random = new Random(profile.Seed);
         var heat = new Heat();
-        var second = new Dictionary<string, double>[] { new(), new(), new(), new() };
+        var second = new Dictionary<string, double>[] { new(), new(), new() };
         var randomBytes = new byte[16];
         for (var s = 0; s < SimulatedSeconds; s++)
         {
             foreach (var counts in second) counts.Clear();
-            var totals = new double[4];
+            var totals = new double[Targets];
             var at = SimulatedStart.AddSeconds(s);
             for (var org = 0; org < rates.Length; org++)
             {
@@ -150,13 +143,12 @@ public static class PartitionHeatSimulation
                     var pending = random.NextDouble() < profile.PendingShare;
                     var item = PaymentItemMapper.ToItem(Payment(organizations[org], createdAt, randomBytes, pending), indexShards, shards);
                     Add(second, totals, Target.Table, item[PaymentItemKeys.Partition].S, units);
-                    Add(second, totals, Target.DateHour, item[PaymentItemKeys.DateHourShard].S, units);
                     if (item.TryGetValue(PaymentItemKeys.StatusShard, out var pendingShard)) Add(second, totals, Target.Pending, pendingShard.S, units);
                     Add(second, totals, Target.Idempotency, PaymentItemKeys.IdempotencyPartitionOf(organizations[org], IdempotencyKey(randomBytes)), units);
                 }
                 if (org < TopOrganizations) heat.TopOrganizationPeak[org] = Math.Max(heat.TopOrganizationPeak[org], arrivals * units[(int)Target.Table]);
             }
-            for (var t = 0; t < 4; t++)
+            for (var t = 0; t < Targets; t++)
             {
                 heat.PeakTotal[t] = Math.Max(heat.PeakTotal[t], totals[t]);
                 foreach (var (key, value) in second[t])

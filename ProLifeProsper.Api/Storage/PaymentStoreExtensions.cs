@@ -19,8 +19,8 @@ public static class PaymentStoreExtensions
 
         services.AddOptions<DynamoDbOptions>().BindConfiguration(DynamoDbOptions.SectionName)
             .Validate(o => o.WriteShards is >= 1 and <= 1_000, "DynamoDb:WriteShards must be from 1 to 1000.")
-            .Validate(o => !o.CapacityProblems().Any(), "DynamoDb:ProvisionedThroughput and DynamoDb:WarmThroughput take only transactions, idempotency, "
-                + "transactionId-index, status-timestamp-index and dateHour-index, and provisioned units of at least 1.")
+            .Validate(o => !o.CapacityProblems().Any(), "DynamoDb:ProvisionedThroughput and DynamoDb:WarmThroughput take only transactions, idempotency, aggregates, "
+                + "transactionId-index and status-timestamp-index, and provisioned units of at least 1.")
             .ValidateOnStart();
         services.AddSingleton(sp => DynamoDbClientFactory.Create(sp.GetRequiredService<IOptions<DynamoDbOptions>>().Value));
         services.AddSingleton<DynamoDbCaller>();

@@ -55,7 +55,7 @@ public static class CapacityReport
 
     private static string Sizes(CapacityUnits.ItemSizes s) =>
         $"keys of {s.IdempotencyKeyLength} characters): payment {s.Payment} B (pending {s.PendingPayment} B, settled {s.SettledPayment} B, refunded {s.RefundedPayment} B), "
-        + $"create record {s.IdempotencyRecord} B, refund record {s.RefundRecord} B; index entries: transactionId {s.TransactionIdIndexEntry} B, pending {s.StatusIndexEntry} B, dateHour {s.DateHourIndexEntry} B";
+        + $"create record {s.IdempotencyRecord} B, refund record {s.RefundRecord} B; index entries: transactionId {s.TransactionIdIndexEntry} B, pending {s.StatusIndexEntry} B";
 
     /// <summary>The operations whose units the longest keys change.</summary>
     private static string WorstCase(CapacityPlan plan)
@@ -87,13 +87,13 @@ public static class CapacityReport
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(p.Pool)}</td><td>{p.WriteUnitsPerPayment}</td><td>{p.ReadUnitsPerPayment}</td><td>{p.PeakWriteUnitsPerSecond:N0}</td><td>{p.PeakReadUnitsPerSecond:N0}</td><td>{p.ProvisionedWriteCapacityUnits:N0}</td><td>{p.ProvisionedReadCapacityUnits:N0}</td></tr>");
         html.Append("</table><h2>Partition heat</h2>");
         html.Append(Bars("Largest organizations: WCU/s on their base-table partition (hottest second)", h.TopOrganizationWriteUnits, PartitionHeatSimulation.PartitionWriteLimit));
-        html.Append(Bars($"dateHour-index, {h.DateHourShardWriteUnits.Count} shards: WCU/s per shard (hottest second)", h.DateHourShardWriteUnits, PartitionHeatSimulation.PartitionWriteLimit));
+        html.Append(Bars($"status-timestamp-index (pending), {h.PendingShardWriteUnits.Count} shards: WCU/s per shard (hottest second)", h.PendingShardWriteUnits, PartitionHeatSimulation.PartitionWriteLimit));
         html.Append("<table><tr><th>table / index</th><th>partition key</th><th>WCU/s</th><th>advice</th></tr>");
         foreach (var l in h.Partitions)
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(l.Target)}</td><td>{E(l.PartitionKey)}</td><td{(l.OverLimit ? " class=bad" : "")}>{l.PeakWriteUnitsPerSecond:N0}</td><td>{E(l.Advice)}</td></tr>");
         html.Append("</table><h2>With the recommendation applied</h2>");
         html.Append(CultureInfo.InvariantCulture, $"<p>Configuration (appsettings.json):</p><pre>{E(plan.RecommendedConfiguration)}</pre><p>Organization splits: {E(string.Join(", ", h.OrganizationSplits.Select(x => $"#{x.Rank}: {x.Shards}")))}.</p>");
-        html.Append(Bars($"dateHour-index, {h.DateHourShardWriteUnitsRecommended.Count} shards: WCU/s per shard (hottest second)", h.DateHourShardWriteUnitsRecommended, PartitionHeatSimulation.PartitionWriteLimit));
+        html.Append(Bars($"status-timestamp-index (pending), {h.PendingShardWriteUnitsRecommended.Count} shards: WCU/s per shard (hottest second)", h.PendingShardWriteUnitsRecommended, PartitionHeatSimulation.PartitionWriteLimit));
         html.Append("<table><tr><th>table / index</th><th>hottest partition key</th><th>WCU/s</th></tr>");
         foreach (var l in h.PartitionsRecommended)
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(l.Target)}</td><td>{E(l.PartitionKey)}</td><td{(l.OverLimit ? " class=bad" : "")}>{l.PeakWriteUnitsPerSecond:N0}</td></tr>");

@@ -86,7 +86,7 @@ public sealed class DynamoDbOptions
     /// <summary>What is wrong with the capacity settings: names that are no table or index, units below 1.</summary>
     public IEnumerable<string> CapacityProblems()
     {
-        foreach (var name in WarmThroughput.Keys.Concat(ProvisionedThroughput.Keys).Where(n => !DynamoDbTables.CapacityTargets.Contains(n)).Distinct())
+        foreach (var name in WarmThroughput.Keys.Concat(ProvisionedThroughput.Keys).Where(n => !DynamoDbTables.CapacityTargets.Contains(n) && n != DynamoDbTables.RetiredHourlyIndex).Distinct())
             yield return $"'{name}' is no table or index (use {string.Join(", ", DynamoDbTables.CapacityTargets)}).";
         if (BillingMode == DynamoDbBillingMode.Provisioned && DynamoDbTables.CapacityTargets.Select(ProvisionedThroughputOf).Any(t => t.ReadCapacityUnits < 1 || t.WriteCapacityUnits < 1))
             yield return "Provisioned capacity units must be at least 1.";

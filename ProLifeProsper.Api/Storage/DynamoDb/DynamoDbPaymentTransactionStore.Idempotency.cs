@@ -142,6 +142,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
         {
             ["#pk"] = PaymentItemKeys.Partition, ["#status"] = "status", ["#refunded"] = "refundedAmountMinor",
             ["#updatedAt"] = "updatedAt", ["#version"] = "version", ["#failure"] = "failureCode", ["#shard"] = PaymentItemKeys.StatusShard,
+            ["#hour"] = PaymentItemKeys.LegacyDateHourShard,
         };
         var values = new Dictionary<string, AttributeValue>
         {
@@ -152,7 +153,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             [":expected"] = PaymentItemMapper.N(updated.Version - 1),
         };
         var set = new List<string> { "#status = :status", "#refunded = :refunded", "#updatedAt = :updatedAt", "#version = :version" };
-        var remove = new List<string>();
+        var remove = new List<string> { "#hour" }; // an item of an earlier release leaves the hourly index it no longer needs
         if (updated.FailureCode is null) remove.Add("#failure");
         else { set.Add("#failure = :failure"); values[":failure"] = new(updated.FailureCode); }
         // The pending index is sparse: leaving "pending" takes the payment out of it.

@@ -8,7 +8,8 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// <summary>
 /// The definition of every DynamoDB table the product uses, in one place, for both billing modes.
 /// Index projections are chosen for cost: the id index only finds the key (KEYS_ONLY), the sparse pending
-/// index carries the whole item the settlement worker needs (ALL), the hourly index only what analytics sums.
+/// index carries the whole item the settlement worker needs (ALL). There is no hourly index any more: analytics and
+/// campaign progress come from kept totals (<see cref="PaymentAggregates"/>), so no payment write pays for one.
 /// </summary>
 public static class DynamoDbTables
 {
@@ -20,9 +21,13 @@ public static class DynamoDbTables
     public const string TransactionsTarget = "transactions", IdempotencyTarget = "idempotency", AggregatesTarget = "aggregates";
 
     public static readonly IReadOnlyList<string> CapacityTargets =
-        [TransactionsTarget, IdempotencyTarget, AggregatesTarget, PaymentItemKeys.TransactionIdIndex, PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.DateHourIndex];
+        [TransactionsTarget, IdempotencyTarget, AggregatesTarget, PaymentItemKeys.TransactionIdIndex, PaymentItemKeys.StatusTimestampIndex];
 
-    public static readonly IReadOnlyList<string> AnalyticsAttributes = ["amountMinor", "refundedAmountMinor", "currency", "status", "createdAt"];
+    /// <summary>
+    /// The hourly index tables made by earlier releases carry. Nothing reads or writes it now; settings that still name it are
+    /// accepted and ignored, so an upgrade does not fail on them (delete the index from such a table to stop paying for it).
+    /// </summary>
+    public const string RetiredHourlyIndex = "dateHour-index";
 
     public static CreateTableRequest Transactions(DynamoDbOptions options)
     {
@@ -37,15 +42,12 @@ public static class DynamoDbTables
                 new(PaymentItemKeys.SortKey, ScalarAttributeType.S),
                 new(PaymentItemKeys.TransactionId, ScalarAttributeType.S),
                 new(PaymentItemKeys.StatusShard, ScalarAttributeType.S),
-                new(PaymentItemKeys.DateHourShard, ScalarAttributeType.S),
             ],
             KeySchema = [new(PaymentItemKeys.Partition, KeyType.HASH), new(PaymentItemKeys.SortKey, KeyType.RANGE)],
             GlobalSecondaryIndexes =
             [
                 Index(options, PaymentItemKeys.TransactionIdIndex, PaymentItemKeys.TransactionId, null, new Projection { ProjectionType = ProjectionType.KEYS_ONLY }),
                 Index(options, PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.StatusShard, PaymentItemKeys.SortKey, new Projection { ProjectionType = ProjectionType.ALL }),
-                Index(options, PaymentItemKeys.DateHourIndex, PaymentItemKeys.DateHourShard, PaymentItemKeys.OrganizationId,
-                    new Projection { ProjectionType = ProjectionType.INCLUDE, NonKeyAttributes = [.. AnalyticsAttributes] }),
             ],
         };
         request.WarmThroughput = Warm(options, TransactionsTarget);

@@ -18,12 +18,12 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// <item><c>status-timestamp-index</c>: partition <c>statusShard</c> = <c>pending#n</c>. Sparse: only pending payments
 /// carry it, because the only question asked of it is "pending payments, oldest first"; card payments never
 /// pay for it.</item>
-/// <item><c>dateHour-index</c>: partition <c>dateHourShard</c> = <c>2026-11-25T17#n</c>, sort <c>organizationId</c>.</item>
 /// </list>
-/// Why shards: one index partition takes at most 1,000 write units/s. A plain <c>pending</c> or
-/// <c>2026-11-25T17</c> partition key would put every pending payment, or every payment of the hour across all
-/// 20,000 organizations, into one partition and throttle the whole platform. <c>n</c> = hash(transaction id) mod
-/// shard count spreads them evenly; reads ask every shard in parallel and merge (scatter-gather).
+/// Why shards: one index partition takes at most 1,000 write units/s. A plain <c>pending</c> partition key would put
+/// every pending payment of the platform into one partition and throttle it. <c>n</c> = hash(transaction id) mod shard
+/// count spreads them evenly; reads ask every shard in parallel and merge (scatter-gather).
+/// Payments no longer carry <c>dateHourShard</c>: the hourly index it keyed is read by nothing since analytics and campaign
+/// progress come from kept totals, and an index entry per payment cost a write unit on every create and change.
 /// </summary>
 public static class PaymentItemKeys
 {
@@ -32,11 +32,11 @@ public static class PaymentItemKeys
     public const string SortKey = "timestampTransactionId";
     public const string TransactionId = "transactionId";
     public const string StatusShard = "statusShard";
-    public const string DateHourShard = "dateHourShard";
+    /// <summary>Written by releases before the kept totals (the key of the hourly index); removed from an item when it changes.</summary>
+    public const string LegacyDateHourShard = "dateHourShard";
 
     public const string TransactionIdIndex = "transactionId-index";
     public const string StatusTimestampIndex = "status-timestamp-index";
-    public const string DateHourIndex = "dateHour-index";
 
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
     private const string HourFormat = "yyyy-MM-dd'T'HH";
@@ -105,10 +105,6 @@ public static class PaymentItemKeys
 
     public static string Hour(DateTimeOffset value) => value.UtcDateTime.ToString(HourFormat, CultureInfo.InvariantCulture);
 
-    public static string DateHourShardOf(DateTimeOffset hour, int shard) => $"{Hour(hour)}#{shard.ToString(CultureInfo.InvariantCulture)}";
-
-    public static DateTimeOffset ParseHour(string dateHourShard) =>
-        DateTimeOffset.ParseExact(dateHourShard[..dateHourShard.IndexOf('#')], HourFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
     /// <summary>The start of the UTC hour that contains <paramref name="value"/>.</summary>
     public static DateTimeOffset FloorHour(DateTimeOffset value)

@@ -31,7 +31,6 @@ public static class PaymentItemMapper
             ["createdAt"] = Time(p.CreatedAt),
             ["updatedAt"] = Time(p.UpdatedAt),
             ["version"] = N(p.Version),
-            [PaymentItemKeys.DateHourShard] = new(PaymentItemKeys.DateHourShardOf(p.CreatedAt, PaymentItemKeys.ShardOf(p.TransactionId, shards))),
         };
         if (p.FailureCode is not null) item["failureCode"] = new(p.FailureCode);
         if (p.Status == PaymentStatus.Pending) item[PaymentItemKeys.StatusShard] = new(PendingShardOf(p, shards));

@@ -26,17 +26,17 @@ public sealed class ReadinessTests
         Assert.Contains($"table {options.IdempotencyTableName} does not exist", missing);
         Assert.Contains("create-dynamodb-tables", missing);
 
-        // The table comes back, but the transactions table lacks its hourly index (created by hand, or an older definition).
+        // The table comes back, but the transactions table lacks its pending index (created by hand, or an older definition).
         await GoneAsync(dynamo, options.IdempotencyTableName);
         await dynamo.CreateTableAsync(DynamoDbTables.Idempotency(options));
         await dynamo.DeleteTableAsync(options.TransactionsTableName);
         await GoneAsync(dynamo, options.TransactionsTableName);
         var withoutIndex = DynamoDbTables.Transactions(options);
-        withoutIndex.GlobalSecondaryIndexes.RemoveAll(i => i.IndexName == PaymentItemKeys.DateHourIndex);
-        withoutIndex.AttributeDefinitions.RemoveAll(a => a.AttributeName == PaymentItemKeys.DateHourShard);
+        withoutIndex.GlobalSecondaryIndexes.RemoveAll(i => i.IndexName == PaymentItemKeys.StatusTimestampIndex);
+        withoutIndex.AttributeDefinitions.RemoveAll(a => a.AttributeName == PaymentItemKeys.StatusShard);
         await dynamo.CreateTableAsync(withoutIndex);
-        var lacking = await WaitForNotReadyAsync(client, mentioning: PaymentItemKeys.DateHourIndex);
-        Assert.Contains($"index {PaymentItemKeys.DateHourIndex} of table {options.TransactionsTableName} is missing", lacking);
+        var lacking = await WaitForNotReadyAsync(client, mentioning: PaymentItemKeys.StatusTimestampIndex);
+        Assert.Contains($"index {PaymentItemKeys.StatusTimestampIndex} of table {options.TransactionsTableName} is missing", lacking);
     }
 
     [Fact]
@@ -55,12 +55,21 @@ public sealed class ReadinessTests
         };
         Assert.Empty(DynamoDbSchemaCheck.Problems(expected, Described()));
 
+        // A table of an earlier release still has the hourly index nothing reads or writes any more: no problem.
+        var earlier = Described();
+        earlier.GlobalSecondaryIndexes.Add(new GlobalSecondaryIndexDescription
+        {
+            IndexName = DynamoDbTables.RetiredHourlyIndex, IndexStatus = IndexStatus.ACTIVE, KeySchema = [new(PaymentItemKeys.LegacyDateHourShard, KeyType.HASH)],
+            Projection = new Projection { ProjectionType = ProjectionType.KEYS_ONLY },
+        });
+        Assert.Empty(DynamoDbSchemaCheck.Problems(expected, earlier));
+
         var building = Described();
         building.GlobalSecondaryIndexes[1].IndexStatus = IndexStatus.CREATING;
         Assert.Contains(DynamoDbSchemaCheck.Problems(expected, building), p => p.Contains("CREATING") && p.Contains("until it is ACTIVE"));
 
         var narrower = Described();
-        narrower.GlobalSecondaryIndexes.Single(i => i.IndexName == PaymentItemKeys.DateHourIndex).Projection.NonKeyAttributes.Remove("refundedAmountMinor");
+        narrower.GlobalSecondaryIndexes.Single(i => i.IndexName == PaymentItemKeys.StatusTimestampIndex).Projection.ProjectionType = ProjectionType.KEYS_ONLY;
         Assert.Contains(DynamoDbSchemaCheck.Problems(expected, narrower), p => p.Contains("projects"));
 
         var rekeyed = Described();

@@ -13,7 +13,7 @@ namespace ProLifeProsper.Api.Tests.Capacity;
 public sealed class CapacityPlannerTests
 {
     private static readonly CapacityUnits.ItemSizes SmallItems = new(IdempotencyKeyLength: 36, Payment: 600, PendingPayment: 640, SettledPayment: 620,
-        RefundedPayment: 660, IdempotencyRecord: 900, RefundRecord: 1_600, TransactionIdIndexEntry: 190, StatusIndexEntry: 640, DateHourIndexEntry: 315);
+        RefundedPayment: 660, IdempotencyRecord: 900, RefundRecord: 1_600, TransactionIdIndexEntry: 190, StatusIndexEntry: 640);
 
     /// <summary>Given units: a card payment writes 1 unit into four pools and reads nothing; a get reads 1 unit; nothing else costs.</summary>
     private static IReadOnlyList<OperationUnits> GivenUnits()
@@ -21,7 +21,7 @@ public sealed class CapacityPlannerTests
         static OperationUnits Free(string name) => new(name, new Dictionary<string, double>(), new Dictionary<string, double>(), "");
         return
         [
-            new(CapacityUnits.CreateCard, new Dictionary<string, double> { ["transactions"] = 1, ["idempotency"] = 1, ["transactionId-index"] = 1, ["dateHour-index"] = 1 },
+            new(CapacityUnits.CreateCard, new Dictionary<string, double> { ["transactions"] = 1, ["idempotency"] = 1, ["transactionId-index"] = 1, ["aggregates"] = 1 },
                 new Dictionary<string, double>(), ""),
             new(CapacityUnits.GetById, new Dictionary<string, double>(), new Dictionary<string, double> { ["transactions"] = 1 }, ""),
             Free(CapacityUnits.CreatePending), Free(CapacityUnits.Settle), Free(CapacityUnits.Refund), Free(CapacityUnits.ReplayedCreate), Free(CapacityUnits.ListPage),
@@ -68,17 +68,16 @@ public sealed class CapacityPlannerTests
         // 4M WRU × $0.625/M + 1M RRU × $0.125/M = $2.50 + $0.125; storage under the free 25 GB
         Assert.Equal(2.63m, cost.Modes.Single(m => m.Mode == CostModel.OnDemand).MonthlyUsd);
         // Each pool for its own peak at 50%: 200 WCU in each of the four written pools, 1 (DynamoDB's minimum) in the pending
-        // index and the aggregates table (no refund, no settlement: nothing marks a closed hour); 200 RCU in the table, 1 in
-        // each of the five others: 802 WCU, 205 RCU. (802 × 0.00065 + 205 × 0.00013) × 730 h
+        // index; 200 RCU in the table, 1 in each of the four others: 801 WCU, 204 RCU. (801 × 0.00065 + 204 × 0.00013) × 730 h
         var provisioned = cost.Modes.Single(m => m.Mode == CostModel.ProvisionedRightSized);
-        Assert.Equal((802, 205), (provisioned.WriteCapacityUnits, provisioned.ReadCapacityUnits));
-        Assert.Equal(400.00m, provisioned.MonthlyUsd);
+        Assert.Equal((801, 204), (provisioned.WriteCapacityUnits, provisioned.ReadCapacityUnits));
+        Assert.Equal(399.43m, provisioned.MonthlyUsd);
         Assert.Equal((200, 1), (cost.Pools.Single(p => p.Pool == "idempotency").ProvisionedWriteCapacityUnits, cost.Pools.Single(p => p.Pool == "idempotency").ProvisionedReadCapacityUnits));
         // 9 × (150/12 + 0.0128 × 730) + 3 × (30/12 + 0.0025 × 730)
         Assert.Equal(209.57m, cost.Modes.Single(m => m.Mode == CostModel.ReservedRightSized).MonthlyUsd);
-        // The code's defaults give all six pools 2,000 WCU and 1,000 RCU: 12,000 WCU and 6,000 RCU billed, (7.8 + 0.78) × 730 h.
+        // The code's defaults give all five pools 2,000 WCU and 1,000 RCU: 10,000 WCU and 5,000 RCU billed, (6.5 + 0.65) × 730 h.
         var defaults = cost.Modes.Single(m => m.Mode == CostModel.ProvisionedDefaults);
-        Assert.Equal((12_000, 6_000, 6_263.40m), (defaults.WriteCapacityUnits, defaults.ReadCapacityUnits, defaults.MonthlyUsd));
+        Assert.Equal((10_000, 5_000, 5_219.50m), (defaults.WriteCapacityUnits, defaults.ReadCapacityUnits, defaults.MonthlyUsd));
         Assert.True(defaults.ServesPeak); // the table's 1,000 RCU serve 1,000 gets/s, the first pool to run out
         Assert.Contains("~1,000 payments/s (transactions", defaults.Notes);
         Assert.Equal(CostModel.OnDemand, cost.Recommended);
@@ -104,7 +103,7 @@ public sealed class CapacityPlannerTests
     [Fact]
     public void The_heat_simulation_finds_the_hot_spots_at_internet_scale_with_the_real_key_code_and_its_recommendation_removes_them()
     {
-        var profile = new TrafficProfile { Organizations = 20_000, PeakTransactionsPerSecond = 40_000, SpikeTransactionsPerSecond = 5_000, ZipfExponent = 1.0, WriteShards = 8, Seed = 7 };
+        var profile = new TrafficProfile { Organizations = 20_000, PeakTransactionsPerSecond = 40_000, SpikeTransactionsPerSecond = 5_000, ZipfExponent = 1.0, WriteShards = 2, Seed = 7 };
         var first = PartitionHeatSimulation.Run(profile, SmallItems);
 
         // Zipf(1) over 20,000: the largest has 1/H(20,000) ≈ 9.5% of 40,000/s ≈ 3,817/s, plus the 5,000/s spike.
@@ -113,20 +112,21 @@ public sealed class CapacityPlannerTests
         Assert.InRange(first.HotOrganizationSplitsNeeded, 14, 16);       // ⌈~9,000 × 1.12 (settlements, refunds) / 700⌉
         var table = first.Partitions.Single(p => p.Target == "table");
         Assert.True(table.OverLimit);
-        // The platform's hour takes all ~45,000 writes/s; over 8 shards (the keys the mapper builds) still ~5,600 each.
-        var hour = first.Partitions.Where(p => p.Target == "dateHour-index").ToList();
-        Assert.InRange(hour[0].PeakWriteUnitsPerSecond, 44_000, 46_500);
-        Assert.True(hour[1].OverLimit);
-        Assert.InRange(hour[1].PeakWriteUnitsPerSecond, 5_500, 6_200);
-        Assert.Equal(8, first.DateHourShardWriteUnits.Count); // exactly the 8 keys hash(id) mod 8 gives
-        Assert.InRange(first.ShardsNeeded, 63, 67); // ⌈~45,500 / 700⌉
+        // The platform's pending payments (10% of ~45,000/s, one unit each) over 2 shards (the keys the mapper builds): ~2,250 each.
+        var pending = first.Partitions.Where(p => p.Target == "status-timestamp-index").ToList();
+        Assert.InRange(pending[0].PeakWriteUnitsPerSecond, 4_300, 4_800);
+        Assert.True(pending[1].OverLimit);
+        Assert.InRange(pending[1].PeakWriteUnitsPerSecond, 2_150, 2_450);
+        Assert.Equal(2, first.PendingShardWriteUnits.Count); // exactly the 2 keys hash(id) mod 2 gives
+        Assert.InRange(first.ShardsNeeded, 7, 7); // ⌈~4,550 / 700⌉
+        Assert.DoesNotContain(first.Partitions, p => p.Target.Contains("dateHour", StringComparison.Ordinal)); // no payment writes the retired hourly index
         Assert.Equal(first.ShardsNeeded, first.RecommendedWriteShards);
         Assert.Equal(first.HotOrganizationSplitsNeeded, first.OrganizationSplits[0].Shards);
         Assert.False(first.Partitions.Single(p => p.Target == "idempotency table").OverLimit); // 16 keys per organization
 
         // The recommendation, applied to the same arrivals through the same key code: no partition of the table or an index over its limit.
         Assert.All(first.PartitionsRecommended, p => Assert.False(p.OverLimit, $"{p.Target} {p.PartitionKey}: {p.PeakWriteUnitsPerSecond}"));
-        Assert.Equal(first.RecommendedWriteShards, first.DateHourShardWriteUnitsRecommended.Count);
+        Assert.Equal(first.RecommendedWriteShards, first.PendingShardWriteUnitsRecommended.Count);
 
         // Reproducible: the same seed gives the same plan.
         var second = PartitionHeatSimulation.Run(profile, SmallItems);

@@ -14,7 +14,7 @@ public sealed class CapacityUnitsTests
 {
     private const int Shards = 8;
     private const string Transactions = "transactions", Idempotency = "idempotency", Aggregates = "aggregates";
-    private const string IdIndex = PaymentItemKeys.TransactionIdIndex, PendingIndex = PaymentItemKeys.StatusTimestampIndex, HourIndex = PaymentItemKeys.DateHourIndex;
+    private const string IdIndex = PaymentItemKeys.TransactionIdIndex, PendingIndex = PaymentItemKeys.StatusTimestampIndex;
 
     public static TheoryData<string> Keys => new()
     {
@@ -41,9 +41,6 @@ public sealed class CapacityUnitsTests
 
     private static Dictionary<string, AttributeValue> IdEntry(Dictionary<string, AttributeValue> item) => Project(item, [.. TableKeys, PaymentItemKeys.TransactionId]);
 
-    private static Dictionary<string, AttributeValue> HourEntry(Dictionary<string, AttributeValue> item) => Project(item,
-        [.. TableKeys, PaymentItemKeys.DateHourShard, PaymentItemKeys.OrganizationId, "amountMinor", "refundedAmountMinor", "currency", "status", "createdAt"]);
-
     private static Dictionary<string, AttributeValue> Project(Dictionary<string, AttributeValue> item, string[] attributes) =>
         item.Where(a => attributes.Contains(a.Key)).ToDictionary();
 
@@ -53,15 +50,16 @@ public sealed class CapacityUnitsTests
         IdempotencyRecordItem.ToItem(record, kind, applies);
 
     [Theory, MemberData(nameof(Keys))]
-    public void A_card_payment_is_created_by_a_record_put_and_a_payment_put_into_the_table_and_two_indexes(string key)
+    public void A_card_payment_is_created_by_a_record_put_and_a_payment_put_into_the_table_and_the_id_index_only(string key)
     {
         var (m, operation) = Model(key);
         var record = Record(m.CardRecord, "Create", m.Card);
         var payment = Payment(m.Card);
         Assert.False(payment.ContainsKey(PaymentItemKeys.StatusShard)); // not in the sparse pending index
+        Assert.False(payment.ContainsKey(PaymentItemKeys.LegacyDateHourShard)); // nor in the retired hourly index
 
         var units = operation(CapacityUnits.CreateCard);
-        Assert.Equal(new Dictionary<string, double> { [Idempotency] = W(record), [Transactions] = W(payment), [IdIndex] = W(IdEntry(payment)), [HourIndex] = W(HourEntry(payment)) },
+        Assert.Equal(new Dictionary<string, double> { [Idempotency] = W(record), [Transactions] = W(payment), [IdIndex] = W(IdEntry(payment)) },
             units.Writes);
         Assert.Equal(0, units.ReadUnits); // no read before the claim
     }
@@ -74,7 +72,7 @@ public sealed class CapacityUnitsTests
         var payment = Payment(m.Pending);
 
         var units = operation(CapacityUnits.CreatePending);
-        Assert.Equal(W(record) + W(payment) + W(IdEntry(payment)) + W(payment) /* ALL projection */ + W(HourEntry(payment)), units.WriteUnits);
+        Assert.Equal(W(record) + W(payment) + W(IdEntry(payment)) + W(payment) /* ALL projection */, units.WriteUnits);
         Assert.Equal(W(payment), units.Writes[PendingIndex]);
         Assert.Equal(0, units.ReadUnits);
     }
@@ -91,7 +89,6 @@ public sealed class CapacityUnitsTests
         {
             [Transactions] = Math.Max(W(before), W(after)),
             [PendingIndex] = W(before), // the entry is deleted
-            [HourIndex] = W(HourEntry(after)), // its status is projected there
             [Aggregates] = 2, // the marks of its closed hour in its day and its month (small items), at most
         }, units.Writes);
         // Its share of the pending query (eventually consistent, a page rounds its sum) and the consistent re-read of the table.
@@ -115,7 +112,6 @@ public sealed class CapacityUnitsTests
         {
             [Idempotency] = W(record),
             [Transactions] = Math.Max(W(before), W(after)),
-            [HourIndex] = W(HourEntry(after)), // refunded amount and status are projected there; the id index is untouched
             [Aggregates] = 2, // the marks of its closed hour in its day and its month, at most
         }, units.Writes);
         Assert.Equal(new Dictionary<string, double> { [Idempotency] = 1 /* the key, not found */, [Transactions] = R(DynamoDbItemSize.Of(before)) }, units.Reads);
@@ -181,7 +177,7 @@ public sealed class CapacityUnitsTests
         Assert.Equal(R(51 * DynamoDbItemSize.Of(payment)), operation(CapacityUnits.ListPage).Reads[Transactions]); // the page and one more
         // 24 hours from kept totals: two days' totals and their marks, today's kept hours; the hourly index is no longer read.
         var analytics = operation(CapacityUnits.HourlyAnalytics);
-        Assert.False(analytics.Reads.ContainsKey(HourIndex));
+        Assert.DoesNotContain(analytics.Reads.Keys, pool => pool.Contains("dateHour", StringComparison.Ordinal));
         Assert.InRange(analytics.Reads[Aggregates], 2, 4); // a few KB: two days' totals and marks, 23 hours (no months: they hold campaign totals only)
         Assert.Equal(1, analytics.Reads[Transactions]); // the open hour's payments: one consistent query at least
     }

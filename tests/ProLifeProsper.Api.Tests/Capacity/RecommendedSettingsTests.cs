@@ -94,12 +94,12 @@ public sealed class RecommendedSettingsTests
     [Fact]
     public void Capacity_settings_name_only_tables_and_indexes()
     {
-        var options = new DynamoDbOptions { BillingMode = DynamoDbBillingMode.Provisioned, ProvisionedThroughput = { ["transaction"] = new() { ReadCapacityUnits = 5 }, ["idempotency"] = new() { WriteCapacityUnits = 0 } } };
+        var options = new DynamoDbOptions { BillingMode = DynamoDbBillingMode.Provisioned, ProvisionedThroughput = { ["transaction"] = new() { ReadCapacityUnits = 5 }, ["idempotency"] = new() { WriteCapacityUnits = 0 }, ["dateHour-index"] = new() { WriteCapacityUnits = 9 } } };
         var problems = options.CapacityProblems().ToList();
-        Assert.Equal(2, problems.Count);
+        Assert.Equal(2, problems.Count); // the retired hourly index is accepted (an upgrade keeps its settings) and ignored
         Assert.Contains("'transaction' is no table or index", problems[0]);
         // A pool left out gets the defaults; a unit left out, the default for it.
-        Assert.Equal((1_000, 2_000), (options.ProvisionedThroughputOf("dateHour-index").ReadCapacityUnits!.Value, options.ProvisionedThroughputOf("dateHour-index").WriteCapacityUnits!.Value));
+        Assert.Equal((1_000, 2_000), (options.ProvisionedThroughputOf("status-timestamp-index").ReadCapacityUnits!.Value, options.ProvisionedThroughputOf("status-timestamp-index").WriteCapacityUnits!.Value));
         Assert.Equal((1_000, 0), (options.ProvisionedThroughputOf("idempotency").ReadCapacityUnits!.Value, options.ProvisionedThroughputOf("idempotency").WriteCapacityUnits!.Value));
     }
 
@@ -109,10 +109,10 @@ public sealed class RecommendedSettingsTests
         var options = new DynamoDbOptions
         {
             BillingMode = DynamoDbBillingMode.Provisioned,
-            ProvisionedThroughput = { ["transactions"] = new() { ReadCapacityUnits = 300, WriteCapacityUnits = 200 }, [PaymentItemKeys.DateHourIndex] = new() { WriteCapacityUnits = 150 } },
+            ProvisionedThroughput = { ["transactions"] = new() { ReadCapacityUnits = 300, WriteCapacityUnits = 200 }, [PaymentItemKeys.StatusTimestampIndex] = new() { WriteCapacityUnits = 150 } },
         };
         var expected = DynamoDbTables.Transactions(options);
-        TableDescription Described(long tableWrites, long hourWrites) => new()
+        TableDescription Described(long tableWrites, long pendingWrites) => new()
         {
             BillingModeSummary = new BillingModeSummary { BillingMode = BillingMode.PROVISIONED },
             ProvisionedThroughput = new ProvisionedThroughputDescription { ReadCapacityUnits = 300, WriteCapacityUnits = tableWrites },
@@ -122,7 +122,7 @@ public sealed class RecommendedSettingsTests
                 ProvisionedThroughput = new ProvisionedThroughputDescription
                 {
                     ReadCapacityUnits = i.ProvisionedThroughput.ReadCapacityUnits,
-                    WriteCapacityUnits = i.IndexName == PaymentItemKeys.DateHourIndex ? hourWrites : i.ProvisionedThroughput.WriteCapacityUnits,
+                    WriteCapacityUnits = i.IndexName == PaymentItemKeys.StatusTimestampIndex ? pendingWrites : i.ProvisionedThroughput.WriteCapacityUnits,
                 },
             }).ToList(),
         };
@@ -133,7 +133,7 @@ public sealed class RecommendedSettingsTests
         Assert.Null(update.ProvisionedThroughput); // the table's units are right: not sent
         Assert.Null(update.BillingMode);
         var index = Assert.Single(update.GlobalSecondaryIndexUpdates).Update;
-        Assert.Equal((PaymentItemKeys.DateHourIndex, 1_000L, 150L), (index.IndexName, index.ProvisionedThroughput.ReadCapacityUnits!.Value, index.ProvisionedThroughput.WriteCapacityUnits!.Value));
+        Assert.Equal((PaymentItemKeys.StatusTimestampIndex, 1_000L, 150L), (index.IndexName, index.ProvisionedThroughput.ReadCapacityUnits!.Value, index.ProvisionedThroughput.WriteCapacityUnits!.Value));
 
         // A live table above the configuration (an auto-scaler raised it, a pool left to its default) is never lowered.
         Assert.Null(DynamoDbTableInitializer.CapacityUpdate(expected, Described(50_000, 40_000)));
@@ -150,7 +150,7 @@ public sealed class RecommendedSettingsTests
             WarmThroughput = new()
             {
                 ["transactions"] = new() { WriteUnitsPerSecond = 50_000, ReadUnitsPerSecond = 12_000 },
-                [PaymentItemKeys.DateHourIndex] = new() { WriteUnitsPerSecond = 60_000 },
+                [PaymentItemKeys.StatusTimestampIndex] = new() { WriteUnitsPerSecond = 60_000 },
             },
         };
         var expected = DynamoDbTables.Transactions(options);
@@ -167,7 +167,7 @@ public sealed class RecommendedSettingsTests
         var raise = DynamoDbTableInitializer.WarmUpdate(expected, Described(4_000, 4_000));
         Assert.NotNull(raise);
         Assert.Equal(50_000, raise.WarmThroughput.WriteUnitsPerSecond);
-        Assert.Equal(PaymentItemKeys.DateHourIndex, Assert.Single(raise.GlobalSecondaryIndexUpdates).Update.IndexName);
+        Assert.Equal(PaymentItemKeys.StatusTimestampIndex, Assert.Single(raise.GlobalSecondaryIndexUpdates).Update.IndexName);
 
         Assert.Null(DynamoDbTableInitializer.WarmUpdate(expected, Described(80_000, 80_000))); // already warmer: left alone
     }

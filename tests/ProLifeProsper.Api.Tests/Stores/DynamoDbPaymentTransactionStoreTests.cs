@@ -52,7 +52,7 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
         await new DynamoDbTableInitializer(fixture.Client, options, NullLogger<DynamoDbTableInitializer>.Instance).EnsureTablesAsync(default);
         var table = await fixture.Client.DescribeTableAsync(fixture.Options.TransactionsTableName);
         Assert.Equal(
-            [PaymentItemKeys.DateHourIndex, PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.TransactionIdIndex],
+            [PaymentItemKeys.StatusTimestampIndex, PaymentItemKeys.TransactionIdIndex],
             table.Table.GlobalSecondaryIndexes.Select(i => i.IndexName).Order());
     }
 
