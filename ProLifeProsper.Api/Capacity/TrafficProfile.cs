@@ -44,7 +44,7 @@ public sealed record TrafficProfile
     /// <summary>Extra payments per second for one organization during a spike (a telethon), on top of its share (and of the peak: provisioned capacity and warm throughput serve both).</summary>
     public double SpikeTransactionsPerSecond { get; init; } = 5_000;
 
-    /// <summary>Write shards of the pending and hourly indexes (DynamoDb:WriteShards).</summary>
+    /// <summary>Write shards of the pending index (DynamoDb:WriteShards).</summary>
     public int WriteShards { get; init; } = 8;
 
     /// <summary>Target utilisation of provisioned capacity and of a partition's limits (headroom for bursts).</summary>

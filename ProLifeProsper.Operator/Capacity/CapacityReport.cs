@@ -40,7 +40,7 @@ public static class CapacityReport
         foreach (var l in h.Partitions)
             heat.AddRow(Markup.Escape(l.Target), Markup.Escape(l.PartitionKey), l.PeakWriteUnitsPerSecond.ToString("N0", CultureInfo.InvariantCulture), l.OverLimit ? "[red]yes[/]" : "no", Markup.Escape(l.Advice));
         console.Write(heat);
-        console.MarkupLineInterpolated($"Shards needed for the hourly index: {h.ShardsNeeded}; splits needed for the largest organization ({h.LargestOrganizationTransactionsPerSecond:N0} payments/s): {h.HotOrganizationSplitsNeeded}; organizations over one partition: {h.OrganizationsOverLimit}.");
+        console.MarkupLineInterpolated($"Shards needed for the pending index: {h.ShardsNeeded}; splits needed for the largest organization ({h.LargestOrganizationTransactionsPerSecond:N0} payments/s): {h.HotOrganizationSplitsNeeded}; organizations over one partition: {h.OrganizationsOverLimit}.");
 
         var after = new Table().Title("With the recommendation applied (same arrivals, same key code)").AddColumns("table / index", "hottest partition key", "WCU/s", "over limit");
         foreach (var l in h.PartitionsRecommended)

@@ -21,7 +21,7 @@ internal static class PlanCommand
         var organizations = Number("--organizations", "Organizations, Zipf-distributed in size.", defaults.Organizations);
         var zipf = Number("--zipf", "Zipf exponent of organization sizes.", defaults.ZipfExponent);
         var spike = Number("--spike-tps", "A spike's extra payments per second on top of the peak.", defaults.SpikeTransactionsPerSecond);
-        var shards = Number("--shards", "Write shards of the hourly index.", defaults.WriteShards);
+        var shards = Number("--shards", "Write shards of the pending index.", defaults.WriteShards);
         var reads = Number("--reads-per-payment", "Reads of each payment.", defaults.ReadsPerPayment);
         var pending = Number("--pending-share", "Share of payments that stay pending (0 to 1).", defaults.PendingShare);
         var refunds = Number("--refund-share", "Share of payments refunded (0 to 1).", defaults.RefundShare);

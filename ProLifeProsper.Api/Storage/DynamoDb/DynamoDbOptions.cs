@@ -40,7 +40,7 @@ public sealed class DynamoDbOptions
     public Dictionary<string, DynamoDbProvisionedThroughput> ProvisionedThroughput { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Write shards of the pending-status and hourly indexes (see <see cref="PaymentItemKeys"/>). May only grow:
+    /// Write shards of the pending-status index (see <see cref="PaymentItemKeys"/>). May only grow:
     /// reads scan shards 0..n-1, so items written with a smaller n are still found.
     /// </summary>
     public int WriteShards { get; set; } = 8;

@@ -7,7 +7,7 @@ using ProLifeProsper.Api.Infrastructure.Telemetry;
 namespace ProLifeProsper.Api.Storage.DynamoDb;
 
 /// <summary>
-/// How many write shards the pending and hourly indexes have (see <see cref="PaymentItemKeys"/>). Items keep the shard
+/// How many write shards the pending index has (see <see cref="PaymentItemKeys"/>). Items keep the shard
 /// they were written with and readers ask shards 0..n-1, so lowering n would hide every item written into a higher shard
 /// (a pending bank transfer would never settle, an hour's totals would come up short): the count may only grow.
 /// <para>
