@@ -121,7 +121,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         finally
         {
             // Also when cut off (shutdown, a deadline): the outcomes known are settled; a row without one keeps its lease
-            // until it ends, since a put of it may be on its way.
+            // until it ends if a put of it may be on its way, and is released otherwise.
             try
             {
                 await using var settle = dataSource.CreateBatch();
@@ -249,8 +249,9 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
     /// <summary>
     /// Done rows deleted; the others rescheduled with backoff, their lease released unless a write of theirs may still land
     /// (<see cref="OutboxOutcome.InFlight"/>: then not due before the lease ends); rows without an outcome (cut off) keep
-    /// their lease. Only rows still leased to <paramref name="leaseToken"/> (when given): a drain that outlived its lease
-    /// settles nothing another took.
+    /// their lease if an unconditional put of theirs was sent (<see cref="OutboxRow.PutSent"/>), and are released otherwise
+    /// (their writes are version-conditional). Only rows still leased to <paramref name="leaseToken"/> (when given): a drain
+    /// that outlived its lease settles nothing another took.
     /// </summary>
     private static void AddSettleCommands(NpgsqlBatch settle, List<OutboxRow> rows, IReadOnlyDictionary<long, (OutboxOutcome Outcome, string? Error)> outcomes, Guid? leaseToken)
     {
@@ -273,6 +274,11 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         reschedule.Parameters.Add(new() { Value = retried.Select(r => outcomes[r.Id].Error ?? "source not written yet").ToArray() });
         reschedule.Parameters.Add(new() { Value = retried.Select(r => outcomes[r.Id].Outcome == OutboxOutcome.InFlight).ToArray() });
         settle.BatchCommands.Add(reschedule);
+
+        var release = new NpgsqlBatchCommand($"UPDATE payment_outbox SET leased_until = NULL, lease_token = NULL, next_attempt_at = now() WHERE id = ANY($1) AND {Owned}");
+        release.Parameters.Add(new() { Value = rows.Where(r => !outcomes.ContainsKey(r.Id) && !r.PutSent).Select(r => r.Id).ToArray() });
+        release.Parameters.Add(new() { Value = (object?)leaseToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        settle.BatchCommands.Add(release);
     }
 
     public async Task DeleteAsync(long id, CancellationToken cancellationToken)
@@ -280,15 +286,6 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         await using var command = dataSource.CreateCommand("DELETE FROM payment_outbox WHERE id = $1");
         command.Parameters.Add(new() { Value = id });
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>When the last lease on a row for <paramref name="target"/> ends, if one has not ended yet.</summary>
-    public static async Task<DateTimeOffset?> LeasedUntilAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "SELECT max(leased_until) FROM payment_outbox WHERE target = $1 AND leased_until > clock_timestamp()", connection, transaction);
-        command.Parameters.Add(new() { Value = target });
-        return await command.ExecuteScalarAsync(cancellationToken) is DateTimeOffset until ? until : null;
     }
 
     /// <summary>Rows waiting, per target store.</summary>
@@ -309,16 +306,27 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
     }
 
     /// <summary>
-    /// Drops the rows for <paramref name="target"/> (the copy is abandoned), except rows still leased to a drain: a put of
-    /// theirs may be on its way, and a new migration must not start before it has landed (<see cref="LeasedUntilAsync"/>).
-    /// Once their lease ends they are drained like any row (a conditional copy of PostgreSQL's version).
+    /// Drops every row for DynamoDB (a rollback from a PostgreSQL-primary phase abandons the copy) and records until when a
+    /// put of a dropped row that a drain held may still land (<c>routing_state.dynamo_copies_land_by</c>): a new migration
+    /// waits for that (<see cref="DynamoCopiesLandByAsync"/>), or the late put could land over what its backfill copies.
     /// </summary>
-    public static async Task DeleteAllAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken)
+    public static async Task AbandonDynamoCopiesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "DELETE FROM payment_outbox WHERE target = $1 AND (leased_until IS NULL OR leased_until <= clock_timestamp())", connection, transaction);
-        command.Parameters.Add(new() { Value = target });
+            "WITH gone AS (DELETE FROM payment_outbox WHERE target = $1 RETURNING leased_until) " +
+            "UPDATE routing_state SET dynamo_copies_land_by = greatest(dynamo_copies_land_by, (SELECT max(leased_until) FROM gone)) WHERE id = 1",
+            connection, transaction);
+        command.Parameters.Add(new() { Value = DynamoDbPaymentTransactionStore.StoreName });
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Until when a copy abandoned by the last rollback may still land in DynamoDB, if that time has not passed yet.</summary>
+    public static async Task<DateTimeOffset?> DynamoCopiesLandByAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT dynamo_copies_land_by FROM routing_state WHERE id = 1 AND dynamo_copies_land_by > clock_timestamp()", connection, transaction);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? reader.GetFieldValue<DateTimeOffset>(0) : null;
     }
 }
 

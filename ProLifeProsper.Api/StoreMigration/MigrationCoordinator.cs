@@ -61,9 +61,9 @@ public sealed class MigrationCoordinator(
         {
             Require(state.Phase == MigrationPhase.Postgres, $"A migration is already under way (phase '{state.Phase.ToWire()}').");
             // A drain of the run rolled back may still have a put on its way: it could land over what this run's backfill copies.
-            var leased = await PaymentOutbox.LeasedUntilAsync(connection, transaction, DynamoName, cancellationToken);
-            Require(leased is null, $"A copy of the previous migration may still be on its way to DynamoDB until {leased:O}: start again after that.");
-            await PaymentOutbox.DeleteAllAsync(connection, transaction, DynamoName, cancellationToken);
+            var landBy = await PaymentOutbox.DynamoCopiesLandByAsync(connection, transaction, cancellationToken);
+            Require(landBy is null, $"A copy of the previous migration may still be on its way to DynamoDB until {landBy:O}: start again after that.");
+            await PaymentOutbox.AbandonDynamoCopiesAsync(connection, transaction, cancellationToken);
             await Backfill.ResetAsync(connection, transaction, cancellationToken);
             return MigrationPhase.DualWrite;
         }, cancellationToken);
@@ -175,7 +175,7 @@ public sealed class MigrationCoordinator(
             if (!locked.Phase.DynamoIsPrimary())
             {
                 // PostgreSQL was the source of truth all along; the DynamoDB copy is abandoned.
-                await PaymentOutbox.DeleteAllAsync(connection, transaction, DynamoName, cancellationToken);
+                await PaymentOutbox.AbandonDynamoCopiesAsync(connection, transaction, cancellationToken);
                 await Backfill.ResetAsync(connection, transaction, cancellationToken, startRun: false);
             }
             else if (waitForInFlight)

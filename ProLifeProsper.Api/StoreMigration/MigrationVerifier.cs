@@ -130,7 +130,8 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
         // A deadline, not a check between drains: a drain against a DynamoDB that does not answer could take far longer.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // At least a drain's lease: rows a killed drainer (or a failed batch) holds come free only when it ends.
-        deadline.CancelAfter(TimeSpan.FromTicks(Math.Max(options.Value.VerifyCatchUpTimeout.Ticks, (outbox.Lease.Duration + TimeSpan.FromSeconds(5)).Ticks)));
+        var timeout = TimeSpan.FromTicks(Math.Max(options.Value.VerifyCatchUpTimeout.Ticks, (outbox.Lease.Duration + TimeSpan.FromSeconds(5)).Ticks));
+        deadline.CancelAfter(timeout);
         try
         {
             while (true)
@@ -143,7 +144,7 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Writes queued for DynamoDB before the verification did not all arrive within {Timeout} s; comparing anyway",
-                options.Value.VerifyCatchUpTimeout.TotalSeconds);
+                timeout.TotalSeconds);
         }
     }
 

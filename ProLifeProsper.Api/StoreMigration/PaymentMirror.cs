@@ -72,6 +72,7 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         // The puts leave within the write time-out, and are not cut short by the caller (shutdown, a deadline): a request
         // abandoned early could still land after its rows were settled.
         using var bound = new CancellationTokenSource(dynamoOptions.Value.WriteTimeout);
+        foreach (var row in taken) row.PutSent = true; // from here on, a drain cut off keeps these rows' lease
         try
         {
             await dynamo.PutCopiesAsync(items, bound.Token);

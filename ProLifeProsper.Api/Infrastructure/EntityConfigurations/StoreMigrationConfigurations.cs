@@ -57,6 +57,7 @@ internal sealed class OutboxConfiguration : IEntityTypeConfiguration<OutboxRow>
     {
         builder.Ignore(r => r.Age);
         builder.Ignore(r => r.SendBy);
+        builder.Ignore(r => r.PutSent);
         builder.ToTable("payment_outbox");
         builder.HasKey(r => r.Id);
         builder.Property(r => r.Id).UseIdentityAlwaysColumn();

@@ -354,6 +354,10 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("desired_configuration");
 
+                    b.Property<DateTimeOffset?>("DynamoCopiesLandBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dynamo_copies_land_by");
+
                     b.Property<DateTimeOffset?>("FinalizedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finalized_at");

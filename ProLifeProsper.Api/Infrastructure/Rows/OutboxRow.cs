@@ -37,4 +37,7 @@ public sealed class OutboxRow
     /// write of the row that cannot be taken back; null when the claim has no lease (a locked drain), which sends none.
     /// </summary>
     public long? SendBy { get; set; }
+
+    /// <summary>Not stored: an unconditional write of the row was sent under this claim (it keeps its lease if the drain is cut off).</summary>
+    public bool PutSent { get; set; }
 }

@@ -20,6 +20,12 @@ public sealed class RoutingStateRow
 
     public DateTimeOffset? DesiredAt { get; set; }
 
+    /// <summary>
+    /// Until when a copy to DynamoDB abandoned by a rollback (its outbox row dropped while a drain held it) may still land:
+    /// a new migration does not start before, or the late copy could land over what its backfill writes.
+    /// </summary>
+    public DateTimeOffset? DynamoCopiesLandBy { get; set; }
+
     /// <summary>The explicit configuration replicas last started with: a restart with the same one is no new intention.</summary>
     public string? StartedConfiguration { get; set; }
 }

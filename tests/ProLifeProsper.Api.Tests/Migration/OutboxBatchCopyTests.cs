@@ -93,6 +93,35 @@ public sealed class OutboxBatchCopyTests
     }
 
     [Fact]
+    public async Task A_new_migration_does_not_start_while_a_put_of_an_outbox_row_the_rollback_dropped_can_still_land()
+    {
+        await using var setup = await SetupAsync();
+        await setup.CreateInPostgresAsync("dropped-by-rollback");
+        setup.Handler.LoseAnswers = true;
+        var claimed = Stopwatch.StartNew();
+        Assert.Equal(0, await setup.DrainAsync()); // the put's outcome is unknown: the row stays leased
+        setup.Handler.LoseAnswers = false;
+
+        using var migration = new MigrationClient(setup.Factory);
+        await migration.RollbackAsync(TimeSpan.FromSeconds(30)); // drops the row, and records when its put can no longer land
+        Assert.Equal(0L, await setup.DepthAsync());
+        var refused = await migration.PostAsync("start", System.Net.HttpStatusCode.Conflict);
+        Assert.Contains("may still be on its way to DynamoDB", refused.ToJsonString());
+
+        while (true)
+        {
+            Assert.True(claimed.Elapsed < TimeSpan.FromSeconds(60), "the start was refused for too long");
+            using var admin = setup.Factory.CreateAdminClient();
+            var response = await admin.PostAsync("/api/admin/migration/start", null);
+            if (response.IsSuccessStatusCode) break;
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);
+            await Task.Delay(250);
+        }
+        // The put left within WriteTimeout of the claim and lands within WriteTimeout of leaving (2 s to spare).
+        Assert.True(claimed.Elapsed >= WriteTimeout * 2 + TimeSpan.FromSeconds(2), $"started after {claimed.Elapsed}");
+    }
+
+    [Fact]
     public async Task A_drain_cut_off_after_its_batch_put_failed_leaves_the_rows_leased_and_never_puts_them_again()
     {
         await using var setup = await SetupAsync();
