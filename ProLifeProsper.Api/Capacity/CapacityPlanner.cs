@@ -6,7 +6,7 @@ namespace ProLifeProsper.Api.Capacity;
 public sealed record CapacityPlan(
     TrafficProfile Profile, CapacityUnits.ItemSizes ItemSizes, IReadOnlyList<OperationUnits> UnitsPerOperation,
     CapacityUnits.ItemSizes WorstCaseItemSizes, IReadOnlyList<OperationUnits> WorstCaseUnitsPerOperation,
-    CostEstimate Cost, PartitionHeat PartitionHeat, string PricesAsOf, string PricesSource,
+    CostEstimate Cost, PartitionHeat PartitionHeat, CampaignViewsLoad CampaignViews, string PricesAsOf, string PricesSource,
     DynamoDbBillingMode BillingMode, IReadOnlyDictionary<string, DynamoDbProvisionedThroughput> ProvisionedThroughput,
     IReadOnlyDictionary<string, DynamoDbWarmThroughput> WarmThroughput)
 {
@@ -28,8 +28,9 @@ public static class CapacityPlanner
         // The same payment with the longest keys a client may send, of characters JSON escapes: what a hostile client costs.
         var worst = CapacityItems.Build(CapacityItems.WorstCaseKey, profile.WriteShards, profile.ExtraBytesPerPayment);
         var cost = CostModel.Estimate(profile, units, sizes, prices);
+        var heat = PartitionHeatSimulation.Run(profile, sizes);
         return new CapacityPlan(profile, sizes, units, worst.Sizes(CapacityUnits.TransactionsTable), CapacityUnits.PerOperation(worst),
-            cost, PartitionHeatSimulation.Run(profile, sizes), CapacityPrices.AsOf, CapacityPrices.Source,
+            cost, heat, CampaignViewsLoad.Of(profile, heat, units), CapacityPrices.AsOf, CapacityPrices.Source,
             RecommendedSettings.BillingMode(cost), RecommendedSettings.ProvisionedThroughput(cost), RecommendedSettings.WarmThroughput(cost));
     }
 }

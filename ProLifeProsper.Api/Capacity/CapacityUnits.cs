@@ -38,6 +38,7 @@ public static class CapacityUnits
     public const string GetById = "get payment by id";
     public const string ListPage = "list one page";
     public const string HourlyAnalytics = "hourly analytics, 24 h";
+    public const string CampaignProgress = "campaign progress, a year of history";
     public const string ReplayedCreate = "create replayed or lost race (key taken)";
     public const string ReplayedRefund = "refund replayed (key taken)";
     public const string RefundLostRace = "refund that lost a race (extra, then retried)";
@@ -92,6 +93,13 @@ public static class CapacityUnits
                 Read("Query their marks (consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(Marks(24)), consistent: true)),
                 Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
                 Read("Query the open hour's payments (consistent; minimum: grows with the organization's rate, not its history)", Transactions, ReadUnits(0, consistent: true))),
+            Operation(CampaignProgress,
+                Read("Query kept months, 11 (campaign totals; eventually consistent)", Aggregates, ReadUnits(11 * DynamoDbItemSize.Of(KeptMonth(card)), consistent: false)),
+                Read("Query their marks (consistent)", Aggregates, ReadUnits(11 * DynamoDbItemSize.Of(Marks(31)), consistent: true)),
+                Read("Query this month's kept days, up to 30 (eventually consistent)", Aggregates, ReadUnits(30 * DynamoDbItemSize.Of(KeptDay(card)), consistent: false)),
+                Read("Query their marks (consistent)", Aggregates, ReadUnits(30 * DynamoDbItemSize.Of(Marks(24)), consistent: true)),
+                Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
+                Read("Query the open hour's payments (consistent; minimum: grows with the organization's rate, not its history)", Transactions, ReadUnits(0, consistent: true))),
             Operation(ReplayedCreate,
                 Refused("PutItem record", Idempotency, items.CardRecordItem),
                 Read("GetItem record (consistent)", Idempotency, ReadUnits(DynamoDbItemSize.Of(items.CardRecordItem), consistent: true)),
@@ -124,6 +132,17 @@ public static class CapacityUnits
     private static Dictionary<string, AttributeValue> KeptDay(Dictionary<string, AttributeValue> payment) =>
         PaymentAggregates.DayItem(Guid.Empty, Day, Enumerable.Range(0, 24).Select(h => Day.AddHours(h))
             .Select(h => KeyValuePair.Create(h, (TotalsOf(payment, h), h))).ToList(), generation: 1);
+
+    // A month of 31 days, each with payments.
+    private static readonly DateTimeOffset LongMonth = new(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static Dictionary<string, AttributeValue> KeptMonth(Dictionary<string, AttributeValue> payment) =>
+        PaymentAggregates.MonthItem(Guid.Empty, LongMonth, Enumerable.Range(0, 31).Select(d => LongMonth.AddDays(d))
+            .Select(d => KeyValuePair.Create(d, (TotalsOf(payment, d), d))).ToList(), generation: 1);
+
+    /// <summary>The read units one campaign progress request takes from the organization's aggregates partition key.</summary>
+    public static double CampaignProgressAggregatesReads(IReadOnlyList<OperationUnits> units) =>
+        units.Single(u => u.Operation == CampaignProgress).Reads.GetValueOrDefault(Aggregates);
 
     /// <summary>A marks item with every entry set: a day's (24 hours) or a month's (31 days).</summary>
     private static Dictionary<string, AttributeValue> Marks(int entries)

@@ -39,7 +39,7 @@ public static class CostModel
         OperationUnits Of(string operation) => units.Single(u => u.Operation == operation);
 
         // Per payment created, everything its life costs on average: its creation (and a replay of it), a settlement if
-        // pending, a refund; the gets and list pages read per payment.
+        // pending, a refund; the gets, list pages and campaign progress reads per payment.
         var life = new (OperationUnits Operation, double Times)[]
         {
             (Of(CapacityUnits.CreateCard), 1 - profile.PendingShare),
@@ -49,6 +49,7 @@ public static class CostModel
             (Of(CapacityUnits.ReplayedCreate), profile.ReplayShare),
             (Of(CapacityUnits.GetById), profile.ReadsPerPayment),
             (Of(CapacityUnits.ListPage), profile.ListPagesPerPayment),
+            (Of(CapacityUnits.CampaignProgress), profile.CampaignViewsPerPayment),
         };
         double PerPayment(string pool, Func<OperationUnits, IReadOnlyDictionary<string, double>> pick) =>
             life.Sum(l => l.Times * pick(l.Operation).GetValueOrDefault(pool));

@@ -143,7 +143,12 @@ public static class PartitionHeatSimulation
                     var pending = random.NextDouble() < profile.PendingShare;
                     var item = PaymentItemMapper.ToItem(Payment(organizations[org], createdAt, randomBytes, pending), indexShards, shards);
                     Add(second, totals, Target.Table, item[PaymentItemKeys.Partition].S, units);
-                    if (item.TryGetValue(PaymentItemKeys.StatusShard, out var pendingShard)) Add(second, totals, Target.Pending, pendingShard.S, units);
+                    if (item.TryGetValue(PaymentItemKeys.StatusShard, out var pendingShard))
+                    {
+                        // Its entry is written now and deleted by its settlement, on the same key: in a steady state, both each second.
+                        Add(second, totals, Target.Pending, pendingShard.S, units);
+                        Add(second, totals, Target.Pending, pendingShard.S, units);
+                    }
                     Add(second, totals, Target.Idempotency, PaymentItemKeys.IdempotencyPartitionOf(organizations[org], IdempotencyKey(randomBytes)), units);
                 }
                 if (org < TopOrganizations) heat.TopOrganizationPeak[org] = Math.Max(heat.TopOrganizationPeak[org], arrivals * units[(int)Target.Table]);

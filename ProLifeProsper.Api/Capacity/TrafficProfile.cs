@@ -15,6 +15,12 @@ public sealed record TrafficProfile
     /// <summary>List pages (50 payments) read per payment created.</summary>
     public double ListPagesPerPayment { get; init; } = 0.05;
 
+    /// <summary>
+    /// Campaign progress reads (GET of a campaign with its totals) per payment created: an organization's dashboard, or a
+    /// donation page that asks the API rather than a cache. Each reads the organization's kept totals, all from one partition key.
+    /// </summary>
+    public double CampaignViewsPerPayment { get; init; } = 1;
+
     /// <summary>Share of payments that are bank transfers (pending, settled later).</summary>
     public double PendingShare { get; init; } = 0.1;
 
@@ -63,7 +69,8 @@ public sealed record TrafficProfile
         if (TargetUtilization is <= 0 or > 1) yield return "targetUtilization must be in (0, 1].";
         if (PendingShare is < 0 or > 1 || RefundShare is < 0 or > 1 || ReplayShare is < 0 or > 1) yield return "pendingShare, refundShare and replayShare must be from 0 to 1.";
         if (IdempotencyKeyLength is < 1 or > Domain.Payments.IdempotencyRecord.MaxKeyLength) yield return "idempotencyKeyLength must be from 1 to 255.";
-        if (ReadsPerPayment is < 0 or > 1_000 || ListPagesPerPayment is < 0 or > 1_000) yield return "readsPerPayment and listPagesPerPayment must be from 0 to 1000.";
+        if (ReadsPerPayment is < 0 or > 1_000 || ListPagesPerPayment is < 0 or > 1_000 || CampaignViewsPerPayment is < 0 or > 1_000)
+            yield return "readsPerPayment, listPagesPerPayment and campaignViewsPerPayment must be from 0 to 1000.";
         if (SpikeTransactionsPerSecond is < 0 or > 10_000_000) yield return "spikeTransactionsPerSecond must be from 0 to 10,000,000.";
         if (ExtraBytesPerPayment is < 0 or > 400_000) yield return "extraBytesPerPayment must be from 0 to 400,000 (DynamoDB's item size limit).";
         if (RetentionMonths is < 1 or > 1_200) yield return "retentionMonths must be from 1 to 1200.";

@@ -40,6 +40,10 @@ public static class CapacityReport
         foreach (var l in h.Partitions)
             heat.AddRow(Markup.Escape(l.Target), Markup.Escape(l.PartitionKey), l.PeakWriteUnitsPerSecond.ToString("N0", CultureInfo.InvariantCulture), l.OverLimit ? "[red]yes[/]" : "no", Markup.Escape(l.Advice));
         console.Write(heat);
+        var v = plan.CampaignViews;
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"Campaign progress of the largest organization: {v.ViewsPerSecond:N0} views/s × {v.ReadUnitsPerView:0.##} read units from its aggregates key = {v.ReadUnitsPerSecond:N0} RCU/s (limit {v.LimitReadUnitsPerSecond:N0})"))
+            + (v.OverLimit ? " [red]over[/]" : "") + ". " + Markup.Escape(v.Advice));
         console.MarkupLineInterpolated($"Shards needed for the pending index: {h.ShardsNeeded}; splits needed for the largest organization ({h.LargestOrganizationTransactionsPerSecond:N0} payments/s): {h.HotOrganizationSplitsNeeded}; organizations over one partition: {h.OrganizationsOverLimit}.");
 
         var after = new Table().Title("With the recommendation applied (same arrivals, same key code)").AddColumns("table / index", "hottest partition key", "WCU/s", "over limit");

@@ -23,6 +23,7 @@ internal static class PlanCommand
         var spike = Number("--spike-tps", "A spike's extra payments per second on top of the peak.", defaults.SpikeTransactionsPerSecond);
         var shards = Number("--shards", "Write shards of the pending index.", defaults.WriteShards);
         var reads = Number("--reads-per-payment", "Reads of each payment.", defaults.ReadsPerPayment);
+        var views = Number("--campaign-views-per-payment", "Campaign progress reads (campaign GETs) per payment.", defaults.CampaignViewsPerPayment);
         var pending = Number("--pending-share", "Share of payments that stay pending (0 to 1).", defaults.PendingShare);
         var refunds = Number("--refund-share", "Share of payments refunded (0 to 1).", defaults.RefundShare);
         var replays = Number("--replay-share", "Share of requests that replay an idempotency key (0 to 1).", defaults.ReplayShare);
@@ -34,7 +35,7 @@ internal static class PlanCommand
 
         var plan = new Command("plan", "DynamoDB capacity units, partition heat and monthly cost for a traffic profile (arithmetic only).")
         {
-            monthly, peak, organizations, zipf, spike, shards, reads, pending, refunds, replays, keyLength, retention, seed, json, html,
+            monthly, peak, organizations, zipf, spike, shards, reads, views, pending, refunds, replays, keyLength, retention, seed, json, html,
         };
         plan.SetAction(parse =>
         {
@@ -48,6 +49,7 @@ internal static class PlanCommand
                 SpikeTransactionsPerSecond = parse.GetValue(spike),
                 WriteShards = (int)parse.GetValue(shards),
                 ReadsPerPayment = parse.GetValue(reads),
+                CampaignViewsPerPayment = parse.GetValue(views),
                 PendingShare = parse.GetValue(pending),
                 RefundShare = parse.GetValue(refunds),
                 ReplayShare = parse.GetValue(replays),

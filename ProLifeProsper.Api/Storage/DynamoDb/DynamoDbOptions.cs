@@ -26,7 +26,7 @@ public sealed class DynamoDbOptions
 
     /// <summary>
     /// Provisioned mode only: read capacity units of every table and index that <see cref="ProvisionedThroughput"/> does not
-    /// list. Each of the five pools (two tables, three indexes) gets this much: five times what one pool costs.
+    /// list. Each of the five pools (three tables, two indexes) gets this much: five times what one pool costs.
     /// </summary>
     public long ReadCapacityUnits { get; set; } = 1_000;
 

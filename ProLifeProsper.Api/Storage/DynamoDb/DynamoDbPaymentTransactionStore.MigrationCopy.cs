@@ -28,7 +28,7 @@ public sealed partial class DynamoDbPaymentTransactionStore
             values[$":a{i}"] = value;
             set.Add($"#a{i} = :a{i}");
         }
-        var remove = new[] { "failureCode", PaymentItemKeys.StatusShard }.Where(a => !item.ContainsKey(a)).Select((a, i) => { names[$"#r{i}"] = a; return $"#r{i}"; }).ToList();
+        var remove = new[] { "failureCode", PaymentItemKeys.StatusShard, PaymentItemKeys.LegacyDateHourShard }.Where(a => !item.ContainsKey(a)).Select((a, i) => { names[$"#r{i}"] = a; return $"#r{i}"; }).ToList();
         values[":version"] = PaymentItemMapper.N(payment.Version);
         try
         {

@@ -107,6 +107,14 @@ public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<Dy
                     },
                 });
         }
+        // DynamoDB wants the units of every index of the table when it switches: an index this code no longer defines (the
+        // retired hourly index of an older table) gets the table's, since an older item's change still writes to it.
+        if (switching)
+            foreach (var retired in (actual.GlobalSecondaryIndexes ?? []).Where(i => expected.GlobalSecondaryIndexes?.All(e => e.IndexName != i.IndexName) != false))
+                (update.GlobalSecondaryIndexUpdates ??= []).Add(new GlobalSecondaryIndexUpdate
+                {
+                    Update = new UpdateGlobalSecondaryIndexAction { IndexName = retired.IndexName, ProvisionedThroughput = expected.ProvisionedThroughput },
+                });
         return update.ProvisionedThroughput is null && update.GlobalSecondaryIndexUpdates is null ? null : update;
     }
 

@@ -24,7 +24,7 @@ public sealed class CapacityPlannerTests
             new(CapacityUnits.CreateCard, new Dictionary<string, double> { ["transactions"] = 1, ["idempotency"] = 1, ["transactionId-index"] = 1, ["aggregates"] = 1 },
                 new Dictionary<string, double>(), ""),
             new(CapacityUnits.GetById, new Dictionary<string, double>(), new Dictionary<string, double> { ["transactions"] = 1 }, ""),
-            Free(CapacityUnits.CreatePending), Free(CapacityUnits.Settle), Free(CapacityUnits.Refund), Free(CapacityUnits.ReplayedCreate), Free(CapacityUnits.ListPage),
+            Free(CapacityUnits.CreatePending), Free(CapacityUnits.Settle), Free(CapacityUnits.Refund), Free(CapacityUnits.ReplayedCreate), Free(CapacityUnits.ListPage), Free(CapacityUnits.CampaignProgress),
         ];
     }
 
@@ -112,13 +112,14 @@ public sealed class CapacityPlannerTests
         Assert.InRange(first.HotOrganizationSplitsNeeded, 14, 16);       // ⌈~9,000 × 1.12 (settlements, refunds) / 700⌉
         var table = first.Partitions.Single(p => p.Target == "table");
         Assert.True(table.OverLimit);
-        // The platform's pending payments (10% of ~45,000/s, one unit each) over 2 shards (the keys the mapper builds): ~2,250 each.
+        // The platform's pending payments (10% of ~45,000/s), each entry written and later deleted by its settlement (one unit
+        // each), over 2 shards (the keys the mapper builds): ~4,550 each.
         var pending = first.Partitions.Where(p => p.Target == "status-timestamp-index").ToList();
-        Assert.InRange(pending[0].PeakWriteUnitsPerSecond, 4_300, 4_800);
+        Assert.InRange(pending[0].PeakWriteUnitsPerSecond, 8_700, 9_500);
         Assert.True(pending[1].OverLimit);
-        Assert.InRange(pending[1].PeakWriteUnitsPerSecond, 2_150, 2_450);
+        Assert.InRange(pending[1].PeakWriteUnitsPerSecond, 4_300, 4_800);
         Assert.Equal(2, first.PendingShardWriteUnits.Count); // exactly the 2 keys hash(id) mod 2 gives
-        Assert.InRange(first.ShardsNeeded, 7, 7); // ⌈~4,550 / 700⌉
+        Assert.InRange(first.ShardsNeeded, 13, 14); // ⌈~9,100 / 700⌉
         Assert.DoesNotContain(first.Partitions, p => p.Target.Contains("dateHour", StringComparison.Ordinal)); // no payment writes the retired hourly index
         Assert.Equal(first.ShardsNeeded, first.RecommendedWriteShards);
         Assert.Equal(first.HotOrganizationSplitsNeeded, first.OrganizationSplits[0].Shards);
@@ -164,5 +165,27 @@ public sealed class CapacityApiTests(ApiFactory factory) : IClassFixture<ApiFact
 
         var tenant = await TestTenant.CreateAsync(factory);
         Assert.Equal(HttpStatusCode.Forbidden, (await tenant.Client.PostAsJsonAsync("/api/admin/capacity/plan", new { })).StatusCode);
+    }
+
+    [Fact]
+    public void Campaign_views_read_one_aggregates_key_per_organization_and_the_plan_says_when_a_cache_must_stand_in_front()
+    {
+        // A year-old organization's progress: tens of kilobytes of kept totals, whatever its size (its largest here: ~15 payments/s).
+        var small = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, MonthlyTransactions = 250_000, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 0 });
+        Assert.InRange(small.CampaignViews.ReadUnitsPerView, 2, 40);
+        Assert.False(small.CampaignViews.OverLimit);
+        Assert.Equal(Math.Floor(3_000 / small.CampaignViews.ReadUnitsPerView), small.CampaignViews.MostViewsPerSecond);
+        Assert.True(small.Cost.Pools.Single(p => p.Pool == "aggregates").ReadUnitsPerPayment > 0); // page views are billed, not left at the minimum
+
+        // The telethon: thousands of donations a second, as many views, all on one key.
+        var telethon = CapacityPlanner.Plan(new TrafficProfile());
+        Assert.True(telethon.CampaignViews.OverLimit);
+        Assert.Equal(Math.Round(telethon.PartitionHeat.LargestOrganizationTransactionsPerSecond), telethon.CampaignViews.ViewsPerSecond);
+        Assert.Contains("cache", telethon.CampaignViews.Advice);
+
+        // No views, nothing read.
+        var none = CapacityPlanner.Plan(new TrafficProfile { CampaignViewsPerPayment = 0 });
+        Assert.Equal(0, none.CampaignViews.ReadUnitsPerSecond);
+        Assert.False(none.CampaignViews.OverLimit);
     }
 }

@@ -182,6 +182,17 @@ public sealed class CapacityUnitsTests
         Assert.Equal(1, analytics.Reads[Transactions]); // the open hour's payments: one consistent query at least
     }
 
+    [Theory, MemberData(nameof(Keys))]
+    public void Campaign_progress_reads_kept_totals_and_marks_not_the_history(string key)
+    {
+        var (_, operation) = Model(key);
+        var progress = operation(CapacityUnits.CampaignProgress);
+        Assert.Equal(0, progress.WriteUnits);
+        // Eleven kept months and their marks, this month's days and marks, today's hours: small items on one key.
+        Assert.InRange(progress.Reads[Aggregates], 5, 40);
+        Assert.Equal(1, progress.Reads[Transactions]); // the open hour's payments: one consistent query at least
+    }
+
     [Fact]
     public void With_UUID_keys_the_items_of_a_payment_fit_the_design_budget()
     {
