@@ -12,7 +12,7 @@ using ProLifeProsper.Api.Infrastructure;
 namespace ProLifeProsper.Api.Infrastructure.Migrations
 {
     [DbContext(typeof(ProLifeProsperDbContext))]
-    [Migration("20261129011853_OutboxLeases")]
+    [Migration("20261129021246_OutboxLeases")]
     partial class OutboxLeases
     {
         /// <inheritdoc />
@@ -356,6 +356,10 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("desired_configuration");
+
+                    b.Property<DateTimeOffset?>("DynamoCopiesLandBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dynamo_copies_land_by");
 
                     b.Property<DateTimeOffset?>("FinalizedAt")
                         .HasColumnType("timestamp with time zone")

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace ProLifeProsper.Api.Infrastructure.Migrations
 {
     /// <inheritdoc />
-    public partial class DynamoCopiesLandBy : Migration
+    public partial class OutboxLeases : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -14,6 +14,18 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
             migrationBuilder.AddColumn<DateTimeOffset>(
                 name: "dynamo_copies_land_by",
                 table: "routing_state",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "lease_token",
+                table: "payment_outbox",
+                type: "uuid",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "leased_until",
+                table: "payment_outbox",
                 type: "timestamp with time zone",
                 nullable: true);
         }
@@ -24,6 +36,14 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
             migrationBuilder.DropColumn(
                 name: "dynamo_copies_land_by",
                 table: "routing_state");
+
+            migrationBuilder.DropColumn(
+                name: "lease_token",
+                table: "payment_outbox");
+
+            migrationBuilder.DropColumn(
+                name: "leased_until",
+                table: "payment_outbox");
         }
     }
 }
