@@ -132,9 +132,7 @@ public sealed class CutoverGate(NpgsqlDataSource dataSource, IOptions<MigrationO
             if (s.Ok == 0) failures.Add($"{s.Scenario}: no request succeeded");
             if (errorRate > options.Value.LoadTestMaxErrorRate)
                 failures.Add($"{s.Scenario}: error rate {errorRate:P2} > {options.Value.LoadTestMaxErrorRate:P2} (Migration:LoadTestMaxErrorRate)");
-            if (t.MaxP99Ms is { } p99 && s.P99Ms > p99) failures.Add($"{s.Scenario}: p99 {s.P99Ms:F1} ms > {p99} ms");
-            if (t.MaxErrorRate is { } rate && errorRate > rate) failures.Add($"{s.Scenario}: error rate {errorRate:P2} > {rate:P2}");
-            if (t.MinRps is { } rps && s.RequestsPerSecond < rps) failures.Add($"{s.Scenario}: {s.RequestsPerSecond:F0} req/s < {rps} req/s");
+            failures.AddRange(Contracts.Migration.LoadTestLimits.Breaches(s.Scenario ?? "", s.P99Ms, errorRate, s.RequestsPerSecond, t.MaxP99Ms, t.MaxErrorRate, t.MinRps));
         }
         if (!submission.Scenarios!.Any(s => s.Scenario == "create-payment"))
             failures.Add("create-payment was not measured: a cut-over moves payment writes, so they must be load-tested.");

@@ -13,10 +13,6 @@ public sealed record LoadOptions(LoadModel Model, int VirtualUsers, double RateP
 /// <summary>Pass/fail limits for the gate; a null limit is not checked.</summary>
 public sealed record Thresholds(double? MaxP99Ms, double? MaxErrorRate, double? MinRps)
 {
-    public IEnumerable<string> Check(ScenarioResult result)
-    {
-        if (MaxP99Ms is { } p99 && result.P99Ms > p99) yield return $"{result.Name}: p99 {result.P99Ms:F1} ms > {p99} ms";
-        if (MaxErrorRate is { } errors && result.ErrorRate > errors) yield return $"{result.Name}: error rate {result.ErrorRate:P2} > {errors:P2}";
-        if (MinRps is { } rps && result.RequestsPerSecond < rps) yield return $"{result.Name}: {result.RequestsPerSecond:F0} req/s < {rps} req/s";
-    }
+    public IEnumerable<string> Check(ScenarioResult result) =>
+        ProLifeProsper.Contracts.Migration.LoadTestLimits.Breaches(result.Name, result.P99Ms, result.ErrorRate, result.RequestsPerSecond, MaxP99Ms, MaxErrorRate, MinRps);
 }
