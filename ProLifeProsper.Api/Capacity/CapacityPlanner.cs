@@ -30,7 +30,7 @@ public static class CapacityPlanner
         var cost = CostModel.Estimate(profile, units, sizes, prices);
         var heat = PartitionHeatSimulation.Run(profile, sizes);
         return new CapacityPlan(profile, sizes, units, worst.Sizes(CapacityUnits.TransactionsTable), CapacityUnits.PerOperation(worst),
-            cost, heat, CampaignViewsLoad.Of(profile, heat, units), CapacityPrices.AsOf, CapacityPrices.Source,
+            cost, heat, CampaignViewsLoad.Of(profile, heat, units, sizes), CapacityPrices.AsOf, CapacityPrices.Source,
             RecommendedSettings.BillingMode(cost), RecommendedSettings.ProvisionedThroughput(cost), RecommendedSettings.WarmThroughput(cost));
     }
 }

@@ -99,7 +99,7 @@ public static class CapacityUnits
                 Read("Query this month's kept days, up to 30 (eventually consistent)", Aggregates, ReadUnits(30 * DynamoDbItemSize.Of(KeptDay(card)), consistent: false)),
                 Read("Query their marks (consistent)", Aggregates, ReadUnits(30 * DynamoDbItemSize.Of(Marks(24)), consistent: true)),
                 Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
-                Read("Query the open hour's payments (consistent; minimum: grows with the organization's rate, not its history)", Transactions, ReadUnits(0, consistent: true))),
+                Read("Query the open hour's payments (consistent; minimum here: it grows with the organization's rate, see the plan's campaign line)", Transactions, ReadUnits(0, consistent: true))),
             Operation(ReplayedCreate,
                 Refused("PutItem record", Idempotency, items.CardRecordItem),
                 Read("GetItem record (consistent)", Idempotency, ReadUnits(DynamoDbItemSize.Of(items.CardRecordItem), consistent: true)),
@@ -139,6 +139,16 @@ public static class CapacityUnits
     private static Dictionary<string, AttributeValue> KeptMonth(Dictionary<string, AttributeValue> payment) =>
         PaymentAggregates.MonthItem(Guid.Empty, LongMonth, Enumerable.Range(0, 31).Select(d => LongMonth.AddDays(d))
             .Select(d => KeyValuePair.Create(d, (TotalsOf(payment, d), d))).ToList(), generation: 1);
+
+    /// <summary>
+    /// The part of a campaign read not closed yet, read live (consistent) from the organization's payments: since its last
+    /// kept hour, which ended at least <see cref="PaymentAggregates.Settle"/> ago, so on average half an hour and that.
+    /// </summary>
+    public static readonly TimeSpan OpenWindow = PaymentAggregates.SettleFor(new DynamoDbOptions().WriteTimeout) + TimeSpan.FromMinutes(30);
+
+    /// <summary>The read units of that live part for an organization taking <paramref name="transactionsPerSecond"/>: it grows with its rate, not its history.</summary>
+    public static double OpenWindowReadUnits(double transactionsPerSecond, int paymentBytes) =>
+        Math.Max(1, Math.Ceiling(transactionsPerSecond * OpenWindow.TotalSeconds * paymentBytes / 4096.0));
 
     /// <summary>The read units one campaign progress request takes from the organization's aggregates partition key.</summary>
     public static double CampaignProgressAggregatesReads(IReadOnlyList<OperationUnits> units) =>

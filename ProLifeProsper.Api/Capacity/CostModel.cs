@@ -50,6 +50,7 @@ public static class CostModel
             (Of(CapacityUnits.GetById), profile.ReadsPerPayment),
             (Of(CapacityUnits.ListPage), profile.ListPagesPerPayment),
             (Of(CapacityUnits.CampaignProgress), profile.CampaignViewsPerPayment),
+            (OpenWindowReads(profile, sizes), profile.CampaignViewsPerPayment),
         };
         double PerPayment(string pool, Func<OperationUnits, IReadOnlyDictionary<string, double>> pick) =>
             life.Sum(l => l.Times * pick(l.Operation).GetValueOrDefault(pool));
@@ -128,4 +129,17 @@ public static class CostModel
     private static decimal Round(decimal value) => Math.Round(value, 2, MidpointRounding.AwayFromZero);
 
     internal static double AverageTransactionsPerSecond(TrafficProfile profile) => profile.MonthlyTransactions / SecondsPerMonth;
+
+    /// <summary>
+    /// What a campaign view reads live beyond the operation's minimum, averaged over the views: each payment brings a view of
+    /// its own organization, whose open window holds that organization's payments of the last half hour or so (Zipf sizes).
+    /// </summary>
+    private static OperationUnits OpenWindowReads(TrafficProfile profile, CapacityUnits.ItemSizes sizes)
+    {
+        var rate = AverageTransactionsPerSecond(profile);
+        var perView = PartitionHeatSimulation.ZipfWeights(profile.Organizations, profile.ZipfExponent)
+            .Sum(w => w * (CapacityUnits.OpenWindowReadUnits(w * rate, sizes.Payment) - 1)); // the operation counts the first unit
+        return new OperationUnits("campaign progress: the open window's payments", new Dictionary<string, double>(),
+            new Dictionary<string, double> { [DynamoDbTables.TransactionsTarget] = perView }, "the organization's payments since its last kept hour");
+    }
 }

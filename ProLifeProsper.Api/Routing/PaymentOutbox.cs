@@ -103,7 +103,8 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
             AddClaimParameters(claim, target, limit, ignoreBackoff, upToId);
             claim.Parameters.Add(new() { Value = lease.Duration });
             claim.Parameters.Add(new() { Value = leaseToken });
-            rows = await ReadClaimAsync(claim, claimedAt + (long)(lease.SendWithin.TotalSeconds * Stopwatch.Frequency), cancellationToken);
+            // Not cut short: a claim committed while its answer is abandoned would leave rows leased with no one to settle them.
+            rows = await ReadClaimAsync(claim, claimedAt + (long)(lease.SendWithin.TotalSeconds * Stopwatch.Frequency), CancellationToken.None);
         }
         if (rows.Count == 0) return 0;
 

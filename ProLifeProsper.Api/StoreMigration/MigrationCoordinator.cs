@@ -114,7 +114,7 @@ public sealed class MigrationCoordinator(
             // No payment write runs while the routing lock is held: bring DynamoDB fully up to date, then switch.
             await DrainWhileLockedAsync(connection, transaction, DynamoName, cancellationToken);
             var pending = await PaymentOutbox.DepthAsync(connection, transaction, DynamoName, cancellationToken);
-            Require(pending == 0, $"{pending} writes have not reached DynamoDB yet (is it reachable?); cut-over waits until they have.");
+            Require(pending == 0, $"{pending} writes have not reached DynamoDB yet (is it reachable? or another instance's drain holds them: its lease ends within {outbox.Lease.Duration.TotalSeconds:0} s); cut-over waits until they have.");
             return MigrationPhase.DynamoPrimary;
         }, cancellationToken);
         await RecordIntentAsync(by, PaymentsStoreKind.DynamoDb, cancellationToken);

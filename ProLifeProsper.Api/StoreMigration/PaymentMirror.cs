@@ -148,6 +148,8 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation
             && e.ConstraintName == Infrastructure.EntityConfigurations.PaymentTransactionConfiguration.UniqueKeyIndex)
         {
+            // The same payment inserted meanwhile by the writer's own shadow copy (dynamo-primary) is no second payment.
+            if (await postgres.GetAsync(payment.OrganizationId, payment.TransactionId, cancellationToken) is not null) return false;
             metrics.DuplicateRefused();
             logger.LogError("Payment {TransactionId} was not copied to PostgreSQL: another payment already holds idempotency key '{Key}' of organization {OrganizationId}",
                 payment.TransactionId, payment.IdempotencyKey, payment.OrganizationId);

@@ -42,7 +42,7 @@ public static class CapacityReport
         console.Write(heat);
         var v = plan.CampaignViews;
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"Campaign progress of the largest organization: {v.ViewsPerSecond:N0} views/s × {v.ReadUnitsPerView:0.##} read units from its aggregates key = {v.ReadUnitsPerSecond:N0} RCU/s (limit {v.LimitReadUnitsPerSecond:N0})"))
+            $"Campaign progress of the largest organization: {v.ViewsPerSecond:N0} views/s × {v.ReadUnitsPerView:0.##} read units from its aggregates key = {v.ReadUnitsPerSecond:N0} RCU/s (limit {v.LimitReadUnitsPerSecond:N0}), and × {v.OpenWindowReadUnitsPerView:N0} read units of its open window's payments = {v.OpenWindowReadUnitsPerSecond:N0} RCU/s on its transactions keys (limit {v.OpenWindowLimitReadUnitsPerSecond:N0})"))
             + (v.OverLimit ? " [red]over[/]" : "") + ". " + Markup.Escape(v.Advice));
         console.MarkupLineInterpolated($"Shards needed for the pending index: {h.ShardsNeeded}; splits needed for the largest organization ({h.LargestOrganizationTransactionsPerSecond:N0} payments/s): {h.HotOrganizationSplitsNeeded}; organizations over one partition: {h.OrganizationsOverLimit}.");
 

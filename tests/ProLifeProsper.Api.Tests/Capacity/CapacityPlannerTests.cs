@@ -59,7 +59,7 @@ public sealed class CapacityPlannerTests
         var profile = new TrafficProfile
         {
             MonthlyTransactions = 1_000_000, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 0, ReadsPerPayment = 1, ListPagesPerPayment = 0,
-            PendingShare = 0, RefundShare = 0, ReplayShare = 0, RetentionMonths = 1, TargetUtilization = 0.5,
+            PendingShare = 0, RefundShare = 0, ReplayShare = 0, RetentionMonths = 1, TargetUtilization = 0.5, CampaignViewsPerPayment = 0,
         };
         var cost = CostModel.Estimate(profile, GivenUnits(), SmallItems, new CapacityPrices());
 
@@ -86,7 +86,7 @@ public sealed class CapacityPlannerTests
     [Fact]
     public void The_spike_is_provisioned_on_top_of_the_peak()
     {
-        var profile = new TrafficProfile { PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 50, ReadsPerPayment = 1, ListPagesPerPayment = 0, PendingShare = 0, RefundShare = 0, ReplayShare = 0, TargetUtilization = 1 };
+        var profile = new TrafficProfile { PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 50, ReadsPerPayment = 1, ListPagesPerPayment = 0, PendingShare = 0, RefundShare = 0, ReplayShare = 0, TargetUtilization = 1, CampaignViewsPerPayment = 0 };
         var cost = CostModel.Estimate(profile, GivenUnits(), SmallItems, new CapacityPrices());
         Assert.All(cost.Pools.Where(p => p.WriteUnitsPerPayment > 0), p => Assert.Equal(150, p.ProvisionedWriteCapacityUnits));
         Assert.Equal(150, cost.Pools.Single(p => p.Pool == "transactions").ProvisionedReadCapacityUnits);
@@ -95,7 +95,7 @@ public sealed class CapacityPlannerTests
     [Fact]
     public void A_steady_heavy_load_recommends_reserved_capacity()
     {
-        var profile = new TrafficProfile { MonthlyTransactions = 2_600_000_000, PeakTransactionsPerSecond = 1_200, SpikeTransactionsPerSecond = 0, ReadsPerPayment = 1, PendingShare = 0, RefundShare = 0, ListPagesPerPayment = 0 };
+        var profile = new TrafficProfile { MonthlyTransactions = 2_600_000_000, PeakTransactionsPerSecond = 1_200, SpikeTransactionsPerSecond = 0, ReadsPerPayment = 1, PendingShare = 0, RefundShare = 0, ListPagesPerPayment = 0, CampaignViewsPerPayment = 0 };
         var cost = CostModel.Estimate(profile, GivenUnits(), SmallItems, new CapacityPrices());
         Assert.Equal(CostModel.ReservedRightSized, cost.Recommended);
     }
@@ -168,24 +168,28 @@ public sealed class CapacityApiTests(ApiFactory factory) : IClassFixture<ApiFact
     }
 
     [Fact]
-    public void Campaign_views_read_one_aggregates_key_per_organization_and_the_plan_says_when_a_cache_must_stand_in_front()
+    public void Campaign_views_read_one_aggregates_key_and_the_open_window_and_the_plan_says_when_a_cache_must_stand_in_front()
     {
-        // A year-old organization's progress: tens of kilobytes of kept totals, whatever its size (its largest here: ~15 payments/s).
-        var small = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, MonthlyTransactions = 250_000, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 0 });
-        Assert.InRange(small.CampaignViews.ReadUnitsPerView, 2, 40);
-        Assert.False(small.CampaignViews.OverLimit);
-        Assert.Equal(Math.Floor(3_000 / small.CampaignViews.ReadUnitsPerView), small.CampaignViews.MostViewsPerSecond);
-        Assert.True(small.Cost.Pools.Single(p => p.Pool == "aggregates").ReadUnitsPerPayment > 0); // page views are billed, not left at the minimum
-
-        // The telethon: thousands of donations a second, as many views, all on one key.
-        var telethon = CapacityPlanner.Plan(new TrafficProfile());
-        Assert.True(telethon.CampaignViews.OverLimit);
-        Assert.Equal(Math.Round(telethon.PartitionHeat.LargestOrganizationTransactionsPerSecond), telethon.CampaignViews.ViewsPerSecond);
-        Assert.Contains("cache", telethon.CampaignViews.Advice);
-
-        // No views, nothing read.
-        var none = CapacityPlanner.Plan(new TrafficProfile { CampaignViewsPerPayment = 0 });
+        // A quiet organization (its largest at ~1.5 payments/s): kept totals of a year, and its last half hour or so of payments.
+        var quiet = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, MonthlyTransactions = 250_000, PeakTransactionsPerSecond = 10, SpikeTransactionsPerSecond = 0 });
+        var v = quiet.CampaignViews;
+        Assert.InRange(v.ReadUnitsPerView, 2, 40);
+        var rate = quiet.PartitionHeat.LargestOrganizationTransactionsPerSecond;
+        Assert.Equal(Math.Ceiling(rate * CapacityUnits.OpenWindow.TotalSeconds * quiet.ItemSizes.Payment / 4096.0), v.OpenWindowReadUnitsPerView);
+        Assert.False(v.OverLimit, v.Advice);
+        Assert.Equal(Math.Floor(Math.Min(3_000 / v.ReadUnitsPerView, 3_000 / v.OpenWindowReadUnitsPerView)), v.MostViewsPerSecond);
+        // Page views are billed: the aggregates pool's reads, and the open windows' on the table beyond the operation's minimum.
+        Assert.True(quiet.Cost.Pools.Single(p => p.Pool == "aggregates").ReadUnitsPerPayment > 0);
+        var none = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, MonthlyTransactions = 250_000, PeakTransactionsPerSecond = 10, SpikeTransactionsPerSecond = 0, CampaignViewsPerPayment = 0 });
+        Assert.True(quiet.Cost.Pools.Single(p => p.Pool == "transactions").ReadUnitsPerPayment > none.Cost.Pools.Single(p => p.Pool == "transactions").ReadUnitsPerPayment + 1);
         Assert.Equal(0, none.CampaignViews.ReadUnitsPerSecond);
         Assert.False(none.CampaignViews.OverLimit);
+
+        // The telethon: thousands of donations a second, as many views, each reading the last half hour of them.
+        var telethon = CapacityPlanner.Plan(new TrafficProfile());
+        Assert.True(telethon.CampaignViews.OverLimit);
+        Assert.True(telethon.CampaignViews.OpenWindowReadUnitsPerSecond > telethon.CampaignViews.OpenWindowLimitReadUnitsPerSecond);
+        Assert.Equal(Math.Round(telethon.PartitionHeat.LargestOrganizationTransactionsPerSecond), telethon.CampaignViews.ViewsPerSecond);
+        Assert.Contains("cache", telethon.CampaignViews.Advice);
     }
 }

@@ -51,7 +51,10 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     /// DynamoDB write leaves within <see cref="DynamoDbOptions.WriteTimeout"/> and lands within it of leaving, the bound the
     /// dynamo-only fence uses), the clock skew of the writer's and the reader's clock, and the reuse of a mark.
     /// </summary>
-    public TimeSpan Settle => options.WriteTimeout * 2 + TimeSpan.FromSeconds(2) + MaxClockSkew * 2 + MarkReuse;
+    public TimeSpan Settle => SettleFor(options.WriteTimeout);
+
+    /// <summary><see cref="Settle"/> for a write time-out (the capacity plan uses the default one).</summary>
+    public static TimeSpan SettleFor(TimeSpan writeTimeout) => writeTimeout * 2 + TimeSpan.FromSeconds(2) + MaxClockSkew * 2 + MarkReuse;
 
     /// <summary>
     /// Marks the hours of payments about to be written whose hour has ended: call it before the write is sent, and do not
