@@ -64,6 +64,13 @@ public static class CapacityUnits
     {
         var table = TransactionsTable;
         var card = items.CardItem;
+        // What every range that reaches today reads after its kept days: today's kept hours, then the payments not kept yet.
+        Step[] today =
+        [
+            Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
+            Read("Query the open window's payments (consistent; minimum here: it grows with the organization's rate, not its history, see the plan's campaign line)",
+                Transactions, ReadUnits(0, consistent: true)),
+        ];
         return
         [
             Operation(CreateCard,
@@ -89,17 +96,19 @@ public static class CapacityUnits
             Operation(GetById, Read("GetItem (consistent; the key follows from the UUIDv7 id)", Transactions, ReadUnits(DynamoDbItemSize.Of(card), consistent: true))),
             Operation(ListPage, Read($"Query of {pageSize + 1} items (consistent)", Transactions, ReadUnits((pageSize + 1) * DynamoDbItemSize.Of(card), consistent: true))),
             Operation(HourlyAnalytics,
+            [
                 Read("Query kept day totals, 2 days (eventually consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(KeptDay(card)), consistent: false)),
                 Read("Query their marks (consistent)", Aggregates, ReadUnits(2 * DynamoDbItemSize.Of(Marks(24)), consistent: true)),
-                Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
-                Read("Query the open hour's payments (consistent; minimum: grows with the organization's rate, not its history)", Transactions, ReadUnits(0, consistent: true))),
+                .. today,
+            ]),
             Operation(CampaignProgress,
+            [
                 Read("Query kept months, 11 (campaign totals; eventually consistent)", Aggregates, ReadUnits(11 * DynamoDbItemSize.Of(KeptMonth(card)), consistent: false)),
                 Read("Query their marks (consistent)", Aggregates, ReadUnits(11 * DynamoDbItemSize.Of(Marks(31)), consistent: true)),
                 Read("Query this month's kept days, up to 30 (eventually consistent)", Aggregates, ReadUnits(30 * DynamoDbItemSize.Of(KeptDay(card)), consistent: false)),
                 Read("Query their marks (consistent)", Aggregates, ReadUnits(30 * DynamoDbItemSize.Of(Marks(24)), consistent: true)),
-                Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
-                Read("Query the open hour's payments (consistent; minimum here: it grows with the organization's rate, see the plan's campaign line)", Transactions, ReadUnits(0, consistent: true))),
+                .. today,
+            ]),
             Operation(ReplayedCreate,
                 Refused("PutItem record", Idempotency, items.CardRecordItem),
                 Read("GetItem record (consistent)", Idempotency, ReadUnits(DynamoDbItemSize.Of(items.CardRecordItem), consistent: true)),

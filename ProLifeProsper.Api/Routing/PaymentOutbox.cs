@@ -97,8 +97,8 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         await using (var claim = dataSource.CreateCommand(
             // next_attempt_at too: a drainer of an earlier release (a rolling deploy) knows no lease, but waits for that.
             "UPDATE payment_outbox o SET leased_until = now() + $5, lease_token = $6, next_attempt_at = greatest(o.next_attempt_at, now() + $5) " +
-            $"FROM (SELECT id FROM payment_outbox WHERE {Claimable} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) c WHERE o.id = c.id " +
-            "RETURNING o.id, o.target, o.organization_id, o.transaction_id, o.idempotency_key, o.expected_version, o.enqueued_at, o.attempts, now() - o.enqueued_at"))
+            $"FROM (SELECT id AS claimed FROM payment_outbox WHERE {Claimable} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) c WHERE o.id = c.claimed " +
+            $"RETURNING {ClaimedColumns}"))
         {
             AddClaimParameters(claim, target, limit, ignoreBackoff, upToId);
             claim.Parameters.Add(new() { Value = lease.Duration });
@@ -163,8 +163,7 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
         string? target, int limit, CancellationToken cancellationToken)
     {
         await using var claim = new NpgsqlCommand(
-            "SELECT id, target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, now() - enqueued_at " +
-            $"FROM payment_outbox WHERE {Claimable} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", connection, outer);
+            $"SELECT {ClaimedColumns} FROM payment_outbox WHERE {Claimable} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", connection, outer);
         AddClaimParameters(claim, target, limit, ignoreBackoff: true, long.MaxValue); // under the routing lock: everything, now
         var rows = await ReadClaimAsync(claim, sendBy: null, cancellationToken);
         if (rows.Count == 0) return 0;
@@ -180,6 +179,10 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
     // on its way (by the clock now, not the transaction's start: a locked drain waits for leases to end inside one transaction).
     private const string Claimable =
         "($1::text IS NULL OR target = $1) AND ($3 OR next_attempt_at <= now()) AND id <= $4 AND (leased_until IS NULL OR leased_until <= clock_timestamp())";
+
+    // What a claim reads of each row, in the order ReadClaimAsync takes it.
+    private const string ClaimedColumns =
+        "id, target, organization_id, transaction_id, idempotency_key, expected_version, enqueued_at, attempts, now() - enqueued_at";
 
     private static void AddClaimParameters(NpgsqlCommand claim, string? target, int limit, bool ignoreBackoff, long upToId)
     {
@@ -256,30 +259,33 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
     /// </summary>
     private static void AddSettleCommands(NpgsqlBatch settle, List<OutboxRow> rows, IReadOnlyDictionary<long, (OutboxOutcome Outcome, string? Error)> outcomes, Guid? leaseToken)
     {
-        var done = rows.Where(r => outcomes.TryGetValue(r.Id, out var o) && o.Outcome == OutboxOutcome.Done).Select(r => r.Id).ToArray();
         var retried = rows.Where(r => outcomes.TryGetValue(r.Id, out var o) && o.Outcome != OutboxOutcome.Done).ToList();
         const string Owned = "($2::uuid IS NULL OR lease_token = $2)";
 
-        var delete = new NpgsqlBatchCommand($"DELETE FROM payment_outbox WHERE id = ANY($1) AND {Owned}");
-        delete.Parameters.Add(new() { Value = done });
-        delete.Parameters.Add(new() { Value = (object?)leaseToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        settle.BatchCommands.Add(delete);
+        // Each statement takes the rows it settles ($1) and the lease they must still carry ($2).
+        NpgsqlBatchCommand Add(string sql, IEnumerable<long> ids)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.Add(new() { Value = ids.ToArray() });
+            command.Parameters.Add(new() { Value = (object?)leaseToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            settle.BatchCommands.Add(command);
+            return command;
+        }
 
-        var reschedule = new NpgsqlBatchCommand(
+        Add($"DELETE FROM payment_outbox WHERE id = ANY($1) AND {Owned}",
+            rows.Where(r => outcomes.TryGetValue(r.Id, out var o) && o.Outcome == OutboxOutcome.Done).Select(r => r.Id));
+
+        var reschedule = Add(
             "UPDATE payment_outbox SET attempts = attempts + 1, last_error = u.error, " +
             "next_attempt_at = greatest(now() + least(interval '5 seconds', interval '100 milliseconds' * power(2, least(attempts, 10))), CASE WHEN u.held THEN leased_until END), " +
             "leased_until = CASE WHEN u.held THEN leased_until END, lease_token = CASE WHEN u.held THEN lease_token END " +
-            $"FROM unnest($1::bigint[], $3::text[], $4::boolean[]) AS u(id, error, held) WHERE payment_outbox.id = u.id AND {Owned.Replace("lease_token", "payment_outbox.lease_token")}");
-        reschedule.Parameters.Add(new() { Value = retried.Select(r => r.Id).ToArray() });
-        reschedule.Parameters.Add(new() { Value = (object?)leaseToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            $"FROM unnest($1::bigint[], $3::text[], $4::boolean[]) AS u(id, error, held) WHERE payment_outbox.id = u.id AND {Owned}",
+            retried.Select(r => r.Id));
         reschedule.Parameters.Add(new() { Value = retried.Select(r => outcomes[r.Id].Error ?? "source not written yet").ToArray() });
         reschedule.Parameters.Add(new() { Value = retried.Select(r => outcomes[r.Id].Outcome == OutboxOutcome.InFlight).ToArray() });
-        settle.BatchCommands.Add(reschedule);
 
-        var release = new NpgsqlBatchCommand($"UPDATE payment_outbox SET leased_until = NULL, lease_token = NULL, next_attempt_at = now() WHERE id = ANY($1) AND {Owned}");
-        release.Parameters.Add(new() { Value = rows.Where(r => !outcomes.ContainsKey(r.Id) && !r.PutSent).Select(r => r.Id).ToArray() });
-        release.Parameters.Add(new() { Value = (object?)leaseToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        settle.BatchCommands.Add(release);
+        Add($"UPDATE payment_outbox SET leased_until = NULL, lease_token = NULL, next_attempt_at = now() WHERE id = ANY($1) AND {Owned}",
+            rows.Where(r => !outcomes.ContainsKey(r.Id) && !r.PutSent).Select(r => r.Id));
     }
 
     public async Task DeleteAsync(long id, CancellationToken cancellationToken)
