@@ -316,12 +316,14 @@ public sealed class PaymentOutbox(NpgsqlDataSource dataSource, IOptions<DynamoDb
     /// Drops every row for DynamoDB (a rollback from a PostgreSQL-primary phase abandons the copy) and records until when a
     /// put of a dropped row that a drain held may still land (<c>routing_state.dynamo_copies_land_by</c>): a new migration
     /// waits for that (<see cref="DynamoCopiesLandByAsync"/>), or the late put could land over what its backfill copies.
+    /// Only rows of a new payment (version 1) count: no other row is ever put unconditionally
+    /// (<c>PaymentMirror.ApplyNewPaymentsAsync</c>), and a late conditional copy cannot overwrite a newer version.
     /// </summary>
     public static async Task AbandonDynamoCopiesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "WITH gone AS (DELETE FROM payment_outbox WHERE target = $1 RETURNING leased_until) " +
-            "UPDATE routing_state SET dynamo_copies_land_by = greatest(dynamo_copies_land_by, (SELECT max(leased_until) FROM gone)) WHERE id = 1",
+            "WITH gone AS (DELETE FROM payment_outbox WHERE target = $1 RETURNING leased_until, expected_version) " +
+            "UPDATE routing_state SET dynamo_copies_land_by = greatest(dynamo_copies_land_by, (SELECT max(leased_until) FROM gone WHERE expected_version = 1)) WHERE id = 1",
             connection, transaction);
         command.Parameters.Add(new() { Value = DynamoDbPaymentTransactionStore.StoreName });
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -34,6 +34,27 @@ public sealed class MigrationClient(HttpClient admin, string connectionString) :
     }
 
     /// <summary>
+    /// Starts again after a rollback. A start is refused (409) while a copy the rollback dropped may still land in DynamoDB
+    /// (a drain held its row: at most a lease, 3 × the write time-out and 2 s); that refusal is waited out, no other.
+    /// </summary>
+    public async Task<JsonNode> StartAgainAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var response = await _admin.PostAsync("/api/admin/migration/start", null);
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == HttpStatusCode.Conflict && body.Contains("may still be on its way to DynamoDB", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+                continue;
+            }
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"start: expected 200, got {(int)response.StatusCode}: {body}");
+            return JsonNode.Parse(body)!;
+        }
+    }
+
+    /// <summary>
     /// Rolls back and, when the API answers 202 (from dynamo-only: DynamoDB is being copied back in the background),
     /// waits until the rollback has finished by itself. Returns the final routing status.
     /// </summary>

@@ -108,15 +108,7 @@ public sealed class OutboxBatchCopyTests
         var refused = await migration.PostAsync("start", System.Net.HttpStatusCode.Conflict);
         Assert.Contains("may still be on its way to DynamoDB", refused.ToJsonString());
 
-        while (true)
-        {
-            Assert.True(claimed.Elapsed < TimeSpan.FromSeconds(60), "the start was refused for too long");
-            using var admin = setup.Factory.CreateAdminClient();
-            var response = await admin.PostAsync("/api/admin/migration/start", null);
-            if (response.IsSuccessStatusCode) break;
-            Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);
-            await Task.Delay(250);
-        }
+        await migration.StartAgainAsync(TimeSpan.FromSeconds(60) - claimed.Elapsed);
         // The put left within WriteTimeout of the claim and lands within WriteTimeout of leaving (2 s to spare).
         Assert.True(claimed.Elapsed >= WriteTimeout * 2 + TimeSpan.FromSeconds(2), $"started after {claimed.Elapsed}");
     }
