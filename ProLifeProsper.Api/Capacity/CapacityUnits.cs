@@ -68,7 +68,7 @@ public static class CapacityUnits
         Step[] today =
         [
             Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
-            Read("Query the open window's payments (consistent; minimum here: it grows with the organization's rate, not its history, see the plan's campaign line)",
+            Read("Query the open window's payments (consistent; minimum here: it grows with the organization's rate, not its history)",
                 Transactions, ReadUnits(0, consistent: true)),
         ];
         return

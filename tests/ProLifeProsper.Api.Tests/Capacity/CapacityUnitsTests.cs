@@ -179,7 +179,7 @@ public sealed class CapacityUnitsTests
         var analytics = operation(CapacityUnits.HourlyAnalytics);
         Assert.DoesNotContain(analytics.Reads.Keys, pool => pool.Contains("dateHour", StringComparison.Ordinal));
         Assert.InRange(analytics.Reads[Aggregates], 2, 4); // a few KB: two days' totals and marks, 23 hours (no months: they hold campaign totals only)
-        Assert.Equal(1, analytics.Reads[Transactions]); // the open hour's payments: one consistent query at least
+        Assert.Equal(1, analytics.Reads[Transactions]); // the open window's payments: one consistent query at least
     }
 
     [Theory, MemberData(nameof(Keys))]
@@ -190,7 +190,7 @@ public sealed class CapacityUnitsTests
         Assert.Equal(0, progress.WriteUnits);
         // Eleven kept months and their marks, this month's days and marks, today's hours: small items on one key.
         Assert.InRange(progress.Reads[Aggregates], 5, 40);
-        Assert.Equal(1, progress.Reads[Transactions]); // the open hour's payments: one consistent query at least
+        Assert.Equal(1, progress.Reads[Transactions]); // the open window's payments: one consistent query at least
     }
 
     [Fact]
