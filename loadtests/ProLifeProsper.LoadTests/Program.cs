@@ -21,7 +21,7 @@ var vus = new Option<int>("--vus") { Description = "Virtual users (closed model)
 var rate = new Option<double>("--rate") { Description = "Arrivals per second (open model).", DefaultValueFactory = _ => 1_000 };
 var duration = new Option<int>("--duration") { Description = "Measured seconds per scenario (bounded: at most 600).", DefaultValueFactory = _ => 15 };
 // The API's JIT needs ~15 s of load to reach its optimised code (tiered compilation with PGO); less measures the JIT.
-var warmUp = new Option<int>("--warmup") { Description = "Warm-up seconds per scenario, not counted.", DefaultValueFactory = _ => 15 };
+var warmUp = new Option<int>("--warmup") { Description = "Warm-up seconds per scenario, not counted (the API JIT-compiles for about 30 s under load).", DefaultValueFactory = _ => 60 };
 var organizations = new Option<int>("--organizations") { Description = "Organizations, Zipf-distributed in size.", DefaultValueFactory = _ => 50 };
 var zipf = new Option<double>("--zipf") { Description = "Zipf exponent of organization sizes.", DefaultValueFactory = _ => 1.0 };
 var raw = new Option<bool>("--raw") { Description = "Also measure the raw store ceilings (Npgsql insert, DynamoDB PutItem).", DefaultValueFactory = _ => true };
