@@ -201,9 +201,29 @@ public sealed partial class DynamoDbPaymentTransactionStore
     /// month's kept days, today's kept hours and the payments of the hours not closed yet. The cost grows with the months
     /// the organization has taken payments, not with their number.
     /// </summary>
+    /// <remarks>
+    /// One read of the organization serves every campaign, and concurrent requests of one organization share it
+    /// (<see cref="ReadCoalescer{TKey, TValue}"/>): a popular progress page costs one read at a time per API instance, not one per
+    /// view, and every view still counts the payments answered before it was asked for.
+    /// </remarks>
     public async Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
     {
-        if (campaignIds.Count == 0 || await Aggregates.OldestPaymentAsync(organizationId, cancellationToken) is not { } oldest) return new Dictionary<Guid, CampaignTotals>();
-        return (await Aggregates.ReadAsync(organizationId, AggregateKeys.FloorMonth(oldest), null, hourly: false, cancellationToken)).Campaigns(campaignIds);
+        if (campaignIds.Count == 0) return new Dictionary<Guid, CampaignTotals>();
+        var organizationTotals = LazyInitializer.EnsureInitialized(ref _campaignTotalsReads,
+            () => new ReadCoalescer<Guid, PaymentTotals?>(ReadCampaignTotalsAsync, CampaignTotalsReadTimeout));
+        return await organizationTotals.ReadAsync(organizationId, cancellationToken) is { } totals
+            ? totals.Campaigns(campaignIds)
+            : new Dictionary<Guid, CampaignTotals>();
     }
+
+    /// <summary>How long one shared campaign-totals read may take before its callers get a 503.</summary>
+    private static readonly TimeSpan CampaignTotalsReadTimeout = TimeSpan.FromSeconds(30);
+
+    private ReadCoalescer<Guid, PaymentTotals?>? _campaignTotalsReads;
+
+    /// <summary>Campaign totals of all of the organization's campaigns (null: it has no payment).</summary>
+    private async Task<PaymentTotals?> ReadCampaignTotalsAsync(Guid organizationId, CancellationToken cancellationToken) =>
+        await Aggregates.OldestPaymentAsync(organizationId, cancellationToken) is { } oldest
+            ? await Aggregates.ReadAsync(organizationId, AggregateKeys.FloorMonth(oldest), null, hourly: false, cancellationToken)
+            : null;
 }

@@ -246,6 +246,56 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
         Assert.True(after.ConsumedReadCapacity > before.ConsumedReadCapacity);
     }
 
+    [Fact]
+    public async Task Concurrent_campaign_reads_of_one_organization_share_store_reads_and_each_counts_what_was_written_before_it()
+    {
+        // A client of its own that counts (and slows) queries, so the concurrent reads overlap.
+        var queries = new SlowQueries { InnerHandler = new SocketsHttpHandler() };
+        var server = await DynaliteServer.GetAsync();
+        using var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
+        {
+            ServiceURL = server.ServiceUrl, AuthenticationRegion = "us-east-1", HttpClientFactory = new ProLifeProsper.Testing.Faults.HandlerHttpClientFactory(queries),
+        });
+        var options = Options.Create(fixture.Options);
+        var store = new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, options), options);
+        var org = Guid.CreateVersion7();
+        var campaign = Guid.CreateVersion7();
+        var first = NewPayment(org, DateTimeOffset.UtcNow, amount: 1_000, campaign: campaign);
+        await store.CreateAsync(first, RecordFor(first, "first"), default);
+
+        Assert.Equal(new CampaignTotals(1_000, 1), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        var before = queries.Count; // the first read kept the month's closed hours: later ones are cheaper, and are what is counted
+        Assert.Equal(new CampaignTotals(1_000, 1), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        var perRead = queries.Count - before;
+
+        var second = NewPayment(org, DateTimeOffset.UtcNow, amount: 2_000, campaign: campaign);
+        await store.CreateAsync(second, RecordFor(second, "second"), default);
+        before = queries.Count;
+        var views = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => store.GetCampaignTotalsAsync(org, [campaign], default)));
+        var shared = queries.Count - before;
+
+        Assert.All(views, view => Assert.Equal(new CampaignTotals(3_000, 2), view[campaign]));
+        // 30 views, at most two reads' worth of queries (the one running when the others asked, and the one they share): unshared, 30.
+        Assert.True(shared <= 2 * perRead, $"{shared} queries for 30 views; one read makes {perRead}");
+    }
+
+    private sealed class SlowQueries : DelegatingHandler
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Headers.TryGetValues("X-Amz-Target", out var target) && target.Single().EndsWith(".Query", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _count);
+                await Task.Delay(50, cancellationToken);
+            }
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
     private Task WriteRecordOnlyAsync(IdempotencyRecord record, string kind, PaymentTransaction applies) =>
         CutOffDynamoWrite.WriteRecordOnlyAsync(fixture.Client, fixture.Options.IdempotencyTableName, record, kind, applies);
 }

@@ -1,0 +1,162 @@
+using ProLifeProsper.Api.Storage;
+
+namespace ProLifeProsper.Api.Tests.Stores;
+
+/// <summary>The read coalescer alone, with reads the test releases one by one (the store's use of it runs on dynalite: DynamoDbPaymentTransactionStoreTests).</summary>
+public sealed class ReadCoalescerTests
+{
+    /// <summary>Reads that wait for the test: each call takes the next gate and answers with its number.</summary>
+    private sealed class GatedReads
+    {
+        private readonly List<TaskCompletionSource> _gates = [];
+        private readonly List<CancellationToken> _tokens = [];
+        private int _started;
+
+        public int Started => Volatile.Read(ref _started);
+
+        public IReadOnlyList<CancellationToken> Tokens { get { lock (_gates) return [.. _tokens]; } }
+
+        public async Task<int> ReadAsync(string key, CancellationToken cancellationToken)
+        {
+            TaskCompletionSource gate;
+            int number;
+            lock (_gates)
+            {
+                number = ++_started;
+                gate = Gate(number);
+                _tokens.Add(cancellationToken);
+            }
+            await gate.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            return number;
+        }
+
+        public void Release(int number, Exception? failure = null)
+        {
+            lock (_gates)
+            {
+                if (failure is null) Gate(number).SetResult();
+                else Gate(number).SetException(failure);
+            }
+        }
+
+        private TaskCompletionSource Gate(int number)
+        {
+            while (_gates.Count < number) _gates.Add(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            return _gates[number - 1];
+        }
+
+        public async Task WaitStartedAsync(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (Started < count)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"read {count} never started ({Started} did)");
+                await Task.Delay(5);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_caller_arriving_during_a_read_is_answered_by_a_read_that_started_after_it_asked()
+    {
+        var reads = new GatedReads();
+        var coalescer = new ReadCoalescer<string, int>(reads.ReadAsync, TimeSpan.FromSeconds(30));
+
+        var first = coalescer.ReadAsync("org", default);
+        await reads.WaitStartedAsync(1);
+        var second = coalescer.ReadAsync("org", default); // asked while read 1 runs: read 1 may predate its write
+
+        reads.Release(1);
+        Assert.Equal(1, await first);
+        await reads.WaitStartedAsync(2);
+        Assert.False(second.IsCompleted); // not answered by read 1
+        reads.Release(2);
+        Assert.Equal(2, await second);
+        Assert.Equal(2, reads.Started);
+    }
+
+    [Fact]
+    public async Task Every_caller_that_waited_during_one_read_shares_the_next_one()
+    {
+        var reads = new GatedReads();
+        var coalescer = new ReadCoalescer<string, int>(reads.ReadAsync, TimeSpan.FromSeconds(30));
+
+        var first = coalescer.ReadAsync("org", default);
+        await reads.WaitStartedAsync(1);
+        var waiting = Enumerable.Range(0, 50).Select(_ => coalescer.ReadAsync("org", default)).ToList();
+        reads.Release(1);
+        await reads.WaitStartedAsync(2);
+        reads.Release(2);
+
+        Assert.Equal(1, await first);
+        Assert.All(await Task.WhenAll(waiting), value => Assert.Equal(2, value));
+        Assert.Equal(2, reads.Started);
+
+        // Nothing runs any more: the next caller starts a read of its own at once.
+        var later = coalescer.ReadAsync("org", default);
+        await reads.WaitStartedAsync(3);
+        reads.Release(3);
+        Assert.Equal(3, await later);
+    }
+
+    [Fact]
+    public async Task Keys_are_read_independently()
+    {
+        var reads = new GatedReads();
+        var coalescer = new ReadCoalescer<string, int>(reads.ReadAsync, TimeSpan.FromSeconds(30));
+
+        var one = coalescer.ReadAsync("org-a", default);
+        await reads.WaitStartedAsync(1);
+        var other = coalescer.ReadAsync("org-b", default); // not held back by org-a's read
+        await reads.WaitStartedAsync(2);
+        reads.Release(2);
+        Assert.Equal(2, await other);
+        reads.Release(1);
+        Assert.Equal(1, await one);
+    }
+
+    [Fact]
+    public async Task A_caller_giving_up_does_not_cancel_the_read_the_others_wait_for()
+    {
+        var reads = new GatedReads();
+        var coalescer = new ReadCoalescer<string, int>(reads.ReadAsync, TimeSpan.FromSeconds(30));
+        using var impatient = new CancellationTokenSource();
+
+        var gaveUp = coalescer.ReadAsync("org", impatient.Token);
+        await reads.WaitStartedAsync(1);
+        var patient = coalescer.ReadAsync("org", default);
+        await impatient.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gaveUp);
+        Assert.False(reads.Tokens[0].IsCancellationRequested); // the read has its own deadline, not the caller's token
+        reads.Release(1);
+        await reads.WaitStartedAsync(2);
+        reads.Release(2);
+        Assert.Equal(2, await patient);
+    }
+
+    [Fact]
+    public async Task A_failed_read_fails_only_the_callers_it_answers()
+    {
+        var reads = new GatedReads();
+        var coalescer = new ReadCoalescer<string, int>(reads.ReadAsync, TimeSpan.FromSeconds(30));
+
+        var first = coalescer.ReadAsync("org", default);
+        await reads.WaitStartedAsync(1);
+        var second = coalescer.ReadAsync("org", default);
+        reads.Release(1, new TimeoutException("the store did not answer"));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => first);
+        await reads.WaitStartedAsync(2);
+        reads.Release(2);
+        Assert.Equal(2, await second);
+    }
+
+    [Fact]
+    public async Task A_read_that_outlasts_its_deadline_answers_its_callers_with_a_cancellation()
+    {
+        var coalescer = new ReadCoalescer<string, int>(async (_, ct) => { await Task.Delay(Timeout.Infinite, ct); return 0; }, TimeSpan.FromMilliseconds(50));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => coalescer.ReadAsync("org", default));
+    }
+}
