@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using ProLifeProsper.Api.Infrastructure.Telemetry;
+
 namespace ProLifeProsper.Api.Storage;
 
 /// <summary>
@@ -10,49 +13,70 @@ namespace ProLifeProsper.Api.Storage;
 /// value), which may have started before its own write was answered.
 /// </para>
 /// </summary>
+/// <param name="name">Names each shared read's span (its own trace, linked to the requests it answers).</param>
 /// <param name="read">The read; it gets its own time-out, never a caller's token (one caller giving up must not fail the others).</param>
-/// <param name="timeout">How long one shared read may take; its callers then get an <see cref="OperationCanceledException"/> (a 503).</param>
-public sealed class ReadCoalescer<TKey, TValue>(Func<TKey, CancellationToken, Task<TValue>> read, TimeSpan timeout)
+/// <param name="timeout">
+/// How long one shared read may take; its callers then get a <see cref="TimeoutException"/> (a 503). A caller that arrived
+/// during a read waits for the rest of that one and then its own: at most twice this.
+/// </param>
+public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, CancellationToken, Task<TValue>> read, TimeSpan timeout)
     where TKey : notnull
 {
     private readonly Lock _lock = new();
     // A key is here while a read of it runs; Next collects the callers that arrived during that read.
     private readonly Dictionary<TKey, Waiting> _running = [];
 
+    private sealed class Turn
+    {
+        public readonly TaskCompletionSource<TValue> Answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly List<ActivityLink> Callers = [];
+
+        public Task<TValue> Join(CancellationToken cancellationToken)
+        {
+            if (Activity.Current is { } caller) Callers.Add(new ActivityLink(caller.Context));
+            return Answer.Task.WaitAsync(cancellationToken);
+        }
+    }
+
     private sealed class Waiting
     {
-        public TaskCompletionSource<TValue>? Next;
+        public Turn? Next;
     }
 
     public Task<TValue> ReadAsync(TKey key, CancellationToken cancellationToken)
     {
-        TaskCompletionSource<TValue> answer;
+        Turn turn;
+        Task<TValue> answer;
         lock (_lock)
         {
-            if (_running.TryGetValue(key, out var waiting))
-            {
-                answer = waiting.Next ??= new TaskCompletionSource<TValue>(TaskCreationOptions.RunContinuationsAsynchronously);
-                return answer.Task.WaitAsync(cancellationToken);
-            }
+            if (_running.TryGetValue(key, out var waiting)) return (waiting.Next ??= new Turn()).Join(cancellationToken);
             _running[key] = new Waiting();
-            answer = new TaskCompletionSource<TValue>(TaskCreationOptions.RunContinuationsAsynchronously);
+            turn = new Turn();
+            answer = turn.Join(cancellationToken);
         }
-        _ = Task.Run(() => ReadInTurnsAsync(key, answer), CancellationToken.None);
-        return answer.Task.WaitAsync(cancellationToken);
+        // Not in the first caller's context: the reads serve many requests, each turn traced on its own and linked to them.
+        using (ExecutionContext.SuppressFlow()) _ = Task.Run(() => ReadInTurnsAsync(key, turn), CancellationToken.None);
+        return answer;
     }
 
-    private async Task ReadInTurnsAsync(TKey key, TaskCompletionSource<TValue> answer)
+    private async Task ReadInTurnsAsync(TKey key, Turn turn)
     {
         while (true)
         {
-            try
+            List<ActivityLink> callers;
+            lock (_lock) callers = [.. turn.Callers];
+            using (ApiTelemetry.ActivitySource.StartActivity(name, ActivityKind.Internal, parentContext: default, links: callers))
             {
-                using var deadline = new CancellationTokenSource(timeout);
-                answer.TrySetResult(await read(key, deadline.Token));
-            }
-            catch (Exception e)
-            {
-                answer.TrySetException(e);
+                try
+                {
+                    using var deadline = new CancellationTokenSource(timeout);
+                    // WaitAsync too: a read that does not watch its token must not hold the key (and its callers) for ever.
+                    turn.Answer.TrySetResult(await read(key, deadline.Token).WaitAsync(timeout));
+                }
+                catch (Exception e)
+                {
+                    turn.Answer.TrySetException(e);
+                }
             }
 
             lock (_lock)
@@ -63,7 +87,7 @@ public sealed class ReadCoalescer<TKey, TValue>(Func<TKey, CancellationToken, Ta
                     _running.Remove(key);
                     return;
                 }
-                answer = waiting.Next;
+                turn = waiting.Next;
                 waiting.Next = null;
             }
         }

@@ -15,7 +15,7 @@ var configurations = new Option<string>("--configurations")
 };
 var url = new Option<string?>("--url") { Description = "Test an API that is already running at this loopback URL instead of starting one." };
 var adminKey = new Option<string>("--admin-key") { Description = "Admin key of the API given with --url.", DefaultValueFactory = _ => "loadtest-admin-key" };
-var scenarios = new Option<string>("--scenarios") { Description = "create-payment, get-payment, list-payments, mixed (comma-separated) or all.", DefaultValueFactory = _ => "all" };
+var scenarios = new Option<string>("--scenarios") { Description = "create-payment, get-payment, list-payments, mixed, campaign-progress (comma-separated) or all.", DefaultValueFactory = _ => "all" };
 var model = new Option<LoadModel>("--model") { Description = "closed (virtual users) or open (constant arrival rate).", DefaultValueFactory = _ => LoadModel.Closed };
 var vus = new Option<int>("--vus") { Description = "Virtual users (closed model) or worker slots (open model).", DefaultValueFactory = _ => 16 };
 var rate = new Option<double>("--rate") { Description = "Arrivals per second (open model).", DefaultValueFactory = _ => 1_000 };

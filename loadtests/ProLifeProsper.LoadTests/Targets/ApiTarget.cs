@@ -6,13 +6,14 @@ namespace ProLifeProsper.LoadTests.Targets;
 
 /// <summary>
 /// The scenarios against a running API: organizations of Zipf-skewed size (a few big, many small), each with a
-/// campaign and a few donors; create, get, list and a 70/20/10 mix. Several donors per organization, as in life: the
+/// campaign and a few donors; create, get, list, a 70/20/10 mix, and campaign progress (the public progress page: most
+/// views go to the biggest organizations, as their payments do). Several donors per organization, as in life: the
 /// card-testing guard counts one donor's payments still at the processor as possible declines (five at most), so one
 /// donor paying from 16 clients at once would be refused with 429s that no real organization sees.
 /// </summary>
 public sealed class ApiTarget : IDisposable
 {
-    public static readonly string[] Scenarios = ["create-payment", "get-payment", "list-payments", "mixed"];
+    public static readonly string[] Scenarios = ["create-payment", "get-payment", "list-payments", "mixed", "campaign-progress"];
 
     private readonly HttpClient _http;
     private readonly List<Tenant> _tenants = [];
@@ -77,6 +78,7 @@ public sealed class ApiTarget : IDisposable
         "create-payment" => async (_, ct) => Outcome(await CreateAsync(Pick(), ct, readId: false)),
         "get-payment" => (_, ct) => GetAsync(ct),
         "list-payments" => (_, ct) => ListAsync(ct),
+        "campaign-progress" => (_, ct) => CampaignAsync(ct),
         "mixed" => async (_, ct) =>
         {
             var roll = _random.Value!.Next(100);
@@ -111,6 +113,12 @@ public sealed class ApiTarget : IDisposable
     {
         var tenant = Pick();
         return SendAsync(tenant, $"/api/organizations/{tenant.Id}/payments?limit=50", ct);
+    }
+
+    private Task<Engine.Outcome> CampaignAsync(CancellationToken ct)
+    {
+        var tenant = Pick();
+        return SendAsync(tenant, $"/api/organizations/{tenant.Id}/campaigns/{tenant.Campaign}", ct);
     }
 
     private async Task<Engine.Outcome> SendAsync(Tenant tenant, string path, CancellationToken ct)

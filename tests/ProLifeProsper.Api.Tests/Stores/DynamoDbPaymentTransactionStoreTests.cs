@@ -247,52 +247,88 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
     }
 
     [Fact]
-    public async Task Concurrent_campaign_reads_of_one_organization_share_store_reads_and_each_counts_what_was_written_before_it()
+    public async Task Concurrent_campaign_reads_of_one_organization_share_store_reads()
     {
-        // A client of its own that counts (and slows) queries, so the concurrent reads overlap.
-        var queries = new SlowQueries { InnerHandler = new SocketsHttpHandler() };
-        var server = await DynaliteServer.GetAsync();
-        using var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
-        {
-            ServiceURL = server.ServiceUrl, AuthenticationRegion = "us-east-1", HttpClientFactory = new ProLifeProsper.Testing.Faults.HandlerHttpClientFactory(queries),
-        });
-        var options = Options.Create(fixture.Options);
-        var store = new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, options), options);
+        var (store, queries) = await CountingStoreAsync();
         var org = Guid.CreateVersion7();
         var campaign = Guid.CreateVersion7();
         var first = NewPayment(org, DateTimeOffset.UtcNow, amount: 1_000, campaign: campaign);
         await store.CreateAsync(first, RecordFor(first, "first"), default);
-
         Assert.Equal(new CampaignTotals(1_000, 1), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
         var before = queries.Count; // the first read kept the month's closed hours: later ones are cheaper, and are what is counted
         Assert.Equal(new CampaignTotals(1_000, 1), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
         var perRead = queries.Count - before;
 
-        var second = NewPayment(org, DateTimeOffset.UtcNow, amount: 2_000, campaign: campaign);
-        await store.CreateAsync(second, RecordFor(second, "second"), default);
+        queries.Delay = TimeSpan.FromMilliseconds(50); // so that the views overlap
         before = queries.Count;
         var views = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => store.GetCampaignTotalsAsync(org, [campaign], default)));
         var shared = queries.Count - before;
 
-        Assert.All(views, view => Assert.Equal(new CampaignTotals(3_000, 2), view[campaign]));
+        Assert.All(views, view => Assert.Equal(new CampaignTotals(1_000, 1), view[campaign]));
         // 30 views, at most two reads' worth of queries (the one running when the others asked, and the one they share): unshared, 30.
         Assert.True(shared <= 2 * perRead, $"{shared} queries for 30 views; one read makes {perRead}");
     }
 
-    private sealed class SlowQueries : DelegatingHandler
+    [Fact]
+    public async Task A_campaign_read_asked_for_after_a_payment_was_answered_counts_it_even_while_an_earlier_read_is_under_way()
+    {
+        var (store, queries) = await CountingStoreAsync();
+        var org = Guid.CreateVersion7();
+        var campaign = Guid.CreateVersion7();
+        var first = NewPayment(org, DateTimeOffset.UtcNow, amount: 1_000, campaign: campaign);
+        await store.CreateAsync(first, RecordFor(first, "first"), default);
+        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps the closed hours: the next read's live part is its last query
+
+        // A view whose read of the open window has been answered by dynalite, but not yet handed back: it cannot count what comes next.
+        queries.HoldOpenWindow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var early = store.GetCampaignTotalsAsync(org, [campaign], default);
+        await queries.OpenWindowAnswered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var second = NewPayment(org, DateTimeOffset.UtcNow, amount: 2_000, campaign: campaign);
+        await store.CreateAsync(second, RecordFor(second, "second"), default);
+        var late = store.GetCampaignTotalsAsync(org, [campaign], default); // asked after the payment was answered
+        queries.HoldOpenWindow.SetResult();
+
+        Assert.Equal(new CampaignTotals(1_000, 1), (await early)[campaign]);
+        Assert.Equal(new CampaignTotals(3_000, 2), (await late)[campaign]); // joining the early read would have answered 1,000
+    }
+
+    private async Task<(DynamoDbPaymentTransactionStore Store, CountedQueries Queries)> CountingStoreAsync()
+    {
+        var queries = new CountedQueries(fixture.Options.TransactionsTableName) { InnerHandler = new SocketsHttpHandler() };
+        var server = await DynaliteServer.GetAsync();
+        var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
+        {
+            ServiceURL = server.ServiceUrl, AuthenticationRegion = "us-east-1", HttpClientFactory = new ProLifeProsper.Testing.Faults.HandlerHttpClientFactory(queries),
+        });
+        var options = Options.Create(fixture.Options);
+        return (new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, options), options), queries);
+    }
+
+    /// <summary>Counts queries; may slow them, or hold back the answer to the first read of an open window (a query of payments up to "now").</summary>
+    private sealed class CountedQueries(string transactionsTable) : DelegatingHandler
     {
         private int _count;
 
         public int Count => Volatile.Read(ref _count);
 
+        public TimeSpan Delay { get; set; }
+
+        public TaskCompletionSource? HoldOpenWindow { get; set; }
+
+        public TaskCompletionSource OpenWindowAnswered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (request.Headers.TryGetValues("X-Amz-Target", out var target) && target.Single().EndsWith(".Query", StringComparison.Ordinal))
-            {
-                Interlocked.Increment(ref _count);
-                await Task.Delay(50, cancellationToken);
-            }
-            return await base.SendAsync(request, cancellationToken);
+            if (!request.Headers.TryGetValues("X-Amz-Target", out var target) || !target.Single().EndsWith(".Query", StringComparison.Ordinal))
+                return await base.SendAsync(request, cancellationToken);
+            Interlocked.Increment(ref _count);
+            if (Delay > TimeSpan.Zero) await Task.Delay(Delay, cancellationToken);
+            var body = await request.Content!.ReadAsStringAsync(cancellationToken);
+            var response = await base.SendAsync(request, cancellationToken);
+            if (HoldOpenWindow is { } hold && body.Contains(transactionsTable, StringComparison.Ordinal) && body.Contains("\"~\"", StringComparison.Ordinal)
+                && OpenWindowAnswered.TrySetResult())
+                await hold.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            return response;
         }
     }
 

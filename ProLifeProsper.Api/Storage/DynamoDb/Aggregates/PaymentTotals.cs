@@ -71,9 +71,9 @@ public sealed partial class PaymentTotals
         .OrderBy(t => t.Hour).ThenBy(t => t.Currency, StringComparer.Ordinal)
         .ToList();
 
-    public IReadOnlyDictionary<Guid, CampaignTotals> Campaigns(IEnumerable<Guid> campaignIds) => campaignIds.Distinct()
-        .Where(_campaigns.ContainsKey)
-        .ToDictionary(id => id, id => new CampaignTotals(_campaigns[id].Raised, _campaigns[id].Count));
+    /// <summary>Every campaign's totals, as a snapshot that stays as it is (shared between requests).</summary>
+    public System.Collections.Frozen.FrozenDictionary<Guid, CampaignTotals> AllCampaigns() =>
+        System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(_campaigns, c => c.Key, c => new CampaignTotals(c.Value.Raised, c.Value.Count));
 
     // Stored compactly as JSON in one string attribute (one hour's or one day's totals: a few hundred bytes to a few KB).
     public string ToJson() => JsonSerializer.Serialize(new Stored(
