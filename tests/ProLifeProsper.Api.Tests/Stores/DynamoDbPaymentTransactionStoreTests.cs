@@ -249,12 +249,7 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
     [Fact]
     public async Task Concurrent_campaign_reads_of_one_organization_share_store_reads()
     {
-        var (store, queries) = await CountingStoreAsync();
-        var org = Guid.CreateVersion7();
-        var campaign = Guid.CreateVersion7();
-        var first = NewPayment(org, DateTimeOffset.UtcNow, amount: 1_000, campaign: campaign);
-        await store.CreateAsync(first, RecordFor(first, "first"), default);
-        Assert.Equal(new CampaignTotals(1_000, 1), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        var (store, queries, org, campaign) = await CampaignWithOnePaymentReadOnceAsync();
         var before = queries.Count; // the first read kept the month's closed hours: later ones are cheaper, and are what is counted
         Assert.Equal(new CampaignTotals(1_000, 1), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
         var perRead = queries.Count - before;
@@ -272,12 +267,7 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
     [Fact]
     public async Task A_campaign_read_asked_for_after_a_payment_was_answered_counts_it_even_while_an_earlier_read_is_under_way()
     {
-        var (store, queries) = await CountingStoreAsync();
-        var org = Guid.CreateVersion7();
-        var campaign = Guid.CreateVersion7();
-        var first = NewPayment(org, DateTimeOffset.UtcNow, amount: 1_000, campaign: campaign);
-        await store.CreateAsync(first, RecordFor(first, "first"), default);
-        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps the closed hours: the next read's live part is its last query
+        var (store, queries, org, campaign) = await CampaignWithOnePaymentReadOnceAsync(); // the next read's live part is its last query
 
         // A view whose read of the open window has been answered by dynalite, but not yet handed back: it cannot count what comes next.
         queries.HoldOpenWindow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -290,6 +280,18 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
 
         Assert.Equal(new CampaignTotals(1_000, 1), (await early)[campaign]);
         Assert.Equal(new CampaignTotals(3_000, 2), (await late)[campaign]); // joining the early read would have answered 1,000
+    }
+
+    /// <summary>A store whose queries are counted, and an organization with one 1,000 payment to a campaign, read once (its closed hours kept).</summary>
+    private async Task<(DynamoDbPaymentTransactionStore Store, CountedQueries Queries, Guid Organization, Guid Campaign)> CampaignWithOnePaymentReadOnceAsync()
+    {
+        var (store, queries) = await CountingStoreAsync();
+        var org = Guid.CreateVersion7();
+        var campaign = Guid.CreateVersion7();
+        var first = NewPayment(org, DateTimeOffset.UtcNow, amount: 1_000, campaign: campaign);
+        await store.CreateAsync(first, RecordFor(first, "first"), default);
+        Assert.Equal(new CampaignTotals(1_000, 1), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        return (store, queries, org, campaign);
     }
 
     private async Task<(DynamoDbPaymentTransactionStore Store, CountedQueries Queries)> CountingStoreAsync()
