@@ -17,23 +17,29 @@ namespace ProLifeProsper.Api.Storage;
 /// <param name="read">The read; it gets its own time-out, never a caller's token (one caller giving up must not fail the others).</param>
 /// <param name="timeout">
 /// How long one shared read may take; its callers then get a <see cref="TimeoutException"/> (a 503). A caller that arrived
-/// during a read waits for the rest of that one and then its own: at most twice this.
+/// during a read waits for the rest of that one and then its own: at most about twice this.
 /// </param>
 public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, CancellationToken, Task<TValue>> read, TimeSpan timeout)
     where TKey : notnull
 {
+    /// <summary>How long past its deadline a read that has not stopped on its token is still waited for.</summary>
+    private static readonly TimeSpan IgnoredDeadlineGrace = TimeSpan.FromSeconds(1);
+
     private readonly Lock _lock = new();
     // A key is here while a read of it runs; Next collects the callers that arrived during that read.
     private readonly Dictionary<TKey, Waiting> _running = [];
 
     private sealed class Turn
     {
+        // OpenTelemetry keeps 128 links per span by default; a telethon's views during one read could be thousands.
+        private const int MaxLinks = 128;
+
         public readonly TaskCompletionSource<TValue> Answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public readonly List<ActivityLink> Callers = [];
 
         public Task<TValue> Join(CancellationToken cancellationToken)
         {
-            if (Activity.Current is { } caller) Callers.Add(new ActivityLink(caller.Context));
+            if (Activity.Current is { } caller && Callers.Count < MaxLinks) Callers.Add(new ActivityLink(caller.Context));
             return Answer.Task.WaitAsync(cancellationToken);
         }
     }
@@ -54,8 +60,10 @@ public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, Cancella
             turn = new Turn();
             answer = turn.Join(cancellationToken);
         }
-        // Not in the first caller's context: the reads serve many requests, each turn traced on its own and linked to them.
-        using (ExecutionContext.SuppressFlow()) _ = Task.Run(() => ReadInTurnsAsync(key, turn), CancellationToken.None);
+        // Not in the first caller's context (no ExecutionContext captured): the reads serve many requests, each turn traced
+        // on its own and linked to them.
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Coalescer.ReadInTurnsAsync(state.Key, state.Turn), (Coalescer: this, Key: key, Turn: turn),
+            preferLocal: false);
         return answer;
     }
 
@@ -63,20 +71,18 @@ public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, Cancella
     {
         while (true)
         {
-            List<ActivityLink> callers;
-            lock (_lock) callers = [.. turn.Callers];
-            using (ApiTelemetry.ActivitySource.StartActivity(name, ActivityKind.Internal, parentContext: default, links: callers))
+            try
             {
-                try
-                {
-                    using var deadline = new CancellationTokenSource(timeout);
-                    // WaitAsync too: a read that does not watch its token must not hold the key (and its callers) for ever.
-                    turn.Answer.TrySetResult(await read(key, deadline.Token).WaitAsync(timeout));
-                }
-                catch (Exception e)
-                {
-                    turn.Answer.TrySetException(e);
-                }
+                turn.Answer.TrySetResult(await ReadOnceAsync(key, turn));
+            }
+            catch (Exception e)
+            {
+                turn.Answer.TrySetException(e);
+            }
+            finally
+            {
+                // Whatever happened above, the turn is answered (a no-op if it was): its callers never wait on a read nobody runs.
+                turn.Answer.TrySetException(new InvalidOperationException("The shared read ended without an answer."));
             }
 
             lock (_lock)
@@ -90,6 +96,32 @@ public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, Cancella
                 turn = waiting.Next;
                 waiting.Next = null;
             }
+        }
+    }
+
+    private async Task<TValue> ReadOnceAsync(TKey key, Turn turn)
+    {
+        List<ActivityLink> callers;
+        lock (_lock) callers = [.. turn.Callers];
+        using var span = ApiTelemetry.ActivitySource.StartActivity(name, ActivityKind.Internal, parentContext: default, links: callers);
+        var deadline = new CancellationTokenSource(timeout);
+        var answered = false;
+        try
+        {
+            // WaitAsync too, a moment later: a read that does not stop on its token must not hold the key (and its callers) for ever.
+            var value = await read(key, deadline.Token).WaitAsync(timeout + IgnoredDeadlineGrace);
+            answered = true;
+            return value;
+        }
+        catch (Exception e) when (e is OperationCanceledException && deadline.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The shared read took longer than {timeout.TotalSeconds:0} s.", e);
+        }
+        finally
+        {
+            // Cancelled, not disposed, unless it answered: a read still running past its deadline is told to stop.
+            if (answered) deadline.Dispose();
+            else await deadline.CancelAsync();
         }
     }
 }

@@ -167,4 +167,25 @@ public sealed class ReadCoalescerTests
         await Assert.ThrowsAsync<TimeoutException>(() => coalescer.ReadAsync("org", default).WaitAsync(guard.Token));
         Assert.Equal(7, await coalescer.ReadAsync("org", default).WaitAsync(guard.Token));
     }
+
+    [Fact]
+    public async Task A_read_cancelled_by_its_deadline_answers_a_timeout()
+    {
+        var coalescer = new ReadCoalescer<string, int>("test read", async (_, ct) => { await Task.Delay(Timeout.Infinite, ct); return 0; }, TimeSpan.FromMilliseconds(100));
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => coalescer.ReadAsync("org", default).WaitAsync(guard.Token));
+    }
+
+    [Fact]
+    public async Task A_read_that_throws_before_it_starts_fails_its_callers_and_frees_its_key()
+    {
+        var calls = 0;
+        var coalescer = new ReadCoalescer<string, int>("test read",
+            (_, _) => Interlocked.Increment(ref calls) == 1 ? throw new InvalidOperationException("no client") : Task.FromResult(5), TimeSpan.FromSeconds(30));
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => coalescer.ReadAsync("org", default).WaitAsync(guard.Token));
+        Assert.Equal(5, await coalescer.ReadAsync("org", default).WaitAsync(guard.Token));
+    }
 }
