@@ -4,7 +4,8 @@ namespace ProLifeProsper.Api.Capacity;
 /// The largest organization's campaign progress reads at its peak. Every one reads the organization's kept totals from one
 /// aggregates partition key, and its payments of the open window (since its last kept hour) live from its own partition
 /// keys of the transactions table: the first caps how many views a key serves, the second grows with the organization's
-/// rate, so a busy organization's progress page needs a cache in front of the API.
+/// rate, so a busy organization's progress page needs a cache in front of the API. Every view is counted as a read (the
+/// case of views that do not overlap); overlapping ones share reads (<see cref="Storage.ReadCoalescer{TKey, TValue}"/>).
 /// </summary>
 public sealed record CampaignViewsLoad(
     double ViewsPerSecond, double ReadUnitsPerView, double ReadUnitsPerSecond, double LimitReadUnitsPerSecond,
@@ -26,7 +27,9 @@ public sealed record CampaignViewsLoad(
             openPerView, Math.Round(views * openPerView), openLimit, over, most,
             (over ? "Over its partitions' reads: serve campaign progress from a cache in front of the API (a CDN, or a cache of a few seconds); " : "Fine: ")
             + (most >= 1
-                ? $"at its peak this organization's progress can be read up to ~{most:N0} times a second."
-                : $"at its peak one read of this organization's progress takes ~{Math.Max(perView / limit, openPerView / openLimit):N0} s of its partitions' read capacity."));
+                ? $"at its peak this organization's progress can be read up to ~{most:N0} times a second"
+                : $"at its peak one read of this organization's progress takes ~{Math.Max(perView / limit, openPerView / openLimit):N0} s of its partitions' read capacity")
+            // Counted as if every view were a read: views that overlap share one (one read at a time per API instance).
+            + " (views arriving while a read of it runs share the next one: at most one read at a time per API instance).");
     }
 }
