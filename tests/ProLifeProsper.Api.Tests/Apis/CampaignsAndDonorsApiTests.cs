@@ -28,6 +28,27 @@ public abstract class CampaignsAndDonorsApiTests<TFactory>(TFactory factory) : I
     }
 
     [Fact]
+    public async Task Concurrent_views_of_two_organizations_campaigns_each_count_their_own_payments_and_the_latest()
+    {
+        var one = await TestTenant.CreateAsync(factory);
+        var other = await TestTenant.CreateAsync(factory);
+        await one.PayAsync(10_000);
+        await other.PayAsync(3_000);
+
+        async Task<long[]> ViewAsync(TestTenant tenant, int views) => await Task.WhenAll(Enumerable.Range(0, views).Select(async _ =>
+            (await TestTenant.ReadAsync<CampaignResponse>(await tenant.Client.GetAsync(tenant.Path($"/campaigns/{tenant.CampaignId}")), HttpStatusCode.OK)).RaisedAmountMinor));
+
+        var first = await Task.WhenAll(ViewAsync(one, 10), ViewAsync(other, 10));
+        Assert.All(first[0], raised => Assert.Equal(10_000, raised));
+        Assert.All(first[1], raised => Assert.Equal(3_000, raised));
+
+        await one.PayAsync(1_000); // answered before the next views are asked for: every one of them counts it
+        var next = await Task.WhenAll(ViewAsync(one, 10), ViewAsync(other, 10));
+        Assert.All(next[0], raised => Assert.Equal(11_000, raised));
+        Assert.All(next[1], raised => Assert.Equal(3_000, raised));
+    }
+
+    [Fact]
     public async Task Campaigns_and_donors_page_newest_first_without_gaps_or_repeats()
     {
         var tenant = await TestTenant.CreateAsync(factory);
