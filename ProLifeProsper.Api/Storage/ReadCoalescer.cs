@@ -77,12 +77,8 @@ public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, Cancella
             }
             catch (Exception e)
             {
+                // Anything the read, its deadline or its span throws ends up here (ReadOnceAsync is async): the turn is answered.
                 turn.Answer.TrySetException(e);
-            }
-            finally
-            {
-                // Whatever happened above, the turn is answered (a no-op if it was): its callers never wait on a read nobody runs.
-                turn.Answer.TrySetException(new InvalidOperationException("The shared read ended without an answer."));
             }
 
             lock (_lock)

@@ -20,7 +20,7 @@ var model = new Option<LoadModel>("--model") { Description = "closed (virtual us
 var vus = new Option<int>("--vus") { Description = "Virtual users (closed model) or worker slots (open model).", DefaultValueFactory = _ => 16 };
 var rate = new Option<double>("--rate") { Description = "Arrivals per second (open model).", DefaultValueFactory = _ => 1_000 };
 var duration = new Option<int>("--duration") { Description = "Measured seconds per scenario (bounded: at most 600).", DefaultValueFactory = _ => 15 };
-// The API's JIT needs ~15 s of load to reach its optimised code (tiered compilation with PGO); less measures the JIT.
+// Under load the API's JIT tiers up for ~30 s (the AWS SDK is most of it; docs/performance.md): less measures the JIT.
 var warmUp = new Option<int>("--warmup") { Description = "Warm-up seconds per scenario, not counted (the API JIT-compiles for about 30 s under load).", DefaultValueFactory = _ => 60 };
 var organizations = new Option<int>("--organizations") { Description = "Organizations, Zipf-distributed in size.", DefaultValueFactory = _ => 50 };
 var zipf = new Option<double>("--zipf") { Description = "Zipf exponent of organization sizes.", DefaultValueFactory = _ => 1.0 };

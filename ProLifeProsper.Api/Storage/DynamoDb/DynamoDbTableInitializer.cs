@@ -109,13 +109,15 @@ public sealed class DynamoDbTableInitializer(IAmazonDynamoDB dynamo, IOptions<Dy
         }
         // DynamoDB wants the units of every index of the table when it switches: an index this code no longer defines (the
         // retired hourly index of an older table) gets the table's, since an older item's change still writes to it.
-        var defined = (expected.GlobalSecondaryIndexes ?? []).Select(i => i.IndexName).ToHashSet();
         if (switching)
+        {
+            var defined = (expected.GlobalSecondaryIndexes ?? []).Select(i => i.IndexName).ToHashSet();
             foreach (var retired in (actual.GlobalSecondaryIndexes ?? []).Where(i => !defined.Contains(i.IndexName)))
                 (update.GlobalSecondaryIndexUpdates ??= []).Add(new GlobalSecondaryIndexUpdate
                 {
                     Update = new UpdateGlobalSecondaryIndexAction { IndexName = retired.IndexName, ProvisionedThroughput = expected.ProvisionedThroughput },
                 });
+        }
         return update.ProvisionedThroughput is null && update.GlobalSecondaryIndexUpdates is null ? null : update;
     }
 

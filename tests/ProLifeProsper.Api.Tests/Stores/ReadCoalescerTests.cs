@@ -16,6 +16,9 @@ public sealed class ReadCoalescerTests
 
         public IReadOnlyList<CancellationToken> Tokens { get { lock (_gates) return [.. _tokens]; } }
 
+        /// <summary>A coalescer over these reads, with a deadline no test reaches.</summary>
+        public ReadCoalescer<string, int> Coalescer() => new("test read", ReadAsync, TimeSpan.FromSeconds(30));
+
         public async Task<int> ReadAsync(string key, CancellationToken cancellationToken)
         {
             TaskCompletionSource gate;
@@ -60,7 +63,7 @@ public sealed class ReadCoalescerTests
     public async Task A_caller_arriving_during_a_read_is_answered_by_a_read_that_started_after_it_asked()
     {
         var reads = new GatedReads();
-        var coalescer = new ReadCoalescer<string, int>("test read", reads.ReadAsync, TimeSpan.FromSeconds(30));
+        var coalescer = reads.Coalescer();
 
         var first = coalescer.ReadAsync("org", default);
         await reads.WaitStartedAsync(1);
@@ -79,7 +82,7 @@ public sealed class ReadCoalescerTests
     public async Task Every_caller_that_waited_during_one_read_shares_the_next_one()
     {
         var reads = new GatedReads();
-        var coalescer = new ReadCoalescer<string, int>("test read", reads.ReadAsync, TimeSpan.FromSeconds(30));
+        var coalescer = reads.Coalescer();
 
         var first = coalescer.ReadAsync("org", default);
         await reads.WaitStartedAsync(1);
@@ -103,7 +106,7 @@ public sealed class ReadCoalescerTests
     public async Task Keys_are_read_independently()
     {
         var reads = new GatedReads();
-        var coalescer = new ReadCoalescer<string, int>("test read", reads.ReadAsync, TimeSpan.FromSeconds(30));
+        var coalescer = reads.Coalescer();
 
         var one = coalescer.ReadAsync("org-a", default);
         await reads.WaitStartedAsync(1);
@@ -119,7 +122,7 @@ public sealed class ReadCoalescerTests
     public async Task A_caller_giving_up_does_not_cancel_the_read_the_others_wait_for()
     {
         var reads = new GatedReads();
-        var coalescer = new ReadCoalescer<string, int>("test read", reads.ReadAsync, TimeSpan.FromSeconds(30));
+        var coalescer = reads.Coalescer();
         using var impatient = new CancellationTokenSource();
 
         var gaveUp = coalescer.ReadAsync("org", impatient.Token);
@@ -139,7 +142,7 @@ public sealed class ReadCoalescerTests
     public async Task A_failed_read_fails_only_the_callers_it_answers()
     {
         var reads = new GatedReads();
-        var coalescer = new ReadCoalescer<string, int>("test read", reads.ReadAsync, TimeSpan.FromSeconds(30));
+        var coalescer = reads.Coalescer();
 
         var first = coalescer.ReadAsync("org", default);
         await reads.WaitStartedAsync(1);
