@@ -218,6 +218,117 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
             await store.GetHourlyTotalsAsync(org, now.CreatedAt.AddMinutes(-1), now.CreatedAt.AddMinutes(1), default));
     }
 
+    // ----- the open hour: its closed slices are kept as closed hours are -----
+
+    [Fact]
+    public async Task The_open_hours_closed_slices_are_read_from_their_payments_once_and_then_answered_from_kept_totals()
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 40); // slices up to :35 have closed
+        Assert.Equal(ExpectedCampaign(payments, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Contains(AggregateKeys.SlicesBucket(hour), await KeptBucketsAsync(org));
+
+        // Behind the store's back (no mark): a change in a closed slice is not seen (kept), one since the last closed slice is (live).
+        var inClosedSlice = payments.Single(p => p.CreatedAt == hour.AddMinutes(12));
+        var live = payments.Single(p => p.CreatedAt == hour.AddMinutes(36));
+        await RawAmountAsync(inClosedSlice, 1_000_000);
+        await RawAmountAsync(live, 2_000_000);
+        var expected = payments.Select(p => p == live ? p with { AmountMinor = 2_000_000 } : p).ToList();
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Equal(Expected(expected, hour, _clock.GetUtcNow()), await store.GetHourlyTotalsAsync(org, hour, _clock.GetUtcNow(), default));
+
+        // Once the hour has closed it is read from its payments, as it is now (and kept as an hour).
+        _clock.Advance(TimeSpan.FromMinutes(25) + store.Aggregates.Settle);
+        var closed = expected.Select(p => p == inClosedSlice ? p with { AmountMinor = 1_000_000 } : p).ToList();
+        Assert.Equal(ExpectedCampaign(closed, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    [Fact]
+    public async Task Refunds_settlements_late_creates_and_migration_copies_into_closed_slices_of_the_open_hour_are_counted()
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 40);
+        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps the closed slices
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        // Each write lands in a different closed slice (their hour has not ended): each path's slice mark makes it counted.
+        var refunded = payments.Single(p => p.CreatedAt == hour.AddMinutes(12));
+        var settled = payments.Single(p => p.Status == PaymentStatus.Pending);
+        var changed = new List<PaymentTransaction>(payments.Where(p => p != refunded && p != settled))
+        {
+            refunded.Refund(700, refunded.CreatedAt.AddMinutes(1)),
+            settled.Settle(settled.CreatedAt.AddMinutes(1)),
+        };
+        await store.UpdateAsync(changed[^2], null, default);
+        await store.UpdateAsync(changed[^1], RecordFor(changed[^1], "settle-" + settled.TransactionId), default);
+        var late = NewPayment(org, hour.AddMinutes(24).AddSeconds(59), amount: 1_111, campaign: campaign);
+        await store.CreateAsync(late, RecordFor(late, "late-create"), default);
+        var copied = NewPayment(org, hour.AddMinutes(31), amount: 2_222, campaign: campaign);
+        Assert.True(await store.CopyAsync(copied, default));
+        changed.AddRange([late, copied]);
+
+        Assert.Equal(ExpectedCampaign(changed, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Equal(Expected(changed, hour, _clock.GetUtcNow()), await store.GetHourlyTotalsAsync(org, hour, _clock.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task A_write_into_the_open_hour_sent_after_that_hour_ended_is_counted_by_its_kept_slices()
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 59);
+        await store.GetCampaignTotalsAsync(org, [campaign], default);
+        // The hour has ended but not closed (Settle has not passed): its slices are still what readers keep. A write now marks
+        // the hour, not the slice.
+        _clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(30));
+        Assert.True(_clock.GetUtcNow() - store.Aggregates.Settle < hour.AddHours(1));
+        var refunded = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
+        var refund = refunded.Refund(900, _clock.GetUtcNow());
+        await store.UpdateAsync(refund, null, default);
+        var expected = payments.Select(p => p == refunded ? refund : p).ToList();
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    [Fact]
+    public async Task A_marked_write_that_lands_after_a_reader_kept_its_slice_again_is_still_counted()
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 40);
+        await store.GetCampaignTotalsAsync(org, [campaign], default);
+        var victim = payments.Single(p => p.CreatedAt == hour.AddMinutes(12));
+
+        // A refund marks its slice, then stalls before its write is sent; a reader keeps the slice meanwhile; then it lands.
+        await store.Aggregates.MarkAsync([(org, victim.CreatedAt)], default);
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(ExpectedCampaign(payments, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        await RawAmountAsync(victim, victim.AmountMinor + 5_000);
+        var after = payments.Select(p => p == victim ? p with { AmountMinor = p.AmountMinor + 5_000 } : p).ToList();
+
+        // Read once the mark is older than Settle: the slice kept 3 s after it does not stand, and is read again.
+        _clock.Advance(store.Aggregates.Settle - TimeSpan.FromSeconds(2));
+        Assert.Equal(ExpectedCampaign(after, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        // Kept again now, long after the mark: it stands from here on (a change behind the store's back is not seen).
+        await RawAmountAsync(victim, 1);
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExpectedCampaign(after, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    /// <summary>
+    /// Moves the clock to <paramref name="minute"/> past the next hour and writes payments of that hour (raw, no marks) at
+    /// minutes 1 (pending), 5, 12, 20 (failed), 33, 36 and 39, most to one campaign.
+    /// </summary>
+    private async Task<(Guid Org, Guid Campaign, DateTimeOffset Hour, List<PaymentTransaction> Payments)> LoadOpenHourAsync(int minute)
+    {
+        var hour = Hour(1);
+        _clock.Advance(hour.AddMinutes(minute) - _clock.GetUtcNow());
+        var org = Guid.CreateVersion7();
+        var campaign = Guid.CreateVersion7();
+        var payments = new[] { 1, 5, 12, 20, 33, 36, 39 }.Select(m => NewPayment(org, hour.AddMinutes(m), amount: 1_000 + m, campaign: campaign,
+            status: m == 1 ? PaymentStatus.Pending : m == 20 ? PaymentStatus.Failed : PaymentStatus.Succeeded)).ToList();
+        payments.Add(NewPayment(org, hour.AddMinutes(7), amount: 777, currency: "EUR"));
+        await PutRawAsync(payments);
+        return (org, campaign, hour, payments);
+    }
+
     // ----- a history written like the bulk loader writes it: item by item, no marks -----
 
     private async Task<(Guid Org, Guid Campaign, List<PaymentTransaction> Payments)> LoadHistoryAsync(int days)
@@ -227,9 +338,14 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         var statuses = new[] { PaymentStatus.Succeeded, PaymentStatus.Succeeded, PaymentStatus.Failed, PaymentStatus.Pending, PaymentStatus.Succeeded };
         var payments = Enumerable.Range(0, days * 12).Select(i => NewPayment(org, Hour(-days * 24 + 2 * i).AddMinutes(i % 60),
             amount: 1_000 + i, status: statuses[i % statuses.Length], currency: i % 7 == 0 ? "EUR" : "USD", campaign: i % 3 == 0 ? Guid.CreateVersion7() : campaign)).ToList();
+        await PutRawAsync(payments);
+        return (org, campaign, payments);
+    }
+
+    private async Task PutRawAsync(IEnumerable<PaymentTransaction> payments)
+    {
         foreach (var payment in payments)
             await fixture.Client.PutItemAsync(fixture.Options.TransactionsTableName, PaymentItemMapper.ToItem(payment, fixture.Options.WriteShards, 1));
-        return (org, campaign, payments);
     }
 
     private Task RawAmountAsync(PaymentTransaction payment, long amount) => fixture.Client.UpdateItemAsync(new UpdateItemRequest

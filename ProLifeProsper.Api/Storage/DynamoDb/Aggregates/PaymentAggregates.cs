@@ -42,7 +42,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
 
     private const int Parallelism = 8;
 
-    private readonly ConcurrentDictionary<(Guid Organization, DateTimeOffset Hour), DateTimeOffset> _marked = new();
+    private readonly ConcurrentDictionary<MarkedPeriod, DateTimeOffset> _marked = new();
 
     private string Table => options.AggregatesTableName;
 
@@ -57,25 +57,29 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     public static TimeSpan SettleFor(TimeSpan writeTimeout) => writeTimeout * 2 + TimeSpan.FromSeconds(2) + MaxClockSkew * 2 + MarkReuse;
 
     /// <summary>
-    /// Marks the hours of payments about to be written whose hour has ended: call it before the write is sent, and do not
-    /// send the write if it fails. Writes in their own hour (almost every create) need no mark and cost nothing here.
+    /// Marks the periods of payments about to be written that have ended: call it before the write is sent, and do not send
+    /// the write if it fails. A payment's hour once that has ended (kept hours, days and months stand against it), else its
+    /// slice once that has ended (the open hour's kept slices stand against it). Writes in their own slice (almost every
+    /// create) need no mark and cost nothing here.
     /// </summary>
     public async Task MarkAsync(IEnumerable<(Guid OrganizationId, DateTimeOffset CreatedAt)> writes, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var due = writes.Select(w => (w.OrganizationId, Hour: PaymentItemKeys.FloorHour(w.CreatedAt)))
-            .Where(w => now >= w.Hour.AddHours(1))
+        var due = writes.Select(w => PeriodToMark(w.OrganizationId, w.CreatedAt, now))
+            .OfType<MarkedPeriod>()
             .Distinct()
-            .Where(w => !_marked.TryGetValue(w, out var at) || now - at >= MarkReuse || now < at)
+            .Where(p => !_marked.TryGetValue(p, out var at) || now - at >= MarkReuse || now < at)
             .ToList();
         if (due.Count == 0) return;
-        // Each mark goes to its day (per hour) and to its month (per day), so that a month's kept totals can be judged from
-        // one small item; both are stored before the write is sent.
-        var marks = due.SelectMany(m => new[]
-        {
-            (Mark: m, Bucket: AggregateKeys.MarksBucket(m.Hour), Attribute: AggregateKeys.MarkAttribute(m.Hour)),
-            (Mark: m, Bucket: AggregateKeys.MonthMarksBucket(AggregateKeys.FloorMonth(m.Hour)), Attribute: AggregateKeys.DayMarkAttribute(m.Hour)),
-        });
+        // An hour's mark goes to its day (per hour) and to its month (per day), so that a month's kept totals can be judged
+        // from one small item; a slice's to its day. All are stored before the write is sent.
+        var marks = due.SelectMany(p => p.IsHour
+            ? new[]
+            {
+                (Period: p, Bucket: AggregateKeys.MarksBucket(p.Start), Attribute: AggregateKeys.MarkAttribute(p.Start)),
+                (Period: p, Bucket: AggregateKeys.MonthMarksBucket(AggregateKeys.FloorMonth(p.Start)), Attribute: AggregateKeys.DayMarkAttribute(p.Start)),
+            }
+            : [(Period: p, Bucket: AggregateKeys.MarksBucket(p.Start), Attribute: AggregateKeys.SliceMarkAttribute(p.Start))]);
         await Parallel.ForEachAsync(marks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (mark, ct) =>
         {
             try
@@ -83,7 +87,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                 await caller.CallAsync("mark_aggregate", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
                 {
                     TableName = Table,
-                    Key = AggregateKeys.KeyOf(mark.Mark.OrganizationId, mark.Bucket),
+                    Key = AggregateKeys.KeyOf(mark.Period.OrganizationId, mark.Bucket),
                     UpdateExpression = "SET #mark = :now",
                     // Never moves back: a slow mark from a clock behind must not hide a later one.
                     ConditionExpression = "attribute_not_exists(#mark) OR #mark < :now",
@@ -97,9 +101,21 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                 // A later mark is there already: it stands for this write too.
             }
         });
-        foreach (var mark in due) _marked[mark] = now;
+        foreach (var period in due) _marked[period] = now;
         if (_marked.Count > 10_000)
             foreach (var (key, at) in _marked) if (now - at >= MarkReuse) _marked.TryRemove(key, out _);
+    }
+
+    /// <summary>An hour or a slice of an organization's payments that a write marks.</summary>
+    private readonly record struct MarkedPeriod(Guid OrganizationId, DateTimeOffset Start, bool IsHour);
+
+    private static MarkedPeriod? PeriodToMark(Guid organizationId, DateTimeOffset createdAt, DateTimeOffset now)
+    {
+        var hour = PaymentItemKeys.FloorHour(createdAt);
+        if (now >= hour.AddHours(1)) return new(organizationId, hour, IsHour: true);
+        // Before its hour has ended no kept hour counts it, but a kept slice of the open hour may.
+        var slice = AggregateKeys.FloorSlice(createdAt);
+        return now >= slice + AggregateKeys.SliceLength ? new(organizationId, slice, IsHour: false) : null;
     }
 
     /// <summary>
@@ -113,11 +129,15 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         var closedBefore = PaymentItemKeys.FloorHour(now - Settle); // hours that end by now − Settle
         var first = CeilHour(from);
         var last = to is { } end && PaymentItemKeys.FloorHour(end) < closedBefore ? PaymentItemKeys.FloorHour(end) : closedBefore;
-        if (last <= first) return await ReadPaymentsAsync(organizationId, from, to, cancellationToken);
+        if (last <= first)
+            return from == closedBefore && (to is null || to > from)
+                ? await ReadOpenHourAsync(organizationId, from, to, now, cancellationToken) // the open hour from its start
+                : await ReadPaymentsAsync(organizationId, from, to, cancellationToken);
 
         var parts = new List<Task<PaymentTotals>> { ReadClosedHoursAsync(organizationId, first, last, hourly, cancellationToken) };
         if (from < first) parts.Add(ReadPaymentsAsync(organizationId, from, first, cancellationToken));
-        if (to is null || last < to) parts.Add(ReadPaymentsAsync(organizationId, last, to, cancellationToken));
+        if (to is null || last < to)
+            parts.Add(last == closedBefore ? ReadOpenHourAsync(organizationId, last, to, now, cancellationToken) : ReadPaymentsAsync(organizationId, last, to, cancellationToken));
         var totals = new PaymentTotals();
         foreach (var part in await Task.WhenAll(parts)) totals.Add(part);
         return totals;
@@ -144,6 +164,89 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             return response.Items is [var item, ..] ? PaymentItemKeys.ParseSortKey(item[PaymentItemKeys.SortKey].S).CreatedAt : (DateTimeOffset?)null;
         }));
         return oldest.Where(o => o is not null).Min();
+    }
+
+    // ----- the open hour: kept slices, read again where marks say so; live since the last closed one -----
+
+    /// <summary>
+    /// The totals of [<paramref name="hour"/>, <paramref name="to"/>) where <paramref name="hour"/> is the open hour (the first
+    /// not closed): its slices that have closed (<see cref="Settle"/> since their end) from kept totals, as closed hours are,
+    /// and only the payments since the last of them live. So a read of the open hour costs <see cref="Settle"/> and a slice
+    /// of payments at most, not up to an hour more.
+    /// </summary>
+    private async Task<PaymentTotals> ReadOpenHourAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset? to, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var end = AggregateKeys.FloorSlice(now - Settle);
+        if (to is { } until && AggregateKeys.FloorSlice(until) < end) end = AggregateKeys.FloorSlice(until);
+        if (end <= hour) return await ReadPaymentsAsync(organizationId, hour, to, cancellationToken);
+
+        var live = ReadPaymentsAsync(organizationId, end, to, cancellationToken);
+        var totals = await ReadClosedSlicesAsync(organizationId, hour, end, cancellationToken);
+        totals.Add(await live);
+        return totals;
+    }
+
+    private async Task<PaymentTotals> ReadClosedSlicesAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var keptRead = GetBucketAsync(organizationId, AggregateKeys.SlicesBucket(hour), consistent: false, cancellationToken);
+        // Marks are read strongly consistent: a mark missed here would let a stale total stand.
+        var marksRead = GetBucketAsync(organizationId, AggregateKeys.MarksBucket(hour), consistent: true, cancellationToken);
+        var kept = await keptRead;
+        var marks = await marksRead;
+
+        var totals = new PaymentTotals();
+        var unread = new List<DateTimeOffset>();
+        for (var slice = hour; slice < end; slice += AggregateKeys.SliceLength)
+        {
+            // A slice stands against its own marks and its hour's (a write sent once the hour had ended marks only the hour).
+            if (kept is not null && kept.TryGetValue(AggregateKeys.SliceAttribute(slice), out var value) && value.M is { } item && OfThisGeneration(item)
+                && item.TryGetValue(AggregateKeys.ComputedAt, out var at) && TimeOf(at) is { } readAt
+                && Stands(readAt, marks, AggregateKeys.MarkAttribute(hour)) && Stands(readAt, marks, AggregateKeys.SliceMarkAttribute(slice))
+                && TotalsOf(item, AggregateKeys.SlicesBucket(hour)) is { } sliceTotals)
+                totals.Add(sliceTotals);
+            else unread.Add(slice);
+        }
+        if (unread.Count == 0) return totals;
+
+        var readAtNow = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
+        var read = await ReadPaymentsByPeriodAsync(organizationId, unread[0], unread[^1] + AggregateKeys.SliceLength, AggregateKeys.SliceLength, cancellationToken);
+        var slices = unread.ToDictionary(s => s, s => read[s]);
+        foreach (var (_, sliceTotals) in slices) totals.Add(sliceTotals);
+        await KeepSlicesAsync(organizationId, hour, slices, readAtNow);
+        return totals;
+    }
+
+    /// <summary>Keeps slices of the open hour as closed hours are kept (<see cref="KeepAsync"/>): one update of the hour's slices item.</summary>
+    private async Task KeepSlicesAsync(Guid organizationId, DateTimeOffset hour, Dictionary<DateTimeOffset, PaymentTotals> slices, DateTimeOffset readAt)
+    {
+        var names = new Dictionary<string, string>();
+        var values = new Dictionary<string, AttributeValue>();
+        foreach (var (slice, sliceTotals) in slices)
+        {
+            var value = new AttributeValue { M = TotalsItem(sliceTotals, readAt, Generation) };
+            if (DynamoDbItemSize.Of(value.M) > MaxItemBytes / 12) continue; // 12 slices must fit one item; a larger one is read every time
+            names[$"#s{names.Count}"] = AggregateKeys.SliceAttribute(slice);
+            values[$":s{values.Count}"] = value;
+        }
+        if (names.Count == 0) return;
+        using var bound = new CancellationTokenSource(options.WriteTimeout);
+        try
+        {
+            // Slices written by another reader stay: only these are set (each stands or falls by its own read time).
+            await caller.CallAsync("keep_aggregate_slices", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = Table,
+                Key = AggregateKeys.KeyOf(organizationId, AggregateKeys.SlicesBucket(hour)),
+                UpdateExpression = "SET " + string.Join(", ", names.Keys.Select((name, i) => $"{name} = :s{i}")),
+                ExpressionAttributeNames = names,
+                ExpressionAttributeValues = values,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+            }, c), bound.Token);
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            logger?.LogWarning(e, "Could not keep {Count} slices of an open hour; the next read reads their payments again", names.Count);
+        }
     }
 
     // ----- closed hours: kept totals, read again where marks say so -----
@@ -217,7 +320,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             foreach (var hour in HoursOf(from, to))
             {
                 if (keptHours.TryGetValue(hour, out var item) && OfThisGeneration(item) && item.TryGetValue(AggregateKeys.ComputedAt, out var at)
-                    && TimeOf(at) is { } readAt && Stands(readAt, dayMarks, hour) && TotalsOf(item) is { } hourTotals)
+                    && TimeOf(at) is { } readAt && Stands(readAt, dayMarks, AggregateKeys.MarkAttribute(hour)) && TotalsOf(item) is { } hourTotals)
                     hours[hour] = (hourTotals, readAt);
                 else unread.Add(hour);
             }
@@ -229,7 +332,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             // A day at most per read, kept as soon as it is read: a first read of a long history cut short still leaves progress.
             var read = await InParallelAsync(Runs(unread, maxHours: 24), async (run, ct) =>
             {
-                var byHour = await ReadPaymentsByHourAsync(organizationId, run.From, run.To, ct);
+                var byHour = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, TimeSpan.FromHours(1), ct);
                 // An hour without payments is not kept: reading it again costs one empty query, keeping it one item per hour.
                 await KeepAsync(byHour.Where(h => !h.Value.IsEmpty).Select(h => HourItem(organizationId, h.Key, h.Value, readAt, Generation)).ToList());
                 return byHour;
@@ -249,9 +352,9 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return result;
     }
 
-    /// <summary>A kept total read at <paramref name="readAt"/> stands if no write marked for its hour can have landed after that.</summary>
-    private bool Stands(DateTimeOffset readAt, Dictionary<string, AttributeValue>? marks, DateTimeOffset hour) =>
-        marks is null || !marks.TryGetValue(AggregateKeys.MarkAttribute(hour), out var mark)
+    /// <summary>A kept total read at <paramref name="readAt"/> stands if no write marked for its hour (or slice) can have landed after that.</summary>
+    private bool Stands(DateTimeOffset readAt, Dictionary<string, AttributeValue>? marks, string markAttribute) =>
+        marks is null || !marks.TryGetValue(markAttribute, out var mark)
             || string.CompareOrdinal(mark.S, PaymentItemKeys.Timestamp(readAt - Settle)) <= 0;
 
     private bool DayStands(Dictionary<string, AttributeValue> day, Dictionary<string, AttributeValue>? marks)
@@ -259,7 +362,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (!OfThisGeneration(day) || !day.TryGetValue(AggregateKeys.Computed, out var computed) || computed.M is not { Count: 24 } readAt) return false;
         var start = AggregateKeys.DayOf(day[AggregateKeys.Bucket].S);
         foreach (var hour in HoursOf(start, start.AddDays(1)))
-            if (!readAt.TryGetValue(AggregateKeys.HourOfDay(hour), out var at) || TimeOf(at) is not { } time || !Stands(time, marks, hour)) return false;
+            if (!readAt.TryGetValue(AggregateKeys.HourOfDay(hour), out var at) || TimeOf(at) is not { } time || !Stands(time, marks, AggregateKeys.MarkAttribute(hour))) return false;
         return true;
     }
 
@@ -293,11 +396,17 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     internal static Dictionary<string, AttributeValue> HourItem(Guid organizationId, DateTimeOffset hour, PaymentTotals totals, DateTimeOffset readAt, int generation)
     {
         var item = AggregateKeys.KeyOf(organizationId, AggregateKeys.HourBucket(hour));
-        item[AggregateKeys.Totals] = new(totals.ToJson());
-        item[AggregateKeys.ComputedAt] = PaymentItemMapper.Time(readAt);
-        item[AggregateKeys.Generation] = PaymentItemMapper.N(generation);
+        foreach (var (name, value) in TotalsItem(totals, readAt, generation)) item[name] = value;
         return item;
     }
+
+    /// <summary>Kept totals as an hour or a slice holds them: the totals, when their payments were read, and the generation.</summary>
+    private static Dictionary<string, AttributeValue> TotalsItem(PaymentTotals totals, DateTimeOffset readAt, int generation) => new()
+    {
+        [AggregateKeys.Totals] = new(totals.ToJson()),
+        [AggregateKeys.ComputedAt] = PaymentItemMapper.Time(readAt),
+        [AggregateKeys.Generation] = PaymentItemMapper.N(generation),
+    };
 
     internal static Dictionary<string, AttributeValue> DayItem(Guid organizationId, DateTimeOffset day,
         IReadOnlyList<KeyValuePair<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset ReadAt)>> hours, int generation)
@@ -323,7 +432,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             ? time : null;
 
     /// <summary>A kept item's totals; null (read the payments again) for one this code cannot read.</summary>
-    private PaymentTotals? TotalsOf(Dictionary<string, AttributeValue> item)
+    private PaymentTotals? TotalsOf(Dictionary<string, AttributeValue> item, string? bucket = null)
     {
         try
         {
@@ -331,7 +440,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or ArgumentException or NullReferenceException)
         {
-            logger?.LogWarning(e, "Kept totals {Bucket} could not be read; reading their payments instead", item[AggregateKeys.Bucket].S);
+            logger?.LogWarning(e, "Kept totals {Bucket} could not be read; reading their payments instead", bucket ?? item[AggregateKeys.Bucket].S);
             return null;
         }
     }
@@ -377,13 +486,18 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return totals;
     }
 
-    private async Task<Dictionary<DateTimeOffset, PaymentTotals>> ReadPaymentsByHourAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    /// <summary>The totals of each period (hour or slice, of <paramref name="length"/>) in [from, to), read from their payments; empty ones included.</summary>
+    private async Task<Dictionary<DateTimeOffset, PaymentTotals>> ReadPaymentsByPeriodAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to,
+        TimeSpan length, CancellationToken cancellationToken)
     {
-        var byHour = new Dictionary<DateTimeOffset, PaymentTotals>();
-        foreach (var hour in HoursOf(from, to)) byHour[hour] = new PaymentTotals();
-        await ForEachPaymentAsync(organizationId, from, to,
-            item => byHour[PaymentItemKeys.FloorHour(PaymentItemMapper.ParseTime(item["createdAt"].S))].Add(item), cancellationToken);
-        return byHour;
+        var byPeriod = new Dictionary<DateTimeOffset, PaymentTotals>();
+        for (var period = from; period < to; period += length) byPeriod[period] = new PaymentTotals();
+        await ForEachPaymentAsync(organizationId, from, to, item =>
+        {
+            var createdAt = PaymentItemMapper.ParseTime(item["createdAt"].S);
+            byPeriod[from + TimeSpan.FromTicks((createdAt - from).Ticks / length.Ticks * length.Ticks)].Add(item);
+        }, cancellationToken);
+        return byPeriod;
     }
 
     /// <summary>Every payment created in [from, to), strongly consistent, page by page (one page per shard in memory at a time).</summary>
@@ -414,6 +528,18 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             await foreach (var page in caller.PagesAsync(dynamo, request, "query_payment_totals", ct))
                 lock (gate) foreach (var item in page) add(item);
         });
+    }
+
+    private async Task<Dictionary<string, AttributeValue>?> GetBucketAsync(Guid organizationId, string bucket, bool consistent, CancellationToken cancellationToken)
+    {
+        var response = await caller.CallAsync("get_aggregate", Table, ct => dynamo.GetItemAsync(new GetItemRequest
+        {
+            TableName = Table,
+            Key = AggregateKeys.KeyOf(organizationId, bucket),
+            ConsistentRead = consistent,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        }, ct), cancellationToken);
+        return response.Item is { Count: > 0 } item ? item : null;
     }
 
     private async Task<List<Dictionary<string, AttributeValue>>> QueryBucketsAsync(Guid organizationId, string fromBucket, string toBucket, bool consistent,
