@@ -2,7 +2,7 @@ namespace ProLifeProsper.Api.Capacity;
 
 /// <summary>
 /// The largest organization's campaign progress reads at its peak. Every one reads the organization's kept totals from one
-/// aggregates partition key, and its payments of the open window (since its last kept hour) live from its own partition
+/// aggregates partition key, and its payments of the open window (since its last kept slice) live from its own partition
 /// keys of the transactions table: the first caps how many views a key serves, the second grows with the organization's
 /// rate, so a busy organization's progress page needs a cache in front of the API. Every view is counted as a read (the
 /// case of views that do not overlap); overlapping ones share reads (<see cref="Storage.ReadCoalescer{TKey, TValue}"/>).

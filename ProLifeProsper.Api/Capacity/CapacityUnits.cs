@@ -68,6 +68,8 @@ public static class CapacityUnits
         Step[] today =
         [
             Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
+            Read("GetItem the open hour's kept slices, up to 11 (eventually consistent)", Aggregates, ReadUnits(DynamoDbItemSize.Of(KeptSlices(card)), consistent: false)),
+            Read("GetItem their marks (consistent)", Aggregates, ReadUnits(DynamoDbItemSize.Of(Marks(24)), consistent: true)),
             Read("Query the open window's payments (consistent; minimum here: it grows with the organization's rate, not its history)",
                 Transactions, ReadUnits(0, consistent: true)),
         ];
@@ -130,7 +132,7 @@ public static class CapacityUnits
 
     // ----- the aggregates' items, as PaymentAggregates writes them: one campaign and one currency, every hour with payments -----
 
-    private const string MarkLabel = "UpdateItem the day's mark (the payment's hour has ended; at most: one per hour and 5 s per process)";
+    private const string MarkLabel = "UpdateItem the day's mark (the payment's hour has ended, or its slice of the open hour; at most: one per hour or slice and 5 s per process)";
     private const string MonthMarkLabel = "UpdateItem the month's mark (as the day's)";
 
     private static readonly DateTimeOffset Day = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
@@ -149,11 +151,21 @@ public static class CapacityUnits
         PaymentAggregates.MonthItem(Guid.Empty, LongMonth, Enumerable.Range(0, 31).Select(d => LongMonth.AddDays(d))
             .Select(d => KeyValuePair.Create(d, (TotalsOf(payment, d), d))).ToList(), generation: 1);
 
+    // An hour's slices item with 11 slices kept (the most an open hour has closed), each with a payment.
+    private static Dictionary<string, AttributeValue> KeptSlices(Dictionary<string, AttributeValue> payment)
+    {
+        var item = AggregateKeys.KeyOf(Guid.Empty, AggregateKeys.SlicesBucket(Day));
+        foreach (var slice in Enumerable.Range(0, 11).Select(i => Day + AggregateKeys.SliceLength * i))
+            item[AggregateKeys.SliceAttribute(slice)] = new AttributeValue { M = PaymentAggregates.TotalsItem(TotalsOf(payment, Day), Day, generation: 1) };
+        return item;
+    }
+
     /// <summary>
     /// The part of a campaign read not closed yet, read live (consistent) from the organization's payments: since its last
-    /// kept hour, which ended at least <see cref="PaymentAggregates.Settle"/> ago, so on average half an hour and that.
+    /// kept slice of the open hour, which ended at least <see cref="PaymentAggregates.Settle"/> ago, so on average half a
+    /// slice and that.
     /// </summary>
-    public static readonly TimeSpan OpenWindow = PaymentAggregates.SettleFor(new DynamoDbOptions().WriteTimeout) + TimeSpan.FromMinutes(30);
+    public static readonly TimeSpan OpenWindow = PaymentAggregates.SettleFor(new DynamoDbOptions().WriteTimeout) + AggregateKeys.SliceLength / 2;
 
     /// <summary>The read units of that live part for an organization taking <paramref name="transactionsPerSecond"/>: it grows with its rate, not its history.</summary>
     public static double OpenWindowReadUnits(double transactionsPerSecond, int paymentBytes) =>

@@ -140,6 +140,6 @@ public static class CostModel
         var perView = PartitionHeatSimulation.ZipfWeights(profile.Organizations, profile.ZipfExponent)
             .Sum(w => w * (CapacityUnits.OpenWindowReadUnits(w * rate, sizes.Payment) - 1)); // the operation counts the first unit
         return new OperationUnits("campaign progress: the open window's payments", new Dictionary<string, double>(),
-            new Dictionary<string, double> { [DynamoDbTables.TransactionsTarget] = perView }, "the organization's payments since its last kept hour");
+            new Dictionary<string, double> { [DynamoDbTables.TransactionsTarget] = perView }, "the organization's payments since its last kept slice of the open hour");
     }
 }

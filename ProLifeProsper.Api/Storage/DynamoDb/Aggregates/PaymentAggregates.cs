@@ -401,7 +401,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     }
 
     /// <summary>Kept totals as an hour or a slice holds them: the totals, when their payments were read, and the generation.</summary>
-    private static Dictionary<string, AttributeValue> TotalsItem(PaymentTotals totals, DateTimeOffset readAt, int generation) => new()
+    internal static Dictionary<string, AttributeValue> TotalsItem(PaymentTotals totals, DateTimeOffset readAt, int generation) => new()
     {
         [AggregateKeys.Totals] = new(totals.ToJson()),
         [AggregateKeys.ComputedAt] = PaymentItemMapper.Time(readAt),
