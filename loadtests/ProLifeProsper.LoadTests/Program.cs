@@ -48,13 +48,14 @@ var root = new RootCommand("ProLifeProsper load tests: scenarios per routing con
 var scalePayments = new Option<int>("--payments") { Description = "Payments to load.", DefaultValueFactory = _ => 1_000_000 };
 var scaleOrganizations = new Option<int>("--organizations") { Description = "Organizations, Zipf(1) sizes.", DefaultValueFactory = _ => 20_000 };
 var scaleSamples = new Option<int>("--samples") { Description = "Sequential requests per operation and organization.", DefaultValueFactory = _ => 100 };
+var scaleRecentRate = new Option<int>("--recent-rate") { Description = "Payments/s the largest organization also took over the last hour (a telethon under way).", DefaultValueFactory = _ => 0 };
 var scaleOutput = new Option<string>("--output") { Description = "Report folder.", DefaultValueFactory = _ => Path.Combine("loadtests", "reports") };
 var scale = new Command("scale", "Load payments of many organizations into a dedicated dynalite with the API's own mapper, then compare read latencies of the largest and a small organization.")
 {
-    scalePayments, scaleOrganizations, scaleSamples, scaleOutput,
+    scalePayments, scaleOrganizations, scaleSamples, scaleRecentRate, scaleOutput,
 };
 scale.SetAction((parse, cancellationToken) => ProLifeProsper.LoadTests.Scale.ScaleRun.RunAsync(parse.GetValue(scalePayments), parse.GetValue(scaleOrganizations),
-    parse.GetValue(scaleSamples), parse.GetValue(scaleOutput)!, cancellationToken));
+    parse.GetValue(scaleSamples), Math.Max(0, parse.GetValue(scaleRecentRate)), parse.GetValue(scaleOutput)!, cancellationToken));
 root.Subcommands.Add(scale);
 
 root.SetAction(async (parse, cancellationToken) =>

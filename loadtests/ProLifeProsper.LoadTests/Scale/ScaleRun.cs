@@ -16,14 +16,16 @@ namespace ProLifeProsper.LoadTests.Scale;
 /// The DynamoDB design at scale: a dedicated on-disk dynalite holds <c>payments</c> payments of <c>organizations</c>
 /// organizations (Zipf sizes, spread over the last 30 days), loaded with the API's mapper; then the API (highScale) is asked
 /// for a payment, the first page of the list, the campaign and 7 days of hourly analytics, for the largest organization and
-/// for a small one, one request at a time, and p50/p99 are reported side by side.
+/// for a small one, one request at a time, and p50/p99 are reported side by side. With <c>recentRate</c> the largest
+/// organization also took that many payments a second over the last hour (a telethon under way): what its campaign and
+/// analytics requests read live grows with that rate, not with its history.
 /// </summary>
 public static class ScaleRun
 {
     private const string AdminKey = "scale-admin-key";
     private static readonly string[] Operations = ["get payment", "list payments (first page of 50)", "campaign (with progress)", "hourly analytics, 7 days"];
 
-    public static async Task<int> RunAsync(int payments, int organizations, int samples, string output, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(int payments, int organizations, int samples, int recentRate, string output, CancellationToken cancellationToken)
     {
         var postgres = await PostgresServer.GetAsync();
         await using var dynalite = await DynaliteServer.StartDedicatedAsync();
@@ -54,9 +56,11 @@ public static class ScaleRun
                 var campaign = tenant?.Campaign ?? Guid.CreateVersion7();
                 var donor = tenant?.Donor ?? Guid.CreateVersion7();
                 var count = Math.Max(1, (int)Math.Round(payments * weights[rank] / total));
-                for (var i = 0; i < count; i++)
+                var recent = rank == 0 ? recentRate * 3_600 : 0;
+                for (var i = 0; i < count + recent; i++)
                 {
-                    var createdAt = now.AddMilliseconds(-random.NextInt64((long)TimeSpan.FromDays(30).TotalMilliseconds));
+                    var age = i < count ? TimeSpan.FromDays(30) : TimeSpan.FromHours(1);
+                    var createdAt = now.AddMilliseconds(-random.NextInt64((long)age.TotalMilliseconds));
                     createdAt = DateTimeOffset.FromUnixTimeMilliseconds(createdAt.ToUnixTimeMilliseconds());
                     var roll = random.Next(100);
                     var status = roll < 90 ? PaymentStatus.Succeeded : roll < 95 ? PaymentStatus.Pending : roll < 98 ? PaymentStatus.Failed : PaymentStatus.Refunded;
@@ -76,7 +80,7 @@ public static class ScaleRun
             }
         }
 
-        var expected = Enumerable.Range(0, organizations).Sum(rank => Math.Max(1, (long)Math.Round(payments * weights[rank] / total)));
+        var expected = Enumerable.Range(0, organizations).Sum(rank => Math.Max(1, (long)Math.Round(payments * weights[rank] / total))) + recentRate * 3_600L;
         AnsiConsole.MarkupLineInterpolated($"[bold]Loading {expected:N0} payments of {organizations:N0} organizations[/] (largest {Math.Round(payments * weights[0] / total):N0}, small {Math.Max(1, Math.Round(payments * weights[smallRank] / total)):N0})");
         using var dynamo = dynalite.CreateClient();
         var clock = Stopwatch.StartNew();
@@ -96,6 +100,7 @@ public static class ScaleRun
         var notes = tenants.ToDictionary(t => t, _ => new string[Operations.Length]);
         static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
         var firstRead = tenants.ToDictionary(t => t, _ => new string[Operations.Length]);
+        var readsBegan = DateTimeOffset.UtcNow;
         for (var op = 0; op < Operations.Length; op++)
         {
             for (var i = -Math.Min(10, samples); i < samples; i++) // the first requests warm the JIT, connections and caches
@@ -129,6 +134,8 @@ public static class ScaleRun
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"Scale run {now:yyyy-MM-dd HH:mm} UTC: {loaded:N0} payments of {organizations:N0} organizations on dynalite 4.0.0 (on disk), API highScale, {samples} sequential requests per row; {Environment.ProcessorCount} cores.");
         report.AppendLine(CultureInfo.InvariantCulture, $"Loaded in {loadSeconds:N0} s ({loaded / loadSeconds:N0} payments/s, BatchWriteItem).");
+        if (recentRate > 0)
+            report.AppendLine(CultureInfo.InvariantCulture, $"The largest organization also took {recentRate} payments/s over the hour before {now:HH:mm:ss} UTC ({recentRate * 3_600:N0}); reads began at {readsBegan:HH:mm:ss} UTC.");
         report.AppendLine();
         report.AppendLine("| operation | organization | p50 ms | p99 ms | large / small (p50) | |");
         report.AppendLine("|---|---|---:|---:|---:|---|");
