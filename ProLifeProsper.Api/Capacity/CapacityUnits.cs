@@ -69,7 +69,7 @@ public static class CapacityUnits
         [
             Read("Query today's kept hours, up to 23 (eventually consistent)", Aggregates, ReadUnits(23 * DynamoDbItemSize.Of(KeptHour(card)), consistent: false)),
             Read("GetItem the open hour's kept slices, up to 11 (eventually consistent)", Aggregates, ReadUnits(DynamoDbItemSize.Of(KeptSlices(card)), consistent: false)),
-            Read("GetItem their marks (consistent)", Aggregates, ReadUnits(DynamoDbItemSize.Of(Marks(24)), consistent: true)),
+            Read("GetItem their marks (consistent)", Aggregates, ReadUnits(DynamoDbItemSize.Of(SliceMarks()), consistent: true)),
             Read("Query the open window's payments (consistent; minimum here: it grows with the organization's rate, not its history)",
                 Transactions, ReadUnits(0, consistent: true)),
         ];
@@ -87,6 +87,7 @@ public static class CapacityUnits
                 Read("BatchGetItem re-read (consistent)", Transactions, ReadUnits(DynamoDbItemSize.Of(items.PendingItem), consistent: true)),
                 Put(MarkLabel, Aggregates, Marks(24)),
                 Put(MonthMarkLabel, Aggregates, Marks(31)),
+                Put(SliceMarkLabel, Aggregates, SliceMarks()),
                 Update("UpdateItem payment", table, items.PendingItem, items.SettledItem)),
             Operation(Refund,
                 Read("GetItem key (consistent, absent)", Idempotency, ReadUnits(0, consistent: true)),
@@ -94,6 +95,7 @@ public static class CapacityUnits
                 Put("PutItem record", Idempotency, items.RefundRecordItem),
                 Put(MarkLabel, Aggregates, Marks(24)),
                 Put(MonthMarkLabel, Aggregates, Marks(31)),
+                Put(SliceMarkLabel, Aggregates, SliceMarks()),
                 Update("UpdateItem payment", table, card, items.RefundedItem)),
             Operation(GetById, Read("GetItem (consistent; the key follows from the UUIDv7 id)", Transactions, ReadUnits(DynamoDbItemSize.Of(card), consistent: true))),
             Operation(ListPage, Read($"Query of {pageSize + 1} items (consistent)", Transactions, ReadUnits((pageSize + 1) * DynamoDbItemSize.Of(card), consistent: true))),
@@ -132,7 +134,8 @@ public static class CapacityUnits
 
     // ----- the aggregates' items, as PaymentAggregates writes them: one campaign and one currency, every hour with payments -----
 
-    private const string MarkLabel = "UpdateItem the day's mark (the payment's hour has ended, or its slice of the open hour; at most: one per hour or slice and 5 s per process)";
+    private const string MarkLabel = "UpdateItem the day's mark (the payment's hour has ended; at most: one per hour and 5 s per process)";
+    private const string SliceMarkLabel = "UpdateItem the slice's mark (its 5-minute slice has ended and its hour has not closed; as the day's)";
     private const string MonthMarkLabel = "UpdateItem the month's mark (as the day's)";
 
     private static readonly DateTimeOffset Day = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
@@ -156,7 +159,20 @@ public static class CapacityUnits
     {
         var item = AggregateKeys.KeyOf(Guid.Empty, AggregateKeys.SlicesBucket(Day));
         foreach (var slice in Enumerable.Range(0, 11).Select(i => Day + AggregateKeys.SliceLength * i))
-            item[AggregateKeys.SliceAttribute(slice)] = new AttributeValue { M = PaymentAggregates.TotalsItem(TotalsOf(payment, Day), Day, generation: 1) };
+        {
+            var kept = PaymentAggregates.TotalsItem(TotalsOf(payment, Day), Day, generation: 1);
+            kept[AggregateKeys.SliceHour] = new(PaymentItemKeys.Hour(Day));
+            item[AggregateKeys.SliceAttribute(slice)] = new AttributeValue { M = kept };
+        }
+        return item;
+    }
+
+    /// <summary>An hour's slice marks item with every slice marked.</summary>
+    private static Dictionary<string, AttributeValue> SliceMarks()
+    {
+        var item = AggregateKeys.KeyOf(Guid.Empty, AggregateKeys.SliceMarksBucket(Day));
+        foreach (var slice in Enumerable.Range(0, 12).Select(i => Day + AggregateKeys.SliceLength * i))
+            item[AggregateKeys.SliceMarkAttribute(slice)] = new(PaymentItemKeys.Timestamp(Day));
         return item;
     }
 

@@ -89,7 +89,7 @@ public sealed class CapacityUnitsTests
         {
             [Transactions] = Math.Max(W(before), W(after)),
             [PendingIndex] = W(before), // the entry is deleted
-            [Aggregates] = 2, // the marks of its closed hour in its day and its month (small items), at most
+            [Aggregates] = 3, // the marks of its closed hour in its day and its month, and of its slice until the hour closes (small items), at most
         }, units.Writes);
         // Its share of the pending query (eventually consistent, a page rounds its sum) and the consistent re-read of the table.
         Assert.Equal(DynamoDbItemSize.Of(before) / 4096.0 * 0.5, units.Reads[PendingIndex], precision: 4);
@@ -112,7 +112,7 @@ public sealed class CapacityUnitsTests
         {
             [Idempotency] = W(record),
             [Transactions] = Math.Max(W(before), W(after)),
-            [Aggregates] = 2, // the marks of its closed hour in its day and its month, at most
+            [Aggregates] = 3, // the marks of its closed hour in its day and its month, and of its slice, at most
         }, units.Writes);
         Assert.Equal(new Dictionary<string, double> { [Idempotency] = 1 /* the key, not found */, [Transactions] = R(DynamoDbItemSize.Of(before)) }, units.Reads);
     }

@@ -234,12 +234,29 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         await RawAmountAsync(inClosedSlice, 1_000_000);
         await RawAmountAsync(live, 2_000_000);
         var expected = payments.Select(p => p == live ? p with { AmountMinor = 2_000_000 } : p).ToList();
+        var now = _clock.GetUtcNow();
         Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
-        Assert.Equal(Expected(expected, hour, _clock.GetUtcNow()), await store.GetHourlyTotalsAsync(org, hour, _clock.GetUtcNow(), default));
+        Assert.Equal(Expected(expected, hour, now), await store.GetHourlyTotalsAsync(org, hour, now, default));
+        // The last 60 minutes (from inside the hour before) read the open hour from its slices too; a range ending inside a
+        // closed slice counts only up to its end.
+        Assert.Equal(Expected(expected, now.AddHours(-1), now), await store.GetHourlyTotalsAsync(org, now.AddHours(-1), now, default));
+        Assert.Equal(Expected(expected, hour, hour.AddMinutes(17)), await store.GetHourlyTotalsAsync(org, hour, hour.AddMinutes(17), default));
+
+        // A kept slice that cannot be read is read again from its payments.
+        await fixture.Client.UpdateItemAsync(new UpdateItemRequest
+        {
+            TableName = fixture.Options.AggregatesTableName, Key = AggregateKeys.KeyOf(org, AggregateKeys.SlicesBucket(hour)),
+            UpdateExpression = "SET #slice.totals = :bad", ExpressionAttributeNames = new() { ["#slice"] = AggregateKeys.SliceAttribute(hour.AddMinutes(10)) },
+            ExpressionAttributeValues = new() { [":bad"] = new("{\"h\":") },
+        });
+        var reread = expected.Select(p => p == inClosedSlice ? p with { AmountMinor = 1_000_000 } : p).ToList();
+        Assert.Equal(ExpectedCampaign(reread, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
 
         // Once the hour has closed it is read from its payments, as it is now (and kept as an hour).
+        var beforeTheBack = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
+        await RawAmountAsync(beforeTheBack, 3_000_000);
         _clock.Advance(TimeSpan.FromMinutes(25) + store.Aggregates.Settle);
-        var closed = expected.Select(p => p == inClosedSlice ? p with { AmountMinor = 1_000_000 } : p).ToList();
+        var closed = reread.Select(p => p == beforeTheBack ? p with { AmountMinor = 3_000_000 } : p).ToList();
         Assert.Equal(ExpectedCampaign(closed, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
     }
 
@@ -277,14 +294,16 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         var store = NewStore();
         var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 59);
         await store.GetCampaignTotalsAsync(org, [campaign], default);
-        // The hour has ended but not closed (Settle has not passed): its slices are still what readers keep. A write now marks
-        // the hour, not the slice.
+        // The hour has ended but not closed (Settle has not passed): its slices are still what readers keep.
         _clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(30));
         Assert.True(_clock.GetUtcNow() - store.Aggregates.Settle < hour.AddHours(1));
         var refunded = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
         var refund = refunded.Refund(900, _clock.GetUtcNow());
         await store.UpdateAsync(refund, null, default);
         var expected = payments.Select(p => p == refunded ? refund : p).ToList();
+        // It marks its slice as well as its hour, so the hour's other slices still stand (a change behind the store's back
+        // in one of them is not seen): one write after the hour's end does not cost a read of the whole hour.
+        await RawAmountAsync(payments.Single(p => p.CreatedAt == hour.AddMinutes(12)), 4_000_000);
         Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
     }
 
@@ -312,9 +331,23 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         Assert.Equal(ExpectedCampaign(after, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
     }
 
+    [Fact]
+    public async Task Slices_kept_two_hours_before_in_the_same_item_are_not_this_hours()
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 40);
+        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps the slices of this hour in its parity's item
+
+        // Two hours on, the same item holds that hour's slices under the same names: they must not stand for this hour's.
+        _clock.Advance(TimeSpan.FromHours(2));
+        var later = new[] { 2, 14 }.Select(m => NewPayment(org, hour.AddHours(2).AddMinutes(m), amount: 50_000 + m, campaign: campaign)).ToList();
+        await PutRawAsync(later);
+        Assert.Equal(ExpectedCampaign(payments.Concat(later), campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
     /// <summary>
     /// Moves the clock to <paramref name="minute"/> past the next hour and writes payments of that hour (raw, no marks) at
-    /// minutes 1 (pending), 5, 12, 20 (failed), 33, 36 and 39, most to one campaign.
+    /// minutes 1 (pending), 5, 12, 20 (failed), 33, 36 and 39, most to one campaign, and one ten minutes before the hour.
     /// </summary>
     private async Task<(Guid Org, Guid Campaign, DateTimeOffset Hour, List<PaymentTransaction> Payments)> LoadOpenHourAsync(int minute)
     {
@@ -325,6 +358,7 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         var payments = new[] { 1, 5, 12, 20, 33, 36, 39 }.Select(m => NewPayment(org, hour.AddMinutes(m), amount: 1_000 + m, campaign: campaign,
             status: m == 1 ? PaymentStatus.Pending : m == 20 ? PaymentStatus.Failed : PaymentStatus.Succeeded)).ToList();
         payments.Add(NewPayment(org, hour.AddMinutes(7), amount: 777, currency: "EUR"));
+        payments.Add(NewPayment(org, hour.AddMinutes(-10), amount: 555, campaign: campaign)); // in the hour before
         await PutRawAsync(payments);
         return (org, campaign, hour, payments);
     }

@@ -65,21 +65,20 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     public async Task MarkAsync(IEnumerable<(Guid OrganizationId, DateTimeOffset CreatedAt)> writes, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var due = writes.Select(w => PeriodToMark(w.OrganizationId, w.CreatedAt, now))
-            .OfType<MarkedPeriod>()
+        var due = writes.SelectMany(w => PeriodsToMark(w.OrganizationId, w.CreatedAt, now))
             .Distinct()
             .Where(p => !_marked.TryGetValue(p, out var at) || now - at >= MarkReuse || now < at)
             .ToList();
         if (due.Count == 0) return;
         // An hour's mark goes to its day (per hour) and to its month (per day), so that a month's kept totals can be judged
-        // from one small item; a slice's to its day. All are stored before the write is sent.
+        // from one small item; a slice's to its hour's slice marks. All are stored before the write is sent.
         var marks = due.SelectMany(p => p.IsHour
             ? new[]
             {
                 (Period: p, Bucket: AggregateKeys.MarksBucket(p.Start), Attribute: AggregateKeys.MarkAttribute(p.Start)),
                 (Period: p, Bucket: AggregateKeys.MonthMarksBucket(AggregateKeys.FloorMonth(p.Start)), Attribute: AggregateKeys.DayMarkAttribute(p.Start)),
             }
-            : [(Period: p, Bucket: AggregateKeys.MarksBucket(p.Start), Attribute: AggregateKeys.SliceMarkAttribute(p.Start))]);
+            : [(Period: p, Bucket: AggregateKeys.SliceMarksBucket(p.Start), Attribute: AggregateKeys.SliceMarkAttribute(p.Start))]);
         await Parallel.ForEachAsync(marks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (mark, ct) =>
         {
             try
@@ -109,13 +108,14 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     /// <summary>An hour or a slice of an organization's payments that a write marks.</summary>
     private readonly record struct MarkedPeriod(Guid OrganizationId, DateTimeOffset Start, bool IsHour);
 
-    private static MarkedPeriod? PeriodToMark(Guid organizationId, DateTimeOffset createdAt, DateTimeOffset now)
+    private IEnumerable<MarkedPeriod> PeriodsToMark(Guid organizationId, DateTimeOffset createdAt, DateTimeOffset now)
     {
         var hour = PaymentItemKeys.FloorHour(createdAt);
-        if (now >= hour.AddHours(1)) return new(organizationId, hour, IsHour: true);
-        // Before its hour has ended no kept hour counts it, but a kept slice of the open hour may.
+        if (now >= hour.AddHours(1)) yield return new(organizationId, hour, IsHour: true);
+        // Readers keep an hour's slices until the hour closes, by their clocks: until then a write into a slice that has ended
+        // marks the slice too, so that the hour's mark (which its slices do not read) leaves the other slices standing.
         var slice = AggregateKeys.FloorSlice(createdAt);
-        return now >= slice + AggregateKeys.SliceLength ? new(organizationId, slice, IsHour: false) : null;
+        if (now >= slice + AggregateKeys.SliceLength && now < hour.AddHours(1) + Settle + MaxClockSkew * 2) yield return new(organizationId, slice, IsHour: false);
     }
 
     /// <summary>
@@ -130,16 +130,25 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         var first = CeilHour(from);
         var last = to is { } end && PaymentItemKeys.FloorHour(end) < closedBefore ? PaymentItemKeys.FloorHour(end) : closedBefore;
         if (last <= first)
-            return from == closedBefore && (to is null || to > from)
-                ? await ReadOpenHourAsync(organizationId, from, to, now, cancellationToken) // the open hour from its start
-                : await ReadPaymentsAsync(organizationId, from, to, cancellationToken);
+        {
+            // No closed hour in the range: unless it reaches into the open hour from before its start, it is read live.
+            if (first != closedBefore || to is { } until && until <= first) return await ReadPaymentsAsync(organizationId, from, to, cancellationToken);
+            var head = from < first ? ReadPaymentsAsync(organizationId, from, first, cancellationToken) : Task.FromResult(new PaymentTotals());
+            var open = ReadOpenHourAsync(organizationId, first, to, now, cancellationToken);
+            return Sum(await Task.WhenAll(head, open));
+        }
 
         var parts = new List<Task<PaymentTotals>> { ReadClosedHoursAsync(organizationId, first, last, hourly, cancellationToken) };
         if (from < first) parts.Add(ReadPaymentsAsync(organizationId, from, first, cancellationToken));
         if (to is null || last < to)
             parts.Add(last == closedBefore ? ReadOpenHourAsync(organizationId, last, to, now, cancellationToken) : ReadPaymentsAsync(organizationId, last, to, cancellationToken));
+        return Sum(await Task.WhenAll(parts));
+    }
+
+    private static PaymentTotals Sum(IEnumerable<PaymentTotals> parts)
+    {
         var totals = new PaymentTotals();
-        foreach (var part in await Task.WhenAll(parts)) totals.Add(part);
+        foreach (var part in parts) totals.Add(part);
         return totals;
     }
 
@@ -180,39 +189,36 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (to is { } until && AggregateKeys.FloorSlice(until) < end) end = AggregateKeys.FloorSlice(until);
         if (end <= hour) return await ReadPaymentsAsync(organizationId, hour, to, cancellationToken);
 
-        var live = ReadPaymentsAsync(organizationId, end, to, cancellationToken);
-        var totals = await ReadClosedSlicesAsync(organizationId, hour, end, cancellationToken);
-        totals.Add(await live);
-        return totals;
+        return Sum(await Task.WhenAll(ReadClosedSlicesAsync(organizationId, hour, end, cancellationToken), ReadPaymentsAsync(organizationId, end, to, cancellationToken)));
     }
 
     private async Task<PaymentTotals> ReadClosedSlicesAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset end, CancellationToken cancellationToken)
     {
         var keptRead = GetBucketAsync(organizationId, AggregateKeys.SlicesBucket(hour), consistent: false, cancellationToken);
         // Marks are read strongly consistent: a mark missed here would let a stale total stand.
-        var marksRead = GetBucketAsync(organizationId, AggregateKeys.MarksBucket(hour), consistent: true, cancellationToken);
-        var kept = await keptRead;
-        var marks = await marksRead;
+        var marksRead = GetBucketAsync(organizationId, AggregateKeys.SliceMarksBucket(hour), consistent: true, cancellationToken);
+        await Task.WhenAll(keptRead, marksRead);
+        var (kept, marks) = (keptRead.Result, marksRead.Result);
 
         var totals = new PaymentTotals();
-        var unread = new List<DateTimeOffset>();
-        for (var slice = hour; slice < end; slice += AggregateKeys.SliceLength)
+        var slice = hour;
+        for (; slice < end; slice += AggregateKeys.SliceLength)
         {
-            // A slice stands against its own marks and its hour's (a write sent once the hour had ended marks only the hour).
-            if (kept is not null && kept.TryGetValue(AggregateKeys.SliceAttribute(slice), out var value) && value.M is { } item && OfThisGeneration(item)
+            if (kept is not null && kept.TryGetValue(AggregateKeys.SliceAttribute(slice), out var value) && value.M is { } item
+                && item.TryGetValue(AggregateKeys.SliceHour, out var ofHour) && ofHour.S == PaymentItemKeys.Hour(hour) && OfThisGeneration(item)
                 && item.TryGetValue(AggregateKeys.ComputedAt, out var at) && TimeOf(at) is { } readAt
-                && Stands(readAt, marks, AggregateKeys.MarkAttribute(hour)) && Stands(readAt, marks, AggregateKeys.SliceMarkAttribute(slice))
-                && TotalsOf(item, AggregateKeys.SlicesBucket(hour)) is { } sliceTotals)
+                && Stands(readAt, marks, AggregateKeys.SliceMarkAttribute(slice)) && TotalsOf(item, AggregateKeys.SlicesBucket(hour)) is { } sliceTotals)
                 totals.Add(sliceTotals);
-            else unread.Add(slice);
+            else break;
         }
-        if (unread.Count == 0) return totals;
+        if (slice == end) return totals;
 
+        // From the first slice that does not stand on, all are read again in one query and kept (those that stood, afresh).
         var readAtNow = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
-        var read = await ReadPaymentsByPeriodAsync(organizationId, unread[0], unread[^1] + AggregateKeys.SliceLength, AggregateKeys.SliceLength, cancellationToken);
-        var slices = unread.ToDictionary(s => s, s => read[s]);
-        foreach (var (_, sliceTotals) in slices) totals.Add(sliceTotals);
-        await KeepSlicesAsync(organizationId, hour, slices, readAtNow);
+        var read = await ReadPaymentsByPeriodAsync(organizationId, slice, end, AggregateKeys.SliceLength, cancellationToken);
+        foreach (var (_, sliceTotals) in read) totals.Add(sliceTotals);
+        // Slices without payments are not kept: reading them again costs an empty query, keeping them a write.
+        if (read.Values.Any(t => !t.IsEmpty)) await KeepSlicesAsync(organizationId, hour, read, readAtNow);
         return totals;
     }
 
@@ -224,6 +230,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         foreach (var (slice, sliceTotals) in slices)
         {
             var value = new AttributeValue { M = TotalsItem(sliceTotals, readAt, Generation) };
+            value.M[AggregateKeys.SliceHour] = new(PaymentItemKeys.Hour(hour));
             if (DynamoDbItemSize.Of(value.M) > MaxItemBytes / 12) continue; // 12 slices must fit one item; a larger one is read every time
             names[$"#s{names.Count}"] = AggregateKeys.SliceAttribute(slice);
             values[$":s{values.Count}"] = value;
