@@ -283,14 +283,37 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         // The hour has ended but not closed (Settle has not passed): its slices are still what readers keep.
         _clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(30));
         Assert.True(_clock.GetUtcNow() - store.Aggregates.Settle < hour.AddHours(1));
-        var refunded = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
+        var refunded = payments.Single(p => p.CreatedAt == hour.AddMinutes(5));
         var refund = refunded.Refund(900, _clock.GetUtcNow());
         await store.UpdateAsync(refund, null, default);
         var expected = payments.Select(p => p == refunded ? refund : p).ToList();
-        // It marks its slice as well as its hour, so the hour's other slices still stand (a change behind the store's back
-        // in one of them is not seen): one write after the hour's end does not cost a read of the whole hour.
+        // It marks its slice as well as its hour, and only that slice is read again: the hour's other slices, the later ones
+        // included, still stand (a change behind the store's back in one of them is not seen).
         await RawAmountAsync(payments.Single(p => p.CreatedAt == hour.AddMinutes(12)), 4_000_000);
         Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    [Fact]
+    public async Task A_write_after_the_hour_by_a_clock_a_minute_ahead_is_counted_by_slices_of_a_reader_a_minute_behind()
+    {
+        var reader = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 59);
+        await reader.GetCampaignTotalsAsync(org, [campaign], default); // keeps the slices up to :55
+
+        // 200 s after the hour: the reader's clock, a minute behind, still reads the hour from its slices; the writer's, a
+        // minute ahead, is 260 s past the hour, yet it must still mark the slice (its window allows for the skew).
+        var trueNow = hour.AddHours(1).AddSeconds(200);
+        _clock.Advance(trueNow.AddMinutes(-1) - _clock.GetUtcNow());
+        var writerClock = new ShiftedClock();
+        writerClock.Advance(trueNow.AddMinutes(1) - writerClock.GetUtcNow());
+        var options = Options.Create(fixture.Options);
+        var writer = new DynamoDbPaymentTransactionStore(fixture.Client, new DynamoDbCaller(null, options), options, time: writerClock);
+        var refunded = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
+        var refund = refunded.Refund(900, writerClock.GetUtcNow());
+        await writer.UpdateAsync(refund, null, default);
+
+        Assert.True(_clock.GetUtcNow() - reader.Aggregates.Settle < hour.AddHours(1));
+        Assert.Equal(ExpectedCampaign(payments.Select(p => p == refunded ? refund : p), campaign), (await reader.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
     }
 
     [Fact]

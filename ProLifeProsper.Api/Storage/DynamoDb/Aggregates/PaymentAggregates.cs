@@ -125,6 +125,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     /// </summary>
     public async Task<PaymentTotals> ReadAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset? to, bool hourly, CancellationToken cancellationToken)
     {
+        if (to <= from) return new PaymentTotals();
         var now = time.GetUtcNow();
         var closedBefore = PaymentItemKeys.FloorHour(now - Settle); // hours that end by now − Settle
         var first = CeilHour(from);
@@ -189,7 +190,8 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (to is { } until && AggregateKeys.FloorSlice(until) < end) end = AggregateKeys.FloorSlice(until);
         if (end <= hour) return await ReadPaymentsAsync(organizationId, hour, to, cancellationToken);
 
-        return Sum(await Task.WhenAll(ReadClosedSlicesAsync(organizationId, hour, end, cancellationToken), ReadPaymentsAsync(organizationId, end, to, cancellationToken)));
+        var slices = ReadClosedSlicesAsync(organizationId, hour, end, cancellationToken);
+        return to == end ? await slices : Sum(await Task.WhenAll(slices, ReadPaymentsAsync(organizationId, end, to, cancellationToken)));
     }
 
     private async Task<PaymentTotals> ReadClosedSlicesAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset end, CancellationToken cancellationToken)
@@ -201,24 +203,29 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         var (kept, marks) = (keptRead.Result, marksRead.Result);
 
         var totals = new PaymentTotals();
-        var slice = hour;
-        for (; slice < end; slice += AggregateKeys.SliceLength)
+        var unread = new List<DateTimeOffset>();
+        for (var slice = hour; slice < end; slice += AggregateKeys.SliceLength)
         {
             if (kept is not null && kept.TryGetValue(AggregateKeys.SliceAttribute(slice), out var value) && value.M is { } item
                 && item.TryGetValue(AggregateKeys.SliceHour, out var ofHour) && ofHour.S == PaymentItemKeys.Hour(hour) && OfThisGeneration(item)
                 && item.TryGetValue(AggregateKeys.ComputedAt, out var at) && TimeOf(at) is { } readAt
                 && Stands(readAt, marks, AggregateKeys.SliceMarkAttribute(slice)) && TotalsOf(item, AggregateKeys.SlicesBucket(hour)) is { } sliceTotals)
                 totals.Add(sliceTotals);
-            else break;
+            else unread.Add(slice);
         }
-        if (slice == end) return totals;
+        if (unread.Count == 0) return totals;
 
-        // From the first slice that does not stand on, all are read again in one query and kept (those that stood, afresh).
-        var readAtNow = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
-        var read = await ReadPaymentsByPeriodAsync(organizationId, slice, end, AggregateKeys.SliceLength, cancellationToken);
-        foreach (var (_, sliceTotals) in read) totals.Add(sliceTotals);
-        // Slices without payments are not kept: reading them again costs an empty query, keeping them a write.
-        if (read.Values.Any(t => !t.IsEmpty)) await KeepSlicesAsync(organizationId, hour, read, readAtNow);
+        // Only the slices that do not stand are read again, consecutive ones in one query, each run kept as soon as it is
+        // read: a mark costs a re-read of its slice, not of the hour, and a read cut short still leaves progress.
+        var read = await InParallelAsync(Runs(unread, AggregateKeys.SliceLength), async (run, ct) =>
+        {
+            var readAt = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
+            var slices = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, AggregateKeys.SliceLength, ct);
+            // Slices without payments are not kept: reading them again costs an empty query, keeping them a write.
+            if (slices.Values.Any(t => !t.IsEmpty)) await KeepSlicesAsync(organizationId, hour, slices, readAt);
+            return slices;
+        }, cancellationToken);
+        foreach (var (_, sliceTotals) in read.SelectMany(slices => slices)) totals.Add(sliceTotals);
         return totals;
     }
 
@@ -316,7 +323,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (open.Count == 0) return result;
 
         // The hours of those days: kept ones that stand, the rest read from the payments (consecutive hours in one read).
-        var hourItems = await InParallelAsync(Runs(open.SelectMany(d => HoursOf(d.From, d.To)).ToList()), (run, ct) => QueryBucketsAsync(organizationId,
+        var hourItems = await InParallelAsync(Runs(open.SelectMany(d => HoursOf(d.From, d.To)), TimeSpan.FromHours(1)), (run, ct) => QueryBucketsAsync(organizationId,
             AggregateKeys.HourBucket(run.From), AggregateKeys.HourBucket(run.To.AddHours(-1)), consistent: false, ct), cancellationToken);
         var keptHours = hourItems.SelectMany(h => h).ToDictionary(h => AggregateKeys.HourOf(h[AggregateKeys.Bucket].S));
         var hours = new SortedDictionary<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset ReadAt)>();
@@ -337,7 +344,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         {
             var readAt = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
             // A day at most per read, kept as soon as it is read: a first read of a long history cut short still leaves progress.
-            var read = await InParallelAsync(Runs(unread, maxHours: 24), async (run, ct) =>
+            var read = await InParallelAsync(Runs(unread, TimeSpan.FromHours(1), most: 24), async (run, ct) =>
             {
                 var byHour = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, TimeSpan.FromHours(1), ct);
                 // An hour without payments is not kept: reading it again costs one empty query, keeping it one item per hour.
@@ -565,14 +572,14 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return items;
     }
 
-    /// <summary>Consecutive hours as ranges of at most <paramref name="maxHours"/>.</summary>
-    private static List<(DateTimeOffset From, DateTimeOffset To)> Runs(List<DateTimeOffset> hours, int maxHours = int.MaxValue)
+    /// <summary>Consecutive periods (hours or slices) of <paramref name="length"/> as ranges of at most <paramref name="most"/> periods.</summary>
+    private static List<(DateTimeOffset From, DateTimeOffset To)> Runs(IEnumerable<DateTimeOffset> periods, TimeSpan length, int most = int.MaxValue)
     {
         var runs = new List<(DateTimeOffset From, DateTimeOffset To)>();
-        foreach (var hour in hours.Order())
+        foreach (var period in periods.Order())
         {
-            if (runs.Count > 0 && runs[^1].To == hour && (hour - runs[^1].From).TotalHours < maxHours) runs[^1] = (runs[^1].From, hour.AddHours(1));
-            else runs.Add((hour, hour.AddHours(1)));
+            if (runs.Count > 0 && runs[^1].To == period && (period - runs[^1].From) / length < most) runs[^1] = (runs[^1].From, period + length);
+            else runs.Add((period, period + length));
         }
         return runs;
     }
