@@ -247,6 +247,20 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_quiet_organizations_slices_are_read_again_rather_than_kept()
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 40, quiet: true); // a payment or two per slice
+        Assert.Equal(ExpectedCampaign(payments, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.DoesNotContain(AggregateKeys.SlicesBucket(hour), await KeptBucketsAsync(org)); // a keep would cost more than reading them again
+
+        var changed = payments.Single(p => p.CreatedAt == hour.AddMinutes(12));
+        await RawAmountAsync(changed, 1_000_000);
+        Assert.Equal(ExpectedCampaign(payments.Select(p => p == changed ? p with { AmountMinor = 1_000_000 } : p), campaign),
+            (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    [Fact]
     public async Task Refunds_settlements_late_creates_and_migration_copies_into_closed_slices_of_the_open_hour_are_counted()
     {
         var store = NewStore();
@@ -359,9 +373,10 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
 
     /// <summary>
     /// Moves the clock to <paramref name="minute"/> past the next hour and writes payments of that hour (raw, no marks) at
-    /// minutes 1 (pending), 5, 12, 20 (failed), 33, 36 and 39, most to one campaign, and one ten minutes before the hour.
+    /// minutes 1 (pending), 5, 12, 20 (failed), 33, 36 and 39, most to one campaign, and one ten minutes before the hour;
+    /// unless <paramref name="quiet"/>, eight more in every slice to another campaign, so that each slice is worth keeping.
     /// </summary>
-    private async Task<(Guid Org, Guid Campaign, DateTimeOffset Hour, List<PaymentTransaction> Payments)> LoadOpenHourAsync(int minute)
+    private async Task<(Guid Org, Guid Campaign, DateTimeOffset Hour, List<PaymentTransaction> Payments)> LoadOpenHourAsync(int minute, bool quiet = false)
     {
         var hour = Hour(1);
         _clock.Advance(hour.AddMinutes(minute) - _clock.GetUtcNow());
@@ -371,6 +386,10 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
             status: m == 1 ? PaymentStatus.Pending : m == 20 ? PaymentStatus.Failed : PaymentStatus.Succeeded)).ToList();
         payments.Add(NewPayment(org, hour.AddMinutes(7), amount: 777, currency: "EUR"));
         payments.Add(NewPayment(org, hour.AddMinutes(-10), amount: 555, campaign: campaign)); // in the hour before
+        var others = Guid.CreateVersion7();
+        if (!quiet)
+            payments.AddRange(Enumerable.Range(0, 12).SelectMany(slice => Enumerable.Range(0, 8).Select(k =>
+                NewPayment(org, hour + AggregateKeys.SliceLength * slice + TimeSpan.FromSeconds(150 + k) + TimeSpan.FromMilliseconds(500), amount: 10 + k, campaign: others))));
         await PutRawAsync(payments);
         return (org, campaign, hour, payments);
     }

@@ -220,14 +220,18 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         var read = await InParallelAsync(Runs(unread, AggregateKeys.SliceLength), async (run, ct) =>
         {
             var readAt = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
-            var slices = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, AggregateKeys.SliceLength, ct);
-            // Slices without payments are not kept: reading them again costs an empty query, keeping them a write.
-            if (slices.Values.Any(t => !t.IsEmpty)) await KeepSlicesAsync(organizationId, hour, slices, readAt);
+            var (slices, payments) = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, AggregateKeys.SliceLength, ct);
+            // Kept only when reading them again would cost more than the one read unit any query costs: a quiet
+            // organization's few payments are read again rather than written (a keep costs a write unit or more).
+            if (payments >= KeepSlicesFrom) await KeepSlicesAsync(organizationId, hour, slices, readAt);
             return slices;
         }, cancellationToken);
         foreach (var (_, sliceTotals) in read.SelectMany(slices => slices)) totals.Add(sliceTotals);
         return totals;
     }
+
+    /// <summary>Slices are kept when a read of them finds at least this many payments: more than one read unit's worth (4 KB).</summary>
+    private const int KeepSlicesFrom = 8;
 
     /// <summary>Keeps slices of the open hour as closed hours are kept (<see cref="KeepAsync"/>): one update of the hour's slices item.</summary>
     private async Task KeepSlicesAsync(Guid organizationId, DateTimeOffset hour, Dictionary<DateTimeOffset, PaymentTotals> slices, DateTimeOffset readAt)
@@ -346,7 +350,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             // A day at most per read, kept as soon as it is read: a first read of a long history cut short still leaves progress.
             var read = await InParallelAsync(Runs(unread, TimeSpan.FromHours(1), most: 24), async (run, ct) =>
             {
-                var byHour = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, TimeSpan.FromHours(1), ct);
+                var (byHour, _) = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, TimeSpan.FromHours(1), ct);
                 // An hour without payments is not kept: reading it again costs one empty query, keeping it one item per hour.
                 await KeepAsync(byHour.Where(h => !h.Value.IsEmpty).Select(h => HourItem(organizationId, h.Key, h.Value, readAt, Generation)).ToList());
                 return byHour;
@@ -501,17 +505,19 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     }
 
     /// <summary>The totals of each period (hour or slice, of <paramref name="length"/>) in [from, to), read from their payments; empty ones included.</summary>
-    private async Task<Dictionary<DateTimeOffset, PaymentTotals>> ReadPaymentsByPeriodAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to,
-        TimeSpan length, CancellationToken cancellationToken)
+    private async Task<(Dictionary<DateTimeOffset, PaymentTotals> ByPeriod, int Payments)> ReadPaymentsByPeriodAsync(Guid organizationId,
+        DateTimeOffset from, DateTimeOffset to, TimeSpan length, CancellationToken cancellationToken)
     {
         var byPeriod = new Dictionary<DateTimeOffset, PaymentTotals>();
+        var payments = 0;
         for (var period = from; period < to; period += length) byPeriod[period] = new PaymentTotals();
         await ForEachPaymentAsync(organizationId, from, to, item =>
         {
             var createdAt = PaymentItemMapper.ParseTime(item["createdAt"].S);
             byPeriod[from + TimeSpan.FromTicks((createdAt - from).Ticks / length.Ticks * length.Ticks)].Add(item);
+            payments++; // under ForEachPaymentAsync's lock
         }, cancellationToken);
-        return byPeriod;
+        return (byPeriod, payments);
     }
 
     /// <summary>Every payment created in [from, to), strongly consistent, page by page (one page per shard in memory at a time).</summary>
