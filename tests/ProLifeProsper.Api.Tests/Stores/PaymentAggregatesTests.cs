@@ -238,12 +238,16 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         var reread = expected.Select(p => p == inClosedSlice ? p with { AmountMinor = 1_000_000 } : p).ToList();
         Assert.Equal(ExpectedCampaign(reread, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
 
-        // Once the hour has closed it is read from its payments, as it is now (and kept as an hour).
+        // Once the hour has closed it is summed from its kept slices, its other slices read from their payments, and kept as
+        // an hour: a change behind the store's back in a kept slice is still not seen, a payment of its last slice is.
         var beforeTheBack = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
         await RawAmountAsync(beforeTheBack, 3_000_000);
+        var lastSlice = NewPayment(org, hour.AddMinutes(57), amount: 6_000, campaign: campaign);
+        await PutRawAsync([lastSlice]);
         _clock.Advance(TimeSpan.FromMinutes(25) + store.Aggregates.Settle);
-        var closed = reread.Select(p => p == beforeTheBack ? p with { AmountMinor = 3_000_000 } : p).ToList();
+        var closed = reread.Append(lastSlice).ToList();
         Assert.Equal(ExpectedCampaign(closed, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Contains(AggregateKeys.HourBucket(hour), await KeptBucketsAsync(org));
     }
 
     [Fact]
@@ -328,6 +332,34 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
 
         Assert.True(_clock.GetUtcNow() - reader.Aggregates.Settle < hour.AddHours(1));
         Assert.Equal(ExpectedCampaign(payments.Select(p => p == refunded ? refund : p), campaign), (await reader.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    [Fact]
+    public async Task An_hour_that_closes_is_summed_from_its_slices_and_writes_after_its_end_are_counted()
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 59);
+        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps the slices up to :55
+        var hidden = payments.Single(p => p.CreatedAt == hour.AddMinutes(12));
+        await RawAmountAsync(hidden, 7_000_000); // behind the store's back: seen only where slice :10 is read again
+
+        // 30 s after the hour's end a refund marks its hour and its slice; once the hour has closed it is summed from its
+        // slices, only the refund's read again: the hour's mark was written while writes still marked their slices.
+        _clock.Advance(TimeSpan.FromSeconds(90));
+        var first = payments.Single(p => p.CreatedAt == hour.AddMinutes(5));
+        var firstRefund = first.Refund(100, _clock.GetUtcNow());
+        await store.UpdateAsync(firstRefund, null, default);
+        _clock.Advance(store.Aggregates.Settle);
+        var expected = payments.Select(p => p == first ? firstRefund : p).ToList();
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+
+        // Later, a write marks the hour only (its slices are no longer marked): every slice stands against that mark now.
+        _clock.Advance(TimeSpan.FromMinutes(3));
+        var second = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
+        var secondRefund = second.Refund(200, _clock.GetUtcNow());
+        await store.UpdateAsync(secondRefund, null, default);
+        expected = expected.Select(p => p == second ? secondRefund : p == hidden ? p with { AmountMinor = 7_000_000 } : p).ToList();
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
     }
 
     [Fact]

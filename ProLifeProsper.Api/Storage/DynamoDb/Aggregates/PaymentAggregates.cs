@@ -115,7 +115,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         // Readers keep an hour's slices until the hour closes, by their clocks: until then a write into a slice that has ended
         // marks the slice too, so that the hour's mark (which its slices do not read) leaves the other slices standing.
         var slice = AggregateKeys.FloorSlice(createdAt);
-        if (now >= slice + AggregateKeys.SliceLength && now < hour.AddHours(1) + Settle + MaxClockSkew * 2) yield return new(organizationId, slice, IsHour: false);
+        if (now >= slice + AggregateKeys.SliceLength && now < hour.AddHours(1) + SliceMarksUntil) yield return new(organizationId, slice, IsHour: false);
     }
 
     /// <summary>
@@ -190,11 +190,20 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (to is { } until && AggregateKeys.FloorSlice(until) < end) end = AggregateKeys.FloorSlice(until);
         if (end <= hour) return await ReadPaymentsAsync(organizationId, hour, to, cancellationToken);
 
-        var slices = ReadClosedSlicesAsync(organizationId, hour, end, cancellationToken);
-        return to == end ? await slices : Sum(await Task.WhenAll(slices, ReadPaymentsAsync(organizationId, end, to, cancellationToken)));
+        var slices = ReadSlicesAsync(organizationId, hour, end, hourMarks: null, cancellationToken);
+        var live = to == end ? Task.FromResult(new PaymentTotals()) : ReadPaymentsAsync(organizationId, end, to, cancellationToken);
+        await Task.WhenAll(slices, live);
+        return Sum([slices.Result.Totals, live.Result]);
     }
 
-    private async Task<PaymentTotals> ReadClosedSlicesAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset end, CancellationToken cancellationToken)
+    /// <summary>
+    /// The totals of the slices of <paramref name="hour"/> in [hour, <paramref name="end"/>), each closed: kept ones that stand,
+    /// the others read from their payments (and kept), and the earliest time any part was read. With
+    /// <paramref name="hourMarks"/> (its day's marks: the hour has closed) a kept slice also stands against the hour's mark,
+    /// unless that mark is early enough that every write it stands for marked its slice too.
+    /// </summary>
+    private async Task<(PaymentTotals Totals, DateTimeOffset ReadAt)> ReadSlicesAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset end,
+        Dictionary<string, AttributeValue>? hourMarks, CancellationToken cancellationToken)
     {
         var keptRead = GetBucketAsync(organizationId, AggregateKeys.SlicesBucket(hour), consistent: false, cancellationToken);
         // Marks are read strongly consistent: a mark missed here would let a stale total stand.
@@ -202,18 +211,29 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         await Task.WhenAll(keptRead, marksRead);
         var (kept, marks) = (keptRead.Result, marksRead.Result);
 
+        // Writes marked before this also marked their slices (PeriodsToMark), so the hour's mark need not be read against them.
+        var slicesMarkedBefore = PaymentItemKeys.Timestamp(hour.AddHours(1) + SliceMarksUntil - MarkReuse);
+        var hourMarkStandsAlone = hourMarks is not null && hourMarks.TryGetValue(AggregateKeys.MarkAttribute(hour), out var hourMark)
+            && string.CompareOrdinal(hourMark.S, slicesMarkedBefore) >= 0;
+
         var totals = new PaymentTotals();
+        var earliest = DateTimeOffset.MaxValue;
         var unread = new List<DateTimeOffset>();
         for (var slice = hour; slice < end; slice += AggregateKeys.SliceLength)
         {
             if (kept is not null && kept.TryGetValue(AggregateKeys.SliceAttribute(slice), out var value) && value.M is { } item
                 && item.TryGetValue(AggregateKeys.SliceHour, out var ofHour) && ofHour.S == PaymentItemKeys.Hour(hour) && OfThisGeneration(item)
                 && item.TryGetValue(AggregateKeys.ComputedAt, out var at) && TimeOf(at) is { } readAt
-                && Stands(readAt, marks, AggregateKeys.SliceMarkAttribute(slice)) && TotalsOf(item, AggregateKeys.SlicesBucket(hour)) is { } sliceTotals)
+                && Stands(readAt, marks, AggregateKeys.SliceMarkAttribute(slice))
+                && (!hourMarkStandsAlone || Stands(readAt, hourMarks, AggregateKeys.MarkAttribute(hour)))
+                && TotalsOf(item, AggregateKeys.SlicesBucket(hour)) is { } sliceTotals)
+            {
                 totals.Add(sliceTotals);
+                earliest = Min(earliest, readAt);
+            }
             else unread.Add(slice);
         }
-        if (unread.Count == 0) return totals;
+        if (unread.Count == 0) return (totals, earliest);
 
         // Only the slices that do not stand are read again, consecutive ones in one query, each run kept as soon as it is
         // read: a mark costs a re-read of its slice, not of the hour, and a read cut short still leaves progress.
@@ -224,11 +244,19 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             // Kept only when reading them again would cost more than the one read unit any query costs: a quiet
             // organization's few payments are read again rather than written (a keep costs a write unit or more).
             if (payments >= KeepSlicesFrom) await KeepSlicesAsync(organizationId, hour, slices, readAt);
-            return slices;
+            return (Slices: slices, ReadAt: readAt);
         }, cancellationToken);
-        foreach (var (_, sliceTotals) in read.SelectMany(slices => slices)) totals.Add(sliceTotals);
-        return totals;
+        foreach (var (slices, readAt) in read)
+        {
+            foreach (var (_, sliceTotals) in slices) totals.Add(sliceTotals);
+            earliest = Min(earliest, readAt);
+        }
+        return (totals, earliest);
     }
+
+    /// <summary>How long after its hour's end a write into a slice still marks it: readers keep the hour's slices until it closes
+    /// (<see cref="Settle"/> after its end, by their clocks), and the writer's clock may be up to twice the skew from theirs.</summary>
+    private TimeSpan SliceMarksUntil => Settle + MaxClockSkew * 2;
 
     /// <summary>Slices are kept when a read of them finds at least this many payments: more than one read unit's worth (4 KB).</summary>
     private const int KeepSlicesFrom = 8;
@@ -342,6 +370,19 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                     hours[hour] = (hourTotals, readAt);
                 else unread.Add(hour);
             }
+        }
+
+        // The latest closed hours may still have their slices, kept while they were open: summed from those, an hour's close
+        // costs a read of its last slice (and of any marked since), not of the whole hour. The slices items hold the last two.
+        var recent = PaymentItemKeys.FloorHour(time.GetUtcNow() - Settle).AddHours(-2);
+        if (unread.Where(h => h >= recent).ToList() is { Count: > 0 } fromSlices)
+        {
+            var summed = await InParallelAsync(fromSlices, async (hour, ct) => (Hour: hour,
+                Read: await ReadSlicesAsync(organizationId, hour, hour.AddHours(1), marksOf.GetValueOrDefault(AggregateKeys.FloorDay(hour)) ?? [], ct)),
+                cancellationToken);
+            foreach (var (hour, (hourTotals, hourReadAt)) in summed) hours[hour] = (hourTotals, hourReadAt);
+            await KeepAsync(summed.Where(s => !s.Read.Totals.IsEmpty).Select(s => HourItem(organizationId, s.Hour, s.Read.Totals, s.Read.ReadAt, Generation)).ToList());
+            unread.RemoveAll(h => h >= recent);
         }
 
         if (unread.Count > 0)
