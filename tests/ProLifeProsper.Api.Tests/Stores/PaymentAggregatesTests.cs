@@ -363,6 +363,29 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task An_hour_summed_from_its_slices_is_kept_and_stands_after_the_marks_of_its_close()
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 59);
+        await store.GetCampaignTotalsAsync(org, [campaign], default);
+
+        // A settlement 30 s after the hour's end marks the hour and its slice; the read that closes the hour sums its slices.
+        _clock.Advance(TimeSpan.FromSeconds(90));
+        var pending = payments.Single(p => p.Status == PaymentStatus.Pending);
+        var settled = pending.Settle(_clock.GetUtcNow());
+        await store.UpdateAsync(settled, RecordFor(settled, "settle-" + pending.TransactionId), default);
+        _clock.Advance(store.Aggregates.Settle);
+        var expected = payments.Select(p => p == pending ? settled : p).ToList();
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+
+        // Hours later the hour kept then still stands against that mark: its payments are not read again (a change behind
+        // the store's back is not seen), or every busy hour would be read whole once its slices are gone.
+        _clock.Advance(TimeSpan.FromHours(3));
+        await RawAmountAsync(payments.Single(p => p.CreatedAt == hour.AddMinutes(12)), 9_000_000);
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    [Fact]
     public async Task A_marked_write_that_lands_after_a_reader_kept_its_slice_again_is_still_counted()
     {
         var store = NewStore();

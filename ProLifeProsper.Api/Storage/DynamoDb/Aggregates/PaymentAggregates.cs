@@ -191,18 +191,16 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (end <= hour) return await ReadPaymentsAsync(organizationId, hour, to, cancellationToken);
 
         var slices = ReadSlicesAsync(organizationId, hour, end, hourMarks: null, cancellationToken);
-        var live = to == end ? Task.FromResult(new PaymentTotals()) : ReadPaymentsAsync(organizationId, end, to, cancellationToken);
-        await Task.WhenAll(slices, live);
-        return Sum([slices.Result.Totals, live.Result]);
+        return to == end ? await slices : Sum(await Task.WhenAll(slices, ReadPaymentsAsync(organizationId, end, to, cancellationToken)));
     }
 
     /// <summary>
     /// The totals of the slices of <paramref name="hour"/> in [hour, <paramref name="end"/>), each closed: kept ones that stand,
-    /// the others read from their payments (and kept), and the earliest time any part was read. With
-    /// <paramref name="hourMarks"/> (its day's marks: the hour has closed) a kept slice also stands against the hour's mark,
-    /// unless that mark is early enough that every write it stands for marked its slice too.
+    /// the others read from their payments (and kept while the hour is open). With <paramref name="hourMarks"/> (its day's
+    /// marks: the hour has closed) a kept slice also stands against the hour's mark, unless that mark is early enough that
+    /// every write it stands for marked its slice too.
     /// </summary>
-    private async Task<(PaymentTotals Totals, DateTimeOffset ReadAt)> ReadSlicesAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset end,
+    private async Task<PaymentTotals> ReadSlicesAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset end,
         Dictionary<string, AttributeValue>? hourMarks, CancellationToken cancellationToken)
     {
         var keptRead = GetBucketAsync(organizationId, AggregateKeys.SlicesBucket(hour), consistent: false, cancellationToken);
@@ -217,7 +215,6 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             && string.CompareOrdinal(hourMark.S, slicesMarkedBefore) >= 0;
 
         var totals = new PaymentTotals();
-        var earliest = DateTimeOffset.MaxValue;
         var unread = new List<DateTimeOffset>();
         for (var slice = hour; slice < end; slice += AggregateKeys.SliceLength)
         {
@@ -227,13 +224,10 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                 && Stands(readAt, marks, AggregateKeys.SliceMarkAttribute(slice))
                 && (!hourMarkStandsAlone || Stands(readAt, hourMarks, AggregateKeys.MarkAttribute(hour)))
                 && TotalsOf(item, AggregateKeys.SlicesBucket(hour)) is { } sliceTotals)
-            {
                 totals.Add(sliceTotals);
-                earliest = Min(earliest, readAt);
-            }
             else unread.Add(slice);
         }
-        if (unread.Count == 0) return (totals, earliest);
+        if (unread.Count == 0) return totals;
 
         // Only the slices that do not stand are read again, consecutive ones in one query, each run kept as soon as it is
         // read: a mark costs a re-read of its slice, not of the hour, and a read cut short still leaves progress.
@@ -242,16 +236,13 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             var readAt = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
             var (slices, payments) = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, AggregateKeys.SliceLength, ct);
             // Kept only when reading them again would cost more than the one read unit any query costs: a quiet
-            // organization's few payments are read again rather than written (a keep costs a write unit or more).
-            if (payments >= KeepSlicesFrom) await KeepSlicesAsync(organizationId, hour, slices, readAt);
-            return (Slices: slices, ReadAt: readAt);
+            // organization's few payments are read again rather than written (a keep costs a write unit or more). A closed
+            // hour's are not kept: the hour is, and its slices item is the open hour's after next.
+            if (payments >= KeepSlicesFrom && hourMarks is null) await KeepSlicesAsync(organizationId, hour, slices, readAt);
+            return slices;
         }, cancellationToken);
-        foreach (var (slices, readAt) in read)
-        {
-            foreach (var (_, sliceTotals) in slices) totals.Add(sliceTotals);
-            earliest = Min(earliest, readAt);
-        }
-        return (totals, earliest);
+        foreach (var (_, sliceTotals) in read.SelectMany(slices => slices)) totals.Add(sliceTotals);
+        return totals;
     }
 
     /// <summary>How long after its hour's end a write into a slice still marks it: readers keep the hour's slices until it closes
@@ -372,17 +363,17 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             }
         }
 
-        // The latest closed hours may still have their slices, kept while they were open: summed from those, an hour's close
-        // costs a read of its last slice (and of any marked since), not of the whole hour. The slices items hold the last two.
-        var recent = PaymentItemKeys.FloorHour(time.GetUtcNow() - Settle).AddHours(-2);
-        if (unread.Where(h => h >= recent).ToList() is { Count: > 0 } fromSlices)
+        // The hour before the open one may still have its slices, kept while it was open (its slices item is the open hour's
+        // after next): summed from those, an hour's close costs a read of its last slice and of any marked since, not of the
+        // whole hour. It is kept as read when its marks were: a mark seen by then was either checked against its slices or
+        // marked its slice too; any later one is later than that time less Settle, so the kept hour does not stand against it.
+        var justClosed = PaymentItemKeys.FloorHour(time.GetUtcNow() - Settle).AddHours(-1);
+        if (unread.Contains(justClosed))
         {
-            var summed = await InParallelAsync(fromSlices, async (hour, ct) => (Hour: hour,
-                Read: await ReadSlicesAsync(organizationId, hour, hour.AddHours(1), marksOf.GetValueOrDefault(AggregateKeys.FloorDay(hour)) ?? [], ct)),
-                cancellationToken);
-            foreach (var (hour, (hourTotals, hourReadAt)) in summed) hours[hour] = (hourTotals, hourReadAt);
-            await KeepAsync(summed.Where(s => !s.Read.Totals.IsEmpty).Select(s => HourItem(organizationId, s.Hour, s.Read.Totals, s.Read.ReadAt, Generation)).ToList());
-            unread.RemoveAll(h => h >= recent);
+            var summed = await ReadSlicesAsync(organizationId, justClosed, justClosed.AddHours(1), marksOf.GetValueOrDefault(AggregateKeys.FloorDay(justClosed)) ?? [], cancellationToken);
+            hours[justClosed] = (summed, marksReadAt);
+            if (!summed.IsEmpty) await KeepAsync([HourItem(organizationId, justClosed, summed, marksReadAt, Generation)]);
+            unread.Remove(justClosed);
         }
 
         if (unread.Count > 0)
