@@ -264,6 +264,18 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
             (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
     }
 
+    [Theory]
+    [InlineData(1, false)] // seven payments read: a re-read costs no more than a keep
+    [InlineData(2, true)] // eight: kept
+    public async Task Slices_are_kept_from_eight_payments_read(int added, bool kept)
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 40, quiet: true); // six in the closed slices
+        await PutRawAsync(Enumerable.Range(0, added).Select(i => NewPayment(org, hour.AddMinutes(2 + i), campaign: campaign)));
+        await store.GetCampaignTotalsAsync(org, [campaign], default);
+        Assert.Equal(kept, (await KeptBucketsAsync(org)).Contains(AggregateKeys.SlicesBucket(hour)));
+    }
+
     [Fact]
     public async Task Refunds_settlements_late_creates_and_migration_copies_into_closed_slices_of_the_open_hour_are_counted()
     {
