@@ -397,6 +397,30 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
     }
 
+    [Theory]
+    [InlineData(261, false)] // its writes (and any reusing its mark for 5 s) were sent while writes still marked their slices
+    [InlineData(263, true)] // a write reusing it may have been sent after that: every slice stands against it
+    public async Task A_closing_hours_slices_stand_against_its_mark_only_once_writes_may_no_longer_have_marked_their_slices(int secondsAfterTheHour, bool allReadAgain)
+    {
+        var store = NewStore();
+        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 59);
+        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps the slices up to :55
+        var hidden = payments.Single(p => p.CreatedAt == hour.AddMinutes(12));
+        await RawAmountAsync(hidden, 7_000_000); // behind the store's back: seen only where slice :10 is read again
+
+        // A writer marks the hour (and, inside the window, the slice of :33) at the given time by its clock; the window for
+        // slice marks ends Settle + 2 × skew after the hour, and a mark stands for writes sent up to 5 s after it.
+        var writerClock = new ShiftedClock();
+        writerClock.Advance(hour.AddHours(1).AddSeconds(secondsAfterTheHour) - writerClock.GetUtcNow());
+        var options = Options.Create(fixture.Options);
+        var writer = new DynamoDbPaymentTransactionStore(fixture.Client, new DynamoDbCaller(null, options), options, time: writerClock);
+        await writer.Aggregates.MarkAsync([(org, hour.AddMinutes(33))], default);
+
+        _clock.Advance(hour.AddHours(1).AddSeconds(secondsAfterTheHour) + store.Aggregates.Settle - _clock.GetUtcNow());
+        var expected = payments.Select(p => allReadAgain && p == hidden ? p with { AmountMinor = 7_000_000 } : p);
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
     [Fact]
     public async Task A_marked_write_that_lands_after_a_reader_kept_its_slice_again_is_still_counted()
     {
