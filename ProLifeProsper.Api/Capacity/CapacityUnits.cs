@@ -159,11 +159,7 @@ public static class CapacityUnits
     {
         var item = AggregateKeys.KeyOf(Guid.Empty, AggregateKeys.SlicesBucket(Day));
         foreach (var slice in Enumerable.Range(0, 11).Select(i => Day + AggregateKeys.SliceLength * i))
-        {
-            var kept = PaymentAggregates.TotalsItem(TotalsOf(payment, Day), Day, generation: 1);
-            kept[AggregateKeys.SliceHour] = new(PaymentItemKeys.Hour(Day));
-            item[AggregateKeys.SliceAttribute(slice)] = new AttributeValue { M = kept };
-        }
+            item[AggregateKeys.SliceAttribute(slice)] = new AttributeValue { M = PaymentAggregates.SliceValue(TotalsOf(payment, Day), Day, generation: 1, Day) };
         return item;
     }
 

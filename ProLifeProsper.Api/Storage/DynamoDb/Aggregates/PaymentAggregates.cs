@@ -259,31 +259,22 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         var values = new Dictionary<string, AttributeValue>();
         foreach (var (slice, sliceTotals) in slices)
         {
-            var value = new AttributeValue { M = TotalsItem(sliceTotals, readAt, Generation) };
-            value.M[AggregateKeys.SliceHour] = new(PaymentItemKeys.Hour(hour));
+            var value = new AttributeValue { M = SliceValue(sliceTotals, readAt, Generation, hour) };
             if (DynamoDbItemSize.Of(value.M) > MaxItemBytes / 12) continue; // 12 slices must fit one item; a larger one is read every time
             names[$"#s{names.Count}"] = AggregateKeys.SliceAttribute(slice);
             values[$":s{values.Count}"] = value;
         }
         if (names.Count == 0) return;
-        using var bound = new CancellationTokenSource(options.WriteTimeout);
-        try
+        // Slices written by another reader stay: only these are set (each stands or falls by its own read time).
+        await KeepBestEffortAsync("slices of an open hour", names.Count, ct => caller.CallAsync("keep_aggregate_slices", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
         {
-            // Slices written by another reader stay: only these are set (each stands or falls by its own read time).
-            await caller.CallAsync("keep_aggregate_slices", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
-            {
-                TableName = Table,
-                Key = AggregateKeys.KeyOf(organizationId, AggregateKeys.SlicesBucket(hour)),
-                UpdateExpression = "SET " + string.Join(", ", names.Keys.Select((name, i) => $"{name} = :s{i}")),
-                ExpressionAttributeNames = names,
-                ExpressionAttributeValues = values,
-                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
-            }, c), bound.Token);
-        }
-        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
-        {
-            logger?.LogWarning(e, "Could not keep {Count} slices of an open hour; the next read reads their payments again", names.Count);
-        }
+            TableName = Table,
+            Key = AggregateKeys.KeyOf(organizationId, AggregateKeys.SlicesBucket(hour)),
+            UpdateExpression = "SET " + string.Join(", ", names.Keys.Select((name, i) => $"{name} = :s{i}")),
+            ExpressionAttributeNames = names,
+            ExpressionAttributeValues = values,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        }, c), ct));
     }
 
     // ----- closed hours: kept totals, read again where marks say so -----
@@ -450,8 +441,16 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return item;
     }
 
+    /// <summary>A kept slice as the slices item holds it: its totals and the hour it belongs to (the item serves every other hour).</summary>
+    internal static Dictionary<string, AttributeValue> SliceValue(PaymentTotals totals, DateTimeOffset readAt, int generation, DateTimeOffset hour)
+    {
+        var value = TotalsItem(totals, readAt, generation);
+        value[AggregateKeys.SliceHour] = new(PaymentItemKeys.Hour(hour));
+        return value;
+    }
+
     /// <summary>Kept totals as an hour or a slice holds them: the totals, when their payments were read, and the generation.</summary>
-    internal static Dictionary<string, AttributeValue> TotalsItem(PaymentTotals totals, DateTimeOffset readAt, int generation) => new()
+    private static Dictionary<string, AttributeValue> TotalsItem(PaymentTotals totals, DateTimeOffset readAt, int generation) => new()
     {
         [AggregateKeys.Totals] = new(totals.ToJson()),
         [AggregateKeys.ComputedAt] = PaymentItemMapper.Time(readAt),
@@ -496,20 +495,16 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     }
 
     /// <summary>
-    /// Keeps totals for the next reader, within <see cref="DynamoDbOptions.WriteTimeout"/> of its own (the reader has its
-    /// answer; a client going away does not undo the reading). A cache: a failure costs the next reader a read of the
-    /// payments, nothing more, so it is logged, not raised. An item over DynamoDB's 400 KB (thousands of campaigns with
-    /// payments in one day) is not kept: those hours are read from their payments every time.
+    /// Keeps totals for the next reader, best effort (<see cref="KeepBestEffortAsync"/>). An item over DynamoDB's 400 KB
+    /// (thousands of campaigns with payments in one day) is not kept: those hours are read from their payments every time.
     /// </summary>
     private async Task KeepAsync(List<Dictionary<string, AttributeValue>> items)
     {
         var keep = items.Where(i => DynamoDbItemSize.Of(i) <= MaxItemBytes).ToList();
         if (keep.Count < items.Count) logger?.LogWarning("{Count} aggregate items exceed DynamoDB's item size and are not kept", items.Count - keep.Count);
         if (keep.Count == 0) return;
-        using var bound = new CancellationTokenSource(options.WriteTimeout);
-        try
-        {
-            await Parallel.ForEachAsync(keep.Chunk(25), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = bound.Token }, async (chunk, ct) =>
+        await KeepBestEffortAsync("aggregate items", keep.Count, bound => Parallel.ForEachAsync(keep.Chunk(25),
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = bound }, async (chunk, ct) =>
             {
                 var request = new BatchWriteItemRequest
                 {
@@ -517,11 +512,23 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                     ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
                 };
                 await caller.CallAsync("keep_aggregates", Table, c => dynamo.BatchWriteItemAsync(request, c), ct); // unprocessed ones: kept next time
-            });
+            }));
+    }
+
+    /// <summary>
+    /// A keep within <see cref="DynamoDbOptions.WriteTimeout"/> of its own (the reader has its answer; a client going away does
+    /// not undo the reading); a failure is logged, not raised: it costs the next reader a read of the payments, nothing more.
+    /// </summary>
+    private async Task KeepBestEffortAsync(string what, int count, Func<CancellationToken, Task> keep)
+    {
+        using var bound = new CancellationTokenSource(options.WriteTimeout);
+        try
+        {
+            await keep(bound.Token);
         }
         catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
         {
-            logger?.LogWarning(e, "Could not keep {Count} aggregate items; the next read reads their payments again", keep.Count);
+            logger?.LogWarning(e, "Could not keep {Count} {What}; the next read reads their payments again", count, what);
         }
     }
 
