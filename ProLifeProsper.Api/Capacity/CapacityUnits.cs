@@ -135,7 +135,7 @@ public static class CapacityUnits
     // ----- the aggregates' items, as PaymentAggregates writes them: one campaign and one currency, every hour with payments -----
 
     private const string MarkLabel = "UpdateItem the day's mark (the payment's hour has ended; at most: one per hour and 5 s per process)";
-    private const string SliceMarkLabel = "UpdateItem the slice's mark (its 5-minute slice has ended and its hour has not closed; as the day's)";
+    private const string SliceMarkLabel = "UpdateItem the slice's mark (its 5-minute slice has ended; as the day's)";
     private const string MonthMarkLabel = "UpdateItem the month's mark (as the day's)";
 
     private static readonly DateTimeOffset Day = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
@@ -159,7 +159,7 @@ public static class CapacityUnits
     {
         var item = AggregateKeys.KeyOf(Guid.Empty, AggregateKeys.SlicesBucket(Day));
         foreach (var slice in Enumerable.Range(0, 11).Select(i => Day + AggregateKeys.SliceLength * i))
-            item[AggregateKeys.SliceAttribute(slice)] = new AttributeValue { M = PaymentAggregates.SliceValue(TotalsOf(payment, Day), Day, generation: 1, Day) };
+            item[AggregateKeys.SliceAttribute(slice)] = new AttributeValue { M = PaymentAggregates.SliceValue(TotalsOf(payment, Day), Day, generation: 1) };
         return item;
     }
 

@@ -365,12 +365,12 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         var expected = payments.Select(p => p == first ? firstRefund : p).ToList();
         Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
 
-        // Later, a write marks the hour only (its slices are no longer marked): every slice stands against that mark now.
+        // Later, a write into the kept hour marks its slice too: only that slice is read again (slice :10 still stands).
         _clock.Advance(TimeSpan.FromMinutes(3));
         var second = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
         var secondRefund = second.Refund(200, _clock.GetUtcNow());
         await store.UpdateAsync(secondRefund, null, default);
-        expected = expected.Select(p => p == second ? secondRefund : p == hidden ? p with { AmountMinor = 7_000_000 } : p).ToList();
+        expected = expected.Select(p => p == second ? secondRefund : p).ToList();
         Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
     }
 
@@ -398,27 +398,143 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
     }
 
     [Theory]
-    [InlineData(261, false)] // its writes (and any reusing its mark for 5 s) were sent while writes still marked their slices
-    [InlineData(263, true)] // a write reusing it may have been sent after that: every slice stands against it
-    public async Task A_closing_hours_slices_stand_against_its_mark_only_once_writes_may_no_longer_have_marked_their_slices(int secondsAfterTheHour, bool allReadAgain)
+    [InlineData(263)] // minutes after the hour closed
+    [InlineData(3 * 3600)] // hours later, the hour kept whole long since
+    public async Task A_write_into_a_busy_closed_hour_reads_again_only_its_slice(int secondsAfterTheHour)
     {
         var store = NewStore();
         var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 59);
-        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps the slices up to :55
+        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps the slices up to :50
+        _clock.Advance(hour.AddHours(1) + store.Aggregates.Settle + TimeSpan.FromSeconds(1) - _clock.GetUtcNow());
+        Assert.Equal(ExpectedCampaign(payments, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Contains(AggregateKeys.HourBucket(hour), await KeptBucketsAsync(org)); // the hour closed, summed from its slices
         var hidden = payments.Single(p => p.CreatedAt == hour.AddMinutes(12));
-        await RawAmountAsync(hidden, 7_000_000); // behind the store's back: seen only where slice :10 is read again
+        await RawAmountAsync(hidden, 7_000_000); // behind the store's back: seen only if slice :10 (or the hour) is read again
 
-        // A writer marks the hour (and, inside the window, the slice of :33) at the given time by its clock; the window for
-        // slice marks ends Settle + 2 × skew after the hour, and a mark stands for writes sent up to 5 s after it.
-        var writerClock = new ShiftedClock();
-        writerClock.Advance(hour.AddHours(1).AddSeconds(secondsAfterTheHour) - writerClock.GetUtcNow());
-        var options = Options.Create(fixture.Options);
-        var writer = new DynamoDbPaymentTransactionStore(fixture.Client, new DynamoDbCaller(null, options), options, time: writerClock);
-        await writer.Aggregates.MarkAsync([(org, hour.AddMinutes(33))], default);
-
-        _clock.Advance(hour.AddHours(1).AddSeconds(secondsAfterTheHour) + store.Aggregates.Settle - _clock.GetUtcNow());
-        var expected = payments.Select(p => allReadAgain && p == hidden ? p with { AmountMinor = 7_000_000 } : p);
+        // A refund into slice :30 marks its hour and its slice: the kept hour does not stand, its slices other than :30 do
+        // (for a telethon, a re-read of 5 minutes of payments, not of the hour).
+        _clock.Advance(hour.AddHours(1).AddSeconds(secondsAfterTheHour) - _clock.GetUtcNow());
+        var refunded = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
+        var refund = refunded.Refund(300, _clock.GetUtcNow());
+        await store.UpdateAsync(refund, null, default);
+        var expected = payments.Select(p => p == refunded ? refund : p).ToList();
         Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        var now = _clock.GetUtcNow();
+        Assert.Equal(Expected(expected, hour, now), await store.GetHourlyTotalsAsync(org, hour, now, default));
+
+        // Once the mark is older than Settle, the hour is kept again (read after the mark) and stands; the refund stays counted.
+        _clock.Advance(store.Aggregates.Settle + TimeSpan.FromSeconds(1));
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        var keptAt = (await GetAggregateAsync(org, AggregateKeys.HourBucket(hour)))[AggregateKeys.ComputedAt].S;
+        Assert.True(string.CompareOrdinal(keptAt, PaymentItemKeys.Timestamp(refund.UpdatedAt)) > 0, keptAt);
+        await RawAmountAsync(payments.Single(p => p.CreatedAt == hour.AddMinutes(36)), 8_000_000);
+        Assert.Equal(ExpectedCampaign(expected, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+    }
+
+    [Fact]
+    public async Task A_read_of_slices_cut_off_midway_keeps_the_slices_it_completed_and_the_next_read_goes_on_from_there()
+    {
+        var (store, queries) = CuttingStore();
+        store.Aggregates.PageItems = 10; // about a slice a page
+        var (org, _, hour, payments) = await LoadOpenHourAsync(minute: 40); // slices :00 to :30 closed, none kept yet
+
+        // A first read of the closed slices (one query) is cut off after three pages: slices :00, :05 and :10 are complete.
+        queries.AnsweredPages = 3;
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(3)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.Aggregates.ReadAsync(org, hour, hour.AddMinutes(35), hourly: true, deadline.Token));
+        var kept = await GetAggregateAsync(org, AggregateKeys.SlicesBucket(hour));
+        Assert.Equal(["s00", "s05", "s10"], kept.Keys.Where(k => k.StartsWith('s')).Order(StringComparer.Ordinal));
+
+        // The next read reads on from slice :15: a change behind the store's back in a completed slice is not seen, one in a
+        // slice it had not finished is.
+        queries.AnsweredPages = int.MaxValue;
+        await RawAmountAsync(payments.Single(p => p.CreatedAt == hour.AddMinutes(12)), 1_000_000);
+        var later = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
+        await RawAmountAsync(later, 2_000_000);
+        var expected = payments.Select(p => p == later ? p with { AmountMinor = 2_000_000 } : p);
+        Assert.Equal(Expected(expected, hour, hour.AddMinutes(35)), (await store.Aggregates.ReadAsync(org, hour, hour.AddMinutes(35), hourly: true, default)).Hourly(hour, hour.AddMinutes(35)));
+    }
+
+    [Fact]
+    public async Task A_first_read_of_closed_hours_cut_off_midway_keeps_the_hours_it_completed()
+    {
+        var (store, queries) = CuttingStore();
+        store.Aggregates.PageItems = 2;
+        var (org, _, payments) = await LoadHistoryAsync(days: 1); // a payment every two hours, none kept yet
+        var (from, to) = (Hour(-24), Hour(-3));
+
+        // Cut off after two pages (four payments, the last at hour -18): hours -24 to -19 are complete, and the two with
+        // captured payments (-24 and -22) are kept.
+        queries.AnsweredPages = 2;
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(3)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.Aggregates.ReadAsync(org, from, to, hourly: true, deadline.Token));
+        var hours = (await KeptBucketsAsync(org)).Where(b => b.StartsWith("H#", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal([AggregateKeys.HourBucket(Hour(-24)), AggregateKeys.HourBucket(Hour(-22))], hours);
+
+        // The next read does not read them again (a change behind the store's back is not seen) and reads the rest.
+        queries.AnsweredPages = int.MaxValue;
+        await RawAmountAsync(payments[0], 1_000_000);
+        await RawAmountAsync(payments[4], 2_000_000);
+        var expected = payments.Select(p => p == payments[4] ? p with { AmountMinor = 2_000_000 } : p);
+        Assert.Equal(Expected(expected, from, to), (await store.Aggregates.ReadAsync(org, from, to, hourly: true, default)).Hourly(from, to));
+    }
+
+    [Fact]
+    public async Task A_busy_hour_never_kept_and_cut_off_midway_keeps_its_completed_slices_and_is_read_on_through_them()
+    {
+        var (store, queries) = CuttingStore();
+        store.Aggregates.PageItems = 10; // about a slice a page
+        var (org, _, hour, payments) = await LoadOpenHourAsync(minute: 59);
+        _clock.Advance(TimeSpan.FromHours(4)); // never read while open or at its close: read whole, as a history's hours are
+
+        queries.AnsweredPages = 3; // slices :00, :05 and :10 complete
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(3)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.Aggregates.ReadAsync(org, hour, hour.AddHours(1), hourly: true, deadline.Token));
+        var kept = await GetAggregateAsync(org, AggregateKeys.SlicesBucket(hour));
+        Assert.Equal(["s00", "s05", "s10"], kept.Keys.Where(k => k.StartsWith('s')).Order(StringComparer.Ordinal));
+        Assert.Contains(AggregateKeys.HourBucket(hour), await KeptBucketsAsync(org)); // without totals: it does not stand
+
+        // The next read takes the hour through its slices from :15 on.
+        queries.AnsweredPages = int.MaxValue;
+        await RawAmountAsync(payments.Single(p => p.CreatedAt == hour.AddMinutes(12)), 1_000_000);
+        var later = payments.Single(p => p.CreatedAt == hour.AddMinutes(33));
+        await RawAmountAsync(later, 2_000_000);
+        var expected = payments.Select(p => p == later ? p with { AmountMinor = 2_000_000 } : p);
+        Assert.Equal(Expected(expected, hour, hour.AddHours(1)), (await store.Aggregates.ReadAsync(org, hour, hour.AddHours(1), hourly: true, default)).Hourly(hour, hour.AddHours(1)));
+    }
+
+    [Fact]
+    public async Task A_cut_off_read_of_an_organization_split_over_many_shards_keeps_what_every_shard_has_read_past()
+    {
+        const int shards = 12; // more than a read's other parallel work: every shard must be read at once
+        var org = Guid.CreateVersion7();
+        var (store, queries) = CuttingStore(OrganizationShards.Fixed(new OrganizationShardMap(
+            new Dictionary<Guid, OrganizationShardHistory> { [org] = new([new(new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero), shards)]) }, OrganizationShardHistory.Single)));
+        store.Aggregates.PageItems = 2;
+        var hour = Hour(1);
+        _clock.Advance(hour.AddMinutes(40) - _clock.GetUtcNow()); // slices :00 to :30 closed
+        // Two payments of every shard in every slice: three pages of each shard reach into slice :10.
+        var payments = Enumerable.Range(0, 7).SelectMany(slice => Enumerable.Range(0, shards).SelectMany(shard => Enumerable.Range(0, 2).Select(k =>
+            PaymentOfShard(org, hour + AggregateKeys.SliceLength * slice + TimeSpan.FromSeconds(10 * shard + k), shard, shards)))).ToList();
+        await PutRawAsync(payments, shards);
+
+        queries.AnsweredPagesPerPartition = 3;
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(3)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.Aggregates.ReadAsync(org, hour, hour.AddMinutes(35), hourly: true, deadline.Token));
+        var kept = await GetAggregateAsync(org, AggregateKeys.SlicesBucket(hour));
+        Assert.Equal(["s00", "s05"], kept.Keys.Where(k => k.StartsWith('s')).Order(StringComparer.Ordinal));
+
+        queries.AnsweredPagesPerPartition = int.MaxValue;
+        Assert.Equal(Expected(payments, hour, hour.AddMinutes(35)), (await store.Aggregates.ReadAsync(org, hour, hour.AddMinutes(35), hourly: true, default)).Hourly(hour, hour.AddMinutes(35)));
+    }
+
+    private static PaymentTransaction PaymentOfShard(Guid org, DateTimeOffset createdAt, int shard, int shards)
+    {
+        while (true)
+        {
+            var payment = NewPayment(org, createdAt, amount: 100 + shard);
+            if (PaymentItemKeys.OrganizationShardOf(payment.TransactionId, shards) == shard) return payment;
+        }
     }
 
     [Fact]
@@ -430,20 +546,6 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         var victim = payments.Single(p => p.CreatedAt == hour.AddMinutes(12));
 
         await AssertAStalledMarkedWriteIsCountedAsync(store, org, campaign, payments, victim); // its slice this time
-    }
-
-    [Fact]
-    public async Task Slices_kept_two_hours_before_in_the_same_item_are_not_this_hours()
-    {
-        var store = NewStore();
-        var (org, campaign, hour, payments) = await LoadOpenHourAsync(minute: 40);
-        await store.GetCampaignTotalsAsync(org, [campaign], default); // keeps the slices of this hour in its parity's item
-
-        // Two hours on, the same item holds that hour's slices under the same names: they must not stand for this hour's.
-        _clock.Advance(TimeSpan.FromHours(2));
-        var later = new[] { 2, 14 }.Select(m => NewPayment(org, hour.AddHours(2).AddMinutes(m), amount: 50_000 + m, campaign: campaign)).ToList();
-        await PutRawAsync(later);
-        Assert.Equal(ExpectedCampaign(payments.Concat(later), campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
     }
 
     [Fact]
@@ -520,10 +622,10 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         return (org, campaign, payments);
     }
 
-    private async Task PutRawAsync(IEnumerable<PaymentTransaction> payments)
+    private async Task PutRawAsync(IEnumerable<PaymentTransaction> payments, int organizationShards = 1)
     {
         foreach (var payment in payments)
-            await fixture.Client.PutItemAsync(fixture.Options.TransactionsTableName, PaymentItemMapper.ToItem(payment, fixture.Options.WriteShards, 1));
+            await fixture.Client.PutItemAsync(fixture.Options.TransactionsTableName, PaymentItemMapper.ToItem(payment, fixture.Options.WriteShards, organizationShards));
     }
 
     private Task RawAmountAsync(PaymentTransaction payment, long amount) => fixture.Client.UpdateItemAsync(new UpdateItemRequest
@@ -533,6 +635,48 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         UpdateExpression = "SET amountMinor = :amount",
         ExpressionAttributeValues = new() { [":amount"] = PaymentItemMapper.N(amount) },
     });
+
+    private async Task<Dictionary<string, AttributeValue>> GetAggregateAsync(Guid org, string bucket) =>
+        (await fixture.Client.GetItemAsync(fixture.Options.AggregatesTableName, AggregateKeys.KeyOf(org, bucket))).Item ?? [];
+
+    /// <summary>A store on this clock whose reads of payments can be cut off (<see cref="CutOffQueries"/>).</summary>
+    private (DynamoDbPaymentTransactionStore Store, CutOffQueries Queries) CuttingStore(OrganizationShards? organizationShards = null)
+    {
+        var queries = new CutOffQueries(fixture.Options.TransactionsTableName) { InnerHandler = new SocketsHttpHandler() };
+        var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
+        {
+            ServiceURL = fixture.Client.Config.ServiceURL, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0,
+            HttpClientFactory = new ProLifeProsper.Testing.Faults.HandlerHttpClientFactory(queries),
+        });
+        var options = Options.Create(fixture.Options);
+        return (new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, options), options, time: _clock, organizationShards: organizationShards), queries);
+    }
+
+    /// <summary>
+    /// Answers the first <see cref="AnsweredPages"/> queries of the payments table, and of each partition key the first
+    /// <see cref="AnsweredPagesPerPartition"/>; the ones after hang until their caller gives up (a deadline).
+    /// </summary>
+    private sealed class CutOffQueries(string transactionsTable) : DelegatingHandler
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _perPartition = new();
+        private int _answered;
+
+        public int AnsweredPages { get; set; } = int.MaxValue;
+
+        public int AnsweredPagesPerPartition { get; set; } = int.MaxValue;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Headers.TryGetValues("X-Amz-Target", out var target) && target.Single().EndsWith(".Query", StringComparison.Ordinal)
+                && await request.Content!.ReadAsStringAsync(cancellationToken) is var body && body.Contains(transactionsTable, StringComparison.Ordinal))
+            {
+                var partition = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("ExpressionAttributeValues").GetProperty(":pk").GetProperty("S").GetString()!;
+                if (Interlocked.Increment(ref _answered) > AnsweredPages | _perPartition.AddOrUpdate(partition, 1, (_, n) => n + 1) > AnsweredPagesPerPartition)
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
 
     private async Task<List<string>> KeptBucketsAsync(Guid org) =>
         (await fixture.Client.QueryAsync(new QueryRequest

@@ -13,11 +13,11 @@ namespace ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
 /// <item><c>X#2026-11-28</c>: marks. <c>h13</c> = the latest time a write that could change hour 13's totals after it closed
 /// was about to be sent (a refund, a settlement, a late create, a migration copy).</item>
 /// <item><c>Y#2026-11</c>: the month's marks: <c>d28</c> = the latest mark of any hour of the 28th.</item>
-/// <item><c>S#5#1</c>: the 5-minute slices of the open hour, kept while it is open: <c>s05</c> = the totals of hh:05–hh:10
-/// (<c>totals</c>), when they were read (<c>computedAt</c>), their <c>generation</c> and their <c>hour</c>. Two items per
-/// organization, by the hour's parity, reused every other hour: a slice of another hour is not this hour's.</item>
-/// <item><c>Z#5#1</c>: their marks: <c>m05</c> = the latest time a write that could change that slice after it ended was about
-/// to be sent. A mark left from two hours before is older than any slice of this hour was read, so it stands against none.</item>
+/// <item><c>S#5#2026-11-28T13</c>: the hour's 5-minute slices, kept as they close (from 8 payments read): <c>s05</c> = the
+/// totals of 13:05–13:10 (<c>totals</c>), when they were read (<c>computedAt</c>) and their <c>generation</c>. The open hour
+/// is read from them, its close sums them, and a closed hour marked later reads again only its marked slices.</item>
+/// <item><c>Z#5#2026-11-28T13</c>: their marks: <c>m05</c> = the latest time a write that could change that slice after it
+/// ended was about to be sent (at any age of the hour). Only hours with such writes have one.</item>
 /// </list>
 /// Times are fixed-width UTC strings (<see cref="PaymentItemKeys.Timestamp"/>), so string order is time order.
 /// </summary>
@@ -63,8 +63,7 @@ public static class AggregateKeys
     public static readonly TimeSpan SliceLength = TimeSpan.FromMinutes(5);
 
     // The slice length is part of the names: slices of another length are not these.
-    private static string SliceItem(DateTimeOffset hour) =>
-        $"{SliceLength.TotalMinutes.ToString(CultureInfo.InvariantCulture)}#{(hour.UtcDateTime.Hour % 2).ToString(CultureInfo.InvariantCulture)}";
+    private static string SliceItem(DateTimeOffset hour) => $"{SliceLength.TotalMinutes.ToString(CultureInfo.InvariantCulture)}#{PaymentItemKeys.Hour(hour)}";
 
     public static string SlicesBucket(DateTimeOffset hour) => "S#" + SliceItem(hour);
 
@@ -75,9 +74,6 @@ public static class AggregateKeys
 
     /// <summary>The attribute of the slice marks item that holds the marks of the slice starting at <paramref name="slice"/>.</summary>
     public static string SliceMarkAttribute(DateTimeOffset slice) => "m" + slice.UtcDateTime.Minute.ToString("00", CultureInfo.InvariantCulture);
-
-    /// <summary>The attribute of a kept slice that names its hour.</summary>
-    public const string SliceHour = "hour";
 
     /// <summary>The start of the slice that contains <paramref name="value"/>.</summary>
     public static DateTimeOffset FloorSlice(DateTimeOffset value)

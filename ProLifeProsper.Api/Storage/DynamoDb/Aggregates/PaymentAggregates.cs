@@ -58,9 +58,9 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
 
     /// <summary>
     /// Marks the periods of payments about to be written that have ended: call it before the write is sent, and do not send
-    /// the write if it fails. A payment's hour once that has ended (kept hours, days and months stand against it), else its
-    /// slice once that has ended (the open hour's kept slices stand against it). Writes in their own slice (almost every
-    /// create) need no mark and cost nothing here.
+    /// the write if it fails. A payment's slice once that has ended (kept slices stand against it), and its hour once that
+    /// has ended (kept hours, days and months stand against it). Writes in their own slice (almost every create) need no
+    /// mark and cost nothing here.
     /// </summary>
     public async Task MarkAsync(IEnumerable<(Guid OrganizationId, DateTimeOffset CreatedAt)> writes, CancellationToken cancellationToken)
     {
@@ -108,14 +108,14 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     /// <summary>An hour or a slice of an organization's payments that a write marks.</summary>
     private readonly record struct MarkedPeriod(Guid OrganizationId, DateTimeOffset Start, bool IsHour);
 
-    private IEnumerable<MarkedPeriod> PeriodsToMark(Guid organizationId, DateTimeOffset createdAt, DateTimeOffset now)
+    private static IEnumerable<MarkedPeriod> PeriodsToMark(Guid organizationId, DateTimeOffset createdAt, DateTimeOffset now)
     {
         var hour = PaymentItemKeys.FloorHour(createdAt);
         if (now >= hour.AddHours(1)) yield return new(organizationId, hour, IsHour: true);
-        // Readers keep an hour's slices until the hour closes, by their clocks: until then a write into a slice that has ended
-        // marks the slice too, so that the hour's mark (which its slices do not read) leaves the other slices standing.
+        // Its slice too, at any age: readers keep every busy hour's slices, so that a write into a kept hour costs a re-read
+        // of its slice, not of the hour.
         var slice = AggregateKeys.FloorSlice(createdAt);
-        if (now >= slice + AggregateKeys.SliceLength && now < hour.AddHours(1) + SliceMarksUntil) yield return new(organizationId, slice, IsHour: false);
+        if (now >= slice + AggregateKeys.SliceLength) yield return new(organizationId, slice, IsHour: false);
     }
 
     /// <summary>
@@ -190,18 +190,17 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         if (to is { } until && AggregateKeys.FloorSlice(until) < end) end = AggregateKeys.FloorSlice(until);
         if (end <= hour) return await ReadPaymentsAsync(organizationId, hour, to, cancellationToken);
 
-        var slices = ReadSlicesAsync(organizationId, hour, end, hourMarks: null, cancellationToken);
+        var slices = ReadSlicesAsync(organizationId, hour, end, cancellationToken);
         return to == end ? await slices : Sum(await Task.WhenAll(slices, ReadPaymentsAsync(organizationId, end, to, cancellationToken)));
     }
 
     /// <summary>
-    /// The totals of the slices of <paramref name="hour"/> in [hour, <paramref name="end"/>), each closed: kept ones that stand,
-    /// the others read from their payments (and kept while the hour is open). With <paramref name="hourMarks"/> (its day's
-    /// marks: the hour has closed) a kept slice also stands against the hour's mark, unless that mark is early enough that
-    /// every write it stands for marked its slice too.
+    /// The totals of the slices of <paramref name="hour"/> in [hour, <paramref name="end"/>), each closed: kept ones that stand
+    /// against their slice's mark, the others read from their payments and kept. Every write into a slice that has ended
+    /// marks it (<see cref="PeriodsToMark"/>), at any age of its hour, so kept slices serve an open hour and a closed hour
+    /// read again alike.
     /// </summary>
-    private async Task<PaymentTotals> ReadSlicesAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset end,
-        Dictionary<string, AttributeValue>? hourMarks, CancellationToken cancellationToken)
+    private async Task<PaymentTotals> ReadSlicesAsync(Guid organizationId, DateTimeOffset hour, DateTimeOffset end, CancellationToken cancellationToken)
     {
         var keptRead = GetBucketAsync(organizationId, AggregateKeys.SlicesBucket(hour), consistent: false, cancellationToken);
         // Marks are read strongly consistent: a mark missed here would let a stale total stand.
@@ -209,64 +208,53 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         await Task.WhenAll(keptRead, marksRead);
         var (kept, marks) = (keptRead.Result, marksRead.Result);
 
-        // Writes marked before this also marked their slices (PeriodsToMark), so the hour's mark need not be read against them.
-        var slicesMarkedBefore = PaymentItemKeys.Timestamp(hour.AddHours(1) + SliceMarksUntil - MarkReuse);
-        var hourMarkStandsAlone = hourMarks is not null && hourMarks.TryGetValue(AggregateKeys.MarkAttribute(hour), out var hourMark)
-            && string.CompareOrdinal(hourMark.S, slicesMarkedBefore) >= 0;
-
         var totals = new PaymentTotals();
         var unread = new List<DateTimeOffset>();
         for (var slice = hour; slice < end; slice += AggregateKeys.SliceLength)
         {
-            if (kept is not null && kept.TryGetValue(AggregateKeys.SliceAttribute(slice), out var value) && value.M is { } item
-                && item.TryGetValue(AggregateKeys.SliceHour, out var ofHour) && ofHour.S == PaymentItemKeys.Hour(hour) && OfThisGeneration(item)
+            if (kept is not null && kept.TryGetValue(AggregateKeys.SliceAttribute(slice), out var value) && value.M is { } item && OfThisGeneration(item)
                 && item.TryGetValue(AggregateKeys.ComputedAt, out var at) && TimeOf(at) is { } readAt
                 && Stands(readAt, marks, AggregateKeys.SliceMarkAttribute(slice))
-                && (!hourMarkStandsAlone || Stands(readAt, hourMarks, AggregateKeys.MarkAttribute(hour)))
                 && TotalsOf(item, AggregateKeys.SlicesBucket(hour)) is { } sliceTotals)
                 totals.Add(sliceTotals);
             else unread.Add(slice);
         }
         if (unread.Count == 0) return totals;
 
-        // Only the slices that do not stand are read again, consecutive ones in one query, each run kept as soon as it is
-        // read: a mark costs a re-read of its slice, not of the hour, and a read cut short still leaves progress.
-        var read = await InParallelAsync(Runs(unread, AggregateKeys.SliceLength), async (run, ct) =>
+        // Only the slices that do not stand are read again, consecutive ones in one query, each run kept as it is read (or as
+        // far as it got, when cut off): a mark costs a re-read of its slice, not of the hour, and an hour too big to read in
+        // one request is read over several.
+        var read = await InParallelAsync(Runs(unread, AggregateKeys.SliceLength), (run, ct) =>
         {
             var readAt = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
-            var (slices, payments) = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, AggregateKeys.SliceLength, ct);
             // Kept only when reading them again would cost more than the one read unit any query costs: a quiet
-            // organization's few payments are read again rather than written (a keep costs a write unit or more). A closed
-            // hour's are not kept: the hour is, and its slices item is the open hour's after next.
-            if (payments >= KeepSlicesFrom && hourMarks is null) await KeepSlicesAsync(organizationId, hour, slices, readAt);
-            return slices;
+            // organization's few payments are read again rather than written (a keep costs a write unit or more).
+            return ReadByPeriodAsync(organizationId, run.From, run.To,
+                slices => slices.Values.Sum(s => s.Payments) >= KeepSlicesFrom ? KeepSlicesAsync(organizationId, hour, slices, readAt) : Task.CompletedTask, ct);
         }, cancellationToken);
-        foreach (var (_, sliceTotals) in read.SelectMany(slices => slices)) totals.Add(sliceTotals);
+        foreach (var (_, slice) in read.SelectMany(slices => slices)) totals.Add(slice.Totals);
         return totals;
     }
-
-    /// <summary>How long after its hour's end a write into a slice still marks it: readers keep the hour's slices until it closes
-    /// (<see cref="Settle"/> after its end, by their clocks), and the writer's clock may be up to twice the skew from theirs.</summary>
-    private TimeSpan SliceMarksUntil => Settle + MaxClockSkew * 2;
 
     /// <summary>Slices are kept when a read of them finds at least this many payments: more than one read unit's worth (4 KB).</summary>
     private const int KeepSlicesFrom = 8;
 
-    /// <summary>Keeps slices of the open hour as closed hours are kept (<see cref="KeepAsync"/>): one update of the hour's slices item.</summary>
-    private async Task KeepSlicesAsync(Guid organizationId, DateTimeOffset hour, Dictionary<DateTimeOffset, PaymentTotals> slices, DateTimeOffset readAt)
+    /// <summary>Keeps slices as hours are kept (<see cref="KeepAsync"/>): one update of the hour's slices item.</summary>
+    private async Task KeepSlicesAsync(Guid organizationId, DateTimeOffset hour, IEnumerable<KeyValuePair<DateTimeOffset, (PaymentTotals Totals, int Payments)>> slices,
+        DateTimeOffset readAt)
     {
         var names = new Dictionary<string, string>();
         var values = new Dictionary<string, AttributeValue>();
-        foreach (var (slice, sliceTotals) in slices)
+        foreach (var (slice, (sliceTotals, _)) in slices)
         {
-            var value = new AttributeValue { M = SliceValue(sliceTotals, readAt, Generation, hour) };
+            var value = new AttributeValue { M = SliceValue(sliceTotals, readAt, Generation) };
             if (DynamoDbItemSize.Of(value.M) > MaxItemBytes / 12) continue; // 12 slices must fit one item; a larger one is read every time
             names[$"#s{names.Count}"] = AggregateKeys.SliceAttribute(slice);
             values[$":s{values.Count}"] = value;
         }
         if (names.Count == 0) return;
         // Slices written by another reader stay: only these are set (each stands or falls by its own read time).
-        await KeepBestEffortAsync("slices of an open hour", names.Count, ct => caller.CallAsync("keep_aggregate_slices", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
+        await KeepBestEffortAsync("slices of an hour", names.Count, ct => caller.CallAsync("keep_aggregate_slices", Table, c => dynamo.UpdateItemAsync(new UpdateItemRequest
         {
             TableName = Table,
             Key = AggregateKeys.KeyOf(organizationId, AggregateKeys.SlicesBucket(hour)),
@@ -276,6 +264,38 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
         }, c), ct));
     }
+
+    /// <summary>
+    /// Keeps the hours of slices read from their payments (whole hours with payments, as hours); an hour of which only some
+    /// slices were read before the read was cut off keeps those slices (from 8 payments) and an hour item without totals, so
+    /// that the next read takes that hour through its slices and goes on from where this one stopped.
+    /// </summary>
+    private async Task KeepHoursAsync(Guid organizationId, Dictionary<DateTimeOffset, (PaymentTotals Totals, int Payments)> slices, DateTimeOffset readAt)
+    {
+        var keep = new List<Dictionary<string, AttributeValue>>();
+        foreach (var hour in slices.GroupBy(s => PaymentItemKeys.FloorHour(s.Key)))
+        {
+            if (hour.Count() == SlicesPerHour)
+            {
+                var hourTotals = Sum(hour.Select(s => s.Value.Totals));
+                if (!hourTotals.IsEmpty) keep.Add(HourItem(organizationId, hour.Key, hourTotals, readAt, Generation));
+            }
+            else if (hour.Sum(s => s.Value.Payments) >= KeepSlicesFrom)
+            {
+                await KeepSlicesAsync(organizationId, hour.Key, hour, readAt);
+                var unfinished = AggregateKeys.KeyOf(organizationId, AggregateKeys.HourBucket(hour.Key));
+                unfinished[AggregateKeys.Generation] = PaymentItemMapper.N(Generation); // no totals: it never stands
+                keep.Add(unfinished);
+            }
+        }
+        await KeepAsync(keep);
+    }
+
+    private static readonly int SlicesPerHour = (int)(TimeSpan.FromHours(1) / AggregateKeys.SliceLength);
+
+    /// <summary>The totals of each hour of slices read whole.</summary>
+    private static Dictionary<DateTimeOffset, PaymentTotals> HoursOf(Dictionary<DateTimeOffset, (PaymentTotals Totals, int Payments)> slices) =>
+        slices.GroupBy(s => PaymentItemKeys.FloorHour(s.Key)).ToDictionary(h => h.Key, h => Sum(h.Select(s => s.Value.Totals)));
 
     // ----- closed hours: kept totals, read again where marks say so -----
 
@@ -354,30 +374,36 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             }
         }
 
-        // The hour before the open one may still have its slices, kept while it was open (its slices item is the open hour's
-        // after next): summed from those, an hour's close costs a read of its last slice and of any marked since, not of the
-        // whole hour. It is kept as read when its marks were: a mark seen by then was either checked against its slices or
-        // marked its slice too; any later one is later than that time less Settle, so the kept hour does not stand against it.
-        var justClosed = PaymentItemKeys.FloorHour(time.GetUtcNow() - Settle).AddHours(-1);
-        if (unread.Contains(justClosed))
+        // An hour kept before (marked since, or cut off while read), a busy hour kept under another generation and the hour
+        // just closed are read through their slices: kept slices that stand are summed and only the others read again, so a
+        // refund into a telethon's hour costs a re-read of its slice, not of the hour, and an hour too big to read in one
+        // request is read over several, each keeping the slices it completed. Such an hour is kept (as soon as it is summed)
+        // as read when its marks were: a write marked by then marked its slice too and was either counted by a slice read
+        // after it landed or read again now; any later mark is later than that time less Settle, so the kept hour does not
+        // stand against it.
+        var justClosed = PaymentItemKeys.FloorHour(marksReadAt - Settle).AddHours(-1);
+        var bySlices = unread.Where(hour => hour == justClosed || keptHours.TryGetValue(hour, out var item)
+            && (OfThisGeneration(item) || TotalsOf(item) is not { } old || old.Payments >= KeepSlicesFrom * 12)).ToList();
+        if (bySlices.Count > 0)
         {
-            var summed = await ReadSlicesAsync(organizationId, justClosed, justClosed.AddHours(1), marksOf.GetValueOrDefault(AggregateKeys.FloorDay(justClosed)) ?? [], cancellationToken);
-            hours[justClosed] = (summed, marksReadAt);
-            if (!summed.IsEmpty) await KeepAsync([HourItem(organizationId, justClosed, summed, marksReadAt, Generation)]);
-            unread.Remove(justClosed);
+            var summed = await InParallelAsync(bySlices, async (hour, ct) =>
+            {
+                var hourTotals = await ReadSlicesAsync(organizationId, hour, hour.AddHours(1), ct);
+                if (!hourTotals.IsEmpty) await KeepAsync([HourItem(organizationId, hour, hourTotals, marksReadAt, Generation)]);
+                return (Hour: hour, Totals: hourTotals);
+            }, cancellationToken);
+            foreach (var (hour, hourTotals) in summed) hours[hour] = (hourTotals, marksReadAt);
+            unread.RemoveAll(bySlices.Contains);
         }
 
         if (unread.Count > 0)
         {
             var readAt = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
-            // A day at most per read, kept as soon as it is read: a first read of a long history cut short still leaves progress.
+            // A day at most per read, read by slice and kept as it is read (or as far as it got, when cut off): a first read of
+            // a long history cut short still leaves progress, down to the slices of an hour too big for one request. An hour
+            // without payments is not kept: reading it again costs one empty query, keeping it one item per hour.
             var read = await InParallelAsync(Runs(unread, TimeSpan.FromHours(1), most: 24), async (run, ct) =>
-            {
-                var (byHour, _) = await ReadPaymentsByPeriodAsync(organizationId, run.From, run.To, TimeSpan.FromHours(1), ct);
-                // An hour without payments is not kept: reading it again costs one empty query, keeping it one item per hour.
-                await KeepAsync(byHour.Where(h => !h.Value.IsEmpty).Select(h => HourItem(organizationId, h.Key, h.Value, readAt, Generation)).ToList());
-                return byHour;
-            }, cancellationToken);
+                HoursOf(await ReadByPeriodAsync(organizationId, run.From, run.To, slices => KeepHoursAsync(organizationId, slices, readAt), ct)), cancellationToken);
             foreach (var (hour, hourTotals) in read.SelectMany(byHour => byHour)) hours[hour] = (hourTotals, readAt);
         }
 
@@ -441,13 +467,8 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return item;
     }
 
-    /// <summary>A kept slice as the slices item holds it: its totals and the hour it belongs to (the item serves every other hour).</summary>
-    internal static Dictionary<string, AttributeValue> SliceValue(PaymentTotals totals, DateTimeOffset readAt, int generation, DateTimeOffset hour)
-    {
-        var value = TotalsItem(totals, readAt, generation);
-        value[AggregateKeys.SliceHour] = new(PaymentItemKeys.Hour(hour));
-        return value;
-    }
+    /// <summary>A kept slice as its hour's slices item holds it.</summary>
+    internal static Dictionary<string, AttributeValue> SliceValue(PaymentTotals totals, DateTimeOffset readAt, int generation) => TotalsItem(totals, readAt, generation);
 
     /// <summary>Kept totals as an hour or a slice holds them: the totals, when their payments were read, and the generation.</summary>
     private static Dictionary<string, AttributeValue> TotalsItem(PaymentTotals totals, DateTimeOffset readAt, int generation) => new()
@@ -539,33 +560,59 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     private async Task<PaymentTotals> ReadPaymentsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset? to, CancellationToken cancellationToken)
     {
         var totals = new PaymentTotals();
-        await ForEachPaymentAsync(organizationId, from, to, totals.Add, cancellationToken);
+        await ForEachPaymentAsync(organizationId, from, to, (_, page) => page.ForEach(totals.Add), started: null, finished: null, cancellationToken);
         return totals;
     }
 
-    /// <summary>The totals of each period (hour or slice, of <paramref name="length"/>) in [from, to), read from their payments; empty ones included.</summary>
-    private async Task<(Dictionary<DateTimeOffset, PaymentTotals> ByPeriod, int Payments)> ReadPaymentsByPeriodAsync(Guid organizationId,
-        DateTimeOffset from, DateTimeOffset to, TimeSpan length, CancellationToken cancellationToken)
+    /// <summary>
+    /// The totals of each slice in [from, to), read from their payments (empty ones included), with the number of payments
+    /// of each, handed to <paramref name="keep"/>. A read cut off (a deadline, a failure) still hands over the slices it
+    /// completed before the failure is raised, so that the next read need not start over.
+    /// </summary>
+    private async Task<Dictionary<DateTimeOffset, (PaymentTotals Totals, int Payments)>> ReadByPeriodAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to,
+        Func<Dictionary<DateTimeOffset, (PaymentTotals Totals, int Payments)>, Task> keep, CancellationToken cancellationToken)
     {
-        var byPeriod = new Dictionary<DateTimeOffset, PaymentTotals>();
-        var payments = 0;
-        for (var period = from; period < to; period += length) byPeriod[period] = new PaymentTotals();
-        await ForEachPaymentAsync(organizationId, from, to, item =>
+        var read = new PaymentsByPeriod(from, to, AggregateKeys.SliceLength);
+        try
         {
-            var createdAt = PaymentItemMapper.ParseTime(item["createdAt"].S);
-            byPeriod[from + TimeSpan.FromTicks((createdAt - from).Ticks / length.Ticks * length.Ticks)].Add(item);
-            payments++; // under ForEachPaymentAsync's lock
-        }, cancellationToken);
-        return (byPeriod, payments);
+            await ForEachPaymentAsync(organizationId, from, to, read.Add, read.Started, read.Finished, cancellationToken);
+        }
+        catch (Exception failure)
+        {
+            var complete = read.Complete(); // every shard's query has ended: no page is added any more
+            if (complete.Count > 0)
+            {
+                try
+                {
+                    await keep(complete);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    logger?.LogWarning(e, "Could not keep the {Count} slices read before a read was cut off ({Failure})", complete.Count, failure.GetType().Name);
+                }
+            }
+            throw;
+        }
+        var all = read.All();
+        await keep(all);
+        return all;
     }
 
-    /// <summary>Every payment created in [from, to), strongly consistent, page by page (one page per shard in memory at a time).</summary>
-    private async Task ForEachPaymentAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset? to, Action<Dictionary<string, AttributeValue>> add,
-        CancellationToken cancellationToken)
+    /// <summary>Items per page of a payments query (null: DynamoDB's 1 MB pages). Smaller pages let tests cut a read off midway.</summary>
+    internal int? PageItems { get; set; }
+
+    /// <summary>
+    /// Every payment created in [from, to), strongly consistent, page by page in time order (one page per shard in memory at a
+    /// time). The callbacks are called one at a time.
+    /// </summary>
+    private async Task ForEachPaymentAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset? to, Action<int, List<Dictionary<string, AttributeValue>>> addPage,
+        Action<int>? started, Action<int>? finished, CancellationToken cancellationToken)
     {
         var shards = await shardsDuring(organizationId, from, to ?? DateTimeOffset.MaxValue, cancellationToken);
         var gate = new object();
-        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (shard, ct) =>
+        if (started is not null) for (var shard = 0; shard < shards; shard++) started(shard);
+        // Every shard at once (64 at most): a read cut off keeps only what all of them have read past, so none may wait for another.
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, shards), CancellationToken = cancellationToken }, async (shard, ct) =>
         {
             var names = new Dictionary<string, string> { ["#pk"] = PaymentItemKeys.Partition, ["#sk"] = PaymentItemKeys.SortKey };
             var projection = PaymentTotals.Attributes.Select((a, i) => { names[$"#p{i}"] = a; return $"#p{i}"; });
@@ -583,9 +630,11 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                 },
                 ProjectionExpression = string.Join(", ", projection),
                 ConsistentRead = true,
+                Limit = PageItems,
             };
             await foreach (var page in caller.PagesAsync(dynamo, request, "query_payment_totals", ct))
-                lock (gate) foreach (var item in page) add(item);
+                lock (gate) addPage(shard, page);
+            if (finished is not null) lock (gate) finished(shard);
         });
     }
 

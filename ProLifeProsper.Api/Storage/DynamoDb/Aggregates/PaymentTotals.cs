@@ -21,6 +21,9 @@ public sealed partial class PaymentTotals
 
     public bool IsEmpty => _hourly.Count == 0 && _campaigns.Count == 0;
 
+    /// <summary>How many captured payments these totals count (a kept hour's size, roughly).</summary>
+    public long Payments => _hourly.Values.Sum(h => h.Count);
+
     /// <summary>Adds one payment item's contribution.</summary>
     public void Add(IReadOnlyDictionary<string, AttributeValue> item)
     {
