@@ -46,6 +46,8 @@ public static class ScaleRun
         var random = new Random(12_000);
         var now = DateTimeOffset.UtcNow;
         var sampled = new Dictionary<Tenant, List<Guid>> { [large] = [], [small] = [] };
+        // Succeeded payments each tenant can refund, newest last: the large organization's from its last hour (the telethon's).
+        var refundable = new Dictionary<Tenant, List<(Guid Id, DateTimeOffset CreatedAt)>> { [large] = [], [small] = [] };
 
         IEnumerable<PaymentTransaction> Generate()
         {
@@ -75,6 +77,7 @@ public static class ScaleRun
                     };
                     if (status == PaymentStatus.Refunded) payment = payment with { RefundedAmountMinor = payment.AmountMinor };
                     if (tenant is not null && sampled[tenant].Count < 5_000) sampled[tenant].Add(payment.TransactionId);
+                    if (tenant is not null && status == PaymentStatus.Succeeded && (rank != 0 || recentRate == 0 || i >= count)) refundable[tenant].Add((payment.TransactionId, createdAt));
                     yield return payment;
                 }
             }
@@ -128,8 +131,33 @@ public static class ScaleRun
                 }
             }
         }
+        // A refund into the newest closed hour of each organization's payments (the telethon's hour for the largest), once that
+        // hour is kept: the views read after it, within Settle of its mark, are what a refund into a closed hour costs.
+        var afterRefund = tenants.ToDictionary(t => t, _ => new LongHistogram(TimeStamp.Minutes(5), 3));
+        var refundNotes = tenants.ToDictionary(t => t, _ => "");
+        foreach (var tenant in tenants)
+        {
+            var closedBefore = PaymentItemKeys.FloorHour(DateTimeOffset.UtcNow.AddMinutes(-3)); // hours before it have closed
+            var (id, createdAt) = refundable[tenant].Where(p => p.CreatedAt < closedBefore).MaxBy(p => p.CreatedAt);
+            using var refund = new HttpRequestMessage(HttpMethod.Post, $"/api/organizations/{tenant.Id}/payments/{id}/refunds") { Content = JsonContent.Create(new { amountMinor = 100 }) };
+            refund.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            using var refunded = await tenant.Client.SendAsync(refund, cancellationToken);
+            if (!refunded.IsSuccessStatusCode) throw new InvalidOperationException($"refund: {(int)refunded.StatusCode} {await refunded.Content.ReadAsStringAsync(cancellationToken)}");
+            refundNotes[tenant] = $"a refund into {createdAt:HH}:00–{createdAt.AddHours(1):HH}:00 UTC (closed) just before";
+            for (var i = 0; i < samples; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await tenant.Client.GetAsync($"/api/organizations/{tenant.Id}/campaigns/{tenant.Campaign}", cancellationToken);
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"campaign after a refund: {(int)response.StatusCode} {body}");
+                afterRefund[tenant].RecordValue(Stopwatch.GetTimestamp() - started);
+            }
+        }
+
         var rows = tenants.SelectMany(t => Operations.Select((operation, op) => (Operation: operation, Organization: t.Name,
-            P50: Ms(histograms[t][op].GetValueAtPercentile(50)), P99: Ms(histograms[t][op].GetValueAtPercentile(99)), Note: (notes[t][op] ?? "") + firstRead[t][op]))).ToList();
+            P50: Ms(histograms[t][op].GetValueAtPercentile(50)), P99: Ms(histograms[t][op].GetValueAtPercentile(99)), Note: (notes[t][op] ?? "") + firstRead[t][op]))
+            .Append((Operation: "campaign, after a refund into a closed hour", Organization: t.Name, P50: Ms(afterRefund[t].GetValueAtPercentile(50)),
+                P99: Ms(afterRefund[t].GetValueAtPercentile(99)), Note: refundNotes[t]))).ToList();
 
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"Scale run {now:yyyy-MM-dd HH:mm} UTC: {loaded:N0} payments of {organizations:N0} organizations on dynalite 4.0.0 (on disk), API highScale, {samples} sequential requests per row; {Environment.ProcessorCount} cores.");
