@@ -266,29 +266,38 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     }
 
     /// <summary>
-    /// Keeps the hours of slices read from their payments (whole hours with payments, as hours); an hour of which only some
-    /// slices were read before the read was cut off keeps those slices (from 8 payments) and an hour item without totals, so
-    /// that the next read takes that hour through its slices and goes on from where this one stopped.
+    /// Keeps the hours of slices read from their payments (whole hours with payments, as hours, and busy ones' slices too); an
+    /// hour of which only some slices were read before the read was cut off keeps those slices (from 8 payments) and an hour
+    /// item without totals, so that the next read takes that hour through its slices and goes on from where this one stopped.
     /// </summary>
-    private async Task KeepHoursAsync(Guid organizationId, Dictionary<DateTimeOffset, (PaymentTotals Totals, int Payments)> slices, DateTimeOffset readAt)
+    private async Task KeepHoursAsync(Guid organizationId, Dictionary<DateTimeOffset, (PaymentTotals Totals, int Payments)> read, DateTimeOffset readAt)
     {
         var keep = new List<Dictionary<string, AttributeValue>>();
-        foreach (var hour in slices.GroupBy(s => PaymentItemKeys.FloorHour(s.Key)))
+        var slices = new List<Task>();
+        foreach (var hour in read.GroupBy(s => PaymentItemKeys.FloorHour(s.Key)))
         {
             if (hour.Count() == SlicesPerHour)
             {
                 var hourTotals = Sum(hour.Select(s => s.Value.Totals));
                 if (!hourTotals.IsEmpty) keep.Add(HourItem(organizationId, hour.Key, hourTotals, readAt, Generation));
+                // A busy hour keeps its slices as well: a refund into it later re-reads its slice, not the hour.
+                if (hour.Sum(s => s.Value.Payments) >= KeepSlicesFrom * SlicesPerHour) slices.Add(KeepSlicesAsync(organizationId, hour.Key, hour, readAt));
             }
             else if (hour.Sum(s => s.Value.Payments) >= KeepSlicesFrom)
             {
-                await KeepSlicesAsync(organizationId, hour.Key, hour, readAt);
-                var unfinished = AggregateKeys.KeyOf(organizationId, AggregateKeys.HourBucket(hour.Key));
-                unfinished[AggregateKeys.Generation] = PaymentItemMapper.N(Generation); // no totals: it never stands
-                keep.Add(unfinished);
+                slices.Add(KeepSlicesAsync(organizationId, hour.Key, hour, readAt));
+                keep.Add(UnfinishedHourItem(organizationId, hour.Key));
             }
         }
-        await KeepAsync(keep);
+        await Task.WhenAll(slices.Append(KeepAsync(keep)));
+    }
+
+    /// <summary>An hour item without totals: it never stands, and sends the next read of its hour through its kept slices.</summary>
+    private Dictionary<string, AttributeValue> UnfinishedHourItem(Guid organizationId, DateTimeOffset hour)
+    {
+        var item = AggregateKeys.KeyOf(organizationId, AggregateKeys.HourBucket(hour));
+        item[AggregateKeys.Generation] = PaymentItemMapper.N(Generation);
+        return item;
     }
 
     private static readonly int SlicesPerHour = (int)(TimeSpan.FromHours(1) / AggregateKeys.SliceLength);
@@ -388,7 +397,18 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         {
             var summed = await InParallelAsync(bySlices, async (hour, ct) =>
             {
-                var hourTotals = await ReadSlicesAsync(organizationId, hour, hour.AddHours(1), ct);
+                PaymentTotals hourTotals;
+                try
+                {
+                    hourTotals = await ReadSlicesAsync(organizationId, hour, hour.AddHours(1), ct);
+                }
+                catch (Exception) when (!keptHours.ContainsKey(hour))
+                {
+                    // Cut off (its completed slices are kept): the next read takes it through its slices too, even once it is
+                    // no longer the hour just closed.
+                    await KeepAsync([UnfinishedHourItem(organizationId, hour)]);
+                    throw;
+                }
                 if (!hourTotals.IsEmpty) await KeepAsync([HourItem(organizationId, hour, hourTotals, marksReadAt, Generation)]);
                 return (Hour: hour, Totals: hourTotals);
             }, cancellationToken);
@@ -547,8 +567,9 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         {
             await keep(bound.Token);
         }
-        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever failed (a throttle, a time-out, a socket), the reader has its answer: a lost keep costs a re-read.
             logger?.LogWarning(e, "Could not keep {Count} {What}; the next read reads their payments again", count, what);
         }
     }
@@ -598,6 +619,12 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return all;
     }
 
+    /// <summary>
+    /// How many pages of payments this process asks for at once, over all reads: a read of an organization's 64 shards, under
+    /// the nested parallelism of its months, hours and slices, must not open thousands of queries (and sockets) at once.
+    /// </summary>
+    private static readonly SemaphoreSlim QueryBudget = new(64);
+
     /// <summary>Items per page of a payments query (null: DynamoDB's 1 MB pages). Smaller pages let tests cut a read off midway.</summary>
     internal int? PageItems { get; set; }
 
@@ -611,7 +638,8 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         var shards = await shardsDuring(organizationId, from, to ?? DateTimeOffset.MaxValue, cancellationToken);
         var gate = new object();
         if (started is not null) for (var shard = 0; shard < shards; shard++) started(shard);
-        // Every shard at once (64 at most): a read cut off keeps only what all of them have read past, so none may wait for another.
+        // Every shard at once (64 at most): a read cut off keeps only what all of them have read past, so none may wait for
+        // another's whole read; each page waits for a share of this process's query budget instead.
         await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, shards), CancellationToken = cancellationToken }, async (shard, ct) =>
         {
             var names = new Dictionary<string, string> { ["#pk"] = PaymentItemKeys.Partition, ["#sk"] = PaymentItemKeys.SortKey };
@@ -632,8 +660,22 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                 ConsistentRead = true,
                 Limit = PageItems,
             };
-            await foreach (var page in caller.PagesAsync(dynamo, request, "query_payment_totals", ct))
-                lock (gate) addPage(shard, page);
+            await using var pages = caller.PagesAsync(dynamo, request, "query_payment_totals", ct).GetAsyncEnumerator(ct);
+            while (true)
+            {
+                await QueryBudget.WaitAsync(ct);
+                bool more;
+                try
+                {
+                    more = await pages.MoveNextAsync();
+                }
+                finally
+                {
+                    QueryBudget.Release();
+                }
+                if (!more) break;
+                lock (gate) addPage(shard, pages.Current);
+            }
             if (finished is not null) lock (gate) finished(shard);
         });
     }
