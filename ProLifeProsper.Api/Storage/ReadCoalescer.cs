@@ -17,9 +17,14 @@ namespace ProLifeProsper.Api.Storage;
 /// <param name="read">The read; it gets its own time-out, never a caller's token (one caller giving up must not fail the others).</param>
 /// <param name="timeout">
 /// How long one shared read may take; its callers then get a <see cref="TimeoutException"/> (a 503). A caller that arrived
-/// during a read waits for the rest of that one and then its own: at most about twice this.
+/// during a read waits for the rest of that one and then its own: at most about twice this (and <paramref name="finishAfterDeadline"/>).
 /// </param>
-public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, CancellationToken, Task<TValue>> read, TimeSpan timeout)
+/// <param name="finishAfterDeadline">
+/// How long a read cut off by its deadline may go on finishing (keeping what it completed) before the next read of its key
+/// starts: its callers are answered at the deadline, and the next read goes on from what it kept instead of repeating it.
+/// </param>
+public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, CancellationToken, Task<TValue>> read, TimeSpan timeout,
+    TimeSpan finishAfterDeadline = default)
     where TKey : notnull
 {
     /// <summary>How long past its deadline a read that has not stopped on its token is still waited for.</summary>
@@ -36,6 +41,7 @@ public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, Cancella
 
         public readonly TaskCompletionSource<TValue> Answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public readonly List<ActivityLink> Callers = [];
+        public Task? Reading;
 
         public Task<TValue> Join(CancellationToken cancellationToken)
         {
@@ -79,6 +85,8 @@ public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, Cancella
             {
                 // Anything the read, its deadline or its span throws ends up here (ReadOnceAsync is async): the turn is answered.
                 turn.Answer.TrySetException(e);
+                if (turn.Reading is { IsCompleted: false } reading && finishAfterDeadline > TimeSpan.Zero)
+                    await reading.WaitAsync(finishAfterDeadline).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
             lock (_lock)
@@ -105,7 +113,9 @@ public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, Cancella
         try
         {
             // WaitAsync too, a moment later: a read that does not stop on its token must not hold the key (and its callers) for ever.
-            var value = await read(key, deadline.Token).WaitAsync(timeout + IgnoredDeadlineGrace);
+            var reading = read(key, deadline.Token);
+            turn.Reading = reading;
+            var value = await reading.WaitAsync(timeout + IgnoredDeadlineGrace);
             answered = true;
             return value;
         }

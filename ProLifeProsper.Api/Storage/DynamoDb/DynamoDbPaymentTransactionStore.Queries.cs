@@ -211,7 +211,10 @@ public sealed partial class DynamoDbPaymentTransactionStore
     {
         if (campaignIds.Count == 0) return new Dictionary<Guid, CampaignTotals>();
         var organizationTotals = LazyInitializer.EnsureInitialized(ref _campaignTotalsReads,
-            () => new ReadCoalescer<Guid, FrozenDictionary<Guid, CampaignTotals>>("read_campaign_totals shared", ReadCampaignTotalsAsync, CampaignTotalsReadTimeout));
+            // A read cut off keeps what it completed (at most a slices keep and an hours keep, each within the write time-out)
+            // before the next one starts, which then goes on from there.
+            () => new ReadCoalescer<Guid, FrozenDictionary<Guid, CampaignTotals>>("read_campaign_totals shared", ReadCampaignTotalsAsync, CampaignTotalsReadTimeout,
+                finishAfterDeadline: _options.WriteTimeout * 2 + TimeSpan.FromSeconds(1)));
         var all = await organizationTotals.ReadAsync(organizationId, cancellationToken);
         return campaignIds.Distinct().Where(all.ContainsKey).ToDictionary(id => id, id => all[id]);
     }

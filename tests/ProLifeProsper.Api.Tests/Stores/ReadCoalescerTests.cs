@@ -172,6 +172,37 @@ public sealed class ReadCoalescerTests
     }
 
     [Fact]
+    public async Task A_read_cut_off_by_its_deadline_finishes_keeping_its_progress_before_the_next_read_starts()
+    {
+        var calls = 0;
+        var keeping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var coalescer = new ReadCoalescer<string, int>("test read", async (_, ct) =>
+        {
+            if (Interlocked.Increment(ref calls) > 1) return 9;
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                await keeping.Task; // keeps what it completed, past its deadline
+                throw;
+            }
+            return 0;
+        }, TimeSpan.FromMilliseconds(100), finishAfterDeadline: TimeSpan.FromSeconds(20));
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+
+        // Its callers are answered at the deadline; a caller arriving meanwhile waits for the keep, then its own read.
+        await Assert.ThrowsAsync<TimeoutException>(() => coalescer.ReadAsync("org", default).WaitAsync(guard.Token));
+        var next = coalescer.ReadAsync("org", default);
+        await Task.Delay(300, guard.Token);
+        Assert.Equal(1, Volatile.Read(ref calls));
+        keeping.SetResult();
+        Assert.Equal(9, await next.WaitAsync(guard.Token));
+        Assert.Equal(2, Volatile.Read(ref calls));
+    }
+
+    [Fact]
     public async Task A_read_cancelled_by_its_deadline_answers_a_timeout()
     {
         var coalescer = new ReadCoalescer<string, int>("test read", async (_, ct) => { await Task.Delay(Timeout.Infinite, ct); return 0; }, TimeSpan.FromMilliseconds(100));
