@@ -66,6 +66,9 @@ public sealed class DynamoDbCaller
     /// </summary>
     public void UnprocessedRetry(string operation) => _metrics?.RecordRetry(StoreName, operation, throttled: true);
 
+    /// <summary>Counts a read of payments for kept totals cut off before it finished, and whether it left progress.</summary>
+    public void AggregateReadCutOff(int slicesKept) => _metrics?.RecordAggregateReadCutOff(StoreName, slicesKept);
+
     // By error code too: an operation whose model lacks the throttle's type (DescribeTable, CreateTable) gets a
     // plain AmazonDynamoDBException carrying it.
     public static bool IsThrottle(AmazonDynamoDBException e) =>

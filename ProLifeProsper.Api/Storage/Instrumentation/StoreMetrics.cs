@@ -20,6 +20,7 @@ public sealed class StoreMetrics
     private readonly Counter<long> _retries;
     private readonly Counter<long> _throttled;
     private readonly Counter<double> _consumedCapacity;
+    private readonly Counter<long> _aggregateReadsCutOff;
     private readonly ConcurrentDictionary<string, StoreTotals> _totals = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly long _startedAt;
@@ -33,9 +34,15 @@ public sealed class StoreMetrics
         _retries = meter.CreateCounter<long>("prolifeprosper.store.retries", "{retry}", "Store calls retried after a transient failure.");
         _throttled = meter.CreateCounter<long>("prolifeprosper.store.throttled", "{request}", "Store calls refused for exceeding throughput.");
         _consumedCapacity = meter.CreateCounter<double>("prolifeprosper.store.consumed_capacity", "{capacity_unit}", "Capacity units consumed, as the store reports them.");
+        _aggregateReadsCutOff = meter.CreateCounter<long>("prolifeprosper.store.aggregates.reads_cut_off", "{read}",
+            "Reads of payments for kept totals cut off before they finished (a deadline: their requests answered 503); tagged with whether they kept slices for the next read.");
         _time = time;
         _startedAt = time.GetTimestamp();
     }
+
+    /// <summary>A read of payments for kept totals was cut off; <paramref name="slicesKept"/> of its slices were complete and kept.</summary>
+    public void RecordAggregateReadCutOff(string store, int slicesKept) =>
+        _aggregateReadsCutOff.Add(1, new TagList { { "store", store }, { "progress", slicesKept > 0 ? "kept" : "none" } });
 
     /// <summary>Runs one store call inside a trace span and records its duration and outcome.</summary>
     public async Task<T> MeasureAsync<T>(string store, string operation, Func<Task<T>> call)

@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.DynamoDb.Aggregates;
+using ProLifeProsper.Api.Storage.Instrumentation;
 using ProLifeProsper.Api.Tests.Infrastructure;
 using ProLifeProsper.Domain.Payments;
 using static ProLifeProsper.Api.Tests.Stores.PaymentTransactionStoreContract;
@@ -434,12 +437,39 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
     [Fact]
     public async Task A_read_of_slices_cut_off_midway_keeps_the_slices_it_completed_and_the_next_read_goes_on_from_there()
     {
-        var (store, queries) = CuttingStore();
+        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        using var cutOffs = new CutOffReads(meters);
+        var (store, queries) = CuttingStore(metrics: new StoreMetrics(meters, TimeProvider.System));
         store.Aggregates.PageItems = 10; // about a slice a page
         var (org, _, hour, payments) = await LoadOpenHourAsync(minute: 40); // slices :00 to :30 closed, none kept yet
 
-        // A first read of the closed slices (one query) is cut off after three pages.
+        // A first read of the closed slices (one query) is cut off after three pages; operators see it in the metrics.
         await AssertACutOffReadGoesOnFromTheSlicesItCompletedAsync(store, queries, org, hour, hour.AddMinutes(35), payments);
+        Assert.Equal(["kept"], cutOffs.Progress);
+    }
+
+    /// <summary>The cut-off reads that the metrics of one meter factory count, with their <c>progress</c> tag.</summary>
+    private sealed class CutOffReads : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _progress = new();
+
+        public CutOffReads(IMeterFactory meters)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "prolifeprosper.store.aggregates.reads_cut_off") listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+            {
+                foreach (var tag in tags) if (tag.Key == "progress") _progress.Enqueue((string)tag.Value!);
+            });
+            _listener.Start();
+        }
+
+        public IReadOnlyList<string> Progress => [.. _progress];
+
+        public void Dispose() => _listener.Dispose();
     }
 
     [Fact]
@@ -648,7 +678,7 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         (await fixture.Client.GetItemAsync(fixture.Options.AggregatesTableName, AggregateKeys.KeyOf(org, bucket))).Item ?? [];
 
     /// <summary>A store on this clock whose reads of payments can be cut off (<see cref="CutOffQueries"/>).</summary>
-    private (DynamoDbPaymentTransactionStore Store, CutOffQueries Queries) CuttingStore(OrganizationShards? organizationShards = null)
+    private (DynamoDbPaymentTransactionStore Store, CutOffQueries Queries) CuttingStore(OrganizationShards? organizationShards = null, StoreMetrics? metrics = null)
     {
         var queries = new CutOffQueries(fixture.Options.TransactionsTableName) { InnerHandler = new SocketsHttpHandler() };
         var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
@@ -657,7 +687,7 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
             HttpClientFactory = new ProLifeProsper.Testing.Faults.HandlerHttpClientFactory(queries),
         });
         var options = Options.Create(fixture.Options);
-        return (new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, options), options, time: _clock, organizationShards: organizationShards), queries);
+        return (new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(metrics, options), options, time: _clock, organizationShards: organizationShards), queries);
     }
 
     /// <summary>

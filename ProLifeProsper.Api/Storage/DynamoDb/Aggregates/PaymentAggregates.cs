@@ -604,6 +604,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             // What an operator sees of a read too long for its request: how far it got, and that the next goes on from there.
             logger?.LogInformation("A read of organization {OrganizationId}'s payments from {From:O} to {To:O} was cut off ({Failure}) with {Complete} of its slices read; those are kept",
                 organizationId, from, to, failure.GetType().Name, complete.Count);
+            caller.AggregateReadCutOff(complete.Count);
             if (complete.Count > 0)
             {
                 try
