@@ -139,7 +139,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             return Sum(await Task.WhenAll(head, open));
         }
 
-        var parts = new List<Task<PaymentTotals>> { ReadClosedHoursAsync(organizationId, first, last, hourly, cancellationToken) };
+        var parts = new List<Task<PaymentTotals>> { ReadClosedHoursAsync(organizationId, first, last, closedBefore, hourly, cancellationToken) };
         if (from < first) parts.Add(ReadPaymentsAsync(organizationId, from, first, cancellationToken));
         if (to is null || last < to)
             parts.Add(last == closedBefore ? ReadOpenHourAsync(organizationId, last, to, now, cancellationToken) : ReadPaymentsAsync(organizationId, last, to, cancellationToken));
@@ -308,7 +308,9 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
 
     // ----- closed hours: kept totals, read again where marks say so -----
 
-    private async Task<PaymentTotals> ReadClosedHoursAsync(Guid organizationId, DateTimeOffset first, DateTimeOffset last, bool hourly, CancellationToken cancellationToken)
+    /// <param name="closedBefore">The first hour not closed, by the read's clock: the hour before it has just closed.</param>
+    private async Task<PaymentTotals> ReadClosedHoursAsync(Guid organizationId, DateTimeOffset first, DateTimeOffset last, DateTimeOffset closedBefore, bool hourly,
+        CancellationToken cancellationToken)
     {
         // Kept months hold campaign totals only: hourly totals come from days, so their months are not asked for.
         Task<List<Dictionary<string, AttributeValue>>> None() => Task.FromResult(new List<Dictionary<string, AttributeValue>>());
@@ -331,7 +333,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         }
         if (open.Count == 0) return totals;
 
-        var days = (await InParallelAsync(open, (m, ct) => ReadDaysAsync(organizationId, m.From, m.To, ct), cancellationToken))
+        var days = (await InParallelAsync(open, (m, ct) => ReadDaysAsync(organizationId, m.From, m.To, closedBefore.AddHours(-1), ct), cancellationToken))
             .SelectMany(d => d).ToDictionary(d => d.Key, d => d.Value);
         foreach (var (_, (dayTotals, _)) in days) totals.Add(dayTotals);
         await KeepAsync(open.Where(m => m.From == m.Month && m.To == m.Month.AddMonths(1))
@@ -346,7 +348,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     /// the read), and its write had landed before any hour was read again, or its hour stood against it.
     /// </summary>
     private async Task<SortedDictionary<DateTimeOffset, (PaymentTotals Totals, DateTimeOffset Covered)>> ReadDaysAsync(Guid organizationId,
-        DateTimeOffset first, DateTimeOffset last, CancellationToken cancellationToken)
+        DateTimeOffset first, DateTimeOffset last, DateTimeOffset justClosed, CancellationToken cancellationToken)
     {
         var marksReadAt = time.GetUtcNow(); // before the marks are read: a mark not seen yet is later than this, less the write time-out
         var daysRead = QueryBucketsAsync(organizationId, AggregateKeys.DayBucket(first), AggregateKeys.DayBucket(last.AddHours(-1)), consistent: false, cancellationToken);
@@ -390,7 +392,6 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         // as read when its marks were: a write marked by then marked its slice too and was either counted by a slice read
         // after it landed or read again now; any later mark is later than that time less Settle, so the kept hour does not
         // stand against it.
-        var justClosed = PaymentItemKeys.FloorHour(marksReadAt - Settle).AddHours(-1);
         var bySlices = unread.Where(hour => hour == justClosed || keptHours.TryGetValue(hour, out var item)
             && (OfThisGeneration(item) || TotalsOf(item) is not { } old || old.Payments >= KeepSlicesFrom * 12)).ToList();
         if (bySlices.Count > 0)
