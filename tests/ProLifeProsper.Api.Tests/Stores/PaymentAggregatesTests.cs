@@ -509,6 +509,48 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
             async () => Assert.Contains(AggregateKeys.HourBucket(hour), await KeptBucketsAsync(org)));
     }
 
+    [Fact]
+    public async Task Reads_cut_off_at_random_pages_between_refunds_still_add_up_exactly()
+    {
+        var (store, queries) = CuttingStore();
+        store.Aggregates.PageItems = 5;
+        var writer = NewStore();
+        var (org, _, hour, payments) = await LoadOpenHourAsync(minute: 59);
+        _clock.Advance(TimeSpan.FromHours(4)); // a busy hour never kept: read whole at first, by slices after
+        var random = new Random(20261129);
+        queries.HangWhen = () => random.NextDouble() < 0.2; // a fifth of the pages never answer: their read is cut off
+        var current = payments.ToList();
+        var refundable = current.Where(p => p.Status == PaymentStatus.Succeeded).ToList();
+        var cutOff = 0;
+        for (var round = 0; round < 6; round++)
+        {
+            // A refund (marked) into a random slice, then reads that are cut off until one gets through: whatever the
+            // cut-off reads kept along the way, the answer is exact.
+            var victim = refundable[random.Next(refundable.Count)];
+            refundable.Remove(victim);
+            var refunded = victim.Refund(1 + round, _clock.GetUtcNow());
+            await writer.UpdateAsync(refunded, null, default);
+            current[current.IndexOf(victim)] = refunded;
+            PaymentTotals? read = null;
+            for (var attempt = 0; read is null; attempt++)
+            {
+                Assert.True(attempt < 40, "no read got through");
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                try
+                {
+                    read = await store.Aggregates.ReadAsync(org, hour, hour.AddHours(1), hourly: true, deadline.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    cutOff++;
+                }
+            }
+            Assert.Equal(Expected(current, hour, hour.AddHours(1)), read.Hourly(hour, hour.AddHours(1)));
+            _clock.Advance(TimeSpan.FromSeconds(random.Next(1, 200)));
+        }
+        Assert.True(cutOff >= 3, $"only {cutOff} reads were cut off: the faults proved little");
+    }
+
     /// <summary>
     /// A read of [hour, to) cut off by its deadline after three pages of ten payments (slices :00, :05 and :10 complete) keeps
     /// those slices; the next read goes on from :15: a change behind the store's back in a completed slice is not seen, one
@@ -703,13 +745,20 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
 
         public Func<string, int> AnsweredPagesOf { get; set; } = _ => int.MaxValue;
 
+        /// <summary>Asked for each page (one at a time): true hangs it.</summary>
+        public Func<bool> HangWhen { get; set; } = () => false;
+
+        private readonly Lock _dice = new();
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             if (request.Headers.TryGetValues("X-Amz-Target", out var target) && target.Single().EndsWith(".Query", StringComparison.Ordinal)
                 && await request.Content!.ReadAsStringAsync(cancellationToken) is var body && body.Contains(transactionsTable, StringComparison.Ordinal))
             {
                 var partition = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("ExpressionAttributeValues").GetProperty(":pk").GetProperty("S").GetString()!;
-                if (Interlocked.Increment(ref _answered) > AnsweredPages | _perPartition.AddOrUpdate(partition, 1, (_, n) => n + 1) > AnsweredPagesOf(partition))
+                bool hang;
+                lock (_dice) hang = HangWhen();
+                if (Interlocked.Increment(ref _answered) > AnsweredPages | _perPartition.AddOrUpdate(partition, 1, (_, n) => n + 1) > AnsweredPagesOf(partition) | hang)
                     await Task.Delay(Timeout.Infinite, cancellationToken);
             }
             return await base.SendAsync(request, cancellationToken);
