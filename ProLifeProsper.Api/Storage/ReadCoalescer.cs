@@ -30,6 +30,9 @@ public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, Cancella
     /// <summary>How long past its deadline a read that has not stopped on its token is still waited for.</summary>
     private static readonly TimeSpan IgnoredDeadlineGrace = TimeSpan.FromSeconds(1);
 
+    // Bounded: Task.Delay refuses more than ~49 days, and no keep needs an hour.
+    private readonly TimeSpan _finishAfterDeadline = finishAfterDeadline > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : finishAfterDeadline;
+
     private readonly Lock _lock = new();
     // A key is here while a read of it runs; Next collects the callers that arrived during that read.
     private readonly Dictionary<TKey, Waiting> _running = [];
@@ -85,8 +88,14 @@ public sealed class ReadCoalescer<TKey, TValue>(string name, Func<TKey, Cancella
             {
                 // Anything the read, its deadline or its span throws ends up here (ReadOnceAsync is async): the turn is answered.
                 turn.Answer.TrySetException(e);
-                if (turn.Reading is { IsCompleted: false } reading && finishAfterDeadline > TimeSpan.Zero)
-                    await reading.WaitAsync(finishAfterDeadline).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (turn.Reading is { IsCompleted: false } reading)
+                {
+                    // Abandoned: whatever it ends with later is observed here, not left to the finalizer.
+                    _ = reading.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default);
+                    if (_finishAfterDeadline > TimeSpan.Zero)
+                        await Task.WhenAny(reading, Task.Delay(_finishAfterDeadline)); // never throws: the key is freed below whatever happens
+                }
             }
 
             lock (_lock)

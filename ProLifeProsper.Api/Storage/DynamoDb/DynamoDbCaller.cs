@@ -66,8 +66,8 @@ public sealed class DynamoDbCaller
     /// </summary>
     public void UnprocessedRetry(string operation) => _metrics?.RecordRetry(StoreName, operation, throttled: true);
 
-    /// <summary>Counts a read of payments for kept totals cut off before it finished, and whether it left progress.</summary>
-    public void AggregateReadCutOff(int slicesKept) => _metrics?.RecordAggregateReadCutOff(StoreName, slicesKept);
+    /// <summary>Counts a read of payments for kept totals cut off before it finished, and whether any of its slices were complete.</summary>
+    public void AggregateReadCutOff(int slicesComplete) => _metrics?.RecordAggregateReadCutOff(StoreName, slicesComplete);
 
     // By error code too: an operation whose model lacks the throttle's type (DescribeTable, CreateTable) gets a
     // plain AmazonDynamoDBException carrying it.

@@ -221,7 +221,8 @@ public sealed partial class DynamoDbPaymentTransactionStore
 
     /// <summary>
     /// How long one shared campaign-totals read may take before its callers get a 503 (a caller that arrived during a read
-    /// waits up to twice this). A read that needs longer — a telethon's open window without a cache in front — fails here
+    /// waits up to twice this, and a cut-off read's keep between them: up to ~83 s at worst with the default write time-out,
+    /// only when that keep is slow or failing). A read that needs longer — a telethon's open window without a cache in front — fails here
     /// rather than holding its organization's views.
     /// </summary>
     private static readonly TimeSpan CampaignTotalsReadTimeout = TimeSpan.FromSeconds(30);

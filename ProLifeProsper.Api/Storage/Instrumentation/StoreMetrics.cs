@@ -35,14 +35,14 @@ public sealed class StoreMetrics
         _throttled = meter.CreateCounter<long>("prolifeprosper.store.throttled", "{request}", "Store calls refused for exceeding throughput.");
         _consumedCapacity = meter.CreateCounter<double>("prolifeprosper.store.consumed_capacity", "{capacity_unit}", "Capacity units consumed, as the store reports them.");
         _aggregateReadsCutOff = meter.CreateCounter<long>("prolifeprosper.store.aggregates.reads_cut_off", "{read}",
-            "Reads of payments for kept totals cut off before they finished (a deadline: their requests answered 503); tagged with whether they kept slices for the next read.");
+            "Reads of a range of payments for kept totals cut off before they finished (a deadline or a failure); tagged with whether any of their slices were complete (those are kept for the next read, best effort).");
         _time = time;
         _startedAt = time.GetTimestamp();
     }
 
-    /// <summary>A read of payments for kept totals was cut off; <paramref name="slicesKept"/> of its slices were complete and kept.</summary>
-    public void RecordAggregateReadCutOff(string store, int slicesKept) =>
-        _aggregateReadsCutOff.Add(1, new TagList { { "store", store }, { "progress", slicesKept > 0 ? "kept" : "none" } });
+    /// <summary>A read of a range of payments for kept totals was cut off; <paramref name="slicesComplete"/> of its slices were complete.</summary>
+    public void RecordAggregateReadCutOff(string store, int slicesComplete) =>
+        _aggregateReadsCutOff.Add(1, new TagList { { "store", store }, { "progress", slicesComplete > 0 ? "some" : "none" } });
 
     /// <summary>Runs one store call inside a trace span and records its duration and outcome.</summary>
     public async Task<T> MeasureAsync<T>(string store, string operation, Func<Task<T>> call)

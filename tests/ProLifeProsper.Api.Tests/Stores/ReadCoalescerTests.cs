@@ -203,6 +203,24 @@ public sealed class ReadCoalescerTests
     }
 
     [Fact]
+    public async Task A_read_cut_off_that_never_finishes_holds_the_next_read_back_only_for_its_bound()
+    {
+        var calls = 0;
+        var coalescer = new ReadCoalescer<string, int>("test read", async (_, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1) await Task.Delay(Timeout.Infinite, CancellationToken.None); // never finishes
+            return 4;
+        }, TimeSpan.FromMilliseconds(100), finishAfterDeadline: TimeSpan.FromMilliseconds(700));
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => coalescer.ReadAsync("org", default).WaitAsync(guard.Token));
+        var next = coalescer.ReadAsync("org", default);
+        await Task.Delay(200, guard.Token);
+        Assert.Equal(1, Volatile.Read(ref calls)); // held back for the bound...
+        Assert.Equal(4, await next.WaitAsync(guard.Token)); // ...and no longer
+    }
+
+    [Fact]
     public async Task A_read_cancelled_by_its_deadline_answers_a_timeout()
     {
         var coalescer = new ReadCoalescer<string, int>("test read", async (_, ct) => { await Task.Delay(Timeout.Infinite, ct); return 0; }, TimeSpan.FromMilliseconds(100));

@@ -248,7 +248,8 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         foreach (var (slice, (sliceTotals, _)) in slices)
         {
             var value = new AttributeValue { M = SliceValue(sliceTotals, readAt, Generation) };
-            if (DynamoDbItemSize.Of(value.M) > MaxItemBytes / 12) continue; // 12 slices must fit one item; a larger one is read every time
+            // 12 slices and the item's key and names must fit one item; a larger slice is read every time.
+            if (DynamoDbItemSize.Of(value.M) > (MaxItemBytes - 1024) / SlicesPerHour) continue;
             names[$"#s{names.Count}"] = AggregateKeys.SliceAttribute(slice);
             values[$":s{values.Count}"] = value;
         }
@@ -624,12 +625,6 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         return all;
     }
 
-    /// <summary>
-    /// How many pages of payments this process asks for at once, over all reads: a read of an organization's 64 shards, under
-    /// the nested parallelism of its months, hours and slices, must not open thousands of queries (and sockets) at once.
-    /// </summary>
-    private static readonly SemaphoreSlim QueryBudget = new(64);
-
     /// <summary>Items per page of a payments query (null: DynamoDB's 1 MB pages). Smaller pages let tests cut a read off midway.</summary>
     internal int? PageItems { get; set; }
 
@@ -644,7 +639,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         var gate = new object();
         if (started is not null) for (var shard = 0; shard < shards; shard++) started(shard);
         // Every shard at once (64 at most): a read cut off keeps only what all of them have read past, so none may wait for
-        // another's whole read; each page waits for a share of this process's query budget instead.
+        // another's whole read; each query waits for a slot of the instance's budget instead (PaymentQueryBudget).
         await Parallel.ForEachAsync(Enumerable.Range(0, shards), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, shards), CancellationToken = cancellationToken }, async (shard, ct) =>
         {
             var names = new Dictionary<string, string> { ["#pk"] = PaymentItemKeys.Partition, ["#sk"] = PaymentItemKeys.SortKey };
@@ -664,23 +659,16 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                 ProjectionExpression = string.Join(", ", projection),
                 ConsistentRead = true,
                 Limit = PageItems,
+                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             };
-            await using var pages = caller.PagesAsync(dynamo, request, "query_payment_totals", ct).GetAsyncEnumerator(ct);
-            while (true)
+            do
             {
-                await QueryBudget.WaitAsync(ct);
-                bool more;
-                try
-                {
-                    more = await pages.MoveNextAsync();
-                }
-                finally
-                {
-                    QueryBudget.Release();
-                }
-                if (!more) break;
-                lock (gate) addPage(shard, pages.Current);
+                var response = await caller.CallAsync("query_payment_totals", request.TableName,
+                    c => PaymentQueryBudget.RunAsync(organizationId, () => dynamo.QueryAsync(request, c), c), ct);
+                lock (gate) addPage(shard, response.Items ?? []);
+                request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
             }
+            while (request.ExclusiveStartKey is not null);
             if (finished is not null) lock (gate) finished(shard);
         });
     }
