@@ -584,6 +584,23 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.Aggregates.ReadAsync(org, from, to, hourly: true, deadline.Token));
     }
 
+    [Fact]
+    public async Task An_hour_just_closed_whose_slice_read_is_cut_off_is_read_on_through_its_slices_once_it_is_older()
+    {
+        var (store, queries) = CuttingStore();
+        store.Aggregates.PageItems = 10; // about a slice a page
+        var (org, _, hour, payments) = await LoadOpenHourAsync(minute: 59); // no slice kept while it was open
+        _clock.Advance(hour.AddHours(1) + store.Aggregates.Settle + TimeSpan.FromSeconds(1) - _clock.GetUtcNow()); // just closed
+
+        // Its close is read through its slices and cut off; it leaves an hour item without totals, so that two hours later
+        // (no longer the hour just closed) it is still read through its slices, from :15 on, and not whole.
+        await AssertACutOffReadGoesOnFromTheSlicesItCompletedAsync(store, queries, org, hour, hour.AddHours(1), payments, async () =>
+        {
+            Assert.Contains(AggregateKeys.HourBucket(hour), await KeptBucketsAsync(org));
+            _clock.Advance(TimeSpan.FromHours(2));
+        });
+    }
+
     [Theory]
     [InlineData(3, new[] { "s00", "s05" })] // every shard three pages in: into slice :10
     [InlineData(2, new[] { "s00" })] // one shard behind the others, into slice :05: only what it has read past
