@@ -6,14 +6,19 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// <summary>Read patterns the DynamoDB store and its aggregates share: every page of a query, and bounded scatter-gather.</summary>
 public static class DynamoDbReads
 {
-    /// <summary>Every page of a query, one at a time (a page is at most 1 MB): a caller that sums need not hold what it sums.</summary>
+    /// <summary>
+    /// Every page of a query, one at a time (a page is at most 1 MB): a caller that sums need not hold what it sums.
+    /// <paramref name="send"/> wraps each attempt of each page (a budget of queries at once); by default it just sends it.
+    /// </summary>
     public static async IAsyncEnumerable<List<Dictionary<string, AttributeValue>>> PagesAsync(this DynamoDbCaller caller, IAmazonDynamoDB dynamo,
-        QueryRequest request, string operation, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        QueryRequest request, string operation, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken,
+        Func<Func<Task<QueryResponse>>, CancellationToken, Task<QueryResponse>>? send = null)
     {
         request.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL;
         do
         {
-            var response = await caller.CallAsync(operation, request.TableName, ct => dynamo.QueryAsync(request, ct), cancellationToken);
+            var response = await caller.CallAsync(operation, request.TableName,
+                ct => send is null ? dynamo.QueryAsync(request, ct) : send(() => dynamo.QueryAsync(request, ct), ct), cancellationToken);
             yield return response.Items ?? [];
             request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         }

@@ -118,11 +118,7 @@ public static class ScaleRun
                         2 => $"/campaigns/{tenant.Campaign}",
                         _ => $"/analytics/hourly?from={Uri.EscapeDataString(now.AddDays(-7).ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(now.ToString("O", CultureInfo.InvariantCulture))}",
                     };
-                    var started = Stopwatch.GetTimestamp();
-                    using var response = await tenant.Client.GetAsync($"/api/organizations/{tenant.Id}" + path, cancellationToken);
-                    var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                    var elapsed = Stopwatch.GetTimestamp() - started;
-                    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{Operations[op]}: {(int)response.StatusCode} {body}");
+                    var (elapsed, body) = await TimedGetAsync(tenant, path, Operations[op], cancellationToken);
                     if (i >= 0) histograms[tenant][op].RecordValue(elapsed);
                     // The very first campaign and analytics requests read the closed hours' payments once and keep their totals.
                     if (i == -Math.Min(10, samples) && op >= 2) firstRead[tenant][op] = $"; first request {Ms(elapsed):N0} ms";
@@ -145,13 +141,7 @@ public static class ScaleRun
             if (!refunded.IsSuccessStatusCode) throw new InvalidOperationException($"refund: {(int)refunded.StatusCode} {await refunded.Content.ReadAsStringAsync(cancellationToken)}");
             refundNotes[tenant] = $"a refund into {createdAt:HH}:00–{createdAt.AddHours(1):HH}:00 UTC (closed) just before";
             for (var i = 0; i < samples; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                using var response = await tenant.Client.GetAsync($"/api/organizations/{tenant.Id}/campaigns/{tenant.Campaign}", cancellationToken);
-                var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"campaign after a refund: {(int)response.StatusCode} {body}");
-                afterRefund[tenant].RecordValue(Stopwatch.GetTimestamp() - started);
-            }
+                afterRefund[tenant].RecordValue((await TimedGetAsync(tenant, $"/campaigns/{tenant.Campaign}", "campaign after a refund", cancellationToken)).Elapsed);
         }
 
         var rows = tenants.SelectMany(t => Operations.Select((operation, op) => (Operation: operation, Organization: t.Name,
@@ -179,6 +169,17 @@ public static class ScaleRun
         Console.WriteLine(report);
         Console.WriteLine($"Report: {Path.GetFullPath(file)}");
         return 0;
+    }
+
+    /// <summary>One GET of the tenant's <paramref name="path"/>: its time (stopwatch ticks, body read) and body; a failure ends the run.</summary>
+    private static async Task<(long Elapsed, string Body)> TimedGetAsync(Tenant tenant, string path, string operation, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var response = await tenant.Client.GetAsync($"/api/organizations/{tenant.Id}" + path, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        var elapsed = Stopwatch.GetTimestamp() - started;
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{operation}: {(int)response.StatusCode} {body}");
+        return (elapsed, body);
     }
 
     private sealed class Tenant

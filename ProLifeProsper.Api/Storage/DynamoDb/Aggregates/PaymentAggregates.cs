@@ -229,7 +229,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             var readAt = time.GetUtcNow(); // before the payments are read: the totals hold every write landed by then
             // Kept only when reading them again would cost more than the one read unit any query costs: a quiet
             // organization's few payments are read again rather than written (a keep costs a write unit or more).
-            return ReadByPeriodAsync(organizationId, run.From, run.To,
+            return ReadBySliceAsync(organizationId, run.From, run.To,
                 slices => slices.Values.Sum(s => s.Payments) >= KeepSlicesFrom ? KeepSlicesAsync(organizationId, hour, slices, readAt) : Task.CompletedTask, ct);
         }, cancellationToken);
         foreach (var (_, slice) in read.SelectMany(slices => slices)) totals.Add(slice.Totals);
@@ -394,7 +394,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
         // after it landed or read again now; any later mark is later than that time less Settle, so the kept hour does not
         // stand against it.
         var bySlices = unread.Where(hour => hour == justClosed || keptHours.TryGetValue(hour, out var item)
-            && (OfThisGeneration(item) || TotalsOf(item) is not { } old || old.Payments >= KeepSlicesFrom * 12)).ToList();
+            && (OfThisGeneration(item) || TotalsOf(item) is not { } old || old.Payments >= KeepSlicesFrom * SlicesPerHour)).ToList();
         if (bySlices.Count > 0)
         {
             var summed = await InParallelAsync(bySlices, async (hour, ct) =>
@@ -425,7 +425,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
             // a long history cut short still leaves progress, down to the slices of an hour too big for one request. An hour
             // without payments is not kept: reading it again costs one empty query, keeping it one item per hour.
             var read = await InParallelAsync(Runs(unread, TimeSpan.FromHours(1), most: 24), async (run, ct) =>
-                HoursOf(await ReadByPeriodAsync(organizationId, run.From, run.To, slices => KeepHoursAsync(organizationId, slices, readAt), ct)), cancellationToken);
+                HoursOf(await ReadBySliceAsync(organizationId, run.From, run.To, slices => KeepHoursAsync(organizationId, slices, readAt), ct)), cancellationToken);
             foreach (var (hour, hourTotals) in read.SelectMany(byHour => byHour)) hours[hour] = (hourTotals, readAt);
         }
 
@@ -592,7 +592,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
     /// of each, handed to <paramref name="keep"/>. A read cut off (a deadline, a failure) still hands over the slices it
     /// completed before the failure is raised, so that the next read need not start over.
     /// </summary>
-    private async Task<Dictionary<DateTimeOffset, (PaymentTotals Totals, int Payments)>> ReadByPeriodAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to,
+    private async Task<Dictionary<DateTimeOffset, (PaymentTotals Totals, int Payments)>> ReadBySliceAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to,
         Func<Dictionary<DateTimeOffset, (PaymentTotals Totals, int Payments)>, Task> keep, CancellationToken cancellationToken)
     {
         var read = new PaymentsByPeriod(from, to, AggregateKeys.SliceLength);
@@ -659,16 +659,10 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                 ProjectionExpression = string.Join(", ", projection),
                 ConsistentRead = true,
                 Limit = PageItems,
-                ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
             };
-            do
-            {
-                var response = await caller.CallAsync("query_payment_totals", request.TableName,
-                    c => PaymentQueryBudget.RunAsync(organizationId, () => dynamo.QueryAsync(request, c), c), ct);
-                lock (gate) addPage(shard, response.Items ?? []);
-                request.ExclusiveStartKey = response.LastEvaluatedKey is { Count: > 0 } last ? last : null;
-            }
-            while (request.ExclusiveStartKey is not null);
+            await foreach (var page in caller.PagesAsync(dynamo, request, "query_payment_totals", ct,
+                send: (query, c) => PaymentQueryBudget.RunAsync(organizationId, query, c)))
+                lock (gate) addPage(shard, page);
             if (finished is not null) lock (gate) finished(shard);
         });
     }
