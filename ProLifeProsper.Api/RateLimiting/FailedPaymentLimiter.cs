@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Caching.Memory;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Errors;
 
@@ -6,38 +6,77 @@ namespace ProLifeProsper.Api.RateLimiting;
 
 /// <summary>
 /// Card-testing defence: counts failed charges per donor and per organization, and once either has had its limit of failures
-/// within the window, refuses further payment attempts for it (429) before the processor is asked. Donors and organizations
-/// are tracked in a bounded cache while they pay; attempts in flight count against the limit until they finish.
+/// within the window, refuses further payment attempts for it (429) before the processor is asked. Attempts in flight count
+/// against the limit until they finish.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The window slides: a subject is refused while its last <c>Limit</c> failures all lie within the window, so no window-long
+/// stretch ever holds more than <c>Limit</c> failures (a window that started at the first attempt let 5 + 5 declines through
+/// within minutes across its end).
+/// </para>
+/// <para>
+/// Counts are kept only while they matter (an attempt in flight, or a failure within the window) and are never evicted
+/// for space: a cache with a size limit stops remembering a new donor once full and drops a blocked one under pressure,
+/// and random donor ids fill it in seconds. Memory stays bounded without a cap because only validated donors are counted
+/// (see <c>PaymentTransactionService</c>) and failures need a charge, which the organization's own limit holds to
+/// <c>Limit</c> per window.
+/// </para>
+/// <para>
 /// Counted by hand rather than with <c>System.Threading.RateLimiting</c>: its limiters time windows on the stopwatch (this
 /// one follows the API's <see cref="TimeProvider"/>, so its Retry-After is exact and tests can move the clock), and keeping
 /// one per donor on every payment would cost more than the count itself.
+/// </para>
 /// </remarks>
 public sealed class FailedPaymentLimiter : IDisposable
 {
+    // How often counts whose failures have all aged out are forgotten (counts are also dropped as their last attempt ends).
+    internal static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+
     private readonly IOptionsMonitor<RateLimitOptions> _options;
     private readonly TimeProvider _time;
-    private readonly MemoryCache _windows;
+    private readonly ConcurrentDictionary<Subject, Count> _counts = new();
+    private readonly ITimer _sweep;
 
     public FailedPaymentLimiter(IOptionsMonitor<RateLimitOptions> options, TimeProvider time)
     {
         _options = options;
         _time = time;
-        _windows = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.CurrentValue.FailureTrackingSize });
+        _sweep = time.CreateTimer(_ => Sweep(), null, SweepInterval, SweepInterval);
     }
 
-    // Guid.Empty as the donor: the organization's own count.
-    private readonly record struct Subject(Guid OrganizationId, Guid DonorId);
+    /// <summary>Donors and organizations counted right now (for tests: counts must not outlive what they count).</summary>
+    internal int Tracked => _counts.Count;
 
-    private sealed class Window
+    // Guid.Empty as the donor: the organization's own count.
+    private readonly record struct Subject(Guid OrganizationId, Guid DonorId)
     {
-        public DateTimeOffset Start;
-        public int Failures;
+        public FailureLimit LimitIn(RateLimitOptions options) =>
+            DonorId == Guid.Empty ? options.FailedPaymentsPerOrganization : options.FailedPaymentsPerDonor;
+    }
+
+    // Guarded by its own lock. Removed: taken out of the dictionary; whoever still holds it looks it up again.
+    private sealed class Count
+    {
+        // The latest failures, oldest first: at most the limit's worth, and none older than the window.
+        public readonly Queue<DateTimeOffset> Failures = new();
 
         // Attempts at the processor, by idempotency key: concurrent requests with one key are one attempt (the processor
         // charges a key once), so they hold one place, not one each.
         public readonly Dictionary<string, int> InFlight = new(StringComparer.Ordinal);
+
+        public bool Removed;
+
+        public void Forget(FailureLimit limit, DateTimeOffset now)
+        {
+            while (Failures.Count > 0 && (Failures.Count > limit.Limit || Failures.Peek() + limit.Window <= now)) Failures.Dequeue();
+        }
+
+        public bool IsIdle(FailureLimit limit, DateTimeOffset now)
+        {
+            Forget(limit, now);
+            return InFlight.Count == 0 && Failures.Count == 0;
+        }
     }
 
     /// <summary>
@@ -49,41 +88,56 @@ public sealed class FailedPaymentLimiter : IDisposable
     {
         var limits = _options.CurrentValue;
         var now = _time.GetUtcNow();
-        var donor = Track(new Subject(organizationId, donorId), limits.FailedPaymentsPerDonor, now);
-        var organization = Track(new Subject(organizationId, Guid.Empty), limits.FailedPaymentsPerOrganization, now);
-        lock (donor)
-        lock (organization)
+        var (donorSubject, organizationSubject) = (new Subject(organizationId, donorId), new Subject(organizationId, Guid.Empty));
+        while (true)
         {
-            if (BlockedFor(donor, limits.FailedPaymentsPerDonor, now, idempotencyKey) is { } donorWait)
-                throw TooManyFailures("this donor", limits.FailedPaymentsPerDonor, donorWait);
-            if (BlockedFor(organization, limits.FailedPaymentsPerOrganization, now, idempotencyKey) is { } organizationWait)
-                throw TooManyFailures("this organization", limits.FailedPaymentsPerOrganization, organizationWait);
-            Enter(donor, idempotencyKey);
-            Enter(organization, idempotencyKey);
+            // GetOrAdd hands every caller the one stored count, so first attempts arriving at once share it.
+            var donor = _counts.GetOrAdd(donorSubject, static _ => new Count());
+            var organization = _counts.GetOrAdd(organizationSubject, static _ => new Count());
+            lock (donor) // always donor, then organization
+            lock (organization)
+            {
+                if (donor.Removed || organization.Removed) continue; // forgotten as we took it: take the current one
+                if (BlockedFor(donor, donorSubject.LimitIn(limits), now, idempotencyKey) is { } donorWait)
+                    throw TooManyFailures("this donor", donorSubject.LimitIn(limits), donorWait);
+                if (BlockedFor(organization, organizationSubject.LimitIn(limits), now, idempotencyKey) is { } organizationWait)
+                    throw TooManyFailures("this organization", organizationSubject.LimitIn(limits), organizationWait);
+                Enter(donor, idempotencyKey);
+                Enter(organization, idempotencyKey);
+                return new Admission(this, (donorSubject, donor), (organizationSubject, organization), idempotencyKey);
+            }
         }
-        return new Admission(donor, organization, idempotencyKey);
     }
 
-    private static void Enter(Window window, string key) => window.InFlight[key] = window.InFlight.GetValueOrDefault(key) + 1;
+    private static void Enter(Count count, string key) => count.InFlight[key] = count.InFlight.GetValueOrDefault(key) + 1;
 
-    private static void Leave(Window window, string key)
+    private void Leave(Subject subject, Count count, string key)
     {
-        lock (window)
+        lock (count)
         {
-            if (window.InFlight[key] == 1) window.InFlight.Remove(key);
-            else window.InFlight[key]--;
+            if (count.InFlight[key] == 1) count.InFlight.Remove(key);
+            else count.InFlight[key]--;
+            ForgetIfIdle(subject, count, subject.LimitIn(_options.CurrentValue), _time.GetUtcNow());
         }
     }
 
-    private sealed class Admission(Window donor, Window organization, string key) : IDisposable
+    // Called under the count's lock.
+    private void ForgetIfIdle(Subject subject, Count count, FailureLimit limit, DateTimeOffset now)
+    {
+        if (!count.IsIdle(limit, now)) return;
+        count.Removed = true;
+        _counts.TryRemove(new KeyValuePair<Subject, Count>(subject, count));
+    }
+
+    private sealed class Admission(FailedPaymentLimiter limiter, (Subject, Count) donor, (Subject, Count) organization, string key) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-            Leave(donor, key);
-            Leave(organization, key);
+            limiter.Leave(donor.Item1, donor.Item2, key);
+            limiter.Leave(organization.Item1, organization.Item2, key);
         }
     }
 
@@ -92,52 +146,51 @@ public sealed class FailedPaymentLimiter : IDisposable
     {
         var limits = _options.CurrentValue;
         var now = _time.GetUtcNow();
-        Count(new Subject(organizationId, donorId), limits.FailedPaymentsPerDonor, now);
-        Count(new Subject(organizationId, Guid.Empty), limits.FailedPaymentsPerOrganization, now);
+        Fail(new Subject(organizationId, donorId), limits, now);
+        Fail(new Subject(organizationId, Guid.Empty), limits, now);
     }
 
-    // Called under the window's lock. Failures past the window no longer count; attempts in flight always do (a retry of a
-    // key already in flight is that attempt, not another).
-    private static TimeSpan? BlockedFor(Window window, FailureLimit limit, DateTimeOffset now, string key)
+    private void Fail(Subject subject, RateLimitOptions limits, DateTimeOffset now)
     {
-        var end = window.Start + limit.Window;
-        var failures = now < end ? window.Failures : 0;
-        var inFlight = window.InFlight.Count - (window.InFlight.ContainsKey(key) ? 1 : 0);
-        if (failures + inFlight < limit.Limit) return null;
-        return failures >= limit.Limit ? end - now : TimeSpan.FromSeconds(1); // full of attempts in flight: try again shortly
-    }
-
-    private Window Track(Subject subject, FailureLimit limit, DateTimeOffset now)
-    {
-        if (_windows.TryGetValue(subject, out Window? window)) return window!;
-        // GetOrCreate is not atomic: two first attempts at once would each get a window of their own, and each be admitted
-        // against an empty count (CI saw 4 of 30 parallel declines charged against a limit of 3).
-        lock (_creating)
-            return _windows.GetOrCreate(subject, entry =>
-            {
-                entry.Size = 1;
-                // Kept while in use; the count itself goes by the window's start, on the API's clock.
-                entry.SlidingExpiration = limit.Window;
-                return new Window { Start = now };
-            })!;
-    }
-
-    private readonly Lock _creating = new();
-
-    private void Count(Subject subject, FailureLimit limit, DateTimeOffset now)
-    {
-        var window = Track(subject, limit, now);
-        lock (window)
+        var limit = subject.LimitIn(limits);
+        while (true)
         {
-            if (now >= window.Start + limit.Window) (window.Start, window.Failures) = (now, 0);
-            window.Failures++;
+            var count = _counts.GetOrAdd(subject, static _ => new Count());
+            lock (count)
+            {
+                if (count.Removed) continue;
+                count.Failures.Enqueue(now);
+                count.Forget(limit, now);
+                return;
+            }
         }
     }
 
-    public void Dispose() => _windows.Dispose();
+    // Called under the count's lock. Failures past the window no longer count; attempts in flight always do (a retry of a
+    // key already in flight is that attempt, not another).
+    private static TimeSpan? BlockedFor(Count count, FailureLimit limit, DateTimeOffset now, string key)
+    {
+        count.Forget(limit, now);
+        var failures = count.Failures.Count;
+        var inFlight = count.InFlight.Count - (count.InFlight.ContainsKey(key) ? 1 : 0);
+        if (failures + inFlight < limit.Limit) return null;
+        // Full of failures: refused until the oldest of them leaves the window. Full of attempts in flight: try again shortly.
+        return failures >= limit.Limit ? count.Failures.Peek() + limit.Window - now : TimeSpan.FromSeconds(1);
+    }
+
+    private void Sweep()
+    {
+        var limits = _options.CurrentValue;
+        var now = _time.GetUtcNow();
+        foreach (var (subject, count) in _counts)
+            lock (count)
+                if (!count.Removed) ForgetIfIdle(subject, count, subject.LimitIn(limits), now);
+    }
+
+    public void Dispose() => _sweep.Dispose();
 
     private static RateLimitedException TooManyFailures(string whose, FailureLimit limit, TimeSpan retryAfter) =>
         new("too-many-failed-payments", "Too many failed payment attempts.",
-            $"Payments for {whose} failed {limit.Limit} times within {limit.Window}; no payment is attempted for it until the window ends.",
+            $"Payments for {whose} failed {limit.Limit} times within {limit.Window}; no payment is attempted for it until the oldest of those failures is {limit.Window} old.",
             retryAfter);
 }

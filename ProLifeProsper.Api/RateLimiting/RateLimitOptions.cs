@@ -25,12 +25,9 @@ public sealed class RateLimitOptions
     /// <summary>Failed charges per organization (whichever key or donor) before its further payment attempts are refused.</summary>
     public FailureLimit FailedPaymentsPerOrganization { get; set; } = new() { Limit = 300, Window = TimeSpan.FromMinutes(10) };
 
-    /// <summary>Most donors and organizations whose recent failures are remembered per instance.</summary>
-    public int FailureTrackingSize { get; set; } = 50_000;
-
     public bool IsValid() =>
         PerOrganization.IsValid() && Admin.IsValid() && PerClientAddress.IsValid()
-        && FailedPaymentsPerDonor.IsValid() && FailedPaymentsPerOrganization.IsValid() && FailureTrackingSize > 0;
+        && FailedPaymentsPerDonor.IsValid() && FailedPaymentsPerOrganization.IsValid();
 }
 
 /// <summary>A token bucket: up to <see cref="TokenLimit"/> requests at once, refilled by <see cref="TokensPerPeriod"/> every <see cref="ReplenishmentPeriod"/>.</summary>
@@ -53,7 +50,7 @@ public sealed class TokenBucketLimit
     };
 }
 
-/// <summary>At most <see cref="Limit"/> failures in a <see cref="Window"/> that starts at the first of them.</summary>
+/// <summary>At most <see cref="Limit"/> failures within any <see cref="Window"/> (a sliding window).</summary>
 public sealed class FailureLimit
 {
     public int Limit { get; set; }

@@ -47,8 +47,9 @@ public sealed class PaymentTransactionService(
             GatewayOutcome outcome;
             try
             {
-                admission = failedPayments.Admit(organizationId, request.DonorId, idempotencyKey);
                 await EnsureAcceptableAsync(organizationId, request, now, cancellationToken);
+                // After the donor is known to exist: only real donors are counted, so made-up donor ids cost the limiter nothing.
+                admission = failedPayments.Admit(organizationId, request.DonorId, idempotencyKey);
                 // Never charge a donor for a payment the store would refuse right now (a stale routing view, a store that lost its data).
                 await store.EnsureWritableAsync(cancellationToken);
                 // The processor receives the idempotency key, so a retry that reaches it is not charged twice there either.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.RateLimiting;
 
@@ -37,6 +38,95 @@ public sealed class FailedPaymentLimiterTests
             Assert.Equal(3, admitted);
         }
     }
+
+    [Fact]
+    public void A_donor_is_refused_until_the_oldest_of_its_last_declines_is_a_window_old()
+    {
+        var (limiter, clock) = LimiterWithFakeClock(perDonor: 5, window: TimeSpan.FromHours(1));
+        using var _ = limiter;
+        var (organization, donor) = (Guid.NewGuid(), Guid.NewGuid());
+        Pay(limiter, organization, donor, fails: false); // a first attempt an hour before: the window does not start here
+
+        // Declines at minutes 59, 60, 61, 62 and 63: five within the hour, whatever window the first attempt would have opened.
+        clock.Advance(TimeSpan.FromMinutes(59));
+        for (var i = 0; i < 5; i++)
+        {
+            Pay(limiter, organization, donor, fails: true);
+            clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(1)); // minute 65: refused until minute 59 + 60
+        Assert.Equal(TimeSpan.FromMinutes(54), Refused(limiter, organization, donor));
+
+        // At minute 119 the decline of minute 59 has left the window: one more attempt; when it fails, the next waits for the
+        // decline of minute 60 to leave.
+        clock.Advance(TimeSpan.FromMinutes(54));
+        Pay(limiter, organization, donor, fails: true);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromSeconds(59), Refused(limiter, organization, donor));
+    }
+
+    [Fact]
+    public void Counts_are_kept_while_an_attempt_is_in_flight_or_a_decline_is_in_its_window_and_forgotten_after()
+    {
+        var window = TimeSpan.FromHours(1);
+        var (limiter, clock) = LimiterWithFakeClock(perDonor: 5, window);
+        using var _ = limiter;
+        var organization = Guid.NewGuid();
+        for (var i = 0; i < 1_000; i++) Pay(limiter, organization, Guid.NewGuid(), fails: false);
+        Assert.Equal(0, limiter.Tracked); // paid and gone: nothing to remember
+
+        var (decliner, payer) = (Guid.NewGuid(), Guid.NewGuid());
+        Pay(limiter, organization, decliner, fails: true);
+        var inFlight = limiter.Admit(organization, payer, "slow-processor");
+        Assert.Equal(3, limiter.Tracked); // both donors and their organization
+
+        clock.Advance(window - FailedPaymentLimiter.SweepInterval); // sweeps so far keep all three
+        Assert.Equal(3, limiter.Tracked);
+        clock.Advance(FailedPaymentLimiter.SweepInterval); // the decline has left its window; the attempt is still at the processor
+        Assert.Equal(2, limiter.Tracked);
+        inFlight.Dispose();
+        Assert.Equal(0, limiter.Tracked);
+    }
+
+    [Fact]
+    public void However_many_others_decline_a_blocked_donor_stays_blocked_and_a_new_one_is_held_to_the_limit()
+    {
+        // A bounded cache stopped remembering new donors once full, and dropped blocked ones under pressure.
+        var (limiter, clock) = LimiterWithFakeClock(perDonor: 5, window: TimeSpan.FromHours(1));
+        using var _ = limiter;
+        var (organization, blocked) = (Guid.NewGuid(), Guid.NewGuid());
+        for (var i = 0; i < 5; i++) Pay(limiter, organization, blocked, fails: true);
+
+        for (var i = 0; i < 60_000; i++) Pay(limiter, Guid.NewGuid(), Guid.NewGuid(), fails: true);
+        clock.Advance(FailedPaymentLimiter.SweepInterval);
+
+        Assert.True(Refused(limiter, organization, blocked) > TimeSpan.Zero);
+        var newcomer = Guid.NewGuid();
+        for (var i = 0; i < 5; i++) Pay(limiter, organization, newcomer, fails: true);
+        Assert.True(Refused(limiter, organization, newcomer) > TimeSpan.Zero);
+    }
+
+    private static (FailedPaymentLimiter, FakeTimeProvider) LimiterWithFakeClock(int perDonor, TimeSpan window)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero));
+        var options = new RateLimitOptions
+        {
+            FailedPaymentsPerDonor = new() { Limit = perDonor, Window = window },
+            FailedPaymentsPerOrganization = new() { Limit = 1_000_000, Window = window },
+        };
+        return (new FailedPaymentLimiter(new FixedOptions(options), clock), clock);
+    }
+
+    // One attempt, admitted, that succeeds or fails at the processor (as PaymentTransactionService does it).
+    private static void Pay(FailedPaymentLimiter limiter, Guid organization, Guid donor, bool fails)
+    {
+        using var admission = limiter.Admit(organization, donor, Guid.NewGuid().ToString());
+        if (fails) limiter.RecordFailure(organization, donor);
+    }
+
+    private static TimeSpan Refused(FailedPaymentLimiter limiter, Guid organization, Guid donor) =>
+        Assert.Throws<RateLimitedException>(() => limiter.Admit(organization, donor, Guid.NewGuid().ToString())).RetryAfter;
 
     private sealed class FixedOptions(RateLimitOptions value) : IOptionsMonitor<RateLimitOptions>
     {
