@@ -35,14 +35,34 @@ public sealed class FailedPaymentLimiter : IDisposable
 
     private readonly IOptionsMonitor<RateLimitOptions> _options;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Subject, Count> _counts = new();
     private readonly ITimer _sweep;
+    private RateLimitOptions _lastValid;
 
-    public FailedPaymentLimiter(IOptionsMonitor<RateLimitOptions> options, TimeProvider time)
+    public FailedPaymentLimiter(IOptionsMonitor<RateLimitOptions> options, TimeProvider time, ILogger<FailedPaymentLimiter> logger)
     {
         _options = options;
         _time = time;
-        _sweep = time.CreateTimer(_ => Sweep(), null, SweepInterval, SweepInterval);
+        _logger = logger;
+        _lastValid = options.CurrentValue;
+        // Without the first request's context (its Activity, its AsyncLocals) held for the life of the process.
+        using (ExecutionContext.SuppressFlow())
+            _sweep = time.CreateTimer(_ => Sweep(), null, SweepInterval, SweepInterval);
+    }
+
+    // A reload to invalid limits keeps the last valid ones (and says so) rather than failing payments or the sweep.
+    private RateLimitOptions Limits()
+    {
+        try
+        {
+            return _lastValid = _options.CurrentValue;
+        }
+        catch (OptionsValidationException e)
+        {
+            _logger.LogError(e, "Invalid {Section} configuration; the card-testing limits in force stay as they were", RateLimitOptions.SectionName);
+            return _lastValid;
+        }
     }
 
     /// <summary>Donors and organizations counted right now (for tests: counts must not outlive what they count).</summary>
@@ -86,9 +106,13 @@ public sealed class FailedPaymentLimiter : IDisposable
     /// </summary>
     public IDisposable Admit(Guid organizationId, Guid donorId, string idempotencyKey)
     {
-        var limits = _options.CurrentValue;
+        // Guid.Empty stands for the organization's own count; the API refuses it as a donor id before it gets here.
+        ArgumentOutOfRangeException.ThrowIfEqual(donorId, Guid.Empty);
+        var limits = Limits();
         var now = _time.GetUtcNow();
-        var (donorSubject, organizationSubject) = (new Subject(organizationId, donorId), new Subject(organizationId, Guid.Empty));
+        var donorSubject = new Subject(organizationId, donorId);
+        var organizationSubject = new Subject(organizationId, Guid.Empty);
+        var (donorLimit, organizationLimit) = (donorSubject.LimitIn(limits), organizationSubject.LimitIn(limits));
         while (true)
         {
             // GetOrAdd hands every caller the one stored count, so first attempts arriving at once share it.
@@ -98,26 +122,36 @@ public sealed class FailedPaymentLimiter : IDisposable
             lock (organization)
             {
                 if (donor.Removed || organization.Removed) continue; // forgotten as we took it: take the current one
-                if (BlockedFor(donor, donorSubject.LimitIn(limits), now, idempotencyKey) is { } donorWait)
-                    throw TooManyFailures("this donor", donorSubject.LimitIn(limits), donorWait);
-                if (BlockedFor(organization, organizationSubject.LimitIn(limits), now, idempotencyKey) is { } organizationWait)
-                    throw TooManyFailures("this organization", organizationSubject.LimitIn(limits), organizationWait);
+                var donorWait = BlockedFor(donor, donorLimit, now, idempotencyKey);
+                var organizationWait = BlockedFor(organization, organizationLimit, now, idempotencyKey);
+                if (donorWait is not null || organizationWait is not null)
+                {
+                    // A count made for this refusal alone is not kept. Retry-After is the longer wait: both must be over.
+                    ForgetIfIdle(donorSubject, donor, donorLimit, now);
+                    ForgetIfIdle(organizationSubject, organization, organizationLimit, now);
+                    throw (organizationWait ?? TimeSpan.Zero) > (donorWait ?? TimeSpan.Zero)
+                        ? TooManyFailures("this organization", organizationLimit, organizationWait!.Value)
+                        : TooManyFailures("this donor", donorLimit, donorWait!.Value);
+                }
                 Enter(donor, idempotencyKey);
                 Enter(organization, idempotencyKey);
-                return new Admission(this, (donorSubject, donor), (organizationSubject, organization), idempotencyKey);
+                return new Admission(this, new Held(donorSubject, donor, donorLimit), new Held(organizationSubject, organization, organizationLimit), idempotencyKey);
             }
         }
     }
 
+    // A count an admission holds a place in, with the limit it was admitted under (a reload changes neither mid-attempt).
+    private readonly record struct Held(Subject Subject, Count Count, FailureLimit Limit);
+
     private static void Enter(Count count, string key) => count.InFlight[key] = count.InFlight.GetValueOrDefault(key) + 1;
 
-    private void Leave(Subject subject, Count count, string key)
+    private void Leave(Held held, string key)
     {
-        lock (count)
+        lock (held.Count)
         {
-            if (count.InFlight[key] == 1) count.InFlight.Remove(key);
-            else count.InFlight[key]--;
-            ForgetIfIdle(subject, count, subject.LimitIn(_options.CurrentValue), _time.GetUtcNow());
+            if (held.Count.InFlight[key] == 1) held.Count.InFlight.Remove(key);
+            else held.Count.InFlight[key]--;
+            ForgetIfIdle(held.Subject, held.Count, held.Limit, _time.GetUtcNow());
         }
     }
 
@@ -129,22 +163,22 @@ public sealed class FailedPaymentLimiter : IDisposable
         _counts.TryRemove(new KeyValuePair<Subject, Count>(subject, count));
     }
 
-    private sealed class Admission(FailedPaymentLimiter limiter, (Subject, Count) donor, (Subject, Count) organization, string key) : IDisposable
+    private sealed class Admission(FailedPaymentLimiter limiter, Held donor, Held organization, string key) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-            limiter.Leave(donor.Item1, donor.Item2, key);
-            limiter.Leave(organization.Item1, organization.Item2, key);
+            limiter.Leave(donor, key);
+            limiter.Leave(organization, key);
         }
     }
 
     /// <summary>Counts one failed charge against the donor and the organization.</summary>
     public void RecordFailure(Guid organizationId, Guid donorId)
     {
-        var limits = _options.CurrentValue;
+        var limits = Limits();
         var now = _time.GetUtcNow();
         Fail(new Subject(organizationId, donorId), limits, now);
         Fail(new Subject(organizationId, Guid.Empty), limits, now);
@@ -178,13 +212,21 @@ public sealed class FailedPaymentLimiter : IDisposable
         return failures >= limit.Limit ? count.Failures.Peek() + limit.Window - now : TimeSpan.FromSeconds(1);
     }
 
+    // On a timer thread: an exception here would end the process, so none leaves.
     private void Sweep()
     {
-        var limits = _options.CurrentValue;
-        var now = _time.GetUtcNow();
-        foreach (var (subject, count) in _counts)
-            lock (count)
-                if (!count.Removed) ForgetIfIdle(subject, count, subject.LimitIn(limits), now);
+        try
+        {
+            var limits = Limits();
+            var now = _time.GetUtcNow();
+            foreach (var (subject, count) in _counts)
+                lock (count)
+                    if (!count.Removed) ForgetIfIdle(subject, count, subject.LimitIn(limits), now);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Sweeping the card-testing counts failed; the next sweep tries again");
+        }
     }
 
     public void Dispose() => _sweep.Dispose();

@@ -56,5 +56,6 @@ public sealed class FailureLimit
     public int Limit { get; set; }
     public TimeSpan Window { get; set; }
 
-    public bool IsValid() => Limit > 0 && Window > TimeSpan.Zero;
+    // Bounded so that a window's end stays a date (no overflow) and a subject's kept failures stay small.
+    public bool IsValid() => Limit is > 0 and <= 1_000_000 && Window > TimeSpan.Zero && Window <= TimeSpan.FromDays(366);
 }

@@ -53,7 +53,9 @@ public sealed class PaymentTransactionService(
                 // Never charge a donor for a payment the store would refuse right now (a stale routing view, a store that lost its data).
                 await store.EnsureWritableAsync(cancellationToken);
                 // The processor receives the idempotency key, so a retry that reaches it is not charged twice there either.
-                outcome = await gateway.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
+                // From the charge on, the client's going away stops nothing (no request token): money may have moved, so the
+                // payment is stored, and a decline counted, whether or not anyone is still waiting for the answer.
+                outcome = await gateway.ChargeAsync(organizationId, idempotencyKey, request, CancellationToken.None);
             }
             catch (Exception e) when (e is DomainException or RateLimitedException)
             {
@@ -61,16 +63,17 @@ public sealed class PaymentTransactionService(
                 // since, or the donor's later attempts were declined).
                 if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
                     return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
-                // A card-testing refusal must not strand a charge the processor already made: a retry of an attempt whose answer
-                // was lost is that same attempt, not a new card. Record what the processor did, as the first request would have.
-                if (e is RateLimitedException && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } charged)
+                // A refusal that can come after the attempt was charged (the donor blocked since, the campaign closed since) must
+                // not strand that charge: a retry of an attempt whose answer was lost is that same attempt, not a new one. Record
+                // what the processor did, as the first request would have.
+                if (MayFollowACharge(e) && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } charged)
                     outcome = charged;
                 else throw;
             }
 
             var payment = PaymentTransaction.Create(organizationId, request, outcome, idempotencyKey, now);
             var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), now);
-            var stored = await store.CreateAsync(payment, record, cancellationToken);
+            var stored = await store.CreateAsync(payment, record, CancellationToken.None);
             if (stored.ResourceId != payment.TransactionId) return Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment);
             // Counted once the failed payment is stored, so a retry of the same attempt (a replay) is not counted again; counted
             // before the admission ends, so the attempt never drops out of the limit in between.
@@ -82,6 +85,12 @@ public sealed class PaymentTransactionService(
             admission?.Dispose();
         }
     }
+
+    // Refusals that depend on when the request comes, not on what it says: an earlier attempt with the key may have passed them.
+    private static bool MayFollowACharge(Exception e) =>
+        e is RateLimitedException || (e is DomainException d && d.Code == CampaignClosedCode);
+
+    private static readonly string CampaignClosedCode = DomainErrors.CampaignNotAcceptingDonations(Guid.Empty).Code;
 
     /// <summary>The campaign and donor exist in this organization, the currency is the campaign's, and the campaign is open.</summary>
     private async Task EnsureAcceptableAsync(Guid organizationId, PaymentRequest request, DateTimeOffset now, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Tests.Infrastructure;
 
@@ -117,6 +118,54 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
         Assert.Equal("succeeded", payment.Status);
         Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId);
         Assert.Equal(payment.TransactionId, Assert.Single((await tenant.ListPaymentsAsync()).Items).TransactionId);
+    }
+
+    [Fact]
+    public async Task A_charge_whose_client_went_away_before_the_answer_is_stored_all_the_same()
+    {
+        // The client (or a proxy's time-out) gives up while the processor is charging: the donor is charged, so the payment
+        // must be stored and counted, though no one waits for the answer and no retry ever comes.
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var held = Factory.Gateway.HoldNextChargeAnswer(tenant.OrganizationId);
+        using var giveUp = new CancellationTokenSource();
+        var request = new HttpRequestMessage(HttpMethod.Post, tenant.Path("/payments")) { Content = JsonContent.Create(tenant.PaymentBody(1_234)) };
+        request.Headers.Add("Idempotency-Key", "client-went-away");
+        var sent = tenant.Client.SendAsync(request, giveUp.Token);
+
+        await held.Charged.WaitAsync(TimeSpan.FromSeconds(30));
+        giveUp.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sent);
+        held.Release();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyList<PaymentResponse> stored;
+        while ((stored = (await tenant.ListPaymentsAsync()).Items).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        var payment = Assert.Single(stored);
+        Assert.Equal(1_234, payment.AmountMinor);
+        Assert.Equal("succeeded", payment.Status);
+        Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId);
+    }
+
+    [Fact]
+    public async Task A_retry_of_a_charge_whose_answer_was_lost_is_stored_although_the_campaign_closed_since()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var endsAt = Factory.Clock.GetUtcNow().AddHours(1);
+        var campaign = await TestTenant.ReadAsync<CampaignResponse>(await tenant.Client.PostAsJsonAsync(tenant.Path("/campaigns"),
+            new { name = "Closing soon", goalAmountMinor = 100_000, currency = "USD", endsAt }), HttpStatusCode.Created);
+        var body = new { campaignId = campaign.Id, donorId = tenant.DonorId, amountMinor = 4_321L, currency = "USD", paymentMethod = new { type = "card", token = "tok_visa" } };
+        Factory.Gateway.LoseNextAnswer(tenant.OrganizationId, "charge");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await tenant.PostPaymentAsync(body, "charged-then-closed")).StatusCode);
+
+        Factory.Clock.Advance(TimeSpan.FromHours(2)); // the campaign closed before the client retried
+        var payment = await TestTenant.ReadAsync<PaymentResponse>(await tenant.PostPaymentAsync(body, "charged-then-closed"), HttpStatusCode.Created);
+
+        Assert.Equal(4_321, payment.AmountMinor);
+        Assert.Equal(payment.TransactionId, Assert.Single((await tenant.ListPaymentsAsync()).Items).TransactionId);
+        Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId);
+        // A new attempt is still refused, and charged nothing.
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await tenant.PostPaymentAsync(body, "after-close")).StatusCode);
+        Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId);
     }
 
     [Fact]

@@ -15,6 +15,7 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
     private readonly ConcurrentDictionary<(Guid OrganizationId, string Operation), int> _unreachable = new();
     private readonly ConcurrentDictionary<Guid, byte> _heldPending = new();
     private readonly ConcurrentDictionary<Guid, int> _settlementAsks = new();
+    private readonly ConcurrentDictionary<Guid, HeldCharge> _holdAfterCharge = new();
 
     public SandboxLedger Ledger => sandbox.Ledger;
 
@@ -27,11 +28,32 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
     /// <summary>The processor keeps this payment pending, however often it is asked.</summary>
     public void HoldPending(Guid transactionId) => _heldPending[transactionId] = 0;
 
+    /// <summary>The next charge of the organization is made, then its answer waits until the test releases it.</summary>
+    public HeldCharge HoldNextChargeAnswer(Guid organizationId) => _holdAfterCharge[organizationId] = new HeldCharge();
+
+    public sealed class HeldCharge
+    {
+        private readonly TaskCompletionSource _charged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes once the processor has charged.</summary>
+        public Task Charged => _charged.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        internal async Task HoldAsync()
+        {
+            _charged.TrySetResult();
+            await _released.Task.WaitAsync(TimeSpan.FromSeconds(30)); // never the caller's token: the charge is made either way
+        }
+    }
+
     public int SettlementAsks(Guid transactionId) => _settlementAsks.GetValueOrDefault(transactionId);
 
     public async ValueTask<GatewayOutcome> ChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken)
     {
         var outcome = await sandbox.ChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
+        if (_holdAfterCharge.TryRemove(organizationId, out var held)) await held.HoldAsync();
         LoseAnswerIfAsked(organizationId, "charge");
         return outcome;
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using ProLifeProsper.Api.Errors;
@@ -14,7 +15,7 @@ public sealed class FailedPaymentLimiterTests
         // Every round a new donor and organization, 16 attempts released at once: each must count the others in flight,
         // including the ones that created the donor's count at the same moment.
         var options = new RateLimitOptions { FailedPaymentsPerDonor = new() { Limit = 3, Window = TimeSpan.FromHours(1) } };
-        using var limiter = new FailedPaymentLimiter(new FixedOptions(options), TimeProvider.System);
+        using var limiter = new FailedPaymentLimiter(new FixedOptions(options), TimeProvider.System, NullLogger<FailedPaymentLimiter>.Instance);
         for (var round = 0; round < 300; round++)
         {
             // Threads of their own behind one barrier (the pool of a 2-core machine would start them a few at a time).
@@ -107,6 +108,50 @@ public sealed class FailedPaymentLimiterTests
         Assert.True(Refused(limiter, organization, newcomer) > TimeSpan.Zero);
     }
 
+    [Fact]
+    public void Attempts_arriving_as_a_count_is_forgotten_still_see_each_other_in_flight()
+    {
+        // A count is dropped the moment its last attempt ends; an attempt that took it just before must not enter the dropped
+        // one (it would hold a place nobody else sees). Eight threads pay as one donor, each attempt held a moment: never more
+        // than the limit may be at the processor at once.
+        var options = new RateLimitOptions { FailedPaymentsPerDonor = new() { Limit = 3, Window = TimeSpan.FromHours(1) } };
+        using var limiter = new FailedPaymentLimiter(new FixedOptions(options), TimeProvider.System, NullLogger<FailedPaymentLimiter>.Instance);
+        var (organization, donor) = (Guid.NewGuid(), Guid.NewGuid());
+        int atProcessor = 0, most = 0, admitted = 0;
+        var payers = Enumerable.Range(0, 8).Select(_ => new Thread(() =>
+        {
+            for (var i = 0; i < 60_000; i++)
+            {
+                IDisposable admission;
+                try
+                {
+                    admission = limiter.Admit(organization, donor, Guid.NewGuid().ToString());
+                }
+                catch (RateLimitedException)
+                {
+                    continue;
+                }
+                var now = Interlocked.Increment(ref atProcessor);
+                InterlockedMax(ref most, now);
+                Interlocked.Increment(ref admitted);
+                Thread.SpinWait(50);
+                Interlocked.Decrement(ref atProcessor);
+                admission.Dispose();
+            }
+        })).ToList();
+        payers.ForEach(t => t.Start());
+        payers.ForEach(t => t.Join());
+        Assert.True(admitted > 1_000, $"only {admitted} attempts admitted");
+        Assert.InRange(most, 1, 3);
+        Assert.Equal(0, limiter.Tracked);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        for (var seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))
+            if (Interlocked.CompareExchange(ref target, value, seen) == seen) return;
+    }
+
     private static (FailedPaymentLimiter, FakeTimeProvider) LimiterWithFakeClock(int perDonor, TimeSpan window)
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero));
@@ -115,7 +160,7 @@ public sealed class FailedPaymentLimiterTests
             FailedPaymentsPerDonor = new() { Limit = perDonor, Window = window },
             FailedPaymentsPerOrganization = new() { Limit = 1_000_000, Window = window },
         };
-        return (new FailedPaymentLimiter(new FixedOptions(options), clock), clock);
+        return (new FailedPaymentLimiter(new FixedOptions(options), clock, NullLogger<FailedPaymentLimiter>.Instance), clock);
     }
 
     // One attempt, admitted, that succeeds or fails at the processor (as PaymentTransactionService does it).
