@@ -42,7 +42,7 @@ public static class PaymentsApi
 
     public static async Task<Created<PaymentResponse>> CreatePayment(
         Guid orgId,
-        [FromHeader(Name = RequestParsing.IdempotencyKeyHeader)] string? idempotencyKey,
+        [FromHeader(Name = RequestParsing.IdempotencyKeyHeader)] string[]? idempotencyKey,
         CreatePaymentRequest request,
         PaymentTransactionService payments,
         HttpContext httpContext,
@@ -74,7 +74,7 @@ public static class PaymentsApi
     public static async Task<Created<RefundResponse>> RefundPayment(
         Guid orgId,
         Guid transactionId,
-        [FromHeader(Name = RequestParsing.IdempotencyKeyHeader)] string? idempotencyKey,
+        [FromHeader(Name = RequestParsing.IdempotencyKeyHeader)] string[]? idempotencyKey,
         CreateRefundRequest request,
         PaymentTransactionService payments,
         HttpContext httpContext,

@@ -25,9 +25,14 @@ internal static class RequestParsing
         return new PageRequest(limit ?? PageRequest.DefaultLimit, after);
     }
 
-    /// <summary>The required Idempotency-Key: 1 to 255 visible ASCII characters.</summary>
-    public static string IdempotencyKey(string? value)
+    /// <summary>The required Idempotency-Key: sent once, 1 to 255 visible ASCII characters.</summary>
+    public static string IdempotencyKey(string[]? values)
     {
+        // Sent twice, a binder would join the values ("a,b"): a proxy that doubles the header on one attempt and not on its
+        // retry would make one payment two keys, and charge twice.
+        if (values is { Length: > 1 })
+            throw DomainErrors.Validation(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header must be sent once.");
+        var value = values is { Length: 1 } ? values[0] : null;
         new ValidationErrors()
             .Require(!string.IsNullOrEmpty(value), IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header is required for this request.")
             .Require(value is null || value.Length <= IdempotencyRecord.MaxKeyLength, IdempotencyKeyHeader,

@@ -77,6 +77,29 @@ public abstract class IdempotencyApiTests<TFactory>(TFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task An_idempotency_key_sent_twice_is_refused_and_charges_nothing()
+    {
+        // Joined, the two would be one key "a,b": a proxy doubling the header on one attempt only would make two payments.
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var payment = await tenant.PayAsync(1_000);
+        foreach (var send in new Func<HttpRequestMessage>[]
+        {
+            () => new HttpRequestMessage(HttpMethod.Post, tenant.Path("/payments")) { Content = JsonContent.Create(tenant.PaymentBody(1_500)) },
+            () => new HttpRequestMessage(HttpMethod.Post, tenant.Path($"/payments/{payment.TransactionId}/refunds")) { Content = JsonContent.Create(new { amountMinor = 100 }) },
+        })
+        {
+            var request = send();
+            request.Headers.Add("Idempotency-Key", ["twice-a", "twice-b"]);
+            var problem = await ProblemAssert.ReadAsync(await tenant.Client.SendAsync(request), HttpStatusCode.BadRequest, "validation-failed");
+            Assert.Contains("sent once", problem.ToJsonString());
+        }
+
+        Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId);
+        Assert.Equal(0, Factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
+        Assert.Single((await tenant.ListPaymentsAsync()).Items);
+    }
+
+    [Fact]
     public async Task Fifty_concurrent_requests_with_one_key_create_exactly_one_payment()
     {
         var tenant = await TestTenant.CreateAsync(Factory);
