@@ -35,7 +35,8 @@ public static class PaymentsApi
                 "the first request with this Idempotency-Key is still being processed (`idempotency-key-in-flight`), or the payment kept " +
                 "changing under the refund (`concurrent-update`). The last two: retry with the same key.")
             .ProducesProblemWhen(StatusCodes.Status422UnprocessableEntity,
-                "The amount is more than what is left to refund (`refund-exceeds-balance`), or the Idempotency-Key was used for a " +
+                "The amount is more than what is left to refund (`refund-exceeds-balance`), the payment has had its 100 changes " +
+                "(`too-many-refunds`: only a refund of everything left is still taken), or the Idempotency-Key was used for a " +
                 "different request (`idempotency-key-reused`). Nothing was refunded.");
         return app;
     }

@@ -33,6 +33,10 @@ public static class DomainErrors
         new(DomainErrorKind.Conflict, "invalid-payment-transition", "The payment cannot make this status change.",
             $"A payment that is '{from.ToWire()}' cannot become '{to.ToWire()}'.");
 
+    public static DomainException TooManyRefunds(int most) =>
+        new(DomainErrorKind.Unprocessable, "too-many-refunds", "The payment has been changed as often as it can be.",
+            $"A payment takes at most {most} changes after it is created (each refund is one, and so is a bank transfer's settlement); after that only a refund of everything left.");
+
     public static DomainException RefundExceedsBalance(long requested, long remaining) =>
         new(DomainErrorKind.Unprocessable, "refund-exceeds-balance", "The refund is larger than what is left to refund.",
             $"Requested {requested}, but only {remaining} (minor units) remains refundable.");

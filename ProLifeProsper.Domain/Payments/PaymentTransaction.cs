@@ -28,6 +28,13 @@ public sealed record PaymentTransaction
     /// <summary>Starts at 1 and grows by one with every change.</summary>
     public int Version { get; init; } = 1;
 
+    /// <summary>
+    /// Most changes after creation (refunds, a settlement) before only a refund of everything left is taken. A store keeps what each change applied (on DynamoDB, the keys of
+    /// the refunds in the payment's item, up to 255 characters each): without a bound, one-unit refunds would grow one item
+    /// to DynamoDB's 400 KB limit, after which every refund of it failed.
+    /// </summary>
+    public const int MaxChanges = 100;
+
     public long RefundableAmountMinor => Status.IsCaptured() ? AmountMinor - RefundedAmountMinor : 0;
 
     /// <summary>A new payment as the gateway's first answer left it; created at <paramref name="now"/> to the millisecond, as its id says.</summary>
@@ -65,6 +72,8 @@ public sealed record PaymentTransaction
         if (!PaymentStateMachine.CanTransition(Status, target)) throw DomainErrors.InvalidTransition(Status, target);
         new ValidationErrors().RequireAmount(amountMinor, "amountMinor").ThrowIfAny();
         if (amountMinor > RefundableAmountMinor) throw DomainErrors.RefundExceedsBalance(amountMinor, RefundableAmountMinor);
+        // Past the bound only the refund of everything left, after which nothing can change the payment any more.
+        if (Version - 1 >= MaxChanges && target != PaymentStatus.Refunded) throw DomainErrors.TooManyRefunds(MaxChanges);
         return MoveTo(target, now) with { RefundedAmountMinor = RefundedAmountMinor + amountMinor };
     }
 

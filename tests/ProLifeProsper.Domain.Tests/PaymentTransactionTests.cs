@@ -89,6 +89,18 @@ public sealed class PaymentTransactionTests
         Assert.Equal("refund-exceeds-balance", error.Code);
     }
 
+    [Fact]
+    public void A_payment_takes_at_most_its_changes_in_refunds()
+    {
+        var payment = Payment(PaymentStatus.Succeeded, 1_000);
+        for (var i = 0; i < PaymentTransaction.MaxChanges; i++) payment = payment.Refund(1, Now);
+        Assert.Equal(PaymentTransaction.MaxChanges, payment.RefundedAmountMinor);
+        var error = Assert.Throws<DomainException>(() => payment.Refund(1, Now));
+        Assert.Equal(DomainErrorKind.Unprocessable, error.Kind);
+        Assert.Equal("too-many-refunds", error.Code);
+        Assert.Equal(PaymentStatus.Refunded, payment.Refund(payment.RefundableAmountMinor, Now).Status); // everything left, in one
+    }
+
     [Theory]
     [InlineData(PaymentStatus.Pending)]
     [InlineData(PaymentStatus.Failed)]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.Tests.Apis;
 
@@ -166,6 +167,26 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
         // A new attempt is still refused, and charged nothing.
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await tenant.PostPaymentAsync(body, "after-close")).StatusCode);
         Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId);
+    }
+
+    [Fact]
+    public async Task A_payment_takes_its_most_refunds_with_the_longest_keys_and_then_refuses_more_with_422()
+    {
+        // Each refund's key stays in the payment's item on DynamoDB: unbounded, one-unit refunds grew it to the 400 KB item
+        // limit, and every refund after that answered 500.
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var payment = await tenant.PayAsync(1_000);
+        for (var i = 0; i < PaymentTransaction.MaxChanges; i++)
+            await TestTenant.ReadAsync<RefundResponse>(await tenant.PostRefundAsync(payment.TransactionId, 1, $"{i:D3}".PadRight(IdempotencyRecord.MaxKeyLength, 'k')), HttpStatusCode.Created);
+
+        var refused = await tenant.PostRefundAsync(payment.TransactionId, 1, Guid.NewGuid().ToString());
+        await ProblemAssert.ReadAsync(refused, HttpStatusCode.UnprocessableEntity, "too-many-refunds");
+        var stored = await GetAsync(tenant, payment.TransactionId);
+        Assert.Equal(PaymentTransaction.MaxChanges, stored.RefundedAmountMinor);
+        Assert.Equal(PaymentTransaction.MaxChanges, Factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
+        // What is left still goes back in one.
+        Assert.Equal(1_000 - PaymentTransaction.MaxChanges, (await TestTenant.ReadAsync<RefundResponse>(
+            await tenant.PostRefundAsync(payment.TransactionId, null, Guid.NewGuid().ToString()), HttpStatusCode.Created)).AmountMinor);
     }
 
     [Fact]
