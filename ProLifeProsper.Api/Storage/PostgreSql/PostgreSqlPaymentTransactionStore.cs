@@ -9,9 +9,17 @@ namespace ProLifeProsper.Api.Storage.PostgreSql;
 /// Payments in PostgreSQL, with hand-written SQL: each write is one atomic statement or transaction that
 /// writes the payment and its idempotency record together, so a retry can never double-charge.
 /// </summary>
-public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSource, PostgreSqlCreateBatcher? batcher = null) : IPaymentTransactionStore
+public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSource, PostgreSqlCreateBatcher? batcher = null,
+    int maxRowsReadPerFilteredPage = PostgreSqlPaymentTransactionStore.MaxRowsReadPerFilteredPage) : IPaymentTransactionStore
 {
     public const string StoreName = "postgresql";
+
+    /// <summary>
+    /// The most rows one filtered list request (<c>?status=</c>) reads before it answers, as on DynamoDB: what it found, with
+    /// a cursor where it stopped. The status is tested on rows read in the (organization, time) index, so without a bound
+    /// one request for a rare status read the organization's whole history, and a few at once held the connection pool.
+    /// </summary>
+    public const int MaxRowsReadPerFilteredPage = 2_000;
 
     private const string Columns =
         "transaction_id, organization_id, campaign_id, donor_id, amount_minor, currency, status, payment_method_type, " +
@@ -303,27 +311,50 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
 
     public async Task<Page<PaymentTransaction>> ListAsync(PaymentListQuery query, CancellationToken cancellationToken)
     {
-        var sql = $"SELECT {Columns} FROM payment_transactions WHERE organization_id = $1 AND created_at >= $2 AND created_at < $3";
+        const string Newest = " ORDER BY created_at DESC, transaction_id DESC";
+        var range = "organization_id = $1 AND created_at >= $2 AND created_at < $3";
         await using var command = dataSource.CreateCommand();
         command.Parameters.Add(new() { Value = query.OrganizationId });
         command.Parameters.Add(new() { Value = query.From });
         command.Parameters.Add(new() { Value = query.To });
         command.Parameters.Add(new() { Value = query.Limit + 1 });
-        if (query.Status is { } status)
-        {
-            command.Parameters.Add(new() { Value = status.ToWire() });
-            sql += $" AND status = ${command.Parameters.Count}";
-        }
         if (query.After is { } after)
         {
             command.Parameters.Add(new() { Value = after.CreatedAt });
             command.Parameters.Add(new() { Value = after.Id });
-            sql += $" AND (created_at, transaction_id) < (${command.Parameters.Count - 1}, ${command.Parameters.Count})";
+            range += $" AND (created_at, transaction_id) < (${command.Parameters.Count - 1}, ${command.Parameters.Count})";
         }
-        command.CommandText = sql + " ORDER BY created_at DESC, transaction_id DESC LIMIT $4";
+        if (query.Status is not { } status)
+        {
+            command.CommandText = $"SELECT {Columns} FROM payment_transactions WHERE {range}{Newest} LIMIT $4";
+            return Page<PaymentTransaction>.FromOverfetch(await ReadPaymentsAsync(command, cancellationToken), query.Limit, PaymentListQuery.CursorOf);
+        }
 
-        var items = await ReadPaymentsAsync(command, cancellationToken);
-        return Page<PaymentTransaction>.FromOverfetch(items, query.Limit, PaymentListQuery.CursorOf);
+        // Filtered: the newest rows up to the budget are read, those of the status kept, and the last row read comes along
+        // (flagged) so that a page cut short by the budget can say where the next one starts.
+        command.Parameters.Add(new() { Value = status.ToWire() });
+        var statusParameter = command.Parameters.Count;
+        command.Parameters.Add(new() { Value = maxRowsReadPerFilteredPage });
+        var budgetParameter = command.Parameters.Count;
+        command.CommandText =
+            $"SELECT {Columns}, status = ${statusParameter} AS wanted, read = ${budgetParameter} AS last_read FROM (" +
+            $"SELECT {Columns}, row_number() OVER ({Newest.Trim()}) AS read FROM (" +
+            $"SELECT {Columns} FROM payment_transactions WHERE {range}{Newest} LIMIT ${budgetParameter}) newest) numbered " +
+            $"WHERE status = ${statusParameter} OR read = ${budgetParameter}{Newest} LIMIT $4";
+        var wanted = new List<PaymentTransaction>();
+        PaymentTransaction? lastRead = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            var columns = reader.FieldCount - 2;
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var payment = ReadPayment(reader);
+                if (reader.GetBoolean(columns)) wanted.Add(payment);
+                if (reader.GetBoolean(columns + 1)) lastRead = payment;
+            }
+        }
+        if (wanted.Count > query.Limit || lastRead is null) return Page<PaymentTransaction>.FromOverfetch(wanted, query.Limit, PaymentListQuery.CursorOf);
+        return new Page<PaymentTransaction>(wanted, PaymentListQuery.CursorOf(lastRead)); // the budget is spent: a short page
     }
 
     public async Task<IReadOnlyList<PaymentTransaction>> GetPendingAsync(DateTimeOffset createdBefore, PageCursor? after, int limit, CancellationToken cancellationToken)

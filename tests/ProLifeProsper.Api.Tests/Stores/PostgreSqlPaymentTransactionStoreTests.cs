@@ -25,6 +25,41 @@ public sealed class PostgreSqlPaymentTransactionStoreTests(PostgreSqlStoreFixtur
     : PaymentTransactionStoreContract, IClassFixture<PostgreSqlStoreFixture>
 {
     protected override IPaymentTransactionStore Store { get; } = new PostgreSqlPaymentTransactionStore(fixture.DataSource);
+
+    [Fact]
+    public async Task A_list_filtered_by_a_rare_status_reads_a_bounded_number_of_rows_per_request()
+    {
+        var store = new PostgreSqlPaymentTransactionStore(fixture.DataSource, maxRowsReadPerFilteredPage: 50);
+        var organizationId = Guid.CreateVersion7();
+        var start = DateTimeOffset.UtcNow.AddHours(-1);
+        var refunded = new List<PaymentTransaction>();
+        for (var i = 0; i <= 200; i++)
+        {
+            // Refunded: the oldest, and the 120th and 121st (two in one page of 1, one budget apart from the first).
+            var payment = NewPayment(organizationId, start.AddSeconds(i), status: i is 0 or 120 or 121 ? PaymentStatus.Refunded : PaymentStatus.Succeeded);
+            await store.CreateAsync(payment, RecordFor(payment, $"p{i}"), default);
+            if (payment.Status == PaymentStatus.Refunded) refunded.Insert(0, payment);
+        }
+
+        var found = new List<PaymentTransaction>();
+        var requests = 0;
+        ProLifeProsper.Domain.Common.PageCursor? cursor = null;
+        do
+        {
+            var page = await store.ListAsync(new PaymentListQuery(organizationId, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, PaymentStatus.Refunded, 1, cursor), default);
+            Assert.True(page.Items.Count <= 1);
+            found.AddRange(page.Items);
+            cursor = page.Next;
+            requests++;
+        }
+        while (cursor is not null);
+
+        // Every refunded payment once, newest first; no request read more than 50 of the 201 rows.
+        Assert.Equal(refunded.Select(p => p.TransactionId), found.Select(p => p.TransactionId));
+        Assert.True(requests >= 5, $"{requests} requests: each may read at most 50 of the 201 rows");
+        // Unfiltered lists are not cut short.
+        Assert.Equal(101, (await store.ListAsync(new PaymentListQuery(organizationId, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, 101, null), default)).Items.Count);
+    }
 }
 
 /// <summary>The same contract with group commit: creates batched into multi-row statements.</summary>
