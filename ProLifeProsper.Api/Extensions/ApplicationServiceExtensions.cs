@@ -95,6 +95,7 @@ public static class ApplicationServiceExtensions
         services.AddScoped<DonorService>();
         services.AddScoped<PaymentTransactionService>();
         services.AddMemoryCache();
+        services.AddSingleton(new PaymentReferenceCache());
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName)
             .Validate(o => o.IsValid(), "Every RateLimits limit, period and window must be positive.")
             .ValidateOnStart();

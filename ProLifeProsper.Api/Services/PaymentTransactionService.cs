@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Caching.Memory;
 using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
 using ProLifeProsper.Api.RateLimiting;
@@ -17,18 +16,13 @@ public sealed class PaymentTransactionService(
     IPaymentGateway gateway,
     CampaignService campaigns,
     DonorService donors,
-    IMemoryCache cache,
+    PaymentReferenceCache references,
     FailedPaymentLimiter failedPayments,
     RefundPayouts payouts,
     TimeProvider time,
     ILogger<PaymentTransactionService> logger)
 {
     private const int MaxUpdateAttempts = 5;
-
-    // Campaign and donor lookups repeat on every payment; an organization's campaigns and donors never move to
-    // another organization and are never deleted, so a short-lived cache is safe (a campaign's status or dates
-    // may lag by this much).
-    private static readonly TimeSpan ReferenceCacheTime = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Takes a payment. There is no read before the write: the store's create claims the idempotency key in the
@@ -95,16 +89,11 @@ public sealed class PaymentTransactionService(
     /// <summary>The campaign and donor exist in this organization, the currency is the campaign's, and the campaign is open.</summary>
     private async Task EnsureAcceptableAsync(Guid organizationId, PaymentRequest request, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var campaign = await cache.GetOrCreateAsync(("campaign", organizationId, request.CampaignId), entry =>
-            {
-                entry.AbsoluteExpirationRelativeToNow = ReferenceCacheTime;
-                return campaigns.FindAsync(organizationId, request.CampaignId, cancellationToken);
-            }) ?? throw DomainErrors.ReferenceNotFound("campaign", request.CampaignId);
-        var donorExists = await cache.GetOrCreateAsync(("donor", organizationId, request.DonorId), async entry =>
-        {
-            entry.AbsoluteExpirationRelativeToNow = ReferenceCacheTime;
-            return await donors.FindAsync(organizationId, request.DonorId, cancellationToken) is not null;
-        });
+        var campaign = await references.GetOrLookUpAsync(("campaign", organizationId, request.CampaignId),
+            () => campaigns.FindAsync(organizationId, request.CampaignId, cancellationToken))
+            ?? throw DomainErrors.ReferenceNotFound("campaign", request.CampaignId);
+        var donorExists = await references.GetOrLookUpAsync(("donor", organizationId, request.DonorId),
+            async () => await donors.FindAsync(organizationId, request.DonorId, cancellationToken) is not null);
         if (!donorExists) throw DomainErrors.ReferenceNotFound("donor", request.DonorId);
         if (campaign.Currency != request.Currency) throw DomainErrors.CurrencyMismatch(campaign.Currency, request.Currency);
         if (!campaign.AcceptsDonationsAt(now)) throw DomainErrors.CampaignNotAcceptingDonations(campaign.Id);
