@@ -51,6 +51,7 @@ internal static class ApiIntroduction
         Lists answer `{"{"} "items": [...], "nextCursor": "..." {"}"}`, newest first. To read the next page, send the
         `nextCursor` back as `cursor` (with the same filters); `nextCursor` is `null` on the last page. `limit` is
         1 to {PageRequest.MaxLimit} (default {PageRequest.DefaultLimit}). Cursors are opaque and stay valid while new
-        items are added.
+        items are added. With a payment `status` filter a page may be short, even empty, while `nextCursor` is set:
+        follow it until it is `null`.
         """;
 }

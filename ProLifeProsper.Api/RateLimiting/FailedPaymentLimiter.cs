@@ -56,14 +56,19 @@ public sealed class FailedPaymentLimiter : IDisposable
     {
         try
         {
-            return _lastValid = _options.CurrentValue;
+            var limits = _options.CurrentValue;
+            _invalidReported = 0;
+            return _lastValid = limits;
         }
         catch (OptionsValidationException e)
         {
-            _logger.LogError(e, "Invalid {Section} configuration; the card-testing limits in force stay as they were", RateLimitOptions.SectionName);
+            if (Interlocked.Exchange(ref _invalidReported, 1) == 0) // once, not on every payment
+                _logger.LogError(e, "Invalid {Section} configuration; the card-testing limits in force stay as they were", RateLimitOptions.SectionName);
             return _lastValid;
         }
     }
+
+    private int _invalidReported;
 
     /// <summary>Donors and organizations counted right now (for tests: counts must not outlive what they count).</summary>
     internal int Tracked => _counts.Count;
@@ -135,13 +140,13 @@ public sealed class FailedPaymentLimiter : IDisposable
                 }
                 Enter(donor, idempotencyKey);
                 Enter(organization, idempotencyKey);
-                return new Admission(this, new Held(donorSubject, donor, donorLimit), new Held(organizationSubject, organization, organizationLimit), idempotencyKey);
+                return new Admission(this, new Held(donorSubject, donor), new Held(organizationSubject, organization), idempotencyKey);
             }
         }
     }
 
-    // A count an admission holds a place in, with the limit it was admitted under (a reload changes neither mid-attempt).
-    private readonly record struct Held(Subject Subject, Count Count, FailureLimit Limit);
+    // A count an admission holds a place in.
+    private readonly record struct Held(Subject Subject, Count Count);
 
     private static void Enter(Count count, string key) => count.InFlight[key] = count.InFlight.GetValueOrDefault(key) + 1;
 
@@ -151,7 +156,7 @@ public sealed class FailedPaymentLimiter : IDisposable
         {
             if (held.Count.InFlight[key] == 1) held.Count.InFlight.Remove(key);
             else held.Count.InFlight[key]--;
-            ForgetIfIdle(held.Subject, held.Count, held.Limit, _time.GetUtcNow());
+            ForgetIfIdle(held.Subject, held.Count, held.Subject.LimitIn(Limits()), _time.GetUtcNow()); // the limits in force now
         }
     }
 

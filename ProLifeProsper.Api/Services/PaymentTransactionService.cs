@@ -46,6 +46,8 @@ public sealed class PaymentTransactionService(
                 admission = failedPayments.Admit(organizationId, request.DonorId, idempotencyKey);
                 // Never charge a donor for a payment the store would refuse right now (a stale routing view, a store that lost its data).
                 await store.EnsureWritableAsync(cancellationToken);
+                // The last moment a client that has gone away stops the attempt: after it, the charge is made and kept.
+                cancellationToken.ThrowIfCancellationRequested();
                 // The processor receives the idempotency key, so a retry that reaches it is not charged twice there either.
                 // From the charge on, the client's going away stops nothing (no request token): money may have moved, so the
                 // payment is stored, and a decline counted, whether or not anyone is still waiting for the answer.
@@ -153,6 +155,10 @@ public sealed class PaymentTransactionService(
             {
                 // Refused (not refundable, not found, the key in flight, the race lost too often, too late): this refund wrote nothing.
                 await ForgetPayoutAsync(refundId);
+                // A retry racing its own first request can find the balance (or the payment's changes) already taken by it:
+                // it answers as that request did, not "nothing was refunded".
+                if (e is DomainException && await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } recorded)
+                    return await ReplayRefundAsync(recorded, fingerprint);
                 throw;
             }
             if (stored is not null && stored.ResourceId != refundId)

@@ -99,6 +99,11 @@ public sealed class PaymentTransactionTests
         Assert.Equal(DomainErrorKind.Unprocessable, error.Kind);
         Assert.Equal("too-many-refunds", error.Code);
         Assert.Equal(PaymentStatus.Refunded, payment.Refund(payment.RefundableAmountMinor, Now).Status); // everything left, in one
+
+        // A bank transfer's settlement is one of the changes.
+        var settled = Payment(PaymentStatus.Pending, 1_000).Settle(Now);
+        for (var i = 1; i < PaymentTransaction.MaxChanges; i++) settled = settled.Refund(1, Now);
+        Assert.Equal("too-many-refunds", Assert.Throws<DomainException>(() => settled.Refund(1, Now)).Code);
     }
 
     [Theory]

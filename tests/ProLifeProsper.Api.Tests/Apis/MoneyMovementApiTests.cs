@@ -32,6 +32,26 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
     }
 
     [Fact]
+    public async Task Retries_racing_a_refund_that_took_the_balance_answer_as_it_did()
+    {
+        // A retry that looks for its key before the first request commits, and reads the payment after, finds the balance
+        // gone: it must replay the refund (or say it is in flight), never answer "nothing was refunded".
+        var tenant = await TestTenant.CreateAsync(Factory);
+        for (var round = 0; round < 5; round++)
+        {
+            var payment = await tenant.PayAsync(1_000);
+            var key = $"take-most-{round}";
+            var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => tenant.PostRefundAsync(payment.TransactionId, 700, key)));
+
+            foreach (var response in responses)
+                Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict,
+                    $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            Assert.Equal(700, (await GetAsync(tenant, payment.TransactionId)).RefundedAmountMinor);
+            Assert.Equal(700, Factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
+        }
+    }
+
+    [Fact]
     public async Task Concurrent_refunds_with_one_key_refund_once_at_the_processor()
     {
         var tenant = await TestTenant.CreateAsync(Factory);

@@ -146,6 +146,34 @@ public sealed class FailedPaymentLimiterTests
         Assert.Equal(0, limiter.Tracked);
     }
 
+    [Fact]
+    public void A_reload_to_invalid_limits_keeps_the_last_valid_ones_for_payments_and_the_sweep()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero));
+        var options = new ReloadableOptions(new RateLimitOptions { FailedPaymentsPerDonor = new() { Limit = 2, Window = TimeSpan.FromHours(1) } });
+        using var limiter = new FailedPaymentLimiter(options, clock, NullLogger<FailedPaymentLimiter>.Instance);
+        var (organization, donor) = (Guid.NewGuid(), Guid.NewGuid());
+        Pay(limiter, organization, donor, fails: true);
+
+        options.Invalid = true; // what IOptionsMonitor does after a reload that fails validation
+        Pay(limiter, organization, donor, fails: true); // admitted, counted and left under the last valid limits
+        Assert.Equal(TimeSpan.FromHours(1), Refused(limiter, organization, donor));
+        clock.Advance(FailedPaymentLimiter.SweepInterval); // a sweep that threw here would end the process
+        Assert.Equal(2, limiter.Tracked);
+        Assert.True(Refused(limiter, organization, donor) > TimeSpan.Zero);
+    }
+
+    private sealed class ReloadableOptions(RateLimitOptions value) : IOptionsMonitor<RateLimitOptions>
+    {
+        public bool Invalid { get; set; }
+
+        public RateLimitOptions CurrentValue => Invalid ? throw new OptionsValidationException("RateLimits", typeof(RateLimitOptions), ["invalid"]) : value;
+
+        public RateLimitOptions Get(string? name) => CurrentValue;
+
+        public IDisposable? OnChange(Action<RateLimitOptions, string?> listener) => null;
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         for (var seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))

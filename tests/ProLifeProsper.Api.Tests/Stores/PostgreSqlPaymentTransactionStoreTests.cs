@@ -35,8 +35,8 @@ public sealed class PostgreSqlPaymentTransactionStoreTests(PostgreSqlStoreFixtur
         var refunded = new List<PaymentTransaction>();
         for (var i = 0; i <= 200; i++)
         {
-            // Refunded: the oldest, and the 120th and 121st (two in one page of 1, one budget apart from the first).
-            var payment = NewPayment(organizationId, start.AddSeconds(i), status: i is 0 or 120 or 121 ? PaymentStatus.Refunded : PaymentStatus.Succeeded);
+            // Refunded: the oldest, the 120th and 121st (two in one page of 1), and the 151st: the last row the first read reaches.
+            var payment = NewPayment(organizationId, start.AddSeconds(i), status: i is 0 or 120 or 121 or 151 ? PaymentStatus.Refunded : PaymentStatus.Succeeded);
             await store.CreateAsync(payment, RecordFor(payment, $"p{i}"), default);
             if (payment.Status == PaymentStatus.Refunded) refunded.Insert(0, payment);
         }
