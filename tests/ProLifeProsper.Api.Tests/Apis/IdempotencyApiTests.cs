@@ -45,10 +45,7 @@ public abstract class IdempotencyApiTests<TFactory>(TFactory factory) : IClassFi
     public async Task A_replay_answers_the_first_response_after_the_campaign_closed()
     {
         var tenant = await TestTenant.CreateAsync(Factory);
-        var endsAt = Factory.Clock.GetUtcNow().AddHours(1);
-        var campaign = await TestTenant.ReadAsync<CampaignResponse>(await tenant.Client.PostAsJsonAsync(tenant.Path("/campaigns"),
-            new { name = "Closing soon", goalAmountMinor = 100_000, currency = "USD", endsAt }), HttpStatusCode.Created);
-        var body = new { campaignId = campaign.Id, donorId = tenant.DonorId, amountMinor = 700L, currency = "USD", paymentMethod = new { type = "card", token = "tok_visa" } };
+        var body = tenant.PaymentBody(700, campaignId: await tenant.CreateCampaignEndingAtAsync(Factory.Clock.GetUtcNow().AddHours(1)));
         var first = await tenant.PostPaymentAsync(body, "before-close");
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
 

@@ -171,10 +171,7 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
     public async Task A_retry_of_a_charge_whose_answer_was_lost_is_stored_although_the_campaign_closed_since()
     {
         var tenant = await TestTenant.CreateAsync(Factory);
-        var endsAt = Factory.Clock.GetUtcNow().AddHours(1);
-        var campaign = await TestTenant.ReadAsync<CampaignResponse>(await tenant.Client.PostAsJsonAsync(tenant.Path("/campaigns"),
-            new { name = "Closing soon", goalAmountMinor = 100_000, currency = "USD", endsAt }), HttpStatusCode.Created);
-        var body = new { campaignId = campaign.Id, donorId = tenant.DonorId, amountMinor = 4_321L, currency = "USD", paymentMethod = new { type = "card", token = "tok_visa" } };
+        var body = tenant.PaymentBody(4_321, campaignId: await tenant.CreateCampaignEndingAtAsync(Factory.Clock.GetUtcNow().AddHours(1)));
         Factory.Gateway.LoseNextAnswer(tenant.OrganizationId, "charge");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await tenant.PostPaymentAsync(body, "charged-then-closed")).StatusCode);
 

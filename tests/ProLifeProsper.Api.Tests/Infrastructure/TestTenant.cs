@@ -30,14 +30,18 @@ public sealed record TestTenant(Guid OrganizationId, string ApiKey, Guid Campaig
     }
 
     /// <summary>A valid payment body for this tenant.</summary>
-    public object PaymentBody(long amountMinor = 2_500, string token = "tok_visa", string type = "card", string currency = "USD") => new
+    public object PaymentBody(long amountMinor = 2_500, string token = "tok_visa", string type = "card", string currency = "USD", Guid? campaignId = null) => new
     {
-        campaignId = CampaignId,
+        campaignId = campaignId ?? CampaignId,
         donorId = DonorId,
         amountMinor,
         currency,
         paymentMethod = new { type, token },
     };
+
+    /// <summary>A USD campaign of this tenant that stops taking donations at <paramref name="endsAt"/>.</summary>
+    public async Task<Guid> CreateCampaignEndingAtAsync(DateTimeOffset endsAt) => (await ReadAsync<CampaignResponse>(
+        await Client.PostAsJsonAsync(Path("/campaigns"), new { name = "Closing soon", goalAmountMinor = 100_000, currency = "USD", endsAt }), HttpStatusCode.Created)).Id;
 
     public Task<HttpResponseMessage> PostPaymentAsync(object body, string? idempotencyKey)
     {
