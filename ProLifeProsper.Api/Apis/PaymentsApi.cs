@@ -22,7 +22,8 @@ public static class PaymentsApi
                 "The campaign or donor does not exist in this organization (`campaign-not-found`, `donor-not-found`), the currency is not the " +
                 "campaign's (`currency-mismatch`), the campaign is not accepting donations now (`campaign-not-accepting-donations`), the " +
                 "processor does not know the payment method (`payment-method-invalid`), or the Idempotency-Key was used for a different " +
-                "request (`idempotency-key-reused`). Nothing was charged or stored.");
+                "request (`idempotency-key-reused`). Nothing was kept: a key that a refund holds is found only after the charge, " +
+                "which is then given back.");
         payments.MapGet("/", ListPayments).WithName("ListPayments")
             .WithSummary("List payments newest first, by creation time range and status, with cursor paging.");
         payments.MapGet("/{transactionId:guid}", GetPayment).WithName("GetPayment").WithSummary("Get a payment.")

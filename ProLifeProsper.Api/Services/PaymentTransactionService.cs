@@ -70,7 +70,11 @@ public sealed class PaymentTransactionService(
             var payment = PaymentTransaction.Create(organizationId, request, outcome, idempotencyKey, now);
             var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), now);
             var stored = await store.CreateAsync(payment, record, CancellationToken.None);
-            if (stored.ResourceId != payment.TransactionId) return Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment);
+            if (stored.ResourceId != payment.TransactionId)
+            {
+                if (PaymentSnapshotJson.IsRefund(stored.ResponseJson)) await GiveBackChargeUnderARefundKeyAsync(payment);
+                return Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment); // a refund's key: 422, key reused
+            }
             // Counted once the failed payment is stored, so a retry of the same attempt (a replay) is not counted again; counted
             // before the admission ends, so the attempt never drops out of the limit in between.
             if (payment.Status == PaymentStatus.Failed) failedPayments.RecordFailure(organizationId, request.DonorId);
@@ -81,6 +85,36 @@ public sealed class PaymentTransactionService(
             admission?.Dispose();
         }
     }
+
+    /// <summary>
+    /// A create whose key a refund already holds is refused (422), but only once it is charged: creates claim their key as
+    /// they store the payment, after the processor. The processor had never seen the key as a charge, so that charge is
+    /// this request's own and no payment will ever hold it: it is given back before the refusal, under ids made from the
+    /// key, so a retry of the request gives back nothing more. A decline is counted against card testing as any other.
+    /// A bank transfer still pending cannot be given back by this processor interface: logged for an operator.
+    /// </summary>
+    private async Task GiveBackChargeUnderARefundKeyAsync(PaymentTransaction charged)
+    {
+        switch (charged.Status)
+        {
+            case PaymentStatus.Succeeded:
+                var (chargeId, giveBackId) = (IdOf("charge", charged), IdOf("give-back", charged));
+                await gateway.RefundAsync(charged with { TransactionId = chargeId }, giveBackId, charged.AmountMinor, CancellationToken.None);
+                logger.LogWarning("A payment reused the Idempotency-Key of a refund of organization {OrganizationId}; its charge of {Amount} {Currency} was given back ({RefundId})",
+                    charged.OrganizationId, charged.AmountMinor, charged.Currency, giveBackId);
+                break;
+            case PaymentStatus.Failed:
+                failedPayments.RecordFailure(charged.OrganizationId, charged.DonorId);
+                break;
+            default:
+                logger.LogError("A payment reused the Idempotency-Key of a refund of organization {OrganizationId}; its {Status} charge of {Amount} {Currency} could not be given back: settle it with the processor",
+                    charged.OrganizationId, charged.Status, charged.AmountMinor, charged.Currency);
+                break;
+        }
+    }
+
+    private static Guid IdOf(string purpose, PaymentTransaction charged) =>
+        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{purpose}\u001f{charged.OrganizationId}\u001f{charged.IdempotencyKey}")).AsSpan(0, 16));
 
     // Refusals that depend on when the request comes, not on what it says: an earlier attempt with the key may have passed them.
     private static bool MayFollowACharge(Exception e) =>

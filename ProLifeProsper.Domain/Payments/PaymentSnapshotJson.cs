@@ -19,6 +19,13 @@ public sealed partial class PaymentSnapshotJson : JsonSerializerContext
     public static PaymentTransaction DeserializePayment(string json) =>
         JsonSerializer.Deserialize(json, Default.PaymentTransaction) ?? throw new InvalidDataException("Empty payment snapshot.");
 
+    /// <summary>Whether a kept result is a refund's receipt (it names a <c>refundId</c>) rather than a payment.</summary>
+    public static bool IsRefund(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("refundId", out _);
+    }
+
     public static RefundReceipt DeserializeRefund(string json) =>
         JsonSerializer.Deserialize(json, Default.RefundReceipt) ?? throw new InvalidDataException("Empty refund snapshot.");
 }

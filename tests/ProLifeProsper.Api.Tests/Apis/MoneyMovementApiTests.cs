@@ -32,6 +32,27 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
     }
 
     [Fact]
+    public async Task A_payment_reusing_a_refunds_key_is_refused_and_its_charge_given_back_once()
+    {
+        // Creates claim their key after the processor has charged: a key a refund holds is found only then.
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var first = await tenant.PayAsync(1_000);
+        await TestTenant.ReadAsync<RefundResponse>(await tenant.PostRefundAsync(first.TransactionId, 100, "refund-key"), HttpStatusCode.Created);
+
+        for (var attempt = 0; attempt < 2; attempt++) // a retry gives back nothing more
+        {
+            var reused = await tenant.PostPaymentAsync(tenant.PaymentBody(1_777), "refund-key");
+            await ProblemAssert.ReadAsync(reused, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+        }
+
+        var charge = Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId && c.IdempotencyKey == "refund-key");
+        Assert.Equal(1_777, charge.AmountMinor);
+        Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.AmountMinor == 1_777);
+        Assert.Equal(first.TransactionId, Assert.Single((await tenant.ListPaymentsAsync()).Items).TransactionId);
+        Assert.Equal(100, (await GetAsync(tenant, first.TransactionId)).RefundedAmountMinor);
+    }
+
+    [Fact]
     public async Task Retries_racing_a_refund_that_took_the_balance_answer_as_it_did()
     {
         // A retry that looks for its key before the first request commits, and reads the payment after, finds the balance
