@@ -6,7 +6,11 @@ namespace ProLifeProsper.Domain.Payments;
 /// </summary>
 public interface IPaymentGateway
 {
-    /// <summary>Charges the payment method; unknown or unusable methods raise a 422 domain error.</summary>
+    /// <summary>
+    /// Charges the payment method; unknown or unusable methods raise a 422 domain error. Called without the request's token
+    /// (a charge that has started is seen through, whether or not the client waits), so an implementation bounds its own
+    /// call (for an HTTP processor, the resilience handler's total time-out) and throws when it gives up.
+    /// </summary>
     ValueTask<GatewayOutcome> ChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken);
 
     /// <summary>
