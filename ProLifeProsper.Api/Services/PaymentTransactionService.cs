@@ -99,7 +99,19 @@ public sealed class PaymentTransactionService(
         {
             case PaymentStatus.Succeeded:
                 var (chargeId, giveBackId) = (IdOf("charge", charged), IdOf("give-back", charged));
-                await gateway.RefundAsync(charged with { TransactionId = chargeId }, giveBackId, charged.AmountMinor, CancellationToken.None);
+                try
+                {
+                    using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                    await gateway.RefundAsync(charged with { TransactionId = chargeId }, giveBackId, charged.AmountMinor, bounded.Token);
+                }
+                catch (Exception e) when (e is not (DomainException or OutOfMemoryException))
+                {
+                    // A retry with the key gives it back (the same ids: paid once); until then the client must know to retry.
+                    logger.LogError(e, "The charge of a payment that reused a refund's Idempotency-Key of organization {OrganizationId} was not given back yet ({RefundId})",
+                        charged.OrganizationId, giveBackId);
+                    throw new ServiceUnavailableException("charge-not-given-back", "The charge could not be given back yet.",
+                        "This Idempotency-Key belongs to a refund, and the charge this request made was not given back yet. Retry with the same key.");
+                }
                 logger.LogWarning("A payment reused the Idempotency-Key of a refund of organization {OrganizationId}; its charge of {Amount} {Currency} was given back ({RefundId})",
                     charged.OrganizationId, charged.AmountMinor, charged.Currency, giveBackId);
                 break;

@@ -45,7 +45,9 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     // A guarded update's checks, after the shared routing lock: the routing version is current ($1), and no newer DynamoDB
     // version of the payment ($2) is still on its way here ($3: this store).
     private static readonly string GuardedUpdateCheck = $"SELECT EXISTS ({PostgreSqlWriteGuard.RoutingVersionIsCurrent(1)}), " +
-        "EXISTS (SELECT 1 FROM payment_outbox WHERE transaction_id = $2 AND target = $3)";
+        "EXISTS (SELECT 1 FROM payment_outbox WHERE transaction_id = $2 AND target = $3), " +
+        // After a rollback a key whose DynamoDB write is still coming home is not free for a refund either (as for creates).
+        "EXISTS (SELECT 1 FROM payment_outbox WHERE target = $3 AND organization_id = $4 AND idempotency_key = $5)";
 
     // The outbox row that carries a guarded update to the store mirrored to.
     private static readonly string MirrorUpdate = PostgreSqlWriteGuard.InsertOutboxRow + "VALUES ($1, $2, $3, $4, $5, now(), 0, now()) RETURNING id";
@@ -110,11 +112,14 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
             check.Parameters.Add(new() { Value = guard.RoutingVersion });
             check.Parameters.Add(new() { Value = updated.TransactionId });
             check.Parameters.Add(new() { Value = StoreName });
+            check.Parameters.Add(new() { Value = updated.OrganizationId });
+            check.Parameters.Add(new() { Value = (object?)record?.Key ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
             await using (var reader = await check.ExecuteReaderAsync(cancellationToken))
             {
                 await reader.ReadAsync(cancellationToken);
                 if (!reader.GetBoolean(0)) throw new StaleRoutingException(guard.RoutingVersion);
                 if (reader.GetBoolean(1)) throw DomainErrors.ConcurrentUpdate(); // a newer DynamoDB version is still being copied back
+                if (reader.GetBoolean(2)) throw DomainErrors.IdempotencyKeyInFlight();
             }
         }
 

@@ -39,7 +39,11 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
         var first = await tenant.PayAsync(1_000);
         await TestTenant.ReadAsync<RefundResponse>(await tenant.PostRefundAsync(first.TransactionId, 100, "refund-key"), HttpStatusCode.Created);
 
-        for (var attempt = 0; attempt < 2; attempt++) // a retry gives back nothing more
+        // The processor cannot be reached for the give-back: the client is told to retry, and the retry gives it back.
+        Factory.Gateway.FailNextBeforeActing(tenant.OrganizationId, "refund");
+        await ProblemAssert.ReadAsync(await tenant.PostPaymentAsync(tenant.PaymentBody(1_777), "refund-key"), HttpStatusCode.ServiceUnavailable, "charge-not-given-back");
+        Assert.DoesNotContain(Factory.Gateway.Ledger.Refunds, r => r.AmountMinor == 1_777);
+        for (var attempt = 0; attempt < 2; attempt++) // a further retry gives back nothing more
         {
             var reused = await tenant.PostPaymentAsync(tenant.PaymentBody(1_777), "refund-key");
             await ProblemAssert.ReadAsync(reused, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
@@ -50,6 +54,7 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
         Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.AmountMinor == 1_777);
         Assert.Equal(first.TransactionId, Assert.Single((await tenant.ListPaymentsAsync()).Items).TransactionId);
         Assert.Equal(100, (await GetAsync(tenant, first.TransactionId)).RefundedAmountMinor);
+        Assert.Equal(100, Factory.Gateway.Ledger.RefundedFor(first.TransactionId)); // given back from the new charge, not from the stored payment
     }
 
     [Fact]

@@ -220,13 +220,19 @@ public sealed class MigrationFaultTests
         Assert.Equal(HttpStatusCode.Conflict, retry.StatusCode);
         Assert.Contains("idempotency-key-in-flight", await retry.Content.ReadAsStringAsync());
         Assert.Empty((await tenant.ListPaymentsAsync()).Items);
+        // Nor may a refund of another payment take the key (the create's record would be dropped on its way home, and a
+        // retry of the create would meet a refund's key).
+        var other = await tenant.PayAsync(900);
+        var refund = await tenant.PostRefundAsync(other.TransactionId, 100, "slow-create");
+        await ProblemAssert.ReadAsync(refund, HttpStatusCode.Conflict, "idempotency-key-in-flight");
 
         // The slow write lands in DynamoDB and its intent brings it home; the retry now replays it.
         await factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>().CreateAsync(slow, record, default);
         await WaitForOutboxAsync(migration, "postgresql");
         var replay = await tenant.PostPaymentAsync(tenant.PaymentBody(), "slow-create");
         Assert.Equal(slow.TransactionId, Created(replay).TransactionId);
-        Assert.Equal(slow.TransactionId, Assert.Single((await tenant.ListPaymentsAsync()).Items).TransactionId);
+        Assert.Equal([slow.TransactionId, other.TransactionId], (await tenant.ListPaymentsAsync()).Items.Select(p => p.TransactionId).Order());
+        Assert.Equal(0, factory.Gateway.Ledger.RefundedFor(other.TransactionId));
     }
 
     [Fact]
