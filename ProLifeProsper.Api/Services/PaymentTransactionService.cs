@@ -58,7 +58,14 @@ public sealed class PaymentTransactionService(
                 // A retry of a payment accepted earlier replays its answer even if it would be refused now (the campaign closed
                 // since, or the donor's later attempts were declined).
                 if (await store.FindIdempotencyRecordAsync(organizationId, idempotencyKey, cancellationToken) is { } earlier)
+                {
+                    // A refund's key: an earlier attempt of this request may have been charged before it met the refund (its
+                    // answer lost). That charge is given back here too, under the same ids, however this retry is refused.
+                    if (PaymentSnapshotJson.IsRefund(earlier.ResponseJson)
+                        && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } earlierCharge)
+                        await GiveBackChargeUnderARefundKeyAsync(PaymentTransaction.Create(organizationId, request, earlierCharge, idempotencyKey, now));
                     return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
+                }
                 // A refusal that can come after the attempt was charged (the donor blocked since, the campaign closed since) must
                 // not strand that charge: a retry of an attempt whose answer was lost is that same attempt, not a new one. Record
                 // what the processor did, as the first request would have.

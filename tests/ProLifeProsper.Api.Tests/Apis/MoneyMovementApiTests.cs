@@ -58,6 +58,28 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
     }
 
     [Fact]
+    public async Task A_charge_under_a_refunds_key_whose_answer_was_lost_is_given_back_by_a_retry_refused_early()
+    {
+        // The first attempt is charged and its answer lost before it meets the refund's key; the retry is refused before the
+        // processor (the campaign closed meanwhile), and must still give that charge back.
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var first = await tenant.PayAsync(1_000);
+        await TestTenant.ReadAsync<RefundResponse>(await tenant.PostRefundAsync(first.TransactionId, 100, "refund-key-lost"), HttpStatusCode.Created);
+        var body = tenant.PaymentBody(1_888, campaignId: await tenant.CreateCampaignEndingAtAsync(Factory.Clock.GetUtcNow().AddHours(1)));
+        Factory.Gateway.LoseNextAnswer(tenant.OrganizationId, "charge");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await tenant.PostPaymentAsync(body, "refund-key-lost")).StatusCode);
+
+        Factory.Clock.Advance(TimeSpan.FromHours(2));
+        for (var attempt = 0; attempt < 2; attempt++)
+            await ProblemAssert.ReadAsync(await tenant.PostPaymentAsync(body, "refund-key-lost"), HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+
+        Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId && c.IdempotencyKey == "refund-key-lost");
+        Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.AmountMinor == 1_888);
+        Assert.Equal(100, Factory.Gateway.Ledger.RefundedFor(first.TransactionId));
+        Assert.Equal(first.TransactionId, Assert.Single((await tenant.ListPaymentsAsync()).Items).TransactionId);
+    }
+
+    [Fact]
     public async Task Retries_racing_a_refund_that_took_the_balance_answer_as_it_did()
     {
         // A retry that looks for its key before the first request commits, and reads the payment after, finds the balance
