@@ -10,13 +10,18 @@ namespace ProLifeProsper.Api.Routing;
 /// Readiness (<c>/health</c>) of DynamoDB when payments are routed to it: every table exists and matches what the code
 /// expects (<see cref="DynamoDbSchemaCheck"/>); otherwise 503 with a sentence saying what is wrong and what to do. While
 /// DynamoDB is only the shadow (dual-write) a problem is reported as degraded: payments are still served from PostgreSQL.
-/// Results are kept for a few seconds (DescribeTable has a low request limit; probes come every few seconds per replica).
+/// Results are kept for a few seconds, and one look at a time is made however many probes arrive (<c>/health</c> needs no
+/// key and is not rate limited; DescribeTable has a low request limit). A throttled look keeps the last answer: a flood of
+/// probes must not get a healthy instance taken out of service.
 /// </summary>
 public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServiceProvider services, IOptions<DynamoDbOptions> options, TimeProvider time)
     : IHealthCheck
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LookFor = TimeSpan.FromSeconds(10);
+    private readonly Lock _gate = new();
     private (long At, IReadOnlyList<string> Problems)? _last;
+    private Task<IReadOnlyList<string>>? _looking;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -24,8 +29,13 @@ public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServicePr
         if (phase == MigrationPhase.Postgres) return HealthCheckResult.Healthy("DynamoDB holds no payments in this phase.");
 
         IReadOnlyList<string> problems;
-        if (_last is { } last && time.GetElapsedTime(last.At) < CacheFor) problems = last.Problems;
-        else _last = (time.GetTimestamp(), problems = await ReadProblemsAsync(cancellationToken));
+        Task<IReadOnlyList<string>> look;
+        lock (_gate)
+        {
+            if (_last is { } last && time.GetElapsedTime(last.At) < CacheFor) look = Task.FromResult(last.Problems);
+            else look = _looking is { IsCompleted: false } running ? running : _looking = LookAsync();
+        }
+        problems = await look.WaitAsync(cancellationToken);
         if (problems.Count == 0) return HealthCheckResult.Healthy();
         var sentence = $"DynamoDB is not ready: {string.Join("; ", problems)}. " +
             "Create or fix the tables (dotnet run --project ProLifeProsper.Operator -- create-dynamodb-tables, or DynamoDb:CreateTablesOnStartup=true), " +
@@ -33,7 +43,16 @@ public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServicePr
         return phase.DynamoIsPrimary() ? HealthCheckResult.Unhealthy(sentence) : HealthCheckResult.Degraded(sentence);
     }
 
-    private async Task<IReadOnlyList<string>> ReadProblemsAsync(CancellationToken cancellationToken)
+    // Shared by every probe that arrives while it runs: bounded by its own time, not a probe's.
+    private async Task<IReadOnlyList<string>> LookAsync()
+    {
+        using var bounded = new CancellationTokenSource(LookFor);
+        var problems = await ReadProblemsAsync(_last?.Problems, bounded.Token);
+        lock (_gate) _last = (time.GetTimestamp(), problems);
+        return problems;
+    }
+
+    private async Task<IReadOnlyList<string>> ReadProblemsAsync(IReadOnlyList<string>? lastKnown, CancellationToken cancellationToken)
     {
         var dynamo = services.GetRequiredService<IAmazonDynamoDB>();
         var problems = new List<string>();
@@ -48,7 +67,11 @@ public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServicePr
             {
                 problems.Add($"table {expected.TableName} does not exist");
             }
-            catch (Exception e) when (e is AmazonDynamoDBException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (AmazonDynamoDBException e) when (lastKnown is not null && (DynamoDbCaller.IsThrottle(e) || e.ErrorCode == "LimitExceededException"))
+            {
+                return lastKnown; // DynamoDB answered, only too often asked: nothing learned, nothing changed
+            }
+            catch (Exception e) when (e is AmazonDynamoDBException or HttpRequestException or OperationCanceledException)
             {
                 problems.Add($"DynamoDB did not answer ({e.GetType().Name})");
             }
