@@ -100,6 +100,7 @@ public static class ApplicationServiceExtensions
             .Validate(o => o.IsValid(), "Every RateLimits limit, period and window must be positive.")
             .ValidateOnStart();
         services.AddSingleton<FailedPaymentLimiter>();
+        services.AddSingleton<ProcessorLookupLimiter>();
 
         // Payments.
         services.AddSingleton(TimeProvider.System);

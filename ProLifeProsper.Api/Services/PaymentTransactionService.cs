@@ -18,6 +18,7 @@ public sealed class PaymentTransactionService(
     DonorService donors,
     PaymentReferenceCache references,
     FailedPaymentLimiter failedPayments,
+    ProcessorLookupLimiter processorLookups,
     RefundPayouts payouts,
     TimeProvider time,
     ILogger<PaymentTransactionService> logger)
@@ -61,7 +62,7 @@ public sealed class PaymentTransactionService(
                 {
                     // A refund's key: an earlier attempt of this request may have been charged before it met the refund (its
                     // answer lost). That charge is given back here too, under the same ids, however this retry is refused.
-                    if (PaymentSnapshotJson.IsRefund(earlier.ResponseJson)
+                    if (PaymentSnapshotJson.IsRefund(earlier.ResponseJson) && processorLookups.TryTake(organizationId)
                         && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } earlierCharge)
                         await GiveBackChargeUnderARefundKeyAsync(PaymentTransaction.Create(organizationId, request, earlierCharge, idempotencyKey, now));
                     return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
@@ -69,7 +70,8 @@ public sealed class PaymentTransactionService(
                 // A refusal that can come after the attempt was charged (the donor blocked since, the campaign closed since) must
                 // not strand that charge: a retry of an attempt whose answer was lost is that same attempt, not a new one. Record
                 // what the processor did, as the first request would have.
-                if (MayFollowACharge(e) && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } charged)
+                if (MayFollowACharge(e) && processorLookups.TryTake(organizationId)
+                    && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } charged)
                     outcome = charged;
                 else throw;
             }

@@ -32,6 +32,23 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
     }
 
     [Fact]
+    public async Task Refusals_ask_the_processor_about_earlier_charges_within_a_budget_per_organization()
+    {
+        // Each refusal for a closed campaign may heal a lost answer by asking the processor; a tenant scripting against a
+        // closed campaign must not turn every request into a processor call (processors limit those per account).
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var body = tenant.PaymentBody(500, campaignId: await tenant.CreateCampaignEndingAtAsync(Factory.Clock.GetUtcNow().AddMinutes(1)));
+        Factory.Clock.Advance(TimeSpan.FromMinutes(2));
+        var started = DateTime.UtcNow;
+        for (var i = 0; i < 80; i++)
+            await ProblemAssert.ReadAsync(await tenant.PostPaymentAsync(body, $"closed-{i}"), HttpStatusCode.UnprocessableEntity, "campaign-not-accepting-donations");
+
+        var refill = (int)Math.Ceiling((DateTime.UtcNow - started).TotalSeconds) * 5;
+        Assert.InRange(Factory.Gateway.ChargeLookups(tenant.OrganizationId), 20, 20 + refill);
+        Assert.True(Factory.Gateway.ChargeLookups(tenant.OrganizationId) < 80);
+    }
+
+    [Fact]
     public async Task A_payment_reusing_a_refunds_key_is_refused_and_its_charge_given_back_once()
     {
         // Creates claim their key after the processor has charged: a key a refund holds is found only then.

@@ -16,6 +16,10 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
     private readonly ConcurrentDictionary<Guid, byte> _heldPending = new();
     private readonly ConcurrentDictionary<Guid, int> _settlementAsks = new();
     private readonly ConcurrentDictionary<Guid, HeldCharge> _holdAfterCharge = new();
+    private readonly ConcurrentDictionary<Guid, int> _chargeLookups = new();
+
+    /// <summary>How often the organization's charges were looked up (<see cref="FindChargeAsync"/>).</summary>
+    public int ChargeLookups(Guid organizationId) => _chargeLookups.GetValueOrDefault(organizationId);
 
     public SandboxLedger Ledger => sandbox.Ledger;
 
@@ -58,8 +62,11 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
         return outcome;
     }
 
-    public ValueTask<GatewayOutcome?> FindChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken) =>
-        sandbox.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
+    public ValueTask<GatewayOutcome?> FindChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken)
+    {
+        _chargeLookups.AddOrUpdate(organizationId, 1, (_, n) => n + 1);
+        return sandbox.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken);
+    }
 
     public ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken)
     {
