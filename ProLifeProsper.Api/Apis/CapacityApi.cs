@@ -13,5 +13,6 @@ public static class CapacityApi
         return app;
     }
 
-    public static Ok<CapacityPlan> PlanCapacity(TrafficProfile? profile) => TypedResults.Ok(CapacityPlanner.Plan(profile ?? new TrafficProfile()));
+    public static Ok<CapacityPlan> PlanCapacity(TrafficProfile? profile, CancellationToken cancellationToken) =>
+        TypedResults.Ok(CapacityPlanner.Plan(profile ?? new TrafficProfile(), cancellationToken: cancellationToken));
 }

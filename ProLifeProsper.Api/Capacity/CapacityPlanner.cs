@@ -17,7 +17,7 @@ public sealed record CapacityPlan(
 /// <summary>Capacity and cost for a traffic profile, from what the code writes: units, prices, partition heat.</summary>
 public static class CapacityPlanner
 {
-    public static CapacityPlan Plan(TrafficProfile profile, CapacityPrices? prices = null)
+    public static CapacityPlan Plan(TrafficProfile profile, CapacityPrices? prices = null, CancellationToken cancellationToken = default)
     {
         var errors = profile.Validate().ToList();
         if (errors.Count > 0) throw Domain.Common.DomainErrors.Validation("profile", string.Join(" ", errors));
@@ -28,7 +28,7 @@ public static class CapacityPlanner
         // The same payment with the longest keys a client may send, of characters JSON escapes: what a hostile client costs.
         var worst = CapacityItems.Build(CapacityItems.WorstCaseKey, profile.WriteShards, profile.ExtraBytesPerPayment);
         var cost = CostModel.Estimate(profile, units, sizes, prices);
-        var heat = PartitionHeatSimulation.Run(profile, sizes);
+        var heat = PartitionHeatSimulation.Run(profile, sizes, cancellationToken);
         return new CapacityPlan(profile, sizes, units, worst.Sizes(CapacityUnits.TransactionsTable), CapacityUnits.PerOperation(worst),
             cost, heat, CampaignViewsLoad.Of(profile, heat, units, sizes), CapacityPrices.AsOf, CapacityPrices.Source,
             RecommendedSettings.BillingMode(cost), RecommendedSettings.ProvisionedThroughput(cost), RecommendedSettings.WarmThroughput(cost));

@@ -51,7 +51,7 @@ public static class PartitionHeatSimulation
             PeakPerKey[(int)target].Values.OrderByDescending(v => v).Select(v => Math.Round(v)).ToList();
     }
 
-    public static PartitionHeat Run(TrafficProfile profile, CapacityUnits.ItemSizes sizes)
+    public static PartitionHeat Run(TrafficProfile profile, CapacityUnits.ItemSizes sizes, CancellationToken cancellationToken = default)
     {
         var weights = ZipfWeights(profile.Organizations, profile.ZipfExponent);
         var rates = weights.Select(w => w * profile.PeakTransactionsPerSecond).ToArray();
@@ -63,7 +63,7 @@ public static class PartitionHeatSimulation
         };
         var limit = PartitionWriteLimit * profile.TargetUtilization;
 
-        var configured = Simulate(profile, rates, organizations, units, profile.WriteShards, _ => 1);
+        var configured = Simulate(profile, rates, organizations, units, profile.WriteShards, _ => 1, cancellationToken);
 
         // What the first run calls for: index shards for the whole platform's pending payments, splits for hot organizations.
         var shardsNeeded = Math.Max(1, (int)Math.Ceiling(configured.PeakTotal[(int)Target.Pending] / limit));
@@ -79,7 +79,7 @@ public static class PartitionHeatSimulation
             .TakeWhile(s => s.Rank <= TopOrganizations || s.Shards > 1)
             .ToList();
         var splitOf = splits.ToDictionary(s => s.Rank - 1, s => s.Shards);
-        var recommended = Simulate(profile, rates, organizations, units, recommendedShards, rank => splitOf.GetValueOrDefault(rank, 1));
+        var recommended = Simulate(profile, rates, organizations, units, recommendedShards, rank => splitOf.GetValueOrDefault(rank, 1), cancellationToken);
 
         var largest = configured.TopOrganizationPeak[0];
         var hotSplits = splits.FirstOrDefault()?.Shards ?? 1;
@@ -120,7 +120,8 @@ public static class PartitionHeatSimulation
         new(target, key, Math.Round(peak), PartitionWriteLimit, peak > PartitionWriteLimit, advice);
 
     // Every payment of every simulated second through the real key code; peaks per key and per target.
-    private static Heat Simulate(TrafficProfile profile, double[] rates, Guid[] organizations, double[] units, int indexShards, Func<int, int> organizationShards)
+    private static Heat Simulate(TrafficProfile profile, double[] rates, Guid[] organizations, double[] units, int indexShards, Func<int, int> organizationShards,
+        CancellationToken cancellationToken)
     {
         var random = new Random(profile.Seed);
         var heat = new Heat();
@@ -133,6 +134,7 @@ public static class PartitionHeatSimulation
             var at = SimulatedStart.AddSeconds(s);
             for (var org = 0; org < rates.Length; org++)
             {
+                cancellationToken.ThrowIfCancellationRequested(); // a plan nobody waits for any more stops
                 var arrivals = Poisson(random, rates[org]);
                 if (arrivals == 0) continue;
                 var shards = organizationShards(org);

@@ -59,6 +59,9 @@ public sealed record TrafficProfile
     /// <summary>Seed of the partition-heat simulation, so a plan is reproducible.</summary>
     public int Seed { get; init; } = 20_000;
 
+    /// <summary>Five times the design's 40,000 payments a second: the most the partition-heat simulation is asked to run.</summary>
+    public const int MaxSimulatedTransactionsPerSecond = 200_000;
+
     public IEnumerable<string> Validate()
     {
         // Every field has an upper bound too: the plan's arithmetic stays finite and its work bounded.
@@ -72,6 +75,9 @@ public sealed record TrafficProfile
         if (ReadsPerPayment is < 0 or > 1_000 || ListPagesPerPayment is < 0 or > 1_000 || CampaignViewsPerPayment is < 0 or > 1_000)
             yield return "readsPerPayment, listPagesPerPayment and campaignViewsPerPayment must be from 0 to 1000.";
         if (SpikeTransactionsPerSecond is < 0 or > 10_000_000) yield return "spikeTransactionsPerSecond must be from 0 to 10,000,000.";
+        // The partition-heat simulation runs every simulated payment through the key code (~7 s of CPU at this bound).
+        if (PeakTransactionsPerSecond + SpikeTransactionsPerSecond > MaxSimulatedTransactionsPerSecond)
+            yield return "peakTransactionsPerSecond and spikeTransactionsPerSecond together must be at most 200,000 (the simulation runs every payment through the key code).";
         if (ExtraBytesPerPayment is < 0 or > 400_000) yield return "extraBytesPerPayment must be from 0 to 400,000 (DynamoDB's item size limit).";
         if (RetentionMonths is < 1 or > 1_200) yield return "retentionMonths must be from 1 to 1200.";
         if (ZipfExponent is < 0 or > 5) yield return "zipfExponent must be from 0 to 5.";

@@ -136,6 +136,14 @@ public sealed class CapacityPlannerTests
     }
 
     [Fact]
+    public void A_plan_nobody_waits_for_stops()
+    {
+        using var gone = new CancellationTokenSource();
+        gone.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => CapacityPlanner.Plan(new TrafficProfile(), cancellationToken: gone.Token));
+    }
+
+    [Fact]
     public void Small_platforms_have_no_hot_partition()
     {
         var plan = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 50, MonthlyTransactions = 250_000 });
@@ -162,6 +170,9 @@ public sealed class CapacityApiTests(ApiFactory factory) : IClassFixture<ApiFact
 
         var bad = await admin.PostAsJsonAsync("/api/admin/capacity/plan", new { writeShards = 0 });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        // A profile whose simulation would take minutes of CPU is refused before it starts.
+        var huge = await admin.PostAsJsonAsync("/api/admin/capacity/plan", new { peakTransactionsPerSecond = 10_000_000, spikeTransactionsPerSecond = 10_000_000, organizations = 1 });
+        Assert.Contains("at most 200,000", (await ProblemAssert.ReadAsync(huge, HttpStatusCode.BadRequest, "validation-failed")).ToJsonString());
 
         var tenant = await TestTenant.CreateAsync(factory);
         Assert.Equal(HttpStatusCode.Forbidden, (await tenant.Client.PostAsJsonAsync("/api/admin/capacity/plan", new { })).StatusCode);
