@@ -6,7 +6,7 @@ namespace ProLifeProsper.Api.RateLimiting;
 /// A budget per organization for asking the processor about a key's charge on behalf of a refused request (a 429 for card
 /// testing, a campaign closed since): that look-up heals a retry whose first answer was lost, but every refusal would
 /// otherwise cost a processor call, and a processor limits those per account, so one tenant scripting against a closed
-/// campaign could slow every tenant's charges. Over budget the refusal stands as it is; a later retry asks again.
+/// campaign could slow every tenant's charges. Over budget the request is answered 429 (retry shortly), not refused for good.
 /// </summary>
 public sealed class ProcessorLookupLimiter : IDisposable
 {

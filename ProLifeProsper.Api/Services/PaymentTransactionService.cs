@@ -62,16 +62,15 @@ public sealed class PaymentTransactionService(
                 {
                     // A refund's key: an earlier attempt of this request may have been charged before it met the refund (its
                     // answer lost). That charge is given back here too, under the same ids, however this retry is refused.
-                    if (PaymentSnapshotJson.IsRefund(earlier.ResponseJson) && processorLookups.TryTake(organizationId)
-                        && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } earlierCharge)
+                    if (PaymentSnapshotJson.IsRefund(earlier.ResponseJson)
+                        && await FindEarlierChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } earlierCharge)
                         await GiveBackChargeUnderARefundKeyAsync(PaymentTransaction.Create(organizationId, request, earlierCharge, idempotencyKey, now));
                     return Replay(earlier, fingerprint, PaymentSnapshotJson.DeserializePayment);
                 }
                 // A refusal that can come after the attempt was charged (the donor blocked since, the campaign closed since) must
                 // not strand that charge: a retry of an attempt whose answer was lost is that same attempt, not a new one. Record
                 // what the processor did, as the first request would have.
-                if (MayFollowACharge(e) && processorLookups.TryTake(organizationId)
-                    && await gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken) is { } charged)
+                if (MayFollowACharge(e) && await FindEarlierChargeAsync(organizationId, idempotencyKey, request, cancellationToken, e as RateLimitedException) is { } charged)
                     outcome = charged;
                 else throw;
             }
@@ -136,6 +135,19 @@ public sealed class PaymentTransactionService(
 
     private static Guid IdOf(string purpose, PaymentTransaction charged) =>
         new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{purpose}\u001f{charged.OrganizationId}\u001f{charged.IdempotencyKey}")).AsSpan(0, 16));
+
+    /// <summary>
+    /// Asks the processor for the key's charge on behalf of a refused request, within the organization's budget. Over it the
+    /// client is asked to retry (429: the refusal's own when it is one, with its wait), not refused for good: a charge a lost
+    /// answer left behind must still be found.
+    /// </summary>
+    private ValueTask<GatewayOutcome?> FindEarlierChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken,
+        RateLimitedException? refusal = null) =>
+        processorLookups.TryTake(organizationId)
+            ? gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken)
+            : throw refusal ?? new RateLimitedException("rate-limited", "Too many requests.",
+                "Answering this request needs a look at the payment processor, and this organization has made too many lately. Retry shortly with the same Idempotency-Key.",
+                TimeSpan.FromSeconds(1));
 
     // Refusals that depend on when the request comes, not on what it says: an earlier attempt with the key may have passed them.
     private static bool MayFollowACharge(Exception e) =>
