@@ -16,13 +16,16 @@ public sealed class ProcessorLookupLimiter : IDisposable
         TokenLimit = 20, TokensPerPeriod = 5, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0, AutoReplenishment = true,
     };
 
-    private readonly PartitionedRateLimiter<Guid> _limiter = PartitionedRateLimiter.Create<Guid, Guid>(organization =>
-        RateLimitPartition.GetTokenBucketLimiter(organization, _ => Budget));
+    private readonly PartitionedRateLimiter<(Guid, Guid)> _limiter = PartitionedRateLimiter.Create<(Guid, Guid), (Guid, Guid)>(subject =>
+        RateLimitPartition.GetTokenBucketLimiter(subject, _ => Budget));
 
-    /// <summary>Takes one look-up from the organization's budget, if it has one left.</summary>
-    public bool TryTake(Guid organizationId)
+    /// <summary>
+    /// Takes one look-up from the budget, if it has one left: the organization's, or, for a donor refused by the card-testing
+    /// limit, that donor's own (a card tester's refusals must not spend what other donors' retries need).
+    /// </summary>
+    public bool TryTake(Guid organizationId, Guid? refusedDonorId = null)
     {
-        using var lease = _limiter.AttemptAcquire(organizationId);
+        using var lease = _limiter.AttemptAcquire((organizationId, refusedDonorId ?? Guid.Empty));
         return lease.IsAcquired;
     }
 

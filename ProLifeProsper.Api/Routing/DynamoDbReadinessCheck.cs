@@ -19,6 +19,10 @@ public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServicePr
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LookFor = TimeSpan.FromSeconds(10);
+
+    // How long a throttled look may keep standing on the last real answer: after that, what is true now is unknown.
+    private static readonly TimeSpan TrustThrottledFor = TimeSpan.FromMinutes(1);
+    private long? _lastAnswered;
     private readonly Lock _gate = new();
     private (long At, IReadOnlyList<string> Problems)? _last;
     private Task<IReadOnlyList<string>>? _looking;
@@ -43,16 +47,32 @@ public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServicePr
         return phase.DynamoIsPrimary() ? HealthCheckResult.Unhealthy(sentence) : HealthCheckResult.Degraded(sentence);
     }
 
-    // Shared by every probe that arrives while it runs: bounded by its own time, not a probe's.
+    // Shared by every probe that arrives while it runs: bounded by its own time, not a probe's. Whatever happens, it ends
+    // with an answer that is kept for CacheFor (a look that failed is not repeated by every probe).
     private async Task<IReadOnlyList<string>> LookAsync()
     {
         using var bounded = new CancellationTokenSource(LookFor);
-        var problems = await ReadProblemsAsync(_last?.Problems, bounded.Token);
-        lock (_gate) _last = (time.GetTimestamp(), problems);
+        var lastKnown = _lastAnswered is { } at && time.GetElapsedTime(at) < TrustThrottledFor ? _last?.Problems : null;
+        IReadOnlyList<string> problems;
+        bool answered;
+        try
+        {
+            (problems, answered) = await ReadProblemsAsync(lastKnown, bounded.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            (problems, answered) = ([$"DynamoDB could not be asked ({e.GetType().Name}: {e.Message})"], true);
+        }
+        lock (_gate)
+        {
+            _last = (time.GetTimestamp(), problems);
+            if (answered) _lastAnswered = _last.Value.At;
+        }
         return problems;
     }
 
-    private async Task<IReadOnlyList<string>> ReadProblemsAsync(IReadOnlyList<string>? lastKnown, CancellationToken cancellationToken)
+    // Answered: false when a throttle left the last real answer standing.
+    private async Task<(IReadOnlyList<string> Problems, bool Answered)> ReadProblemsAsync(IReadOnlyList<string>? lastKnown, CancellationToken cancellationToken)
     {
         var dynamo = services.GetRequiredService<IAmazonDynamoDB>();
         var problems = new List<string>();
@@ -69,13 +89,13 @@ public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServicePr
             }
             catch (AmazonDynamoDBException e) when (lastKnown is not null && (DynamoDbCaller.IsThrottle(e) || e.ErrorCode == "LimitExceededException"))
             {
-                return lastKnown; // DynamoDB answered, only too often asked: nothing learned, nothing changed
+                return (lastKnown, false); // DynamoDB answered, only too often asked: nothing learned, nothing changed
             }
             catch (Exception e) when (e is AmazonDynamoDBException or HttpRequestException or OperationCanceledException)
             {
                 problems.Add($"DynamoDB did not answer ({e.GetType().Name})");
             }
         }
-        return problems;
+        return (problems, true);
     }
 }

@@ -143,7 +143,7 @@ public sealed class PaymentTransactionService(
     /// </summary>
     private ValueTask<GatewayOutcome?> FindEarlierChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken,
         RateLimitedException? refusal = null) =>
-        processorLookups.TryTake(organizationId)
+        processorLookups.TryTake(organizationId, refusal is null ? null : request.DonorId)
             ? gateway.FindChargeAsync(organizationId, idempotencyKey, request, cancellationToken)
             : throw refusal ?? new RateLimitedException("rate-limited", "Too many requests.",
                 "Answering this request needs a look at the payment processor, and this organization has made too many lately. Retry shortly with the same Idempotency-Key.",

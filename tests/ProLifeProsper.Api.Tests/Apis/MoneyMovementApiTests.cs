@@ -89,6 +89,10 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
         var body = tenant.PaymentBody(1_888, campaignId: await tenant.CreateCampaignEndingAtAsync(Factory.Clock.GetUtcNow().AddHours(1)));
         Factory.Gateway.LoseNextAnswer(tenant.OrganizationId, "charge");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await tenant.PostPaymentAsync(body, "refund-key-lost")).StatusCode);
+        // A retry while the campaign is still open gives it back after the store write; the later ones, refused early,
+        // must give back nothing more (the same ids and amount on both paths).
+        await ProblemAssert.ReadAsync(await tenant.PostPaymentAsync(body, "refund-key-lost"), HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+        Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.AmountMinor == 1_888);
 
         Factory.Clock.Advance(TimeSpan.FromHours(2));
         for (var attempt = 0; attempt < 2; attempt++)

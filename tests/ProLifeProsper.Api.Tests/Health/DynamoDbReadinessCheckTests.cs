@@ -42,6 +42,10 @@ public sealed class DynamoDbReadinessCheckTests(HighScaleApiFactory factory) : I
 
         Assert.Equal(HealthStatus.Healthy, throttled.Status);
         Assert.True(line.DescribeTables > Tables, "the second look must have been made (and throttled)");
+
+        // Throttled for over a minute since the last real answer: what is true now is unknown, and said so.
+        clock.Advance(TimeSpan.FromSeconds(55));
+        Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
     }
 
     private int Tables => DynamoDbTables.All(factory.Services.GetRequiredService<IOptions<DynamoDbOptions>>().Value).Count();
