@@ -13,6 +13,6 @@ public static class CapacityApi
         return app;
     }
 
-    public static Ok<CapacityPlan> PlanCapacity(TrafficProfile? profile, CancellationToken cancellationToken) =>
-        TypedResults.Ok(CapacityPlanner.Plan(profile ?? new TrafficProfile(), cancellationToken: cancellationToken));
+    public static Ok<CapacityPlan> PlanCapacity(TrafficProfile? profile, CapacityPlanGate gate, CancellationToken cancellationToken) =>
+        TypedResults.Ok(gate.Plan(profile ?? new TrafficProfile(), cancellationToken));
 }

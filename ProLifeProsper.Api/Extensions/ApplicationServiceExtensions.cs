@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ProLifeProsper.Api.Auth;
+using ProLifeProsper.Api.Capacity;
 using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Api.Infrastructure.SchemaMigration;
@@ -101,6 +102,7 @@ public static class ApplicationServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<FailedPaymentLimiter>();
         services.AddSingleton<ProcessorLookupLimiter>();
+        services.AddSingleton<CapacityPlanGate>();
 
         // Payments.
         services.AddSingleton(TimeProvider.System);

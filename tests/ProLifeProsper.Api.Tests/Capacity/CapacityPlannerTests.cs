@@ -144,6 +144,21 @@ public sealed class CapacityPlannerTests
     }
 
     [Fact]
+    public async Task One_plan_at_a_time_runs_on_an_instance_and_another_meanwhile_is_asked_to_wait()
+    {
+        using var gate = new CapacityPlanGate();
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => gate.Plan(new TrafficProfile { PeakTransactionsPerSecond = 195_000 }, stop.Token)); // seconds of simulation
+        Assert.True(SpinWait.SpinUntil(() => gate.Busy, TimeSpan.FromSeconds(10)));
+
+        var refused = Assert.Throws<ProLifeProsper.Api.Errors.RateLimitedException>(() => gate.Plan(new TrafficProfile(), CancellationToken.None));
+        Assert.True(refused.RetryAfter > TimeSpan.Zero);
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+        Assert.NotNull(gate.Plan(new TrafficProfile { Organizations = 500, PeakTransactionsPerSecond = 100 }, CancellationToken.None)); // free again
+    }
+
+    [Fact]
     public void Small_platforms_have_no_hot_partition()
     {
         var plan = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 50, MonthlyTransactions = 250_000 });
