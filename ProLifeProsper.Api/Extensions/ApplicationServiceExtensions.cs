@@ -95,7 +95,6 @@ public static class ApplicationServiceExtensions
         services.AddScoped<CampaignService>();
         services.AddScoped<DonorService>();
         services.AddScoped<PaymentTransactionService>();
-        services.AddMemoryCache();
         services.AddSingleton(new PaymentReferenceCache());
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName)
             .Validate(o => o.IsValid(), "Every RateLimits limit, period and window must be positive.")

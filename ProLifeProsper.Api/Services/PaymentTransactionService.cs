@@ -133,8 +133,9 @@ public sealed class PaymentTransactionService(
         }
     }
 
+    // The first 16 bytes of the key's fingerprint for this purpose: the same on every retry and every instance.
     private static Guid IdOf(string purpose, PaymentTransaction charged) =>
-        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{purpose}\u001f{charged.OrganizationId}\u001f{charged.IdempotencyKey}")).AsSpan(0, 16));
+        new(Convert.FromHexString(IdempotencyFingerprint.Of(purpose, charged.OrganizationId, charged.IdempotencyKey)).AsSpan(0, 16));
 
     /// <summary>
     /// Asks the processor for the key's charge on behalf of a refused request, within the organization's budget. Over it the
