@@ -40,6 +40,7 @@ public static class PaymentStoreExtensions
         {
             services.AddSingleton(sp => new PostgreSqlPaymentTransactionStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         }
+        services.AddSingleton<UnfinishedCreates>();
         services.AddSingleton<DynamoDbPaymentTransactionStore>();
         services.AddSingleton<DynamoDbAvailabilityProbe>();
 

@@ -23,9 +23,10 @@ namespace ProLifeProsper.Api.Storage.DynamoDb;
 /// <param name="indexShards">The index shard count agreed with the table (null: the configured count, for tools and tests).</param>
 /// <param name="organizationShards">How organizations' payments are split over partition keys (null: none is split, for tools and tests).</param>
 /// <param name="time">The clock of the aggregates' closed hours and marks (null: the system clock).</param>
+/// <param name="unfinished">Finishes in the background a create whose payment item failed after its key was claimed (null: left to the client's retry).</param>
 public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dynamo, DynamoDbCaller caller, IOptions<DynamoDbOptions> options,
     IndexShards? indexShards = null, OrganizationShards? organizationShards = null, TimeProvider? time = null,
-    ILogger<DynamoDbPaymentTransactionStore>? logger = null)
+    ILogger<DynamoDbPaymentTransactionStore>? logger = null, UnfinishedCreates? unfinished = null)
     : IPaymentTransactionStore
 {
     public const string StoreName = "dynamodb";
@@ -64,12 +65,31 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
         // The item (its partition from the shard map) before the key is claimed: nothing after the claim may fail on the map.
         var item = await ItemOfAsync(payment, cancellationToken);
         if (!await TryPutRecordAsync(record, RecordKind.Create, payment, cancellationToken))
-            return await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken)
-                ?? throw DomainErrors.IdempotencyKeyInFlight();
+        {
+            try
+            {
+                return await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken) ?? throw DomainErrors.IdempotencyKeyInFlight();
+            }
+            catch (Exception e) when (unfinished is not null && e is not DomainException)
+            {
+                // A retry whose completion failed: the first request may be gone (crashed), so this instance finishes it.
+                unfinished.Hold(record.OrganizationId, record.Key, ct => FindIdempotencyRecordAsync(record.OrganizationId, record.Key, ct));
+                throw;
+            }
+        }
         // The key is claimed and the donor charged: the payment is written even if the client has gone away, or
         // GET would answer 404 and campaign totals would miss it until a retry completed it.
-        using var finish = new CancellationTokenSource(_options.WriteTimeout);
-        await PutPaymentIfAbsentAsync(item, finish.Token);
+        try
+        {
+            using var finish = new CancellationTokenSource(_options.WriteTimeout);
+            await PutPaymentIfAbsentAsync(item, finish.Token);
+        }
+        catch (Exception) when (unfinished is not null)
+        {
+            // Not written, or not known to be: finished in the background as a retry would, whether or not the client retries.
+            unfinished.Hold(record.OrganizationId, record.Key, ct => FindIdempotencyRecordAsync(record.OrganizationId, record.Key, ct));
+            throw;
+        }
         return record;
     }
 
