@@ -378,39 +378,58 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         return await ReadPaymentsAsync(command, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            "SELECT date_trunc('hour', created_at, 'UTC') AS hour, currency, count(*), sum(amount_minor)::bigint, sum(refunded_amount_minor)::bigint " +
-            "FROM payment_transactions WHERE organization_id = $1 AND created_at >= $2 AND created_at < $3 " +
-            $"AND status IN {CapturedStatuses} GROUP BY 1, 2 ORDER BY 1, 2");
-        command.Parameters.Add(new() { Value = organizationId });
-        command.Parameters.Add(new() { Value = from });
-        command.Parameters.Add(new() { Value = to });
-        var totals = new List<HourlyPaymentTotal>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+    /// <summary>
+    /// An aggregate over the organization's payments in the range: its cost grows with them (an index range scan and a row
+    /// per payment), so these reads share a budget per organization and instance (<see cref="PaymentQueryBudget.PostgreSqlTotals"/>)
+    /// and are cut off after <see cref="TotalsReadTimeoutSeconds"/> (503). Sums past a long's range are held at its maximum
+    /// (9.2 × 10^18 minor units: some 92 million payments of the largest amount) rather than failing the read.
+    /// </summary>
+    public Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        PaymentQueryBudget.PostgreSqlTotals.RunAsync<IReadOnlyList<HourlyPaymentTotal>>(organizationId, async () =>
         {
-            totals.Add(new HourlyPaymentTotal(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1),
-                reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
-        }
-        return totals;
+            await using var command = dataSource.CreateCommand(
+                $"SELECT date_trunc('hour', created_at, 'UTC') AS hour, currency, count(*), {Capped("sum(amount_minor)")}, {Capped("sum(refunded_amount_minor)")} " +
+                "FROM payment_transactions WHERE organization_id = $1 AND created_at >= $2 AND created_at < $3 " +
+                $"AND status IN {CapturedStatuses} GROUP BY 1, 2 ORDER BY 1, 2");
+            command.CommandTimeout = TotalsReadTimeoutSeconds;
+            command.Parameters.Add(new() { Value = organizationId });
+            command.Parameters.Add(new() { Value = from });
+            command.Parameters.Add(new() { Value = to });
+            var totals = new List<HourlyPaymentTotal>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                totals.Add(new HourlyPaymentTotal(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1),
+                    reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+            }
+            return totals;
+        }, cancellationToken);
+
+    /// <summary>As <see cref="GetHourlyTotalsAsync"/>: over all of the campaigns' payments, within the same budget.</summary>
+    public Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
+    {
+        if (campaignIds.Count == 0) return Task.FromResult<IReadOnlyDictionary<Guid, CampaignTotals>>(new Dictionary<Guid, CampaignTotals>());
+        return PaymentQueryBudget.PostgreSqlTotals.RunAsync<IReadOnlyDictionary<Guid, CampaignTotals>>(organizationId, async () =>
+        {
+            var totals = new Dictionary<Guid, CampaignTotals>();
+            await using var command = dataSource.CreateCommand(
+                $"SELECT campaign_id, {Capped("sum(amount_minor - refunded_amount_minor)")}, count(*) FROM payment_transactions " +
+                "WHERE organization_id = $1 AND campaign_id = ANY($2) AND status IN ('succeeded', 'partially_refunded') GROUP BY campaign_id");
+            command.CommandTimeout = TotalsReadTimeoutSeconds;
+            command.Parameters.Add(new() { Value = organizationId });
+            command.Parameters.Add(new() { Value = campaignIds.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                totals[reader.GetGuid(0)] = new CampaignTotals(reader.GetInt64(1), reader.GetInt64(2));
+            return totals;
+        }, cancellationToken);
     }
 
-    public async Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
-    {
-        var totals = new Dictionary<Guid, CampaignTotals>();
-        if (campaignIds.Count == 0) return totals;
-        await using var command = dataSource.CreateCommand(
-            "SELECT campaign_id, sum(amount_minor - refunded_amount_minor)::bigint, count(*) FROM payment_transactions " +
-            "WHERE organization_id = $1 AND campaign_id = ANY($2) AND status IN ('succeeded', 'partially_refunded') GROUP BY campaign_id");
-        command.Parameters.Add(new() { Value = organizationId });
-        command.Parameters.Add(new() { Value = campaignIds.ToArray() });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            totals[reader.GetGuid(0)] = new CampaignTotals(reader.GetInt64(1), reader.GetInt64(2));
-        return totals;
-    }
+    /// <summary>How long one read of totals may run (Npgsql cancels it; the request answers 503).</summary>
+    internal const int TotalsReadTimeoutSeconds = 20;
+
+    // sum() of bigints is numeric: held within bigint instead of failing the cast (22003) past 2^63 - 1.
+    private static string Capped(string sum) => $"least({sum}, {long.MaxValue})::bigint";
 
     private static void AddPaymentParameters(NpgsqlParameterCollection parameters, PaymentTransaction p)
     {

@@ -264,6 +264,22 @@ public abstract class PaymentTransactionStoreContract
         Assert.Equal(2, totals.Count);
     }
 
+    [Fact]
+    public async Task Totals_past_a_longs_range_are_held_at_its_maximum_instead_of_failing_or_wrapping()
+    {
+        var org = Guid.CreateVersion7();
+        var campaign = Guid.CreateVersion7();
+        for (var i = 0; i < 3; i++)
+        {
+            // Beyond what the API takes in one payment: what ~92 million payments of its largest amount add up to.
+            var payment = NewPayment(org, BaseTime.AddMinutes(i), amount: long.MaxValue / 2, campaign: campaign);
+            await Store.CreateAsync(payment, RecordFor(payment, $"huge-{i}"), default);
+        }
+
+        Assert.Equal(new CampaignTotals(long.MaxValue, 3), (await Store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
+        Assert.Equal(new HourlyPaymentTotal(BaseTime, "USD", 3, long.MaxValue, 0), Assert.Single(await Store.GetHourlyTotalsAsync(org, BaseTime, BaseTime.AddHours(1), default)));
+    }
+
     internal static PaymentTransaction NewPayment(Guid organizationId, DateTimeOffset createdAt, long amount = 2_500,
         PaymentStatus status = PaymentStatus.Succeeded, string currency = "USD", Guid? campaign = null) => new()
     {

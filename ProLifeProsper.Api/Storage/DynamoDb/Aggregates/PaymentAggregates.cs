@@ -661,7 +661,7 @@ public sealed class PaymentAggregates(IAmazonDynamoDB dynamo, DynamoDbCaller cal
                 Limit = PageItems,
             };
             await foreach (var page in caller.PagesAsync(dynamo, request, "query_payment_totals", ct,
-                send: (query, c) => PaymentQueryBudget.RunAsync(organizationId, query, c)))
+                send: (query, c) => PaymentQueryBudget.DynamoDbTotals.RunAsync(organizationId, query, c)))
                 lock (gate) addPage(shard, page);
             if (finished is not null) lock (gate) finished(shard);
         });

@@ -34,13 +34,13 @@ public sealed partial class PaymentTotals
         {
             var key = (PaymentItemKeys.FloorHour(PaymentItemMapper.ParseTime(item["createdAt"].S)), item["currency"].S);
             var (count, sum, refunds) = _hourly.GetValueOrDefault(key);
-            _hourly[key] = (count + 1, sum + amount, refunds + refunded);
+            _hourly[key] = (count + 1, Plus(sum, amount), Plus(refunds, refunded));
         }
         if (status is PaymentStatus.Succeeded or PaymentStatus.PartiallyRefunded)
         {
             var campaign = Guid.Parse(item["campaignId"].S);
             var (raised, count) = _campaigns.GetValueOrDefault(campaign);
-            _campaigns[campaign] = (raised + amount - refunded, count + 1);
+            _campaigns[campaign] = (Plus(raised, amount - refunded), count + 1);
         }
     }
 
@@ -50,12 +50,12 @@ public sealed partial class PaymentTotals
         foreach (var (key, (count, amount, refunded)) in other._hourly)
         {
             var (c, a, r) = _hourly.GetValueOrDefault(key);
-            _hourly[key] = (c + count, a + amount, r + refunded);
+            _hourly[key] = (c + count, Plus(a, amount), Plus(r, refunded));
         }
         foreach (var (campaign, (raised, count)) in other._campaigns)
         {
             var (r, c) = _campaigns.GetValueOrDefault(campaign);
-            _campaigns[campaign] = (r + raised, c + count);
+            _campaigns[campaign] = (Plus(r, raised), c + count);
         }
     }
 
@@ -92,6 +92,10 @@ public sealed partial class PaymentTotals
         foreach (var c in stored.C) totals._campaigns[c.Id] = (c.A, c.N);
         return totals;
     }
+
+    // Money sums are held at a long's maximum rather than wrapping negative (9.2 × 10^18 minor units: some 92 million
+    // payments of the largest amount), as PostgreSQL's are; every term is non-negative.
+    private static long Plus(long a, long b) => long.CreateSaturating((Int128)a + b);
 
     private static long Number(AttributeValue value) => long.Parse(value.N, CultureInfo.InvariantCulture);
 
