@@ -310,7 +310,10 @@ public sealed class PaymentTransactionService(
     /// <summary>
     /// Settles one page of pending payments created before <paramref name="createdBefore"/> and after
     /// <paramref name="after"/>, oldest first. Returns how many changed and where the next page starts (null when this
-    /// was the last), so payments the processor still holds are passed over instead of blocking the queue.
+    /// was the last), so payments the processor still holds are passed over instead of blocking the queue, and so is a
+    /// payment whose settlement fails (the processor or the store refusing that one): it is logged and tried again next pass.
+    /// A page ends the pass only when it is empty: a store may answer a short page while more are due (DynamoDB drops the
+    /// index entries its consistent re-read finds settled already).
     /// </summary>
     public async Task<(int Settled, PageCursor? Next)> SettlePendingPageAsync(DateTimeOffset createdBefore, PageCursor? after, int batchSize, CancellationToken cancellationToken)
     {
@@ -322,13 +325,13 @@ public sealed class PaymentTransactionService(
         {
             foreach (var payment in due)
             {
-                var outcome = await gateway.GetSettlementAsync(payment, cancellationToken);
-                if (outcome.Status == PaymentStatus.Pending) continue;
-                work ??= BackgroundTracing.StartWork("settle payments");
-                var now = UtcClock.Now(time);
-                var updated = outcome.Status == PaymentStatus.Succeeded ? payment.Settle(now) : payment.Fail(outcome.FailureCode ?? "settlement_failed", now);
                 try
                 {
+                    var outcome = await gateway.GetSettlementAsync(payment, cancellationToken);
+                    if (outcome.Status == PaymentStatus.Pending) continue;
+                    work ??= BackgroundTracing.StartWork("settle payments");
+                    var now = UtcClock.Now(time);
+                    var updated = outcome.Status == PaymentStatus.Succeeded ? payment.Settle(now) : payment.Fail(outcome.FailureCode ?? "settlement_failed", now);
                     await store.UpdateAsync(updated, null, cancellationToken);
                     settled++;
                 }
@@ -337,6 +340,12 @@ public sealed class PaymentTransactionService(
                     // Changed since it was read (or a lost answer hid our own write); the next pass sees its real state.
                     logger.LogDebug("Payment {TransactionId} changed while it was being settled", payment.TransactionId);
                 }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // One payment the processor or the store will not settle now must not hold back every transfer behind it.
+                    logger.LogWarning(e, "Payment {TransactionId} of organization {OrganizationId} could not be settled this pass; it is tried again next pass",
+                        payment.TransactionId, payment.OrganizationId);
+                }
             }
             work?.SetTag("prolifeprosper.payments.settled", settled);
         }
@@ -344,7 +353,7 @@ public sealed class PaymentTransactionService(
         {
             work?.Dispose();
         }
-        return (settled, due.Count < batchSize ? null : new PageCursor(due[^1].CreatedAt, due[^1].TransactionId));
+        return (settled, due.Count == 0 ? null : new PageCursor(due[^1].CreatedAt, due[^1].TransactionId));
     }
 
     private static IdempotentResult<T> Replay<T>(IdempotencyRecord record, string fingerprint, Func<string, T> read) =>

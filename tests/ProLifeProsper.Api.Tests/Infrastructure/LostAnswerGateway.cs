@@ -14,6 +14,7 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
     private readonly ConcurrentDictionary<(Guid OrganizationId, string Operation), int> _toLose = new();
     private readonly ConcurrentDictionary<(Guid OrganizationId, string Operation), int> _unreachable = new();
     private readonly ConcurrentDictionary<Guid, byte> _heldPending = new();
+    private readonly ConcurrentDictionary<Guid, byte> _settlementRefused = new();
     private readonly ConcurrentDictionary<Guid, int> _settlementAsks = new();
     private readonly ConcurrentDictionary<Guid, HeldCharge> _holdAfterCharge = new();
     private readonly ConcurrentDictionary<Guid, int> _chargeLookups = new();
@@ -31,6 +32,9 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
 
     /// <summary>The processor keeps this payment pending, however often it is asked.</summary>
     public void HoldPending(Guid transactionId) => _heldPending[transactionId] = 0;
+
+    /// <summary>The processor fails every settlement look-up of this payment (as for a transfer it does not know), however often asked.</summary>
+    public void RefuseSettlement(Guid transactionId) => _settlementRefused[transactionId] = 0;
 
     /// <summary>The next charge of the organization is made, then its answer waits until the test releases it.</summary>
     public HeldCharge HoldNextChargeAnswer(Guid organizationId) => _holdAfterCharge[organizationId] = new HeldCharge();
@@ -71,6 +75,8 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
     public ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken)
     {
         _settlementAsks.AddOrUpdate(payment.TransactionId, 1, (_, n) => n + 1);
+        if (_settlementRefused.ContainsKey(payment.TransactionId))
+            throw new HttpRequestException("The processor answered 404 for this transfer (test fault).");
         return _heldPending.ContainsKey(payment.TransactionId) ? ValueTask.FromResult(GatewayOutcome.Pending) : sandbox.GetSettlementAsync(payment, cancellationToken);
     }
 
