@@ -234,6 +234,10 @@ public sealed class PaymentTransactionService(
                 await ForgetPayoutAsync(refundId); // the key belongs to an earlier refund, whose own pay-out the replay asks for
                 return await ReplayRefundAsync(stored, fingerprint);
             }
+            // A write that outlasted its start bound (a long lock wait, slow statements) may have landed after the sweeper,
+            // finding no refund yet, dropped the owed pay-out: owed again before paying, so a failed pay-out is still swept.
+            if (time.GetElapsedTime(owedAt) > payouts.LatestWriteStart)
+                await payouts.OweAsync(refundId, organizationId, transactionId, idempotencyKey, CancellationToken.None);
             await PayOutAsync(receipt);
             await ForgetPayoutAsync(refundId);
             return new IdempotentResult<RefundReceipt>(receipt, Replayed: false);

@@ -15,12 +15,15 @@ public sealed class RefundPayouts(NpgsqlDataSource dataSource, IOptions<RefundPa
     /// <summary>How long after its pay-out was owed a refund's store write may still start (half the grace: the write must land within it).</summary>
     public TimeSpan LatestWriteStart => options.Value.Grace / 2;
 
-    /// <summary>Records that <paramref name="refundId"/> will be owed if its refund is recorded; the sweeper looks after the grace.</summary>
+    /// <summary>
+    /// Records that <paramref name="refundId"/> will be owed if its refund is recorded; the sweeper looks after the grace.
+    /// Again for a refund already owed: nothing changes.
+    /// </summary>
     public async Task OweAsync(Guid refundId, Guid organizationId, Guid transactionId, string idempotencyKey, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             "INSERT INTO refund_payouts (refund_id, organization_id, transaction_id, idempotency_key, owed_at, attempts, next_attempt_at) " +
-            "VALUES ($1, $2, $3, $4, now(), 0, now() + $5)");
+            "VALUES ($1, $2, $3, $4, now(), 0, now() + $5) ON CONFLICT (refund_id) DO NOTHING");
         command.Parameters.Add(new() { Value = refundId });
         command.Parameters.Add(new() { Value = organizationId });
         command.Parameters.Add(new() { Value = transactionId });

@@ -191,7 +191,7 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
         Assert.Equal(300, Factory.Gateway.Ledger.RefundedFor(payment.TransactionId));
     }
 
-    private async Task<long> OwedPayoutsAsync(Guid transactionId)
+    protected async Task<long> OwedPayoutsAsync(Guid transactionId)
     {
         var dataSource = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Npgsql.NpgsqlDataSource>(Factory.Services);
         await using var command = dataSource.CreateCommand("SELECT count(*) FROM refund_payouts WHERE transaction_id = $1");
@@ -308,10 +308,42 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
         Assert.Equal(1, Factory.Gateway.SettlementAsks(later.TransactionId));
     }
 
-    private static async Task<PaymentResponse> GetAsync(TestTenant tenant, Guid transactionId) =>
+    protected static async Task<PaymentResponse> GetAsync(TestTenant tenant, Guid transactionId) =>
         await TestTenant.ReadAsync<PaymentResponse>(await tenant.Client.GetAsync(tenant.Path($"/payments/{transactionId}")), HttpStatusCode.OK);
 }
 
-public sealed class MoneyMovementApiOnPostgreSqlTests(ApiFactory factory) : MoneyMovementApiTests<ApiFactory>(factory);
+public sealed class MoneyMovementApiOnPostgreSqlTests(ApiFactory factory) : MoneyMovementApiTests<ApiFactory>(factory)
+{
+    [Fact]
+    public async Task A_refund_written_after_the_sweeper_gave_up_on_it_is_still_paid_out_when_its_own_pay_out_fails()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var payment = await tenant.PayAsync(1_000);
+        Factory.Gateway.FailNextBeforeActing(tenant.OrganizationId, "refund");
+
+        // The payment's row is locked past the sweeper's grace (10 s here): the refund's write waits, and the sweeper,
+        // finding no refund recorded, drops the owed pay-out.
+        await using var connection = new Npgsql.NpgsqlConnection(Factory.ConnectionString);
+        await connection.OpenAsync();
+        await using var hold = await connection.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM payment_transactions WHERE transaction_id = $1 FOR UPDATE", connection, hold))
+        {
+            lockRow.Parameters.Add(new() { Value = payment.TransactionId });
+            await lockRow.ExecuteScalarAsync();
+        }
+        var refund = tenant.PostRefundAsync(payment.TransactionId, 400, "written-late");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await OwedPayoutsAsync(payment.TransactionId) == 0) { Assert.True(DateTime.UtcNow < deadline, "never owed"); await Task.Delay(50); }
+        while (await OwedPayoutsAsync(payment.TransactionId) > 0) { Assert.True(DateTime.UtcNow < deadline, "the sweeper never looked"); await Task.Delay(100); }
+        await hold.CommitAsync();
+
+        // Recorded now, and its own pay-out fails: the donor is owed 400 and nobody would pay it but the sweeper.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await refund).StatusCode);
+        Assert.Equal(400, (await GetAsync(tenant, payment.TransactionId)).RefundedAmountMinor);
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Factory.Gateway.Ledger.RefundedFor(payment.TransactionId) == 0) { Assert.True(DateTime.UtcNow < deadline, "the donor was never paid"); await Task.Delay(100); }
+        Assert.Equal(400, Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.TransactionId == payment.TransactionId).AmountMinor);
+    }
+}
 
 public sealed class MoneyMovementApiOnDynamoDbTests(HighScaleApiFactory factory) : MoneyMovementApiTests<HighScaleApiFactory>(factory);
