@@ -72,10 +72,12 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         // The puts leave within the write time-out, and are not cut short by the caller (shutdown, a deadline): a request
         // abandoned early could still land after its rows were settled.
         using var bound = new CancellationTokenSource(dynamoOptions.Value.WriteTimeout);
+        // Checked again before each request leaves: a pause after this point (past the lease) sends nothing when it ends.
+        var sendBy = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(dynamoOptions.Value.WriteTimeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         foreach (var row in taken) row.PutSent = true; // from here on, a drain cut off keeps these rows' lease
         try
         {
-            await dynamo.PutCopiesAsync(items, bound.Token);
+            await dynamo.PutCopiesAsync(items, sendBy, bound.Token);
         }
         catch (Exception e)
         {

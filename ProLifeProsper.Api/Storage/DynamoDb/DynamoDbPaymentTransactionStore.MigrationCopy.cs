@@ -76,23 +76,28 @@ public sealed partial class DynamoDbPaymentTransactionStore
     /// sent again (an attempt whose answer was lost could land after its retry's answer): it fails the call, and the caller
     /// keeps its outbox rows. Items DynamoDB left unprocessed, and requests it refused as throttled, were not written and
     /// are sent again with backoff. (A look first, to leave existing items alone, cost dynalite more than the puts.)
+    /// No request leaves after <paramref name="sendBy"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp): each is
+    /// checked against it just before it is sent, so a process paused (a frozen VM, a stopped process) past its lease does not
+    /// send a stale copy when it wakes; the remaining window is the pause of a few instructions between that check and the send.
     /// </summary>
-    public Task PutCopiesAsync(IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)> items, CancellationToken cancellationToken) =>
+    public Task PutCopiesAsync(IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)> items, long sendBy, CancellationToken cancellationToken) =>
         MarkedWriteAsync(items.Where(w => w.Table == Transactions).Select(w => OrganizationAndCreationOf(w.Item)), async bound =>
         {
             await Parallel.ForEachAsync(items.Chunk(MaxBatchWriteItems),
                 new ParallelOptions { MaxDegreeOfParallelism = BatchCopyParallelism, CancellationToken = bound },
                 async (chunk, ct) => await BatchWriteAsync(chunk.GroupBy(w => w.Table)
-                    .ToDictionary(g => g.Key, g => g.Select(w => new WriteRequest(new PutRequest(w.Item))).ToList()), ct));
+                    .ToDictionary(g => g.Key, g => g.Select(w => new WriteRequest(new PutRequest(w.Item))).ToList()), sendBy, ct));
             return true;
         }, cancellationToken);
 
-    private async Task BatchWriteAsync(Dictionary<string, List<WriteRequest>> requestItems, CancellationToken cancellationToken)
+    private async Task BatchWriteAsync(Dictionary<string, List<WriteRequest>> requestItems, long sendBy, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             var request = new BatchWriteItemRequest { RequestItems = requestItems, ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL };
             int left;
+            if (System.Diagnostics.Stopwatch.GetTimestamp() > sendBy)
+                throw new TimeoutException("The copy's time to send ran out (its lease may be another drain's by now): not sent.");
             try
             {
                 var response = await caller.CallAsync("batch_copy", Transactions, ct => dynamo.BatchWriteItemAsync(request, ct), cancellationToken, retry: false);

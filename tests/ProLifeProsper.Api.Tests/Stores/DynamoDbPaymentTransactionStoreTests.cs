@@ -189,6 +189,28 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
     }
 
     [Fact]
+    public async Task A_batched_copy_held_up_past_its_time_to_send_sends_nothing()
+    {
+        // The copy's closed hour is marked first; that step stalls (a paused process) past the copy's time to send.
+        using var handler = new BetweenStepsHandler(
+            (operation, body) => operation == "UpdateItem" && body.Contains(fixture.Options.AggregatesTableName, StringComparison.Ordinal), () => Thread.Sleep(600));
+        using var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
+        {
+            ServiceURL = (await DynaliteServer.GetAsync()).ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, HttpClientFactory = handler.ClientFactory,
+        });
+        var options = Options.Create(fixture.Options);
+        var store = new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, options), options);
+        var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow.AddHours(-2));
+        var items = await store.CopyItemsAsync([payment], [RecordFor(payment, "late-copy")], default);
+        var sendBy = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 4;
+
+        await Assert.ThrowsAsync<TimeoutException>(() => store.PutCopiesAsync(items, sendBy, default));
+
+        Assert.Null(await Store.GetAsync(payment.OrganizationId, payment.TransactionId, default));
+        Assert.Null(await Store.FindIdempotencyRecordAsync(payment.OrganizationId, "late-copy", default));
+    }
+
+    [Fact]
     public async Task A_crash_after_a_refund_record_is_completed_exactly_once()
     {
         var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow, amount: 1_000);

@@ -74,7 +74,7 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
         var copied = NewPayment(org, InHourOf(succeeded[2]), amount: 2_222, campaign: campaign);
         Assert.True(await store.CopyAsync(copied, default));
         var batched = NewPayment(org, InHourOf(succeeded[3]), amount: 3_333, campaign: campaign);
-        await store.PutCopiesAsync(await store.CopyItemsAsync([batched], [], default), default);
+        await store.PutCopiesAsync(await store.CopyItemsAsync([batched], [], default), long.MaxValue, default);
         changed.AddRange([late, copied, batched]);
 
         Assert.Equal(ExpectedCampaign(changed, campaign), (await store.GetCampaignTotalsAsync(org, [campaign], default))[campaign]);
