@@ -31,18 +31,27 @@ public sealed class Backfill(
 
     public const string LeaseName = "backfill";
 
+    /// <summary>The total of a run whose payments the backfill has not counted yet.</summary>
+    private const long NotCounted = -1;
+
     /// <summary>
-    /// Starts over: clears the checkpoint, counts what there is to copy and marks the newest payment as the high-water
-    /// mark. It runs inside the phase change to dual-write, under the exclusive routing lock, so every payment written
-    /// after it has an outbox row and the backfill need not chase them.
+    /// Starts over: clears the checkpoint and marks the newest payment as the high-water mark. It runs inside the phase
+    /// change to dual-write, under the exclusive routing lock every payment write waits on, so every payment written after
+    /// it has an outbox row and the backfill need not chase them; so it reads only what an index answers at once (the
+    /// newest payment, by the backfill's own index). What there is to copy is counted afterwards by the backfill, outside
+    /// the lock (<see cref="NotCounted"/> until then). Records have no time index: their mark is the database's clock plus an
+    /// hour (records a skewed writer stamped up to an hour ahead are still copied; those written after this with an earlier
+    /// time are copied twice, harmlessly).
     /// </summary>
     public static async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken, bool startRun = true)
     {
         await using var reset = new NpgsqlCommand(
             "UPDATE backfill_progress SET checkpoint_created_at = NULL, checkpoint_transaction_id = NULL, checkpoint_record_organization_id = NULL, " +
-            "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, total = (SELECT count(*) FROM payment_transactions), started_at = CASE WHEN $1 THEN clock_timestamp() END, completed_at = NULL, " +
+            "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, " +
+            $"total = {NotCounted}, " +
+            "started_at = CASE WHEN $1 THEN clock_timestamp() END, completed_at = NULL, " +
             "(high_water_created_at, high_water_transaction_id) = (SELECT created_at, transaction_id FROM payment_transactions ORDER BY created_at DESC, transaction_id DESC LIMIT 1), " +
-            "high_water_record_created_at = (SELECT max(created_at) FROM idempotency_records) WHERE id = 1",
+            "high_water_record_created_at = clock_timestamp() + interval '1 hour' WHERE id = 1",
             connection, transaction);
         reset.Parameters.Add(new() { Value = startRun });
         await reset.ExecuteNonQueryAsync(cancellationToken);
@@ -54,12 +63,12 @@ public sealed class Backfill(
             "SELECT copied, total, records_copied, started_at, completed_at, checkpoint_created_at, checkpoint_transaction_id FROM backfill_progress WHERE id = 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return new BackfillProgress(0, 0, 0, null, null, null, null, 0, null);
-        var (copied, total) = (reader.GetInt64(0), reader.GetInt64(1));
+        var (copied, total) = (reader.GetInt64(0), Math.Max(reader.GetInt64(1), 0)); // 0 until counted
         DateTimeOffset? started = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3);
         DateTimeOffset? completed = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4);
         var elapsed = started is null ? 0 : ((completed ?? UtcClock.Now(time)) - started.Value).TotalSeconds;
         var rate = elapsed > 0 ? Math.Round(copied / elapsed, 1) : 0;
-        double? eta = completed is not null ? 0 : rate > 0 ? Math.Round(Math.Max(0, total - copied) / rate, 1) : null;
+        double? eta = completed is not null ? 0 : rate > 0 && total > 0 ? Math.Round(Math.Max(0, total - copied) / rate, 1) : null;
         return new BackfillProgress(copied, total, reader.GetInt64(2), started, completed,
             reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetGuid(6), rate, eta);
     }
@@ -79,6 +88,13 @@ public sealed class Backfill(
             var checkpoint = await ReadCheckpointAsync(cancellationToken);
             if (checkpoint.Done) return true;
             if (checkpoint.Run is null) return false; // rolled back: no run to copy (this instance's phase view is behind)
+            if (checkpoint.Total == NotCounted)
+            {
+                // Counted here, not under the routing lock: what the backfill copies, the payments up to the high-water mark.
+                await SaveAsync(checkpoint.Run, "total = (SELECT count(*) FROM payment_transactions p " +
+                    "WHERE (p.created_at, p.transaction_id) <= (backfill_progress.high_water_created_at, backfill_progress.high_water_transaction_id))", [], cancellationToken);
+                continue;
+            }
             if (!checkpoint.PaymentsDone)
             {
                 var batch = checkpoint.HighWater is { } highWater
@@ -130,13 +146,13 @@ public sealed class Backfill(
     private bool StillBackfilling() => routing.Current.Phase is MigrationPhase.DualWrite or MigrationPhase.Backfill;
 
     private sealed record Checkpoint(bool Done, bool PaymentsDone, PageCursor? Payment, Guid? RecordOrganization, string? RecordKey, PageCursor? HighWater,
-        DateTimeOffset? RecordHighWater, DateTimeOffset? Run);
+        DateTimeOffset? RecordHighWater, DateTimeOffset? Run, long Total);
 
     private async Task<Checkpoint> ReadCheckpointAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             "SELECT completed_at IS NOT NULL, payments_done, checkpoint_created_at, checkpoint_transaction_id, checkpoint_record_organization_id, checkpoint_record_key, " +
-            "high_water_created_at, high_water_transaction_id, high_water_record_created_at, started_at " +
+            "high_water_created_at, high_water_transaction_id, high_water_record_created_at, started_at, total " +
             "FROM backfill_progress WHERE id = 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -144,7 +160,7 @@ public sealed class Backfill(
             reader.IsDBNull(2) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(2), reader.GetGuid(3)),
             reader.IsDBNull(4) ? null : reader.GetGuid(4), reader.IsDBNull(5) ? null : reader.GetString(5),
             reader.IsDBNull(6) ? null : new PageCursor(reader.GetFieldValue<DateTimeOffset>(6), reader.GetGuid(7)),
-            reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
+            reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9), reader.GetInt64(10));
     }
 
     // Only into the run this instance read its checkpoint from. False when a rollback and a new start reset it meanwhile:

@@ -112,7 +112,7 @@ public sealed class MigrationCoordinator(
                 last is null ? "Verify the stores first." : last.Clean ? "Verify again: the phase changed since the last verification." :
                 $"The last verification found {last.Mismatches.Count} mismatches and {last.PendingOutbox} pending writes: fix them and verify again.");
             // No payment write runs while the routing lock is held: bring DynamoDB fully up to date, then switch.
-            await DrainWhileLockedAsync(connection, transaction, DynamoName, cancellationToken);
+            await DrainWhileLockedAsync(connection, transaction, DynamoName, cancellationToken, LockedDrainBudget);
             var pending = await PaymentOutbox.DepthAsync(connection, transaction, DynamoName, cancellationToken);
             Require(pending == 0, $"{pending} writes have not reached DynamoDB yet (is it reachable? or another instance's drain holds them: its lease ends within {outbox.Lease.Duration.TotalSeconds:0} s); cut-over waits until they have.");
             return MigrationPhase.DynamoPrimary;
@@ -183,7 +183,7 @@ public sealed class MigrationCoordinator(
                 // Bring PostgreSQL up to date before it serves, for at most a few seconds: payment writes wait meanwhile, and when
                 // DynamoDB is failing (the reason for many rollbacks) every row would fail slowly. What is left stays queued, and
                 // PostgreSQL refuses those payments' updates and keys (409, retry) until the drainer has copied them home.
-                await DrainWhileLockedAsync(connection, transaction, PostgreSqlName, cancellationToken, RollbackLockedDrainBudget);
+                await DrainWhileLockedAsync(connection, transaction, PostgreSqlName, cancellationToken, LockedDrainBudget);
             }
             return MigrationPhase.Postgres;
         }, cancellationToken);
@@ -221,7 +221,9 @@ public sealed class MigrationCoordinator(
         await repository.RecordDesiredAsync((store == PaymentsStoreKind.DynamoDb ? RoutingConfiguration.HighScale : RoutingConfiguration.Current).Name, cancellationToken);
     }
 
-    private static readonly TimeSpan RollbackLockedDrainBudget = TimeSpan.FromSeconds(5);
+    // Every payment write waits on the routing lock: a drain under it gets 5 s, then the step is refused (and tried again)
+    // with rows left, rather than holding writes (and donors charged a moment before) until their statements time out.
+    private static readonly TimeSpan LockedDrainBudget = TimeSpan.FromSeconds(5);
 
     private async Task DrainWhileLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, CancellationToken cancellationToken,
         TimeSpan? budget = null)

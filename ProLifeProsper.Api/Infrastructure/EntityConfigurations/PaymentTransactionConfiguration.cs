@@ -10,6 +10,8 @@ namespace ProLifeProsper.Api.Infrastructure.EntityConfigurations;
 /// </summary>
 public sealed class PaymentTransactionConfiguration : IEntityTypeConfiguration<PaymentTransaction>
 {
+    public const string BackfillOrderIndex = "ix_payment_transactions_created_at_transaction_id";
+
     public const string UniqueKeyIndex = "ux_payment_transactions_organization_key";
 
     public void Configure(EntityTypeBuilder<PaymentTransaction> builder)
@@ -33,5 +35,8 @@ public sealed class PaymentTransactionConfiguration : IEntityTypeConfiguration<P
         builder.HasIndex(p => new { p.OrganizationId, p.IdempotencyKey }).IsUnique().HasDatabaseName(UniqueKeyIndex);
         // Campaign progress.
         builder.HasIndex(p => new { p.OrganizationId, p.CampaignId });
+        // The store migration's backfill pages through every payment in time order, and its high-water mark is the newest:
+        // without this, each page (and the mark, read under the lock every payment write waits on) was a scan of the table.
+        builder.HasIndex(p => new { p.CreatedAt, p.TransactionId }).HasDatabaseName(BackfillOrderIndex);
     }
 }

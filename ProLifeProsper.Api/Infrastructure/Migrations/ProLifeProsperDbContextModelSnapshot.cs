@@ -744,6 +744,9 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         .HasDatabaseName("ix_payment_transactions_pending_created_at")
                         .HasFilter("status = 'pending'");
 
+                    b.HasIndex("CreatedAt", "TransactionId")
+                        .HasDatabaseName("ix_payment_transactions_created_at_transaction_id");
+
                     b.HasIndex("OrganizationId", "CampaignId")
                         .HasDatabaseName("ix_payment_transactions_organization_id_campaign_id");
 
