@@ -45,7 +45,7 @@ public sealed class ApiKeyAuthenticationHandler(
         var hash = OrganizationApiKey.Hash(digest);
         if (!keys.TryGet(hash, out var grant))
         {
-            if (!rateLimiter.MayLookUpKeys(Context))
+            if (!rateLimiter.MayLookUpKeys(Context) && !keys.WasRecentlyValid(hash))
                 return AuthenticateResult.Fail("Too many requests without a valid API key from this address.");
             grant = await keys.LookUpAsync(hash, Context.RequestServices.GetRequiredService<ApiKeyService>().FindGrantAsync, Context.RequestAborted);
         }

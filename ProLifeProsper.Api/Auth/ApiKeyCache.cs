@@ -17,6 +17,7 @@ public sealed class ApiKeyCache : IDisposable
     private readonly MemoryCache _cache;
     private readonly IOptionsMonitor<AuthOptions> _options;
     private long _lookups;
+    private long _forgotten;
 
     public ApiKeyCache(IOptionsMonitor<AuthOptions> options)
     {
@@ -48,22 +49,47 @@ public sealed class ApiKeyCache : IDisposable
         return false;
     }
 
-    /// <summary>Asks the database through <paramref name="find"/> and remembers the answer.</summary>
+    /// <summary>
+    /// Whether the key was found valid here within the last hour: such a key is looked up again when its answer expires
+    /// even while its client address has spent its budget for keys it does not know, so a flood of bad keys from a shared
+    /// address (a NAT, an integrator still sending a rotated key) cannot lock out the good keys behind it.
+    /// </summary>
+    public bool WasRecentlyValid(string keyHash) => _cache.TryGetValue(RecentlyValid(keyHash), out _);
+
+    /// <summary>
+    /// Asks the database through <paramref name="find"/> and remembers the answer, unless a key was forgotten here meanwhile
+    /// (its answer may predate the revocation that made this instance forget it).
+    /// </summary>
     public async Task<Grant?> LookUpAsync(string keyHash, Func<string, CancellationToken, Task<Grant?>> find, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _lookups);
+        var generation = Interlocked.Read(ref _forgotten);
         var grant = await find(keyHash, cancellationToken);
+        if (Interlocked.Read(ref _forgotten) != generation) return grant;
         var settings = _options.CurrentValue.KeyCache;
-        using var entry = _cache.CreateEntry(keyHash);
-        entry.Size = 1;
-        entry.Value = grant ?? Unknown;
-        entry.AbsoluteExpirationRelativeToNow = grant is null ? settings.MissTtl : settings.HitTtl;
-        entry.Priority = grant is null ? CacheItemPriority.Low : CacheItemPriority.Normal;
+        using (var entry = _cache.CreateEntry(keyHash))
+        {
+            entry.Size = 1;
+            entry.Value = grant ?? Unknown;
+            entry.AbsoluteExpirationRelativeToNow = grant is null ? settings.MissTtl : settings.HitTtl;
+            entry.Priority = grant is null ? CacheItemPriority.Low : CacheItemPriority.Normal;
+        }
+        if (grant is null) _cache.Remove(RecentlyValid(keyHash));
+        else _cache.Set(RecentlyValid(keyHash), true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = RecentlyValidFor });
         return grant;
     }
 
     /// <summary>Drops what this instance knows about a key (after it was revoked or cut short here).</summary>
-    public void Forget(string keyHash) => _cache.Remove(keyHash);
+    public void Forget(string keyHash)
+    {
+        Interlocked.Increment(ref _forgotten); // a look-up under way keeps its answer to itself
+        _cache.Remove(keyHash);
+        _cache.Remove(RecentlyValid(keyHash));
+    }
+
+    private static readonly TimeSpan RecentlyValidFor = TimeSpan.FromHours(1);
+
+    private static string RecentlyValid(string keyHash) => "valid:" + keyHash;
 
     public void Dispose() => _cache.Dispose();
 }

@@ -86,3 +86,27 @@ public sealed class ApiKeyMissCacheTests(ApiKeyMissCacheTests.Factory factory) :
         Assert.Equal(lookupsBefore + 1, cache.Lookups);
     }
 }
+
+/// <summary>A key forgotten here (revoked) while a look-up of it was under way is not cached from that look-up's older answer.</summary>
+public sealed class ApiKeyCacheRevocationTests
+{
+    [Fact]
+    public async Task A_look_up_that_raced_a_revocation_leaves_nothing_cached()
+    {
+        using var services = new ServiceCollection().AddOptions().Configure<AuthOptions>(_ => { }).BuildServiceProvider();
+        using var cache = new ApiKeyCache(services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<AuthOptions>>());
+        var readBeforeTheRevocation = new TaskCompletionSource<ApiKeyCache.Grant?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lookUp = cache.LookUpAsync("hash", (_, _) => readBeforeTheRevocation.Task, default);
+
+        cache.Forget("hash"); // the revocation commits and this instance forgets the key
+        readBeforeTheRevocation.SetResult(new ApiKeyCache.Grant(Guid.CreateVersion7(), null));
+
+        Assert.NotNull(await lookUp); // the request that asked before the revocation is answered as it was
+        Assert.False(cache.TryGet("hash", out _)); // but the next one asks the database again
+        Assert.False(cache.WasRecentlyValid("hash"));
+
+        await cache.LookUpAsync("hash", (_, _) => Task.FromResult<ApiKeyCache.Grant?>(new ApiKeyCache.Grant(Guid.CreateVersion7(), null)), default);
+        Assert.True(cache.TryGet("hash", out var grant) && grant is not null); // look-ups after it are kept as before
+        Assert.True(cache.WasRecentlyValid("hash"));
+    }
+}
