@@ -19,6 +19,15 @@ public sealed class ApiKeyCache : IDisposable
     private long _lookups;
     private long _forgotten;
 
+    /// <summary>
+    /// Database look-ups at once, whatever their addresses: the per-address budget counts an IPv6 /64 as one client, and
+    /// there are 65,536 of those in a /48 anyone can get, so made-up keys from many addresses still share this bound (and
+    /// wait for it) instead of taking the pool's connections every tenant needs.
+    /// </summary>
+    public const int ConcurrentLookups = 16;
+
+    private readonly SemaphoreSlim _lookupSlots = new(ConcurrentLookups);
+
     public ApiKeyCache(IOptionsMonitor<AuthOptions> options)
     {
         _options = options;
@@ -64,7 +73,16 @@ public sealed class ApiKeyCache : IDisposable
     {
         Interlocked.Increment(ref _lookups);
         var generation = Interlocked.Read(ref _forgotten);
-        var grant = await find(keyHash, cancellationToken);
+        Grant? grant;
+        await _lookupSlots.WaitAsync(cancellationToken);
+        try
+        {
+            grant = await find(keyHash, cancellationToken);
+        }
+        finally
+        {
+            _lookupSlots.Release();
+        }
         if (Interlocked.Read(ref _forgotten) != generation) return grant;
         var settings = _options.CurrentValue.KeyCache;
         using (var entry = _cache.CreateEntry(keyHash))
@@ -91,5 +109,9 @@ public sealed class ApiKeyCache : IDisposable
 
     private static string RecentlyValid(string keyHash) => "valid:" + keyHash;
 
-    public void Dispose() => _cache.Dispose();
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _lookupSlots.Dispose();
+    }
 }

@@ -110,3 +110,28 @@ public sealed class ApiKeyCacheRevocationTests
         Assert.True(cache.WasRecentlyValid("hash"));
     }
 }
+
+/// <summary>Look-ups of keys the cache does not know are bounded per instance, whatever addresses they come from.</summary>
+public sealed class ApiKeyCacheLookupBoundTests
+{
+    [Fact]
+    public async Task Look_ups_from_everywhere_at_once_share_a_bounded_number_of_database_reads()
+    {
+        using var services = new ServiceCollection().AddOptions().Configure<AuthOptions>(_ => { }).BuildServiceProvider();
+        using var cache = new ApiKeyCache(services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<AuthOptions>>());
+        var (running, most) = (0, 0);
+        async Task<ApiKeyCache.Grant?> SlowFind(string hash, CancellationToken cancellationToken)
+        {
+            var now = Interlocked.Increment(ref running);
+            lock (cache) most = Math.Max(most, now);
+            await Task.Delay(20, cancellationToken);
+            Interlocked.Decrement(ref running);
+            return null;
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(i => cache.LookUpAsync($"made-up-{i}", SlowFind, default)));
+
+        Assert.Equal(ApiKeyCache.ConcurrentLookups, most);
+        Assert.Equal(100, cache.Lookups);
+    }
+}
