@@ -24,7 +24,26 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
 {
     private const int MaxReported = 1_000;
 
+    // One verification at a time per instance: each holds organizations' whole histories from both stores in memory, and an
+    // operator's retries (or the reconciler beside an operator) must not multiply that.
+    private readonly SemaphoreSlim _one = new(1, 1);
+
     public async Task<VerificationResult> VerifyAsync(CancellationToken cancellationToken)
+    {
+        if (!await _one.WaitAsync(0, cancellationToken))
+            throw new DomainException(DomainErrorKind.Conflict, "verification-in-progress", "A verification is already running.",
+                "A verification is running on this instance; its result is kept (GET /api/admin/migration). Try again when it has finished.");
+        try
+        {
+            return await RunAsync(cancellationToken);
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+
+    private async Task<VerificationResult> RunAsync(CancellationToken cancellationToken)
     {
         var started = UtcClock.Now(time);
         var version = routing.Current.Version;
@@ -83,9 +102,10 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
 
         if (inPostgres.Count != inDynamo.Count)
             found.Add(new(organization, "count", null, $"postgresql has {inPostgres.Count} payments, dynamodb {inDynamo.Count}"));
+        var dynamoSums = Sums(inDynamo.Values);
         foreach (var (key, pgSum) in Sums(inPostgres.Values))
         {
-            var dynamoSum = Sums(inDynamo.Values).GetValueOrDefault(key);
+            var dynamoSum = dynamoSums.GetValueOrDefault(key);
             if (dynamoSum != pgSum) found.Add(new(organization, "sum", null, $"{key.Currency}/{key.Status}: postgresql {pgSum}, dynamodb {dynamoSum}"));
         }
         foreach (var (id, payment) in inPostgres)
@@ -99,9 +119,10 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
         return (inPostgres.Count, found);
     }
 
-    private static Dictionary<(string Currency, string Status), (long Count, long Amount, long Refunded)> Sums(IEnumerable<PaymentTransaction> payments) =>
+    // Int128: the sums of an organization's payments may pass a long's range (Sum would throw).
+    private static Dictionary<(string Currency, string Status), (long Count, Int128 Amount, Int128 Refunded)> Sums(IEnumerable<PaymentTransaction> payments) =>
         payments.GroupBy(p => (p.Currency, Status: p.Status.ToWire()))
-            .ToDictionary(g => g.Key, g => (g.LongCount(), g.Sum(p => p.AmountMinor), g.Sum(p => p.RefundedAmountMinor)));
+            .ToDictionary(g => g.Key, g => (g.LongCount(), g.Aggregate(Int128.Zero, (sum, p) => sum + p.AmountMinor), g.Aggregate(Int128.Zero, (sum, p) => sum + p.RefundedAmountMinor)));
 
     private static async Task<Dictionary<Guid, PaymentTransaction>> ReadAllAsync(IPaymentTransactionStore store, Guid organization, CancellationToken cancellationToken)
     {
