@@ -39,19 +39,19 @@ public sealed class Backfill(
     /// change to dual-write, under the exclusive routing lock every payment write waits on, so every payment written after
     /// it has an outbox row and the backfill need not chase them; so it reads only what an index answers at once (the
     /// newest payment, by the backfill's own index). What there is to copy is counted afterwards by the backfill, outside
-    /// the lock (<see cref="NotCounted"/> until then). Records have no time index: their mark is the database's clock plus an
-    /// hour (records a skewed writer stamped up to an hour ahead are still copied; those written after this with an earlier
-    /// time are copied twice, harmlessly).
+    /// the lock (<see cref="NotCounted"/> until then). Records have no time index, and writers stamp them with their own
+    /// clocks: the backfill copies every record (records are never changed nor deleted in PostgreSQL, and a copy is a
+    /// conditional put, so one written since, which its outbox row carries too, is copied twice, harmlessly).
     /// </summary>
     public static async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken, bool startRun = true)
     {
         await using var reset = new NpgsqlCommand(
             "UPDATE backfill_progress SET checkpoint_created_at = NULL, checkpoint_transaction_id = NULL, checkpoint_record_organization_id = NULL, " +
             "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, " +
-            $"total = {NotCounted}, " +
+            "total = -1, " + // NotCounted
             "started_at = CASE WHEN $1 THEN clock_timestamp() END, completed_at = NULL, " +
             "(high_water_created_at, high_water_transaction_id) = (SELECT created_at, transaction_id FROM payment_transactions ORDER BY created_at DESC, transaction_id DESC LIMIT 1), " +
-            "high_water_record_created_at = clock_timestamp() + interval '1 hour' WHERE id = 1",
+            "high_water_record_created_at = '9999-12-31 00:00:00+00' WHERE id = 1",
             connection, transaction);
         reset.Parameters.Add(new() { Value = startRun });
         await reset.ExecuteNonQueryAsync(cancellationToken);
@@ -81,6 +81,7 @@ public sealed class Backfill(
     {
         using var limiter = new CopyRateLimiter(options.Value.BackfillItemsPerSecond);
         using var perOrganization = new PartitionCopyRateLimiter(options.Value.BackfillItemsPerSecondPerOrganization);
+        DateTimeOffset? countedRun = null;
         while (StillBackfilling())
         {
             using var work = BackgroundTracing.StartWork("backfill batch");
@@ -88,12 +89,10 @@ public sealed class Backfill(
             var checkpoint = await ReadCheckpointAsync(cancellationToken);
             if (checkpoint.Done) return true;
             if (checkpoint.Run is null) return false; // rolled back: no run to copy (this instance's phase view is behind)
-            if (checkpoint.Total == NotCounted)
+            if (checkpoint.Total == NotCounted && countedRun != checkpoint.Run)
             {
-                // Counted here, not under the routing lock: what the backfill copies, the payments up to the high-water mark.
-                await SaveAsync(checkpoint.Run, "total = (SELECT count(*) FROM payment_transactions p " +
-                    "WHERE (p.created_at, p.transaction_id) <= (backfill_progress.high_water_created_at, backfill_progress.high_water_transaction_id))", [], cancellationToken);
-                continue;
+                countedRun = checkpoint.Run; // once per run: a count that fails leaves the progress without a total, not the copy stuck
+                await CountAsync(checkpoint, cancellationToken);
             }
             if (!checkpoint.PaymentsDone)
             {
@@ -141,6 +140,32 @@ public sealed class Backfill(
                 [lastRecord.OrganizationId, lastRecord.Key, (long)records.Count], cancellationToken);
         }
         return false;
+    }
+
+    /// <summary>
+    /// Counts what the run copies (the payments up to its high-water mark, by the backfill's index) as a plain read, then
+    /// records it in a short update: nothing holds the progress row (which a rollback's reset, under the routing lock, waits
+    /// for) while a large table is counted.
+    /// </summary>
+    private async Task CountAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            long total = 0;
+            if (checkpoint.HighWater is { } highWater)
+            {
+                await using var count = dataSource.CreateCommand("SELECT count(*) FROM payment_transactions WHERE (created_at, transaction_id) <= ($1, $2)");
+                count.CommandTimeout = 600;
+                count.Parameters.Add(new() { Value = highWater.CreatedAt });
+                count.Parameters.Add(new() { Value = highWater.Id });
+                total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+            }
+            await SaveAsync(checkpoint.Run, "total = $1", [total], cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            logger.LogWarning(e, "The backfill could not count the payments it copies; it goes on without a total");
+        }
     }
 
     private bool StillBackfilling() => routing.Current.Phase is MigrationPhase.DualWrite or MigrationPhase.Backfill;

@@ -33,6 +33,8 @@ public sealed class SchemaMigrator(IServiceProvider services, ILogger<SchemaMigr
                     await creator.CreateAsync(cancellationToken);
                     await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), cancellationToken);
                 }
+                // An index built concurrently on a large table takes minutes (the default command time-out is 30 s).
+                db.Database.SetCommandTimeout(TimeSpan.FromHours(1));
                 await db.Database.MigrateAsync(cancellationToken);
                 logger.LogInformation("Database schema is up to date");
                 return;
