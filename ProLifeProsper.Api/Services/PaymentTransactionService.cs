@@ -236,11 +236,24 @@ public sealed class PaymentTransactionService(
             }
             // A write that outlasted its start bound (a long lock wait, slow statements) may have landed after the sweeper,
             // finding no refund yet, dropped the owed pay-out: owed again before paying, so a failed pay-out is still swept.
-            if (time.GetElapsedTime(owedAt) > payouts.LatestWriteStart)
-                await payouts.OweAsync(refundId, organizationId, transactionId, idempotencyKey, CancellationToken.None);
+            if (time.GetElapsedTime(owedAt) > payouts.LatestWriteStart) await OweAgainAsync(refundId, organizationId, transactionId, idempotencyKey);
             await PayOutAsync(receipt);
             await ForgetPayoutAsync(refundId);
             return new IdempotentResult<RefundReceipt>(receipt, Replayed: false);
+        }
+    }
+
+    // Best effort, and never in the way of the pay-out itself: the donor is paid now if the processor answers.
+    private async Task OweAgainAsync(Guid refundId, Guid organizationId, Guid transactionId, string idempotencyKey)
+    {
+        try
+        {
+            await payouts.OweAsync(refundId, organizationId, transactionId, idempotencyKey, CancellationToken.None);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            logger.LogError(e, "Could not owe pay-out {RefundId} of payment {TransactionId} again; if the pay-out fails too, only a retry of key {Key} pays it",
+                refundId, transactionId, idempotencyKey);
         }
     }
 
@@ -286,6 +299,12 @@ public sealed class PaymentTransactionService(
                     await payouts.RetryLaterAsync(owed.RefundId, "a store write of the payment is still queued", cancellationToken);
                     continue;
                 }
+                else
+                {
+                    // Never recorded, as far as this look saw: dropped unless the refund owed it anew meanwhile (its write landed late).
+                    await payouts.DropUnrecordedAsync(owed.RefundId, owed.OwedAt, cancellationToken);
+                    continue;
+                }
                 await payouts.SettleAsync(owed.RefundId, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -311,6 +330,8 @@ public sealed class PaymentTransactionService(
         return replay;
     }
 
+    private const int MaxSettlementFailuresInARow = 10;
+
     /// <summary>
     /// Settles one page of pending payments created before <paramref name="createdBefore"/> and after
     /// <paramref name="after"/>, oldest first. Returns how many changed and where the next page starts (null when this
@@ -322,7 +343,7 @@ public sealed class PaymentTransactionService(
     public async Task<(int Settled, PageCursor? Next)> SettlePendingPageAsync(DateTimeOffset createdBefore, PageCursor? after, int batchSize, CancellationToken cancellationToken)
     {
         var due = await store.GetPendingAsync(createdBefore, after, batchSize, cancellationToken);
-        var settled = 0;
+        var (settled, failedInARow) = (0, 0);
         // Traced from the first payment the processor has settled: a page of payments still pending is a poll, not work.
         BackgroundWork? work = null;
         try
@@ -332,21 +353,27 @@ public sealed class PaymentTransactionService(
                 try
                 {
                     var outcome = await gateway.GetSettlementAsync(payment, cancellationToken);
-                    if (outcome.Status == PaymentStatus.Pending) continue;
+                    if (outcome.Status == PaymentStatus.Pending)
+                    {
+                        failedInARow = 0;
+                        continue;
+                    }
                     work ??= BackgroundTracing.StartWork("settle payments");
                     var now = UtcClock.Now(time);
                     var updated = outcome.Status == PaymentStatus.Succeeded ? payment.Settle(now) : payment.Fail(outcome.FailureCode ?? "settlement_failed", now);
                     await store.UpdateAsync(updated, null, cancellationToken);
                     settled++;
+                    failedInARow = 0;
                 }
                 catch (DomainException e) when (e.Kind == DomainErrorKind.Conflict)
                 {
                     // Changed since it was read (or a lost answer hid our own write); the next pass sees its real state.
                     logger.LogDebug("Payment {TransactionId} changed while it was being settled", payment.TransactionId);
                 }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ++failedInARow < MaxSettlementFailuresInARow)
                 {
-                    // One payment the processor or the store will not settle now must not hold back every transfer behind it.
+                    // One payment the processor or the store will not settle now must not hold back every transfer behind it;
+                    // many in a row is an outage, which ends the pass (the worker tries again later) instead of asking about all.
                     logger.LogWarning(e, "Payment {TransactionId} of organization {OrganizationId} could not be settled this pass; it is tried again next pass",
                         payment.TransactionId, payment.OrganizationId);
                 }

@@ -4,7 +4,7 @@ using Npgsql;
 namespace ProLifeProsper.Api.Services.Refunds;
 
 /// <summary>An owed pay-out as the sweeper sees it: the refund, and whether a store write of its payment is still queued.</summary>
-public sealed record OwedPayout(Guid RefundId, Guid OrganizationId, Guid TransactionId, string IdempotencyKey, int Attempts, bool StoreWriteQueued);
+public sealed record OwedPayout(Guid RefundId, Guid OrganizationId, Guid TransactionId, string IdempotencyKey, int Attempts, bool StoreWriteQueued, DateTimeOffset OwedAt);
 
 /// <summary>
 /// The <c>refund_payouts</c> ledger, in PostgreSQL whichever store holds payments (a payment write already needs PostgreSQL
@@ -17,13 +17,14 @@ public sealed class RefundPayouts(NpgsqlDataSource dataSource, IOptions<RefundPa
 
     /// <summary>
     /// Records that <paramref name="refundId"/> will be owed if its refund is recorded; the sweeper looks after the grace.
-    /// Again for a refund already owed: nothing changes.
+    /// Again for a refund already owed: owed anew from now, so that a sweeper that looked before cannot drop it
+    /// (<see cref="DropUnrecordedAsync"/> drops only the owing it saw).
     /// </summary>
     public async Task OweAsync(Guid refundId, Guid organizationId, Guid transactionId, string idempotencyKey, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             "INSERT INTO refund_payouts (refund_id, organization_id, transaction_id, idempotency_key, owed_at, attempts, next_attempt_at) " +
-            "VALUES ($1, $2, $3, $4, now(), 0, now() + $5) ON CONFLICT (refund_id) DO NOTHING");
+            "VALUES ($1, $2, $3, $4, now(), 0, now() + $5) ON CONFLICT (refund_id) DO UPDATE SET owed_at = clock_timestamp(), next_attempt_at = now() + $5");
         command.Parameters.Add(new() { Value = refundId });
         command.Parameters.Add(new() { Value = organizationId });
         command.Parameters.Add(new() { Value = transactionId });
@@ -40,6 +41,18 @@ public sealed class RefundPayouts(NpgsqlDataSource dataSource, IOptions<RefundPa
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The refund was never recorded: nothing is owed, unless it was owed anew since the sweeper read it (a refund whose
+    /// write landed late owes it again before paying): then the row stays.
+    /// </summary>
+    public async Task DropUnrecordedAsync(Guid refundId, DateTimeOffset seenOwedAt, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM refund_payouts WHERE refund_id = $1 AND owed_at = $2");
+        command.Parameters.Add(new() { Value = refundId });
+        command.Parameters.Add(new() { Value = seenOwedAt });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Whether any owed pay-out is due (asked by every instance before one takes the lease).</summary>
     public async Task<bool> AnyDueAsync(CancellationToken cancellationToken)
     {
@@ -52,13 +65,14 @@ public sealed class RefundPayouts(NpgsqlDataSource dataSource, IOptions<RefundPa
     {
         await using var command = dataSource.CreateCommand(
             "SELECT r.refund_id, r.organization_id, r.transaction_id, r.idempotency_key, r.attempts, " +
-            "EXISTS (SELECT 1 FROM payment_outbox o WHERE o.transaction_id = r.transaction_id) " +
+            "EXISTS (SELECT 1 FROM payment_outbox o WHERE o.transaction_id = r.transaction_id), r.owed_at " +
             "FROM refund_payouts r WHERE r.next_attempt_at <= now() ORDER BY r.next_attempt_at LIMIT $1");
         command.Parameters.Add(new() { Value = limit });
         var due = new List<OwedPayout>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            due.Add(new OwedPayout(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetInt32(4), reader.GetBoolean(5)));
+            due.Add(new OwedPayout(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetInt32(4), reader.GetBoolean(5),
+                reader.GetFieldValue<DateTimeOffset>(6)));
         return due;
     }
 
