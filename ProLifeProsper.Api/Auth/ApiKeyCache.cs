@@ -20,11 +20,15 @@ public sealed class ApiKeyCache : IDisposable
     private long _forgotten;
 
     /// <summary>
-    /// Database look-ups at once, whatever their addresses: the per-address budget counts an IPv6 /64 as one client, and
-    /// there are 65,536 of those in a /48 anyone can get, so made-up keys from many addresses still share this bound (and
-    /// wait for it) instead of taking the pool's connections every tenant needs.
+    /// Database look-ups of keys not known valid here, at once, whatever their addresses: the per-address budget counts an
+    /// IPv6 /64 as one client, and there are 65,536 of those in a /48 anyone can get, so made-up keys from many addresses
+    /// share this bound instead of taking the pool's connections every tenant needs. A look-up waits at most
+    /// <see cref="LookupSlotWait"/> for a slot, then its request answers 503. Keys found valid here in the last hour are
+    /// looked up outside it, so a flood of made-up keys cannot queue the organizations' own keys behind it.
     /// </summary>
     public const int ConcurrentLookups = 16;
+
+    private static readonly TimeSpan LookupSlotWait = TimeSpan.FromSeconds(2);
 
     private readonly SemaphoreSlim _lookupSlots = new(ConcurrentLookups);
 
@@ -74,14 +78,22 @@ public sealed class ApiKeyCache : IDisposable
         Interlocked.Increment(ref _lookups);
         var generation = Interlocked.Read(ref _forgotten);
         Grant? grant;
-        await _lookupSlots.WaitAsync(cancellationToken);
-        try
+        if (WasRecentlyValid(keyHash))
         {
-            grant = await find(keyHash, cancellationToken);
+            grant = await find(keyHash, cancellationToken); // a known client's key never queues behind made-up ones
         }
-        finally
+        else
         {
-            _lookupSlots.Release();
+            if (!await _lookupSlots.WaitAsync(LookupSlotWait, cancellationToken))
+                throw new TimeoutException("Too many API keys this instance does not know are being looked up at once; try again shortly.");
+            try
+            {
+                grant = await find(keyHash, cancellationToken);
+            }
+            finally
+            {
+                _lookupSlots.Release();
+            }
         }
         if (Interlocked.Read(ref _forgotten) != generation) return grant;
         var settings = _options.CurrentValue.KeyCache;

@@ -135,3 +135,27 @@ public sealed class ApiKeyCacheLookupBoundTests
         Assert.Equal(100, cache.Lookups);
     }
 }
+
+/// <summary>With every look-up slot taken by keys nobody knows, a key found valid before is still looked up; an unknown one waits briefly, then is refused as unavailable.</summary>
+public sealed class ApiKeyCacheLookupSlotTests
+{
+    [Fact]
+    public async Task A_known_clients_key_does_not_queue_behind_made_up_keys()
+    {
+        using var services = new ServiceCollection().AddOptions()
+            .Configure<AuthOptions>(o => o.KeyCache.HitTtl = TimeSpan.FromMilliseconds(1)).BuildServiceProvider();
+        using var cache = new ApiKeyCache(services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<AuthOptions>>());
+        var valid = new ApiKeyCache.Grant(Guid.CreateVersion7(), null);
+        await cache.LookUpAsync("known", (_, _) => Task.FromResult<ApiKeyCache.Grant?>(valid), default);
+        await Task.Delay(20); // its cached answer has expired: the next request looks it up again
+
+        var flood = new TaskCompletionSource<ApiKeyCache.Grant?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = Enumerable.Range(0, ApiKeyCache.ConcurrentLookups).Select(i => cache.LookUpAsync($"made-up-{i}", (_, _) => flood.Task, default)).ToList();
+
+        Assert.Equal(valid, await cache.LookUpAsync("known", (_, _) => Task.FromResult<ApiKeyCache.Grant?>(valid), default).WaitAsync(TimeSpan.FromSeconds(1)));
+        await Assert.ThrowsAsync<TimeoutException>(() => cache.LookUpAsync("never-seen", (_, _) => Task.FromResult<ApiKeyCache.Grant?>(null), default));
+
+        flood.SetResult(null);
+        await Task.WhenAll(held);
+    }
+}
