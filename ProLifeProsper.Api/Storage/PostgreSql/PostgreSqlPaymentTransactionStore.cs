@@ -380,12 +380,13 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
 
     /// <summary>
     /// An aggregate over the organization's payments in the range: its cost grows with them (an index range scan and a row
-    /// per payment), so these reads share a budget per organization and instance (<see cref="PaymentQueryBudget.PostgreSqlTotals"/>)
+    /// per payment), so these reads share a budget per organization and instance (<see cref="PaymentQueryBudget.PostgreSqlHourlyTotals"/>,
+    /// <see cref="PaymentQueryBudget.PostgreSqlCampaignTotals"/>)
     /// and are cut off after <see cref="TotalsReadTimeoutSeconds"/> (503). Sums past a long's range are held at its maximum
     /// (9.2 × 10^18 minor units: some 92 million payments of the largest amount) rather than failing the read.
     /// </summary>
     public Task<IReadOnlyList<HourlyPaymentTotal>> GetHourlyTotalsAsync(Guid organizationId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
-        PaymentQueryBudget.PostgreSqlTotals.RunAsync<IReadOnlyList<HourlyPaymentTotal>>(organizationId, async () =>
+        PaymentQueryBudget.PostgreSqlHourlyTotals.RunAsync<IReadOnlyList<HourlyPaymentTotal>>(organizationId, async () =>
         {
             await using var command = dataSource.CreateCommand(
                 $"SELECT date_trunc('hour', created_at, 'UTC') AS hour, currency, count(*), {Capped("sum(amount_minor)")}, {Capped("sum(refunded_amount_minor)")} " +
@@ -405,11 +406,11 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
             return totals;
         }, cancellationToken);
 
-    /// <summary>As <see cref="GetHourlyTotalsAsync"/>: over all of the campaigns' payments, within the same budget.</summary>
+    /// <summary>As <see cref="GetHourlyTotalsAsync"/>: over all of the campaigns' payments, within a budget of its own.</summary>
     public Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
     {
         if (campaignIds.Count == 0) return Task.FromResult<IReadOnlyDictionary<Guid, CampaignTotals>>(new Dictionary<Guid, CampaignTotals>());
-        return PaymentQueryBudget.PostgreSqlTotals.RunAsync<IReadOnlyDictionary<Guid, CampaignTotals>>(organizationId, async () =>
+        return PaymentQueryBudget.PostgreSqlCampaignTotals.RunAsync<IReadOnlyDictionary<Guid, CampaignTotals>>(organizationId, async () =>
         {
             var totals = new Dictionary<Guid, CampaignTotals>();
             await using var command = dataSource.CreateCommand(
@@ -426,7 +427,7 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     }
 
     /// <summary>How long one read of totals may run (Npgsql cancels it; the request answers 503).</summary>
-    internal const int TotalsReadTimeoutSeconds = 20;
+    internal const int TotalsReadTimeoutSeconds = 30;
 
     // sum() of bigints is numeric: held within bigint instead of failing the cast (22003) past 2^63 - 1.
     private static string Capped(string sum) => $"least({sum}, {long.MaxValue})::bigint";
