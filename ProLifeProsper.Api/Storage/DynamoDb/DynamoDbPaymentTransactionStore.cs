@@ -64,33 +64,24 @@ public sealed partial class DynamoDbPaymentTransactionStore(IAmazonDynamoDB dyna
     {
         // The item (its partition from the shard map) before the key is claimed: nothing after the claim may fail on the map.
         var item = await ItemOfAsync(payment, cancellationToken);
-        if (!await TryPutRecordAsync(record, RecordKind.Create, payment, cancellationToken))
-        {
-            try
-            {
-                return await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken) ?? throw DomainErrors.IdempotencyKeyInFlight();
-            }
-            catch (Exception e) when (unfinished is not null && e is not DomainException)
-            {
-                // A retry whose completion failed: the first request may be gone (crashed), so this instance finishes it.
-                unfinished.Hold(record.OrganizationId, record.Key, ct => FindIdempotencyRecordAsync(record.OrganizationId, record.Key, ct));
-                throw;
-            }
-        }
-        // The key is claimed and the donor charged: the payment is written even if the client has gone away, or
-        // GET would answer 404 and campaign totals would miss it until a retry completed it.
         try
         {
+            if (!await TryPutRecordAsync(record, RecordKind.Create, payment, cancellationToken))
+                return await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken) ?? throw DomainErrors.IdempotencyKeyInFlight();
+            // The key is claimed and the donor charged: the payment is written even if the client has gone away, or
+            // GET would answer 404 and campaign totals would miss it until a retry completed it.
             using var finish = new CancellationTokenSource(_options.WriteTimeout);
             await PutPaymentIfAbsentAsync(item, finish.Token);
+            return record;
         }
-        catch (Exception) when (unfinished is not null)
+        catch (Exception e) when (unfinished is not null && e is not DomainException)
         {
-            // Not written, or not known to be: finished in the background as a retry would, whether or not the client retries.
+            // The claim may stand without its payment (the claim's answer lost, the payment's put failed, or a retry's
+            // completion failed with the first request gone): finished in the background as a retry would, whether or not
+            // the client retries (a claim that never landed finishes as nothing).
             unfinished.Hold(record.OrganizationId, record.Key, ct => FindIdempotencyRecordAsync(record.OrganizationId, record.Key, ct));
             throw;
         }
-        return record;
     }
 
     public async Task<IdempotencyRecord?> UpdateAsync(PaymentTransaction updated, IdempotencyRecord? record, CancellationToken cancellationToken)

@@ -22,6 +22,9 @@ public sealed class UnfinishedCreates : IDisposable
     /// <summary>At most this many held at once (each is a timer and a key); beyond it a create is left to its client's retry, and logged.</summary>
     public const int MaxHeld = 10_000;
 
+    /// <summary>Finishes tried at once: after an outage thousands may be held, and must not all hit a DynamoDB just recovering.</summary>
+    public const int ConcurrentFinishes = 8;
+
     private static readonly TimeSpan FirstWait = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LongestWait = TimeSpan.FromMinutes(1);
 
@@ -29,6 +32,7 @@ public sealed class UnfinishedCreates : IDisposable
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromHours(24);
 
     private readonly ConcurrentDictionary<(Guid OrganizationId, string Key), byte> _held = new();
+    private readonly SemaphoreSlim _finishing = new(ConcurrentFinishes);
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationToken _stop;
     private readonly TimeProvider _time;
@@ -75,7 +79,9 @@ public sealed class UnfinishedCreates : IDisposable
         {
             while (true)
             {
-                await Task.Delay(wait, _time, _stop);
+                // Jittered: creates held together by one outage do not all come back at the same moment.
+                await Task.Delay(wait * (0.5 + Random.Shared.NextDouble()), _time, _stop);
+                await _finishing.WaitAsync(_stop);
                 try
                 {
                     await finish(_stop);
@@ -92,8 +98,12 @@ public sealed class UnfinishedCreates : IDisposable
                         Record("abandoned");
                         return;
                     }
-                    _logger.LogWarning(e, "Create {Key} of organization {OrganizationId}: its payment item is still not written; trying again in {Wait}", key, organizationId, wait);
+                    _logger.LogWarning(e, "Create {Key} of organization {OrganizationId}: its payment item is still not written; trying again in about {Wait}", key, organizationId, wait);
                     wait = wait * 2 < LongestWait ? wait * 2 : LongestWait;
+                }
+                finally
+                {
+                    _finishing.Release();
                 }
             }
         }
