@@ -25,14 +25,13 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
     private const int MaxReported = 1_000;
 
     // One verification at a time per instance: each holds organizations' whole histories from both stores in memory, and an
-    // operator's retries (or the reconciler beside an operator) must not multiply that.
+    // operator's retries (or the reconciler beside an operator) must not multiply that. Another waits its turn (each answers
+    // with a comparison made after it asked).
     private readonly SemaphoreSlim _one = new(1, 1);
 
     public async Task<VerificationResult> VerifyAsync(CancellationToken cancellationToken)
     {
-        if (!await _one.WaitAsync(0, cancellationToken))
-            throw new DomainException(DomainErrorKind.Conflict, "verification-in-progress", "A verification is already running.",
-                "A verification is running on this instance; its result is kept (GET /api/admin/migration). Try again when it has finished.");
+        await _one.WaitAsync(cancellationToken);
         try
         {
             return await RunAsync(cancellationToken);

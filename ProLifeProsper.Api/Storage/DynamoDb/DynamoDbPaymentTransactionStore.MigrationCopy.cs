@@ -77,8 +77,9 @@ public sealed partial class DynamoDbPaymentTransactionStore
     /// keeps its outbox rows. Items DynamoDB left unprocessed, and requests it refused as throttled, were not written and
     /// are sent again with backoff. (A look first, to leave existing items alone, cost dynalite more than the puts.)
     /// No request leaves after <paramref name="sendBy"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp): each is
-    /// checked against it just before it is sent, so a process paused (a frozen VM, a stopped process) past its lease does not
-    /// send a stale copy when it wakes; the remaining window is the pause of a few instructions between that check and the send.
+    /// checked against it just before it is handed to the SDK, so a process paused (stopped, starved) past its lease does not
+    /// send a stale copy when it wakes; not covered: a pause between that check and the request leaving, and a VM frozen by its
+    /// hypervisor (its monotonic clock may stand still meanwhile). docs/migration.md.
     /// </summary>
     public Task PutCopiesAsync(IReadOnlyList<(string Table, Dictionary<string, AttributeValue> Item)> items, long sendBy, CancellationToken cancellationToken) =>
         MarkedWriteAsync(items.Where(w => w.Table == Transactions).Select(w => OrganizationAndCreationOf(w.Item)), async bound =>
