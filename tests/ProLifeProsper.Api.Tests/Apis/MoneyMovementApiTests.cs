@@ -315,6 +315,32 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
 public sealed class MoneyMovementApiOnPostgreSqlTests(ApiFactory factory) : MoneyMovementApiTests<ApiFactory>(factory)
 {
     [Fact]
+    public async Task A_sweeper_that_looked_before_a_refund_was_owed_anew_does_not_drop_it()
+    {
+        var payouts = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<ProLifeProsper.Api.Services.Refunds.RefundPayouts>(Factory.Services);
+        var (refundId, organizationId, transactionId) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        await payouts.OweAsync(refundId, organizationId, transactionId, "raced", default);
+        var seen = await OwedAtAsync(refundId); // the sweeper reads the row and finds no refund recorded yet
+
+        await payouts.OweAsync(refundId, organizationId, transactionId, "raced", default); // the refund's late write landed: owed anew
+        await payouts.DropUnrecordedAsync(refundId, seen, default); // the sweeper acts on what it saw
+
+        Assert.Equal(1, await OwedPayoutsAsync(transactionId));
+        await payouts.DropUnrecordedAsync(refundId, await OwedAtAsync(refundId), default); // a look after the re-owe may drop it
+        Assert.Equal(0, await OwedPayoutsAsync(transactionId));
+    }
+
+    private async Task<DateTimeOffset> OwedAtAsync(Guid refundId)
+    {
+        var dataSource = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Npgsql.NpgsqlDataSource>(Factory.Services);
+        await using var command = dataSource.CreateCommand("SELECT owed_at FROM refund_payouts WHERE refund_id = $1");
+        command.Parameters.Add(new() { Value = refundId });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return reader.GetFieldValue<DateTimeOffset>(0); // as the sweeper reads it
+    }
+
+    [Fact]
     public async Task A_refund_written_after_the_sweeper_gave_up_on_it_is_still_paid_out_when_its_own_pay_out_fails()
     {
         var tenant = await TestTenant.CreateAsync(Factory);
