@@ -93,48 +93,83 @@ public sealed class MigrationVerifier(NpgsqlDataSource dataSource, PostgreSqlPay
     public static string Digest(PaymentTransaction p) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(PaymentSnapshotJson.Serialize(p))));
 
+    /// <summary>
+    /// Walks both stores' lists of the organization side by side, page by page (both list newest first by creation time,
+    /// then id), so memory holds two pages and the differences, not the organization's history twice over.
+    /// </summary>
     private async Task<(long Count, List<VerificationMismatch> Mismatches)> CompareAsync(Guid organization, CancellationToken cancellationToken)
     {
-        var inPostgres = await ReadAllAsync(postgres, organization, cancellationToken);
-        var inDynamo = await ReadAllAsync(dynamo, organization, cancellationToken);
         var found = new List<VerificationMismatch>();
-
-        if (inPostgres.Count != inDynamo.Count)
-            found.Add(new(organization, "count", null, $"postgresql has {inPostgres.Count} payments, dynamodb {inDynamo.Count}"));
-        var dynamoSums = Sums(inDynamo.Values);
-        foreach (var (key, pgSum) in Sums(inPostgres.Values))
+        var (pgSums, dynamoSums) = (new Sums(), new Sums());
+        var (pgCount, dynamoCount) = (0L, 0L);
+        void Found(VerificationMismatch mismatch)
         {
-            var dynamoSum = dynamoSums.GetValueOrDefault(key);
+            if (found.Count < MaxPerOrganization) found.Add(mismatch);
+        }
+
+        await using var inPostgres = ListAllAsync(postgres, organization, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var inDynamo = ListAllAsync(dynamo, organization, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var (pg, dy) = (await NextAsync(inPostgres), await NextAsync(inDynamo));
+        while (pg is not null || dy is not null)
+        {
+            var order = pg is null ? 1 : dy is null ? -1 : NewestFirst(pg, dy);
+            if (order <= 0) { pgCount++; pgSums.Add(pg!); }
+            if (order >= 0) { dynamoCount++; dynamoSums.Add(dy!); }
+            if (order < 0) Found(new(organization, "missing_in_dynamodb", pg!.TransactionId, $"version {pg.Version}"));
+            else if (order > 0) Found(new(organization, "missing_in_postgresql", dy!.TransactionId, $"version {dy.Version}"));
+            else if (Digest(pg!) != Digest(dy!))
+                Found(new(organization, "different", pg!.TransactionId, $"postgresql v{pg.Version} {pg.Status.ToWire()}, dynamodb v{dy!.Version} {dy.Status.ToWire()}"));
+            if (order <= 0) pg = await NextAsync(inPostgres);
+            if (order >= 0) dy = await NextAsync(inDynamo);
+        }
+
+        if (pgCount != dynamoCount)
+            found.Insert(0, new(organization, "count", null, $"postgresql has {pgCount} payments, dynamodb {dynamoCount}"));
+        foreach (var (key, pgSum) in pgSums.ByCurrencyAndStatus)
+        {
+            var dynamoSum = dynamoSums.ByCurrencyAndStatus.GetValueOrDefault(key);
             if (dynamoSum != pgSum) found.Add(new(organization, "sum", null, $"{key.Currency}/{key.Status}: postgresql {pgSum}, dynamodb {dynamoSum}"));
         }
-        foreach (var (id, payment) in inPostgres)
-        {
-            if (!inDynamo.TryGetValue(id, out var copy)) found.Add(new(organization, "missing_in_dynamodb", id, $"version {payment.Version}"));
-            else if (Digest(copy) != Digest(payment))
-                found.Add(new(organization, "different", id, $"postgresql v{payment.Version} {payment.Status.ToWire()}, dynamodb v{copy.Version} {copy.Status.ToWire()}"));
-        }
-        foreach (var id in inDynamo.Keys.Where(id => !inPostgres.ContainsKey(id)))
-            found.Add(new(organization, "missing_in_postgresql", id, $"version {inDynamo[id].Version}"));
-        return (inPostgres.Count, found);
+        return (pgCount, found);
+
+        static async Task<PaymentTransaction?> NextAsync(IAsyncEnumerator<PaymentTransaction> payments) =>
+            await payments.MoveNextAsync() ? payments.Current : null;
     }
 
-    // Int128: the sums of an organization's payments may pass a long's range (Sum would throw).
-    private static Dictionary<(string Currency, string Status), (long Count, Int128 Amount, Int128 Refunded)> Sums(IEnumerable<PaymentTransaction> payments) =>
-        payments.GroupBy(p => (p.Currency, Status: p.Status.ToWire()))
-            .ToDictionary(g => g.Key, g => (g.LongCount(), g.Aggregate(Int128.Zero, (sum, p) => sum + p.AmountMinor), g.Aggregate(Int128.Zero, (sum, p) => sum + p.RefundedAmountMinor)));
+    /// <summary>At most this many differing payments of one organization are kept (each is checked again on its own).</summary>
+    private const int MaxPerOrganization = MaxReported;
 
-    private static async Task<Dictionary<Guid, PaymentTransaction>> ReadAllAsync(IPaymentTransactionStore store, Guid organization, CancellationToken cancellationToken)
+    // The order both stores list in: newest first, then the larger id (Guid compares as its canonical text, as PostgreSQL's uuid and DynamoDB's key do).
+    private static int NewestFirst(PaymentTransaction a, PaymentTransaction b)
     {
-        var all = new Dictionary<Guid, PaymentTransaction>();
+        var byTime = b.CreatedAt.CompareTo(a.CreatedAt);
+        return byTime != 0 ? byTime : b.TransactionId.CompareTo(a.TransactionId);
+    }
+
+    /// <summary>Count and sums per currency and status, in Int128: an organization's sums may pass a long's range.</summary>
+    private sealed class Sums
+    {
+        public Dictionary<(string Currency, string Status), (long Count, Int128 Amount, Int128 Refunded)> ByCurrencyAndStatus { get; } = [];
+
+        public void Add(PaymentTransaction p)
+        {
+            var key = (p.Currency, p.Status.ToWire());
+            var (count, amount, refunded) = ByCurrencyAndStatus.GetValueOrDefault(key);
+            ByCurrencyAndStatus[key] = (count + 1, amount + p.AmountMinor, refunded + p.RefundedAmountMinor);
+        }
+    }
+
+    private static async IAsyncEnumerable<PaymentTransaction> ListAllAsync(IPaymentTransactionStore store, Guid organization,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         PageCursor? cursor = null;
         do
         {
             var page = await store.ListAsync(new PaymentListQuery(organization, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, null, PaymentListQuery.MaxLimit, cursor), cancellationToken);
-            foreach (var payment in page.Items) all[payment.TransactionId] = payment;
+            foreach (var payment in page.Items) yield return payment;
             cursor = page.Next;
         }
         while (cursor is not null);
-        return all;
     }
 
     /// <summary>
