@@ -11,6 +11,7 @@ using ProLifeProsper.Api.Infrastructure.SchemaMigration;
 using ProLifeProsper.Api.OpenApi;
 using ProLifeProsper.Api.RateLimiting;
 using ProLifeProsper.Api.Services;
+using ProLifeProsper.Api.Services.ChargeReconciliation;
 using ProLifeProsper.Api.Services.Refunds;
 using ProLifeProsper.Api.Infrastructure.Leases;
 using ProLifeProsper.Api.Routing;
@@ -111,6 +112,11 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<SystemHealthService>();
         services.AddOptions<PaymentSettlementOptions>().BindConfiguration(PaymentSettlementOptions.SectionName);
         services.AddHostedService<PaymentSettlementWorker>();
+        services.AddOptions<ChargeReconciliationOptions>().BindConfiguration(ChargeReconciliationOptions.SectionName)
+            .Validate(o => o.Grace > TimeSpan.Zero && o.Interval > TimeSpan.Zero && o.FirstLookBack >= TimeSpan.Zero, "Payments:ChargeReconciliation times must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<ChargeReconciliationCheckpoint>();
+        services.AddHostedService<ChargeReconciler>();
         services.AddOptions<RefundPayoutOptions>().BindConfiguration(RefundPayoutOptions.SectionName);
         services.AddSingleton<RefundPayouts>();
         services.AddHostedService<RefundPayoutWorker>();

@@ -35,6 +35,9 @@ public sealed class FlakyProcessor(SandboxLedger ledger, int seed) : IPaymentGat
     public ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken) =>
         _sandbox.GetSettlementAsync(payment, cancellationToken);
 
+    public ValueTask<IReadOnlyList<ProcessorCharge>> ListChargesAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        _sandbox.ListChargesAsync(from, to, cancellationToken);
+
     public async ValueTask RefundAsync(PaymentTransaction payment, Guid refundId, long amountMinor, CancellationToken cancellationToken)
     {
         var roll = Roll();

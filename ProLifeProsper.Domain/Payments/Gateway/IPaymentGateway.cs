@@ -19,6 +19,13 @@ public interface IPaymentGateway
     /// </summary>
     ValueTask<GatewayOutcome?> FindChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The charges the processor made from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive), oldest
+    /// first: its own books, which the charge reconciliation compares with the stored payments (a charge whose request died
+    /// before its payment was stored, and whose client never retried, is found there).
+    /// </summary>
+    ValueTask<IReadOnlyList<ProcessorCharge>> ListChargesAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
     /// <summary>Asks whether a pending payment has settled yet; <see cref="GatewayOutcome.Pending"/> when not.</summary>
     ValueTask<GatewayOutcome> GetSettlementAsync(PaymentTransaction payment, CancellationToken cancellationToken);
 

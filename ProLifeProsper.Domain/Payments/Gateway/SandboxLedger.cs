@@ -9,13 +9,15 @@ namespace ProLifeProsper.Domain.Payments;
 /// race or crash moved money twice; replicas that should behave as one processor share one instance. In memory, so it
 /// grows with the sandbox's traffic (about 200 bytes a payment) until the process restarts.
 /// </summary>
-public sealed class SandboxLedger
+/// <param name="time">When charges are made (the API's clock; null: the system's).</param>
+public sealed class SandboxLedger(TimeProvider? time = null)
 {
     private readonly ConcurrentDictionary<(Guid OrganizationId, string Key), Charge> _charges = new();
     private readonly ConcurrentDictionary<Guid, Refund> _refunds = new();
 
     /// <summary>One charge the processor made (a repeat of its key returns it instead of charging again).</summary>
-    public sealed record Charge(Guid OrganizationId, string IdempotencyKey, string Fingerprint, long AmountMinor, string Currency, GatewayOutcome Outcome);
+    public sealed record Charge(Guid OrganizationId, string IdempotencyKey, string Fingerprint, long AmountMinor, string Currency, GatewayOutcome Outcome,
+        PaymentRequest Request, DateTimeOffset ChargedAt);
 
     /// <summary>One refund the processor paid out, against the payment it refunds.</summary>
     public sealed record Refund(Guid RefundId, Guid TransactionId, long AmountMinor);
@@ -32,7 +34,7 @@ public sealed class SandboxLedger
     {
         var fingerprint = request.Fingerprint();
         var charge = _charges.GetOrAdd((organizationId, idempotencyKey),
-            _ => new Charge(organizationId, idempotencyKey, fingerprint, request.AmountMinor, request.Currency, decide()));
+            _ => new Charge(organizationId, idempotencyKey, fingerprint, request.AmountMinor, request.Currency, decide(), request, (time ?? TimeProvider.System).GetUtcNow()));
         if (charge.Fingerprint != fingerprint) throw DomainErrors.IdempotencyKeyReused();
         return charge.Outcome;
     }

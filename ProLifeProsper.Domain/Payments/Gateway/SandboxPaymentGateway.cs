@@ -24,6 +24,11 @@ public sealed class SandboxPaymentGateway(SandboxLedger ledger) : IPaymentGatewa
     public ValueTask<GatewayOutcome?> FindChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request, CancellationToken cancellationToken) =>
         ValueTask.FromResult(ledger.FindCharge(organizationId, idempotencyKey, request)?.Outcome);
 
+    public ValueTask<IReadOnlyList<ProcessorCharge>> ListChargesAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<ProcessorCharge>>(ledger.Charges
+            .Where(c => c.ChargedAt >= from && c.ChargedAt < to).OrderBy(c => c.ChargedAt)
+            .Select(c => new ProcessorCharge(c.OrganizationId, c.IdempotencyKey, c.Request, c.Outcome, c.ChargedAt)).ToList());
+
     private static GatewayOutcome Decide(PaymentRequest request) =>
         (request.PaymentMethodType, request.PaymentMethodToken) switch
         {

@@ -215,6 +215,33 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
     }
 
     [Fact]
+    public async Task A_charge_whose_answer_was_lost_and_never_retried_is_recorded_by_the_reconciliation()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        Factory.Gateway.LoseNextAnswer(tenant.OrganizationId, "charge"); // as when the instance dies between the charge and the store write
+
+        var lost = await tenant.PostPaymentAsync(tenant.PaymentBody(3_300), "never-retried-charge");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, lost.StatusCode);
+        Assert.Empty((await tenant.ListPaymentsAsync()).Items); // charged, and recorded nowhere
+
+        // The client never comes back; the processor's books are compared with the payments once the charge is old enough.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyList<PaymentResponse> listed;
+        while ((listed = (await tenant.ListPaymentsAsync()).Items).Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the charge was never recorded");
+            await Task.Delay(200);
+        }
+
+        var recorded = Assert.Single(listed);
+        Assert.Equal((3_300L, "succeeded"), (recorded.AmountMinor, recorded.Status));
+        Assert.Single(Factory.Gateway.Ledger.Charges, c => c.OrganizationId == tenant.OrganizationId); // nothing charged again
+        // A late retry of the key answers with that payment.
+        var retried = await TestTenant.ReadAsync<PaymentResponse>(await tenant.PostPaymentAsync(tenant.PaymentBody(3_300), "never-retried-charge"), HttpStatusCode.Created);
+        Assert.Equal(recorded.TransactionId, retried.TransactionId);
+    }
+
+    [Fact]
     public async Task A_charge_whose_client_went_away_before_the_answer_is_stored_all_the_same()
     {
         // The client (or a proxy's time-out) gives up while the processor is charging: the donor is charged, so the payment

@@ -48,6 +48,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Payments:Settlement:BatchSize", "5");
         // A refund's request is over within seconds here, even against the hostile DynamoDB: the pay-out sweeper may look after ten.
         builder.UseSetting("Payments:RefundPayouts:Grace", "00:00:10");
+        builder.UseSetting("Payments:ChargeReconciliation:Grace", "00:00:03");
+        builder.UseSetting("Payments:ChargeReconciliation:Interval", "00:00:00.500");
         builder.UseSetting("Payments:RefundPayouts:PollInterval", "00:00:00.200");
         foreach (var (key, value) in ExtraSettings()) builder.UseSetting(key, value);
         // The sandbox processor behind a line that tests can break (see LostAnswerGateway).

@@ -80,6 +80,9 @@ public sealed class LostAnswerGateway(SandboxPaymentGateway sandbox) : IPaymentG
         return _heldPending.ContainsKey(payment.TransactionId) ? ValueTask.FromResult(GatewayOutcome.Pending) : sandbox.GetSettlementAsync(payment, cancellationToken);
     }
 
+    public ValueTask<IReadOnlyList<ProcessorCharge>> ListChargesAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        sandbox.ListChargesAsync(from, to, cancellationToken);
+
     public async ValueTask RefundAsync(PaymentTransaction payment, Guid refundId, long amountMinor, CancellationToken cancellationToken)
     {
         if (_unreachable.TryRemove((payment.OrganizationId, "refund"), out _))
