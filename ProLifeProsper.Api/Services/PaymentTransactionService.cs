@@ -95,6 +95,27 @@ public sealed class PaymentTransactionService(
     }
 
     /// <summary>
+    /// Records a charge the processor made whose request died before its payment was stored, and whose client never retried
+    /// (the charge reconciliation): stored as that request would have stored it, dated when it was charged. Nothing is asked
+    /// of the processor and nothing is checked against the present (the request was accepted then, and the charge is made):
+    /// the processor is never asked to charge again, whatever it still remembers of the key. A key that a refund holds
+    /// meanwhile: the charge is given back, as a retry would give it back (503 when the processor cannot be reached yet).
+    /// True when this call stored it.
+    /// </summary>
+    public async Task<bool> RecordProcessorChargeAsync(ProcessorCharge charge, CancellationToken cancellationToken)
+    {
+        var chargedAt = UtcClock.TruncateToMilliseconds(charge.ChargedAt);
+        var payment = PaymentTransaction.Create(charge.OrganizationId, charge.Request, charge.Outcome, charge.IdempotencyKey, chargedAt);
+        var record = new IdempotencyRecord(charge.OrganizationId, charge.IdempotencyKey, charge.Request.Fingerprint(), payment.TransactionId,
+            PaymentSnapshotJson.Serialize(payment), chargedAt);
+        await store.EnsureWritableAsync(cancellationToken);
+        var stored = await store.CreateAsync(payment, record, CancellationToken.None);
+        if (stored.ResourceId == payment.TransactionId) return true;
+        if (PaymentSnapshotJson.IsRefund(stored.ResponseJson)) await GiveBackChargeUnderARefundKeyAsync(payment);
+        return false;
+    }
+
+    /// <summary>
     /// A create whose key a refund already holds is refused (422), but only once it is charged: creates claim their key as
     /// they store the payment, after the processor. The processor had never seen the key as a charge, so that charge is
     /// this request's own and no payment will ever hold it: it is given back before the refusal, under ids made from the

@@ -15,7 +15,7 @@ public sealed class ChargeReconciliationCheckpoint(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             "INSERT INTO charge_reconciliation (id, reconciled_until) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET reconciled_until = excluded.reconciled_until");
-        command.Parameters.Add(new() { Value = until });
+        command.Parameters.Add(new() { Value = until.ToUniversalTime() });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -79,6 +79,28 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
     }
 
     [Fact]
+    public async Task A_charge_under_a_refunds_key_not_given_back_is_given_back_by_the_reconciliation_without_a_retry()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        var first = await tenant.PayAsync(1_000);
+        await TestTenant.ReadAsync<RefundResponse>(await tenant.PostRefundAsync(first.TransactionId, 100, "refund-key-unretried"), HttpStatusCode.Created);
+        Factory.Gateway.FailNextBeforeActing(tenant.OrganizationId, "refund");
+        await ProblemAssert.ReadAsync(await tenant.PostPaymentAsync(tenant.PaymentBody(1_888), "refund-key-unretried"), HttpStatusCode.ServiceUnavailable, "charge-not-given-back");
+
+        // The client never retries; the reconciliation finds the charge under a key its refund holds, and gives it back, once.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Factory.Gateway.Ledger.Refunds.Any(r => r.AmountMinor == 1_888))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the charge was never given back");
+            await Task.Delay(200);
+        }
+        await Task.Delay(1_500); // further reconciliation runs give back nothing more
+        Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.AmountMinor == 1_888);
+        Assert.Equal(first.TransactionId, Assert.Single((await tenant.ListPaymentsAsync()).Items).TransactionId);
+        Assert.Equal(100, Factory.Gateway.Ledger.RefundedFor(first.TransactionId));
+    }
+
+    [Fact]
     public async Task A_charge_under_a_refunds_key_whose_answer_was_lost_is_given_back_by_a_retry_refused_early()
     {
         // The first attempt is charged and its answer lost before it meets the refund's key; the retry is refused before the
