@@ -100,9 +100,9 @@ public sealed class PaymentTransactionService(
     /// of the processor and nothing is checked against the present (the request was accepted then, and the charge is made):
     /// the processor is never asked to charge again, whatever it still remembers of the key. A key that a refund holds
     /// meanwhile: the charge is given back, as a retry would give it back (503 when the processor cannot be reached yet).
-    /// True when this call stored it.
+    /// Returns what was done: "recorded", "given_back", or "already_recorded" (its request, or a retry, stored it meanwhile).
     /// </summary>
-    public async Task<bool> RecordProcessorChargeAsync(ProcessorCharge charge, CancellationToken cancellationToken)
+    public async Task<string> RecordProcessorChargeAsync(ProcessorCharge charge, CancellationToken cancellationToken)
     {
         var chargedAt = UtcClock.TruncateToMilliseconds(charge.ChargedAt);
         var payment = PaymentTransaction.Create(charge.OrganizationId, charge.Request, charge.Outcome, charge.IdempotencyKey, chargedAt);
@@ -110,9 +110,10 @@ public sealed class PaymentTransactionService(
             PaymentSnapshotJson.Serialize(payment), chargedAt);
         await store.EnsureWritableAsync(cancellationToken);
         var stored = await store.CreateAsync(payment, record, CancellationToken.None);
-        if (stored.ResourceId == payment.TransactionId) return true;
-        if (PaymentSnapshotJson.IsRefund(stored.ResponseJson)) await GiveBackChargeUnderARefundKeyAsync(payment);
-        return false;
+        if (stored.ResourceId == payment.TransactionId) return "recorded";
+        if (!PaymentSnapshotJson.IsRefund(stored.ResponseJson)) return "already_recorded";
+        await GiveBackChargeUnderARefundKeyAsync(payment);
+        return "given_back";
     }
 
     /// <summary>

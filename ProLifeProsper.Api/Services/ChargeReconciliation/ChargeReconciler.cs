@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using ProLifeProsper.Api.Infrastructure.Leases;
 using ProLifeProsper.Api.Infrastructure.Telemetry;
@@ -18,8 +19,12 @@ namespace ProLifeProsper.Api.Services.ChargeReconciliation;
 /// an operator must look) and passed, so that one charge cannot hold back every organization's reconciliation.
 /// </summary>
 public sealed class ChargeReconciler(IServiceScopeFactory scopes, WorkerLeases leases, IPaymentGateway gateway, ChargeReconciliationCheckpoint checkpoint,
-    IOptions<ChargeReconciliationOptions> options, TimeProvider time, ILogger<ChargeReconciler> logger) : SingleInstanceJob(leases, logger)
+    IOptions<ChargeReconciliationOptions> options, TimeProvider time, IMeterFactory meters, ILogger<ChargeReconciler> logger) : SingleInstanceJob(leases, logger)
 {
+    // What operators watch: "recorded" and "given_back" mean a request died after its charge; "failing" and "abandoned" need a look.
+    private readonly Counter<long> _charges = meters.Create(ApiTelemetry.Name).CreateCounter<long>("prolifeprosper.payments.charges_reconciled", "{charge}",
+        "Charges the reconciliation found without a payment, by outcome: recorded, given_back (its key held by a refund), already_recorded (stored meanwhile), failing (tried again next run), abandoned (an operator must look).");
+
     /// <summary>How long after its charge a charge that cannot be recorded is still tried (well within a processor's 24 h memory of keys).</summary>
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromHours(1);
 
@@ -61,7 +66,9 @@ public sealed class ChargeReconciler(IServiceScopeFactory scopes, WorkerLeases l
                     if (await store.FindIdempotencyRecordAsync(charge.OrganizationId, charge.IdempotencyKey, cancellationToken) is { } record
                         && !PaymentSnapshotJson.IsRefund(record.ResponseJson)) continue;
                     work ??= BackgroundTracing.StartWork("charge reconciliation");
-                    if (await payments.RecordProcessorChargeAsync(charge, cancellationToken))
+                    var outcome = await payments.RecordProcessorChargeAsync(charge, cancellationToken);
+                    Count(outcome);
+                    if (outcome == "recorded")
                         logger.LogWarning("Charge {Key} of organization {OrganizationId} ({Outcome}, {Amount} {Currency}) had no payment stored (its request died and was never retried): recorded now",
                             charge.IdempotencyKey, charge.OrganizationId, charge.Outcome.Status.ToWire(), charge.Request.AmountMinor, charge.Request.Currency);
                 }
@@ -70,12 +77,14 @@ public sealed class ChargeReconciler(IServiceScopeFactory scopes, WorkerLeases l
                     if (now - charge.ChargedAt < GiveUpAfter)
                     {
                         logger.LogWarning(e, "Charge {Key} of organization {OrganizationId} could not be recorded yet; tried again next run", charge.IdempotencyKey, charge.OrganizationId);
+                        Count("failing");
                         firstUnrecorded ??= charge.ChargedAt;
                     }
                     else
                     {
                         logger.LogError(e, "Charge {Key} of organization {OrganizationId} has no payment and could not be recorded for {Hours} h: the donor was charged {Amount} {Currency}; "
                             + "an operator must record or refund it", charge.IdempotencyKey, charge.OrganizationId, GiveUpAfter.TotalHours, charge.Request.AmountMinor, charge.Request.Currency);
+                        Count("abandoned");
                     }
                 }
             }
@@ -86,4 +95,6 @@ public sealed class ChargeReconciler(IServiceScopeFactory scopes, WorkerLeases l
             work?.Dispose();
         }
     }
+
+    private void Count(string outcome) => _charges.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

@@ -85,17 +85,18 @@ public abstract class MoneyMovementApiTests<TFactory>(TFactory factory) : IClass
         var first = await tenant.PayAsync(1_000);
         await TestTenant.ReadAsync<RefundResponse>(await tenant.PostRefundAsync(first.TransactionId, 100, "refund-key-unretried"), HttpStatusCode.Created);
         Factory.Gateway.FailNextBeforeActing(tenant.OrganizationId, "refund");
-        await ProblemAssert.ReadAsync(await tenant.PostPaymentAsync(tenant.PaymentBody(1_888), "refund-key-unretried"), HttpStatusCode.ServiceUnavailable, "charge-not-given-back");
+        // An amount of its own: the class's tests share one processor ledger.
+        await ProblemAssert.ReadAsync(await tenant.PostPaymentAsync(tenant.PaymentBody(1_913), "refund-key-unretried"), HttpStatusCode.ServiceUnavailable, "charge-not-given-back");
 
         // The client never retries; the reconciliation finds the charge under a key its refund holds, and gives it back, once.
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!Factory.Gateway.Ledger.Refunds.Any(r => r.AmountMinor == 1_888))
+        while (!Factory.Gateway.Ledger.Refunds.Any(r => r.AmountMinor == 1_913))
         {
             Assert.True(DateTime.UtcNow < deadline, "the charge was never given back");
             await Task.Delay(200);
         }
         await Task.Delay(1_500); // further reconciliation runs give back nothing more
-        Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.AmountMinor == 1_888);
+        Assert.Single(Factory.Gateway.Ledger.Refunds, r => r.AmountMinor == 1_913);
         Assert.Equal(first.TransactionId, Assert.Single((await tenant.ListPaymentsAsync()).Items).TransactionId);
         Assert.Equal(100, Factory.Gateway.Ledger.RefundedFor(first.TransactionId));
     }
