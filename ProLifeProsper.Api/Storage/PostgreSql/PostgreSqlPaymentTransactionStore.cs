@@ -380,7 +380,8 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
 
     /// <summary>
     /// An aggregate over the organization's payments in the range: its cost grows with them (an index range scan and a row
-    /// per payment), so these reads share a budget per organization and instance (<see cref="PaymentQueryBudget.PostgreSqlHourlyTotals"/>)
+    /// per payment), so these reads share a budget per organization and instance (<see cref="PaymentQueryBudget.PostgreSqlHourlyTotals"/>,
+    /// <see cref="PaymentQueryBudget.PostgreSqlCampaignTotals"/>)
     /// and are cut off after <see cref="TotalsReadTimeoutSeconds"/> (503). Sums past a long's range are held at its maximum
     /// (9.2 × 10^18 minor units: some 92 million payments of the largest amount) rather than failing the read.
     /// </summary>
@@ -405,30 +406,30 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
             return totals;
         }, cancellationToken);
 
-    /// <summary>
-    /// Kept totals: one row per campaign, which the database adjusts in the same transaction as every write of its payments
-    /// (triggers of the <c>CampaignTotals</c> schema migration), so a campaign view costs a key look-up whatever the
-    /// campaign's history. Sums past a long's range are held at its maximum.
-    /// </summary>
-    public async Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
+    /// <summary>As <see cref="GetHourlyTotalsAsync"/>: over all of the campaigns' payments, within a budget of its own.</summary>
+    public Task<IReadOnlyDictionary<Guid, CampaignTotals>> GetCampaignTotalsAsync(Guid organizationId, IReadOnlyCollection<Guid> campaignIds, CancellationToken cancellationToken)
     {
-        var totals = new Dictionary<Guid, CampaignTotals>();
-        if (campaignIds.Count == 0) return totals;
-        await using var command = dataSource.CreateCommand(
-            $"SELECT campaign_id, {Capped("raised_minor")}, payments FROM campaign_totals " +
-            "WHERE organization_id = $1 AND campaign_id = ANY($2) AND payments > 0");
-        command.Parameters.Add(new() { Value = organizationId });
-        command.Parameters.Add(new() { Value = campaignIds.ToArray() });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            totals[reader.GetGuid(0)] = new CampaignTotals(reader.GetInt64(1), reader.GetInt64(2));
-        return totals;
+        if (campaignIds.Count == 0) return Task.FromResult<IReadOnlyDictionary<Guid, CampaignTotals>>(new Dictionary<Guid, CampaignTotals>());
+        return PaymentQueryBudget.PostgreSqlCampaignTotals.RunAsync<IReadOnlyDictionary<Guid, CampaignTotals>>(organizationId, async () =>
+        {
+            var totals = new Dictionary<Guid, CampaignTotals>();
+            await using var command = dataSource.CreateCommand(
+                $"SELECT campaign_id, {Capped("sum(amount_minor - refunded_amount_minor)")}, count(*) FROM payment_transactions " +
+                "WHERE organization_id = $1 AND campaign_id = ANY($2) AND status IN ('succeeded', 'partially_refunded') GROUP BY campaign_id");
+            command.CommandTimeout = TotalsReadTimeoutSeconds;
+            command.Parameters.Add(new() { Value = organizationId });
+            command.Parameters.Add(new() { Value = campaignIds.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                totals[reader.GetGuid(0)] = new CampaignTotals(reader.GetInt64(1), reader.GetInt64(2));
+            return totals;
+        }, cancellationToken);
     }
 
     /// <summary>How long one read of totals may run (Npgsql cancels it; the request answers 503).</summary>
     internal const int TotalsReadTimeoutSeconds = 30;
 
-    // sum() of bigints is numeric, as kept totals are: held within bigint instead of failing the cast (22003) past 2^63 - 1.
+    // sum() of bigints is numeric: held within bigint instead of failing the cast (22003) past 2^63 - 1.
     private static string Capped(string sum) => $"least({sum}, {long.MaxValue})::bigint";
 
     private static void AddPaymentParameters(NpgsqlParameterCollection parameters, PaymentTransaction p)
