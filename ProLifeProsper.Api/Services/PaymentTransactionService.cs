@@ -75,14 +75,9 @@ public sealed class PaymentTransactionService(
                 else throw;
             }
 
-            var payment = PaymentTransaction.Create(organizationId, request, outcome, idempotencyKey, now);
-            var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), now);
-            var stored = await store.CreateAsync(payment, record, CancellationToken.None);
+            var (payment, stored) = await StoreChargeAsync(organizationId, idempotencyKey, request, fingerprint, outcome, now);
             if (stored.ResourceId != payment.TransactionId)
-            {
-                if (PaymentSnapshotJson.IsRefund(stored.ResponseJson)) await GiveBackChargeUnderARefundKeyAsync(payment);
                 return Replay(stored, fingerprint, PaymentSnapshotJson.DeserializePayment); // a refund's key: 422, key reused
-            }
             // Counted once the failed payment is stored, so a retry of the same attempt (a replay) is not counted again; counted
             // before the admission ends, so the attempt never drops out of the limit in between.
             if (payment.Status == PaymentStatus.Failed) failedPayments.RecordFailure(organizationId, request.DonorId);
@@ -104,16 +99,24 @@ public sealed class PaymentTransactionService(
     /// </summary>
     public async Task<string> RecordProcessorChargeAsync(ProcessorCharge charge, CancellationToken cancellationToken)
     {
-        var chargedAt = UtcClock.TruncateToMilliseconds(charge.ChargedAt);
-        var payment = PaymentTransaction.Create(charge.OrganizationId, charge.Request, charge.Outcome, charge.IdempotencyKey, chargedAt);
-        var record = new IdempotencyRecord(charge.OrganizationId, charge.IdempotencyKey, charge.Request.Fingerprint(), payment.TransactionId,
-            PaymentSnapshotJson.Serialize(payment), chargedAt);
         await store.EnsureWritableAsync(cancellationToken);
+        var (payment, stored) = await StoreChargeAsync(charge.OrganizationId, charge.IdempotencyKey, charge.Request, charge.Request.Fingerprint(), charge.Outcome,
+            UtcClock.TruncateToMilliseconds(charge.ChargedAt));
+        return stored.ResourceId == payment.TransactionId ? "recorded" : PaymentSnapshotJson.IsRefund(stored.ResponseJson) ? "given_back" : "already_recorded";
+    }
+
+    /// <summary>
+    /// Stores the payment a charge made, with its idempotency record, whoever is still waiting (no request token). Returns
+    /// the payment and the record in effect: another's when the key was taken. A key a refund holds gives the charge back.
+    /// </summary>
+    private async Task<(PaymentTransaction Payment, IdempotencyRecord Stored)> StoreChargeAsync(Guid organizationId, string idempotencyKey, PaymentRequest request,
+        string fingerprint, GatewayOutcome outcome, DateTimeOffset at)
+    {
+        var payment = PaymentTransaction.Create(organizationId, request, outcome, idempotencyKey, at);
+        var record = new IdempotencyRecord(organizationId, idempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), at);
         var stored = await store.CreateAsync(payment, record, CancellationToken.None);
-        if (stored.ResourceId == payment.TransactionId) return "recorded";
-        if (!PaymentSnapshotJson.IsRefund(stored.ResponseJson)) return "already_recorded";
-        await GiveBackChargeUnderARefundKeyAsync(payment);
-        return "given_back";
+        if (stored.ResourceId != payment.TransactionId && PaymentSnapshotJson.IsRefund(stored.ResponseJson)) await GiveBackChargeUnderARefundKeyAsync(payment);
+        return (payment, stored);
     }
 
     /// <summary>
@@ -314,20 +317,18 @@ public sealed class PaymentTransactionService(
                     await PayOutAsync(PaymentSnapshotJson.DeserializeRefund(record.ResponseJson), processorTimeout.Token);
                     logger.LogWarning("Refund {RefundId} of payment {TransactionId} was recorded but its request ended before the pay-out; paid out now",
                         owed.RefundId, owed.TransactionId);
+                    await payouts.SettleAsync(owed.RefundId, cancellationToken);
                 }
                 else if (record is null && owed.StoreWriteQueued)
                 {
                     // A write of this payment is still on its way between the stores (a migration step): its record may be too.
                     await payouts.RetryLaterAsync(owed.RefundId, "a store write of the payment is still queued", cancellationToken);
-                    continue;
                 }
                 else
                 {
                     // Never recorded, as far as this look saw: dropped unless the refund owed it anew meanwhile (its write landed late).
                     await payouts.DropUnrecordedAsync(owed.RefundId, owed.OwedAt, cancellationToken);
-                    continue;
                 }
-                await payouts.SettleAsync(owed.RefundId, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

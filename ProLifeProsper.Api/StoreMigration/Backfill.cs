@@ -48,12 +48,13 @@ public sealed class Backfill(
         await using var reset = new NpgsqlCommand(
             "UPDATE backfill_progress SET checkpoint_created_at = NULL, checkpoint_transaction_id = NULL, checkpoint_record_organization_id = NULL, " +
             "checkpoint_record_key = NULL, copied = 0, payments_done = false, records_copied = 0, " +
-            "total = -1, " + // NotCounted
+            "total = $2, " +
             "started_at = CASE WHEN $1 THEN clock_timestamp() END, completed_at = NULL, " +
             "(high_water_created_at, high_water_transaction_id) = (SELECT created_at, transaction_id FROM payment_transactions ORDER BY created_at DESC, transaction_id DESC LIMIT 1), " +
             "high_water_record_created_at = '9999-12-31 00:00:00+00' WHERE id = 1",
             connection, transaction);
         reset.Parameters.Add(new() { Value = startRun });
+        reset.Parameters.Add(new() { Value = NotCounted });
         await reset.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -16,8 +16,12 @@ public sealed class SandboxLedger(TimeProvider? time = null)
     private readonly ConcurrentDictionary<Guid, Refund> _refunds = new();
 
     /// <summary>One charge the processor made (a repeat of its key returns it instead of charging again).</summary>
-    public sealed record Charge(Guid OrganizationId, string IdempotencyKey, string Fingerprint, long AmountMinor, string Currency, GatewayOutcome Outcome,
-        PaymentRequest Request, DateTimeOffset ChargedAt);
+    public sealed record Charge(Guid OrganizationId, string IdempotencyKey, string Fingerprint, GatewayOutcome Outcome, PaymentRequest Request, DateTimeOffset ChargedAt)
+    {
+        public long AmountMinor => Request.AmountMinor;
+
+        public string Currency => Request.Currency;
+    }
 
     /// <summary>One refund the processor paid out, against the payment it refunds.</summary>
     public sealed record Refund(Guid RefundId, Guid TransactionId, long AmountMinor);
@@ -34,7 +38,7 @@ public sealed class SandboxLedger(TimeProvider? time = null)
     {
         var fingerprint = request.Fingerprint();
         var charge = _charges.GetOrAdd((organizationId, idempotencyKey),
-            _ => new Charge(organizationId, idempotencyKey, fingerprint, request.AmountMinor, request.Currency, decide(), request, (time ?? TimeProvider.System).GetUtcNow()));
+            _ => new Charge(organizationId, idempotencyKey, fingerprint, decide(), request, (time ?? TimeProvider.System).GetUtcNow()));
         if (charge.Fingerprint != fingerprint) throw DomainErrors.IdempotencyKeyReused();
         return charge.Outcome;
     }
