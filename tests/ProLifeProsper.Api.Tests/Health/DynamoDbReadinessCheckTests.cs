@@ -54,11 +54,7 @@ public sealed class DynamoDbReadinessCheckTests(HighScaleApiFactory factory) : I
     {
         var options = factory.Services.GetRequiredService<IOptions<DynamoDbOptions>>();
         var line = new CountingLine { InnerHandler = new SocketsHttpHandler() };
-        var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
-        {
-            ServiceURL = options.Value.ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0,
-            HttpClientFactory = new HandlerHttpClientFactory(line),
-        });
+        var client = HandlerHttpClientFactory.DynamoDbClient(options.Value.ServiceUrl!, line); // set: payments are on DynamoDB here
         var services = new ServiceCollection().AddSingleton<IAmazonDynamoDB>(client).BuildServiceProvider();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         return (new DynamoDbReadinessCheck(factory.Services.GetRequiredService<RoutingStateCache>(), services, options, clock), line, clock);

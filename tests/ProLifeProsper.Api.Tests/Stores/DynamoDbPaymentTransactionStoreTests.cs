@@ -174,10 +174,7 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
         // The key is claimed (step one answered); as the payment's put (step two) starts, the client goes away.
         using var handler = new BetweenStepsHandler(
             (operation, body) => operation == "PutItem" && body.Contains(fixture.Options.TransactionsTableName, StringComparison.Ordinal), clientGone.Cancel);
-        using var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
-        {
-            ServiceURL = (await DynaliteServer.GetAsync()).ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, HttpClientFactory = handler.ClientFactory,
-        });
+        using var client = ProLifeProsper.Testing.Faults.HandlerHttpClientFactory.DynamoDbClient((await DynaliteServer.GetAsync()).ServiceUrl, handler);
         var options = Options.Create(fixture.Options);
         var store = new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(fixture.Metrics, options), options);
         var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow);
@@ -194,10 +191,7 @@ public sealed class DynamoDbPaymentTransactionStoreTests(DynamoDbStoreFixture fi
         // The copy's closed hour is marked first; that step stalls (a paused process) past the copy's time to send.
         using var handler = new BetweenStepsHandler(
             (operation, body) => operation == "UpdateItem" && body.Contains(fixture.Options.AggregatesTableName, StringComparison.Ordinal), () => Thread.Sleep(600));
-        using var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
-        {
-            ServiceURL = (await DynaliteServer.GetAsync()).ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, HttpClientFactory = handler.ClientFactory,
-        });
+        using var client = ProLifeProsper.Testing.Faults.HandlerHttpClientFactory.DynamoDbClient((await DynaliteServer.GetAsync()).ServiceUrl, handler);
         var options = Options.Create(fixture.Options);
         var store = new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(null, options), options);
         var payment = NewPayment(Guid.CreateVersion7(), DateTimeOffset.UtcNow.AddHours(-2));

@@ -745,11 +745,7 @@ public sealed class PaymentAggregatesTests(DynamoDbStoreFixture fixture) : IClas
     private (DynamoDbPaymentTransactionStore Store, CutOffQueries Queries) CuttingStore(OrganizationShards? organizationShards = null, StoreMetrics? metrics = null)
     {
         var queries = new CutOffQueries(fixture.Options.TransactionsTableName) { InnerHandler = new SocketsHttpHandler() };
-        var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
-        {
-            ServiceURL = fixture.Client.Config.ServiceURL, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0,
-            HttpClientFactory = new ProLifeProsper.Testing.Faults.HandlerHttpClientFactory(queries),
-        });
+        var client = ProLifeProsper.Testing.Faults.HandlerHttpClientFactory.DynamoDbClient(fixture.Client.Config.ServiceURL, queries);
         var options = Options.Create(fixture.Options);
         return (new DynamoDbPaymentTransactionStore(client, new DynamoDbCaller(metrics, options), options, time: _clock, organizationShards: organizationShards), queries);
     }

@@ -81,11 +81,7 @@ public sealed class UnfinishedCreatesTests(DynamoDbStoreFixture fixture) : IClas
     private async Task<(DynamoDbPaymentTransactionStore Store, FailingLine Line, FakeTimeProvider Clock, UnfinishedCreates Unfinished)> StoreOverAFailingLineAsync()
     {
         var line = new FailingLine(fixture.Options.TransactionsTableName) { InnerHandler = new SocketsHttpHandler() };
-        var client = new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
-        {
-            ServiceURL = (await DynaliteServer.GetAsync()).ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0,
-            HttpClientFactory = new HandlerHttpClientFactory(line),
-        });
+        var client = HandlerHttpClientFactory.DynamoDbClient((await DynaliteServer.GetAsync()).ServiceUrl, line);
         var options = Options.Create(new DynamoDbOptions { TablePrefix = fixture.Options.TablePrefix, WriteShards = fixture.Options.WriteShards, MaxRetries = 1 });
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var unfinished = new UnfinishedCreates(clock, NullLogger<UnfinishedCreates>.Instance);

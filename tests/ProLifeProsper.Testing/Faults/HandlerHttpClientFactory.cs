@@ -1,3 +1,4 @@
+using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 
 namespace ProLifeProsper.Testing.Faults;
@@ -15,4 +16,14 @@ public sealed class HandlerHttpClientFactory(HttpMessageHandler handler) : HttpC
     public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
 
     public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => true;
+
+    /// <summary>
+    /// A client of the local DynamoDB at <paramref name="serviceUrl"/> whose every request goes through
+    /// <paramref name="handler"/> (a test's script over the real server); the SDK retries nothing, so the test sees every call.
+    /// </summary>
+    public static IAmazonDynamoDB DynamoDbClient(string serviceUrl, HttpMessageHandler handler) =>
+        new AmazonDynamoDBClient(new BasicAWSCredentials("local", "local"), new AmazonDynamoDBConfig
+        {
+            ServiceURL = serviceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, HttpClientFactory = new HandlerHttpClientFactory(handler),
+        });
 }
