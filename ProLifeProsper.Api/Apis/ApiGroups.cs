@@ -12,6 +12,10 @@ internal static class ApiGroups
         "(`payments-store-lost`: an operator must act, `detail` says how). Retry later (a write with the same " +
         "Idempotency-Key, which makes the retry safe).";
 
+    /// <summary>When a create that takes an optional Idempotency-Key answers 422.</summary>
+    public const string IdempotencyKeyReused =
+        "The Idempotency-Key was used for a different request (`idempotency-key-reused`). Nothing was created.";
+
     /// <summary>When a route that looks up <paramref name="resource"/> by the id in its path answers 404.</summary>
     public static string NotFound(string resource) =>
         $"The organization in the path does not exist or is not the key's own (`organization-not-found`), or it has no {resource} " +

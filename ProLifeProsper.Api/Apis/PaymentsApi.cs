@@ -54,7 +54,7 @@ public static class PaymentsApi
         var command = PaymentRequest.Create(request.CampaignId, request.DonorId, request.AmountMinor, request.Currency,
             request.PaymentMethod?.Type, request.PaymentMethod?.Token);
         var result = await payments.CreateAsync(orgId, key, command, cancellationToken);
-        MarkReplay(httpContext, result.Replayed);
+        RequestParsing.MarkReplay(httpContext, result.Replayed);
         return TypedResults.Created($"/api/organizations/{orgId}/payments/{result.Value.TransactionId}", PaymentResponse.From(result.Value));
     }
 
@@ -85,12 +85,7 @@ public static class PaymentsApi
         var key = RequestParsing.IdempotencyKey(idempotencyKey);
         if (request.AmountMinor is { } amount) new ValidationErrors().RequireAmount(amount, "amountMinor").ThrowIfAny();
         var result = await payments.RefundAsync(orgId, transactionId, key, request.AmountMinor, cancellationToken);
-        MarkReplay(httpContext, result.Replayed);
+        RequestParsing.MarkReplay(httpContext, result.Replayed);
         return TypedResults.Created($"/api/organizations/{orgId}/payments/{transactionId}", RefundResponse.From(result.Value));
-    }
-
-    private static void MarkReplay(HttpContext httpContext, bool replayed)
-    {
-        if (replayed) httpContext.Response.Headers[RequestParsing.IdempotentReplayedHeader] = "true";
     }
 }

@@ -26,21 +26,42 @@ internal static class RequestParsing
     }
 
     /// <summary>The required Idempotency-Key: sent once, 1 to 255 visible ASCII characters.</summary>
-    public static string IdempotencyKey(string[]? values)
+    public static string IdempotencyKey(string[]? values) =>
+        ValidIdempotencyKey(values)
+        ?? throw DomainErrors.Validation(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header is required for this request.");
+
+    /// <summary>An Idempotency-Key that may be left out (null); when sent, the same rules as a required one.</summary>
+    public static string? OptionalIdempotencyKey(string[]? values, HttpRequest request)
+    {
+        // The binder gives no value for a header sent empty: a client whose key came out blank would lose the protection
+        // it asked for without knowing.
+        if (values is null or { Length: 0 } && request.Headers.ContainsKey(IdempotencyKeyHeader))
+            throw DomainErrors.Validation(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header must not be empty.");
+        return ValidIdempotencyKey(values);
+    }
+
+    private static string? ValidIdempotencyKey(string[]? values)
     {
         // Sent twice, a binder would join the values ("a,b"): a proxy that doubles the header on one attempt and not on its
         // retry would make one payment two keys, and charge twice.
         if (values is { Length: > 1 })
             throw DomainErrors.Validation(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header must be sent once.");
-        var value = values is { Length: 1 } ? values[0] : null;
+        if (values is not { Length: 1 }) return null;
+        var value = values[0];
         new ValidationErrors()
-            .Require(!string.IsNullOrEmpty(value), IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header is required for this request.")
+            .Require(!string.IsNullOrEmpty(value), IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header must not be empty.")
             .Require(value is null || value.Length <= IdempotencyRecord.MaxKeyLength, IdempotencyKeyHeader,
                 $"The {IdempotencyKeyHeader} header must be at most {IdempotencyRecord.MaxKeyLength} characters.")
             .Require(value is null || value.All(c => c is >= '!' and <= '~'), IdempotencyKeyHeader,
                 $"The {IdempotencyKeyHeader} header must be visible ASCII characters (no spaces).")
             .ThrowIfAny();
-        return value!;
+        return value;
+    }
+
+    /// <summary>Marks a replayed answer of an idempotent write (Stripe's header).</summary>
+    public static void MarkReplay(HttpContext httpContext, bool replayed)
+    {
+        if (replayed) httpContext.Response.Headers[IdempotentReplayedHeader] = "true";
     }
 
     /// <summary>A time range [from, to) within the supported times; both bounds optional, to after from.</summary>

@@ -93,6 +93,7 @@ public static class ApplicationServiceExtensions
         // the card-testing limit is theirs, not the HTTP layer's.
         services.AddScoped<OrganizationService>();
         services.AddScoped<ApiKeyService>();
+        services.AddScoped<IdempotentCreates>();
         services.AddScoped<CampaignService>();
         services.AddScoped<DonorService>();
         services.AddScoped<PaymentTransactionService>();

@@ -33,6 +33,7 @@ public sealed class ProLifeProsperDbContext(DbContextOptions<ProLifeProsperDbCon
     public DbSet<WorkerLeaseRow> WorkerLeases => Set<WorkerLeaseRow>();
     public DbSet<RefundPayoutRow> RefundPayouts => Set<RefundPayoutRow>();
     public DbSet<OrganizationShardChangeRow> OrganizationShardChanges => Set<OrganizationShardChangeRow>();
+    public DbSet<IdempotentCreateRow> IdempotentCreates => Set<IdempotentCreateRow>();
 
     /// <summary>How every instance talks to PostgreSQL: the API's pool, and the tools and tests that migrate a database.</summary>
     public static void UsePostgreSql(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>

@@ -37,7 +37,8 @@ internal static class ApiIntroduction
         first request with a key is still being processed, another one with it is `409 idempotency-key-in-flight`
         (retry it). Keys are scoped to the organization and do not expire, so retrying with the same key is always
         safe: after a time-out, a `429`, a `503` or a lost connection. A refused request (any other 4xx) does not use
-        up its key.
+        up its key. Creating a campaign or a donor takes the same header, optionally, with the same semantics: a retry
+        with the key answers `201` with the first campaign or donor instead of creating a second.
 
         ## Errors
 

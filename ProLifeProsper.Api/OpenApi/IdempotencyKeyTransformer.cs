@@ -7,8 +7,8 @@ using ProLifeProsper.Domain.Payments;
 namespace ProLifeProsper.Api.OpenApi;
 
 /// <summary>
-/// Describes the <c>Idempotency-Key</c> header where an operation binds it. Every handler that binds it refuses a request
-/// without it (<see cref="RequestParsing.IdempotencyKey"/>), so it is required, with the rules that handler checks; the
+/// Describes the <c>Idempotency-Key</c> header where an operation binds it, with the rules its handler checks: required
+/// (<see cref="RequestParsing.IdempotencyKey"/>) unless the route is marked <see cref="OptionalIdempotencyKey"/>. The
 /// success response says how a replay is marked.
 /// </summary>
 internal sealed class IdempotencyKeyTransformer : IOpenApiOperationTransformer
@@ -28,8 +28,11 @@ internal sealed class IdempotencyKeyTransformer : IOpenApiOperationTransformer
             .FirstOrDefault(p => p.In == ParameterLocation.Header && string.Equals(p.Name, RequestParsing.IdempotencyKeyHeader, StringComparison.OrdinalIgnoreCase));
         if (header is null) return Task.CompletedTask;
 
-        header.Required = true;
-        header.Description = Description;
+        var optional = context.Description.ActionDescriptor.EndpointMetadata.OfType<OptionalIdempotencyKey>().Any();
+        header.Required = !optional;
+        header.Description = optional
+            ? Description + "\nOptional here: without a key, a retry creates a second resource."
+            : Description;
         header.Schema = new OpenApiSchema
         {
             Type = JsonSchemaType.String,

@@ -10,15 +10,20 @@ namespace ProLifeProsper.Api.Services;
 public sealed record CampaignWithProgress(Campaign Campaign, CampaignTotals Totals);
 
 /// <summary>Campaigns; always PostgreSQL. Progress comes from the payment store.</summary>
-public sealed class CampaignService(ProLifeProsperDbContext db, IPaymentTransactionStore payments, TimeProvider time)
+public sealed class CampaignService(ProLifeProsperDbContext db, IPaymentTransactionStore payments, IdempotentCreates creates, TimeProvider time)
 {
-    public async Task<CampaignWithProgress> CreateAsync(Guid organizationId, string? name, long? goalAmountMinor, string? currency,
-        DateTimeOffset? startsAt, DateTimeOffset? endsAt, CampaignStatus? status, CancellationToken cancellationToken)
+    /// <summary>Creates a campaign; a retry with the same <paramref name="idempotencyKey"/> answers with the first one.</summary>
+    public async Task<IdempotentResult<CampaignWithProgress>> CreateAsync(Guid organizationId, string? idempotencyKey, string? name, long? goalAmountMinor,
+        string? currency, DateTimeOffset? startsAt, DateTimeOffset? endsAt, CampaignStatus? status, CancellationToken cancellationToken)
     {
-        var campaign = Campaign.Create(organizationId, name, goalAmountMinor, currency, startsAt, endsAt, status, UtcClock.Now(time));
-        db.Campaigns.Add(campaign);
-        await db.SaveChangesAsync(cancellationToken);
-        return new CampaignWithProgress(campaign, CampaignTotals.Zero);
+        var now = UtcClock.Now(time);
+        var campaign = Campaign.Create(organizationId, name, goalAmountMinor, currency, startsAt, endsAt, status, now);
+        var fingerprint = IdempotencyFingerprint.Of("campaigns.create", name ?? "", goalAmountMinor ?? 0, currency ?? "",
+            startsAt?.UtcTicks ?? 0, endsAt?.UtcTicks ?? 0, status?.ToString() ?? "");
+        var result = await creates.CreateAsync(organizationId, idempotencyKey, fingerprint, campaign, campaign.Id, now,
+            (id, ct) => FindAsync(organizationId, id, ct), cancellationToken);
+        // A new campaign has no donations yet, and the first answer said so: a replay answers the same.
+        return new IdempotentResult<CampaignWithProgress>(new CampaignWithProgress(result.Value, CampaignTotals.Zero), result.Replayed);
     }
 
     public async Task<CampaignWithProgress> GetAsync(Guid organizationId, Guid campaignId, CancellationToken cancellationToken)

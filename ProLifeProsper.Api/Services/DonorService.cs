@@ -3,25 +3,28 @@ using Npgsql;
 using ProLifeProsper.Api.Infrastructure;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Donors;
+using ProLifeProsper.Domain.Payments;
 
 namespace ProLifeProsper.Api.Services;
 
 /// <summary>Donors; always PostgreSQL.</summary>
-public sealed class DonorService(ProLifeProsperDbContext db, TimeProvider time)
+public sealed class DonorService(ProLifeProsperDbContext db, IdempotentCreates creates, TimeProvider time)
 {
-    public async Task<Donor> CreateAsync(Guid organizationId, string? email, string? name, CancellationToken cancellationToken)
+    /// <summary>Registers a donor; a retry with the same <paramref name="idempotencyKey"/> answers with the first one.</summary>
+    public async Task<IdempotentResult<Donor>> CreateAsync(Guid organizationId, string? idempotencyKey, string? email, string? name, CancellationToken cancellationToken)
     {
-        var donor = Donor.Create(organizationId, email, name, UtcClock.Now(time));
-        db.Donors.Add(donor);
+        var now = UtcClock.Now(time);
+        var donor = Donor.Create(organizationId, email, name, now);
+        var fingerprint = IdempotencyFingerprint.Of("donors.create", email ?? "", name ?? "");
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            return await creates.CreateAsync(organizationId, idempotencyKey, fingerprint, donor, donor.Id, now,
+                (id, ct) => FindAsync(organizationId, id, ct), cancellationToken);
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             throw DomainErrors.DuplicateDonorEmail(donor.Email);
         }
-        return donor;
     }
 
     public async Task<Donor> GetAsync(Guid organizationId, Guid donorId, CancellationToken cancellationToken) =>

@@ -90,6 +90,37 @@ namespace ProLifeProsper.Api.Infrastructure.Migrations
                         });
                 });
 
+            modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.IdempotentCreateRow", b =>
+                {
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("fingerprint");
+
+                    b.Property<Guid>("ResourceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("resource_id");
+
+                    b.HasKey("OrganizationId", "IdempotencyKey")
+                        .HasName("pk_idempotent_creates");
+
+                    b.ToTable("idempotent_creates", (string)null);
+                });
+
             modelBuilder.Entity("ProLifeProsper.Api.Infrastructure.Rows.LoadTestReportRow", b =>
                 {
                     b.Property<Guid>("Id")

@@ -107,6 +107,15 @@ public sealed class OpenApiContractTests(ApiFactory factory) : IClassFixture<Api
             Assert.Contains("payments-store-lost", (string?)operation["responses"]!["503"]!["description"]);
         }
 
+        // Campaign and donor creates take the same header, optionally.
+        foreach (var id in new[] { "CreateCampaign", "CreateDonor" })
+        {
+            var header = Assert.Single(operations[id].Operation["parameters"]!.AsArray(), p => (string?)p!["name"] == "Idempotency-Key")!;
+            Assert.False((bool?)header["required"] ?? false, $"{id}: Idempotency-Key is required");
+            Assert.Contains("Optional here", (string?)header["description"]);
+            Assert.Contains("422", Statuses(operations[id].Operation));
+        }
+
         // Reads have no such header; 429 is everywhere, since rate limiting covers every route.
         Assert.DoesNotContain(operations["GetPayment"].Operation["parameters"]!.AsArray(), p => (string?)p!["name"] == "Idempotency-Key");
         Assert.All(operations.Values, o => Assert.Contains("429", Statuses(o.Operation)));
