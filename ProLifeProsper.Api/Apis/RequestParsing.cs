@@ -43,9 +43,9 @@ internal static class RequestParsing
     private static string? ValidIdempotencyKey(string[]? values)
     {
         // Sent twice, a binder would join the values ("a,b"): a proxy that doubles the header on one attempt and not on its
-        // retry would make one payment two keys, and charge twice.
+        // retry would make one payment two keys, and charge twice. The binder also splits one value at its commas.
         if (values is { Length: > 1 })
-            throw DomainErrors.Validation(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header must be sent once.");
+            throw DomainErrors.Validation(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header must be sent once, as one value without commas.");
         if (values is not { Length: 1 }) return null;
         var value = values[0];
         new ValidationErrors()

@@ -14,7 +14,7 @@ namespace ProLifeProsper.Api.OpenApi;
 internal sealed class IdempotencyKeyTransformer : IOpenApiOperationTransformer
 {
     private static readonly string Description = $"""
-        Makes this request safe to retry: 1 to {IdempotencyRecord.MaxKeyLength} visible ASCII characters, unique per
+        Makes this request safe to retry: 1 to {IdempotencyRecord.MaxKeyLength} visible ASCII characters but the comma, unique per
         request within the organization (a UUID is a good choice). Stripe's semantics: the same key with the same
         request replays the first response (`{RequestParsing.IdempotentReplayedHeader}: true`) without charging or
         refunding again; with a different request, or on another endpoint, it is `422 idempotency-key-reused`; while
@@ -38,7 +38,7 @@ internal sealed class IdempotencyKeyTransformer : IOpenApiOperationTransformer
             Type = JsonSchemaType.String,
             MinLength = 1,
             MaxLength = IdempotencyRecord.MaxKeyLength,
-            Pattern = "^[!-~]+$", // RequestParsing.IdempotencyKey: visible ASCII, no spaces
+            Pattern = "^[!-+\\--~]+$", // RequestParsing.IdempotencyKey: visible ASCII, no spaces, no commas (the binder splits at them)
         };
         header.Example = JsonValue.Create("3f2b8c1e-6d1a-4b7e-9a57-0c2d4e6f8a10");
 

@@ -18,8 +18,11 @@ public sealed class CampaignService(ProLifeProsperDbContext db, IPaymentTransact
     {
         var now = UtcClock.Now(time);
         var campaign = Campaign.Create(organizationId, name, goalAmountMinor, currency, startsAt, endsAt, status, now);
-        var fingerprint = IdempotencyFingerprint.Of("campaigns.create", name ?? "", goalAmountMinor ?? 0, currency ?? "",
-            startsAt?.UtcTicks ?? 0, endsAt?.UtcTicks ?? 0, status?.ToString() ?? "");
+        // Over the values as kept (trimmed, upper-cased, to the microsecond), so that a retry differing only in form replays;
+        // a time or status left out is marked as such, not as the default it was given.
+        var fingerprint = IdempotencyFingerprint.Of("campaigns.create", campaign.Name, campaign.GoalAmountMinor, campaign.Currency,
+            startsAt is null ? "-" : campaign.StartsAt.UtcTicks, campaign.EndsAt is null ? "-" : campaign.EndsAt.Value.UtcTicks,
+            status is null ? "-" : campaign.Status);
         var result = await creates.CreateAsync(organizationId, idempotencyKey, fingerprint, campaign, campaign.Id, now,
             (id, ct) => FindAsync(organizationId, id, ct), cancellationToken);
         // A new campaign has no donations yet, and the first answer said so: a replay answers the same.

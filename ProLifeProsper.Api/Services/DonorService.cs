@@ -15,7 +15,7 @@ public sealed class DonorService(ProLifeProsperDbContext db, IdempotentCreates c
     {
         var now = UtcClock.Now(time);
         var donor = Donor.Create(organizationId, email, name, now);
-        var fingerprint = IdempotencyFingerprint.Of("donors.create", email ?? "", name ?? "");
+        var fingerprint = IdempotencyFingerprint.Of("donors.create", donor.NormalizedEmail, donor.Name); // as kept: a retry differing only in form replays
         try
         {
             return await creates.CreateAsync(organizationId, idempotencyKey, fingerprint, donor, donor.Id, now,

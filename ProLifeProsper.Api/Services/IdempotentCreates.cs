@@ -32,15 +32,19 @@ public sealed class IdempotentCreates(ProLifeProsperDbContext db)
             await db.SaveChangesAsync(cancellationToken);
             return new IdempotentResult<T>(created, Replayed: false);
         }
-        catch (DbUpdateException e) when (key is not null && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
+            db.ChangeTracker.Clear();
+            // Our own row: the connection's retry of a commit whose acknowledgement was lost found it committed.
+            if (await find(resourceId, cancellationToken) is { } ours) return new IdempotentResult<T>(ours, Replayed: false);
+            if (key is null) throw;
             // Either this key was taken, or another unique rule was broken (a donor's email) possibly by the first request
             // with this key, which committed while ours waited on it. The committed key answers; without one, the rule does.
-            db.ChangeTracker.Clear();
             var earlier = await db.IdempotentCreates.AsNoTracking()
                 .FirstOrDefaultAsync(r => r.OrganizationId == organizationId && r.IdempotencyKey == key, cancellationToken);
             if (earlier is null) throw;
             if (earlier.Fingerprint != fingerprint) throw DomainErrors.IdempotencyKeyReused();
+            // Campaigns and donors are never deleted, so the resource a key names is there.
             var resource = await find(earlier.ResourceId, cancellationToken)
                 ?? throw new InvalidOperationException($"The resource {earlier.ResourceId} created under an Idempotency-Key is gone.");
             return new IdempotentResult<T>(resource, Replayed: true);

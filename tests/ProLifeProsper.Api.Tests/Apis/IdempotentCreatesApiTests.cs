@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ProLifeProsper.Api.Apis.Contracts;
 using ProLifeProsper.Api.Tests.Infrastructure;
 
@@ -95,24 +96,52 @@ public sealed class IdempotentCreatesApiTests(ApiFactory factory) : IClassFixtur
         var tenant = await TestTenant.CreateAsync(factory);
         await ProblemAssert.ReadAsync(await tenant.Client.SendAsync(Create(tenant, "/campaigns", Campaign, "has space")), HttpStatusCode.BadRequest, "validation-failed");
 
-        // Sent empty (a key that came out blank): HttpClient leaves such a header out, so it is written on the wire by hand.
-        var body = System.Text.Json.JsonSerializer.Serialize(Campaign);
-        using var socket = new System.Net.Sockets.TcpClient();
-        await socket.ConnectAsync(tenant.Client.BaseAddress!.Host, tenant.Client.BaseAddress.Port);
-        var stream = socket.GetStream();
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
-            $"POST {tenant.Path("/campaigns")} HTTP/1.1\r\nHost: localhost\r\nX-Api-Key: {tenant.ApiKey}\r\nIdempotency-Key: \r\n" +
-            $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}"));
-        var answer = await new StreamReader(stream).ReadToEndAsync();
-        Assert.StartsWith("HTTP/1.1 400", answer);
-        Assert.Contains("must not be empty", answer);
-
-        var twice = Create(tenant, "/donors", new { email = "twice@example.org", name = "T" }, "a");
-        twice.Headers.Add("Idempotency-Key", "b");
-        await ProblemAssert.ReadAsync(await tenant.Client.SendAsync(twice), HttpStatusCode.BadRequest, "validation-failed");
+        // Written on the wire by hand: HttpClient leaves an empty header out, and joins two into one line.
+        var empty = await PostRawAsync(tenant, "/campaigns", Campaign, "Idempotency-Key: ");
+        Assert.StartsWith("HTTP/1.1 400", empty);
+        Assert.Contains("must not be empty", empty);
+        var twice = await PostRawAsync(tenant, "/donors", new { email = "twice@example.org", name = "T" }, "Idempotency-Key: a", "Idempotency-Key: b");
+        Assert.StartsWith("HTTP/1.1 400", twice);
+        Assert.Contains("must be sent once", twice);
+        var comma = await PostRawAsync(tenant, "/donors", new { email = "comma@example.org", name = "C" }, "Idempotency-Key: a,b");
+        Assert.StartsWith("HTTP/1.1 400", comma);
+        Assert.Contains("without commas", comma);
 
         Assert.Single(await ListAsync<CampaignResponse>(tenant, "/campaigns"));
         Assert.Single(await ListAsync<DonorResponse>(tenant, "/donors"));
+    }
+
+    [Fact]
+    public async Task A_retry_differing_only_in_form_replays()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var first = await TestTenant.ReadAsync<CampaignResponse>(await tenant.Client.SendAsync(Create(tenant, "/campaigns",
+            new { name = "Gala", goalAmountMinor = 9_000, currency = "EUR", startsAt = "2027-01-01T10:00:00+02:00" }, "form")), HttpStatusCode.Created);
+        var retry = await tenant.Client.SendAsync(Create(tenant, "/campaigns",
+            new { name = " Gala ", goalAmountMinor = 9_000, currency = "eur", startsAt = "2027-01-01T08:00:00Z" }, "form"));
+        Assert.Equal(first.Id, (await TestTenant.ReadAsync<CampaignResponse>(retry, HttpStatusCode.Created)).Id);
+        Assert.True(retry.Headers.Contains("Idempotent-Replayed"));
+    }
+
+    [Fact]
+    public async Task A_create_retried_after_its_commit_landed_unacknowledged_answers_with_its_own_row()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var now = factory.Clock.GetUtcNow();
+        var campaign = Domain.Campaigns.Campaign.Create(tenant.OrganizationId, "Lost ack", 1_000, "USD", null, null, null, now);
+        await using (var scope = factory.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<Services.IdempotentCreates>().CreateAsync(
+                tenant.OrganizationId, null, "f", campaign, campaign.Id, now, (_, _) => Task.FromResult<Domain.Campaigns.Campaign?>(null), default);
+
+        // The connection's retry of that commit inserts the same row again (as the execution strategy would): without a key.
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var campaigns = scope.ServiceProvider.GetRequiredService<Services.CampaignService>();
+            var again = await scope.ServiceProvider.GetRequiredService<Services.IdempotentCreates>().CreateAsync(
+                tenant.OrganizationId, null, "f", campaign, campaign.Id, now, (id, ct) => campaigns.FindAsync(tenant.OrganizationId, id, ct), default);
+            Assert.Equal((campaign.Id, false), (again.Value.Id, again.Replayed));
+        }
+        Assert.Equal(2, (await ListAsync<CampaignResponse>(tenant, "/campaigns")).Count);
     }
 
     [Fact]
@@ -133,6 +162,19 @@ public sealed class IdempotentCreatesApiTests(ApiFactory factory) : IClassFixtur
 
     private static async Task<List<T>> ListAsync<T>(TestTenant tenant, string path) =>
         (await TestTenant.ReadAsync<ListResponse<T>>(await tenant.Client.GetAsync(tenant.Path(path)), HttpStatusCode.OK)).Items.ToList();
+
+    /// <summary>A POST written on the wire by hand, with <paramref name="headers"/> as given; the whole answer as text.</summary>
+    private static async Task<string> PostRawAsync(TestTenant tenant, string path, object body, params string[] headers)
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(body);
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(tenant.Client.BaseAddress!.Host, tenant.Client.BaseAddress.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST {tenant.Path(path)} HTTP/1.1\r\nHost: localhost\r\nX-Api-Key: {tenant.ApiKey}\r\n{string.Concat(headers.Select(h => h + "\r\n"))}" +
+            $"Content-Type: application/json\r\nContent-Length: {json.Length}\r\nConnection: close\r\n\r\n{json}"));
+        return await new StreamReader(stream).ReadToEndAsync();
+    }
 
     /// <summary>Delivers the request and drops the answer, as a connection lost after the server committed.</summary>
     private sealed class LoseAnswer : DelegatingHandler
