@@ -56,6 +56,7 @@ public static class CostModel
             life.Sum(l => l.Times * pick(l.Operation).GetValueOrDefault(pool));
 
         var peak = profile.PeakTransactionsPerSecond + profile.SpikeTransactionsPerSecond;
+        RefuseBeyondPricing(profile, peak, DynamoDbTables.CapacityTargets.Select(pool => Math.Max(PerPayment(pool, u => u.Writes), PerPayment(pool, u => u.Reads))).Max());
         var pools = DynamoDbTables.CapacityTargets.Select(pool =>
         {
             var (write, read) = (PerPayment(pool, u => u.Writes), PerPayment(pool, u => u.Reads));
@@ -107,6 +108,22 @@ public static class CostModel
         return new CostEstimate(Math.Round(writePerPayment, 3), Math.Round(readPerPayment, 3), monthlyWrites, monthlyReads,
             Math.Round(peak * writePerPayment), Math.Round(peak * readPerPayment), pools, Math.Round(storageGb, 2), Round(storageUsd),
             modes, recommended, postgres, guideText);
+    }
+
+    /// <summary>Far beyond any DynamoDB account (a table's quota is tens of thousands of units a second), yet whole in a long.</summary>
+    public const double MostUnitsPerSecond = 1e12;
+
+    /// <summary>
+    /// Each field of a profile has its bound, but their product may not: a thousand views of 400 KB payments at 200,000 a
+    /// second need ~1e19 read units a second, which no long holds. Such a profile is refused as input, not priced.
+    /// </summary>
+    private static void RefuseBeyondPricing(TrafficProfile profile, double peak, double mostUnitsPerPayment)
+    {
+        var units = peak * mostUnitsPerPayment / profile.TargetUtilization;
+        if (double.IsFinite(units) && units <= MostUnitsPerSecond) return;
+        throw Domain.Common.DomainErrors.Validation("profile",
+            $"This profile needs {units:E1} capacity units a second in one table or index, beyond the {MostUnitsPerSecond:E0} this plan prices: " +
+            "lower campaignViewsPerPayment, readsPerPayment, listPagesPerPayment, extraBytesPerPayment or the peak.");
     }
 
     /// <summary>Units provisioned for a pool's peak at the target utilisation; DynamoDB's minimum is 1.</summary>

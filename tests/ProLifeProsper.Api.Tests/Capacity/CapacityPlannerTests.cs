@@ -158,6 +158,33 @@ public sealed class CapacityPlannerTests
         Assert.NotNull(gate.Plan(new TrafficProfile { Organizations = 500, PeakTransactionsPerSecond = 100 }, CancellationToken.None)); // free again
     }
 
+    [Theory]
+    [InlineData(1_000, 0, 0, 400_000, 0.05)]
+    [InlineData(0, 1_000, 0, 400_000, 0.05)]
+    [InlineData(0, 0, 1_000, 400_000, 0.05)]
+    [InlineData(1_000, 1_000, 1_000, 400_000, 1)]
+    [InlineData(1_000, 1_000, 1_000, 0, 0.05)]
+    public void A_profile_at_its_fields_bounds_is_planned_or_refused_as_input_never_overflowed(
+        double views, double reads, double lists, int extraBytes, double utilization)
+    {
+        var profile = new TrafficProfile
+        {
+            MonthlyTransactions = 1_000_000_000_000, PeakTransactionsPerSecond = 1_000, SpikeTransactionsPerSecond = 0, Organizations = 1,
+            CampaignViewsPerPayment = views, ReadsPerPayment = reads, ListPagesPerPayment = lists, ExtraBytesPerPayment = extraBytes,
+            TargetUtilization = utilization, PendingShare = 1, RefundShare = 1, ReplayShare = 1, IdempotencyKeyLength = 255, RetentionMonths = 1_200,
+        };
+        try
+        {
+            var plan = CapacityPlanner.Plan(profile);
+            Assert.All(plan.Cost.Pools, p => Assert.InRange(p.ProvisionedReadCapacityUnits, 1, (long)CostModel.MostUnitsPerSecond));
+            Assert.All(plan.Cost.Modes, m => Assert.True(m.MonthlyUsd >= 0));
+        }
+        catch (ProLifeProsper.Domain.Common.DomainException refused)
+        {
+            Assert.Contains("beyond the", string.Join(" ", refused.Errors!.SelectMany(e => e.Value)));
+        }
+    }
+
     [Fact]
     public void Small_platforms_have_no_hot_partition()
     {
@@ -188,6 +215,14 @@ public sealed class CapacityApiTests(ApiFactory factory) : IClassFixture<ApiFact
         // A profile whose simulation would take minutes of CPU is refused before it starts.
         var huge = await admin.PostAsJsonAsync("/api/admin/capacity/plan", new { peakTransactionsPerSecond = 10_000_000, spikeTransactionsPerSecond = 10_000_000, organizations = 1 });
         Assert.Contains("at most 200,000", (await ProblemAssert.ReadAsync(huge, HttpStatusCode.BadRequest, "validation-failed")).ToJsonString());
+
+        // Every field within its bound, their product not: refused as input (was a 500 from an overflowing sum).
+        var product = await admin.PostAsJsonAsync("/api/admin/capacity/plan", new
+        {
+            monthlyTransactions = 1_000_000_000_000, peakTransactionsPerSecond = 200_000, spikeTransactionsPerSecond = 0, organizations = 1,
+            campaignViewsPerPayment = 1_000, extraBytesPerPayment = 400_000, targetUtilization = 0.05,
+        });
+        Assert.Contains("beyond the", (await ProblemAssert.ReadAsync(product, HttpStatusCode.BadRequest, "validation-failed")).ToJsonString());
 
         var tenant = await TestTenant.CreateAsync(factory);
         Assert.Equal(HttpStatusCode.Forbidden, (await tenant.Client.PostAsJsonAsync("/api/admin/capacity/plan", new { })).StatusCode);
