@@ -122,6 +122,19 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         }
         if (payment is null || payment.Version < row.ExpectedVersion)
         {
+            if (!toDynamo && payment is null && row.ExpectedVersion > 1 && row.Age > options.Value.IntentGrace)
+            {
+                // An update was written against this payment in DynamoDB, which no longer has the payment at all: it lost data
+                // (a table recreated, restored, or a local DynamoDB restarted empty, after a fail-over). Whether the update
+                // was acknowledged (a refund paid out) cannot be known here. Dropping the intent would let PostgreSQL take a
+                // refund of this payment past what may have been paid, so the intent stays, and the payment stays refused, for
+                // an operator (docs/migration.md, "DynamoDB came back without its data").
+                if (row.Attempts % 60 == 0)
+                    logger.LogError("DynamoDB no longer holds payment {TransactionId} of organization {OrganizationId}, which a write to version {Version} was made against; " +
+                        "its intent is kept and the payment refused until an operator settles it", row.TransactionId, row.OrganizationId, row.ExpectedVersion);
+                throw new InvalidOperationException(
+                    $"DynamoDB no longer holds payment {row.TransactionId}, which a write to version {row.ExpectedVersion} was made against: kept for an operator.");
+            }
             // The source does not have the write yet. A PostgreSQL-primary row is written with its write, so that
             // cannot last; a DynamoDB intent whose write never came within the grace (longer than any write can take,
             // its retries included) was never acknowledged.

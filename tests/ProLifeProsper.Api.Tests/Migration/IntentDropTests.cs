@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using ProLifeProsper.Api.Infrastructure.Rows;
+using ProLifeProsper.Api.Routing;
+using ProLifeProsper.Api.Storage.DynamoDb;
+using ProLifeProsper.Api.Storage.PostgreSql;
+using ProLifeProsper.Api.StoreMigration;
+using ProLifeProsper.Api.Tests.Infrastructure;
+using ProLifeProsper.Domain.Payments;
+using ProLifeProsper.LocalInfrastructure;
+
+namespace ProLifeProsper.Api.Tests.Migration;
+
+/// <summary>
+/// When the drain may drop an intent (a write to DynamoDB, made in a DynamoDB phase, still to be copied home) whose write
+/// DynamoDB does not have past the grace: only when DynamoDB shows it never landed, never when DynamoDB has lost the
+/// payment itself. Real dynalite and PostgreSQL; the rows are built by the test and applied by the API's mirror.
+/// </summary>
+public sealed class IntentDropTests
+{
+    [Fact]
+    public async Task An_update_intent_against_a_payment_DynamoDB_no_longer_holds_is_kept_and_the_others_are_dropped()
+    {
+        var dynalite = await DynaliteServer.GetAsync();
+        await using var factory = await MigrationTests.StartAsync(dynalite.ServiceUrl);
+        using (var migration = new MigrationClient(factory))
+        {
+            await migration.PostAsync("start"); // creates the tables
+            await migration.WaitForBackfillAsync(TimeSpan.FromSeconds(60));
+        }
+        var tenant = await TestTenant.CreateAsync(factory);
+        var mirror = factory.Services.GetRequiredService<PaymentMirror>();
+        var dynamo = factory.Services.GetRequiredService<DynamoDbPaymentTransactionStore>();
+        OutboxRow Intent(Guid transactionId, int version, string key) => new()
+        {
+            Target = PostgreSqlPaymentTransactionStore.StoreName, OrganizationId = tenant.OrganizationId, TransactionId = transactionId,
+            IdempotencyKey = key, ExpectedVersion = version, Age = TimeSpan.FromMinutes(10),
+        };
+
+        // A refund's intent whose payment DynamoDB has lost (it came back empty): the refund may have been paid out. Kept.
+        var lost = await Assert.ThrowsAsync<InvalidOperationException>(() => mirror.ApplyAsync(Intent(Guid.CreateVersion7(), 2, "refund-of-a-lost-payment"), default));
+        Assert.Contains("kept for an operator", lost.Message);
+
+        // A refund's intent whose payment DynamoDB holds at the version before: the refund never landed. Dropped.
+        var request = PaymentRequest.Create(tenant.CampaignId, tenant.DonorId, 700, "USD", "card", "tok_visa");
+        var payment = PaymentTransaction.Create(tenant.OrganizationId, request, GatewayOutcome.Succeeded, "intent-drop", DateTimeOffset.UtcNow);
+        await dynamo.CreateAsync(payment, new IdempotencyRecord(tenant.OrganizationId, "intent-drop", request.Fingerprint(), payment.TransactionId,
+            PaymentSnapshotJson.Serialize(payment), payment.CreatedAt), default);
+        Assert.Equal(OutboxOutcome.Done, await mirror.ApplyAsync(Intent(payment.TransactionId, 2, "refund-never-landed"), default));
+
+        // A create's intent with nothing in DynamoDB: never landed, or lost with the rest; its charge, if any, is recorded
+        // by the charge reconciliation, which reads the processor. Dropped.
+        Assert.Equal(OutboxOutcome.Done, await mirror.ApplyAsync(Intent(Guid.CreateVersion7(), 1, "create-never-landed"), default));
+    }
+}
