@@ -23,10 +23,11 @@ public sealed class RoutingStateRepository(NpgsqlDataSource dataSource, TimeProv
     }
 
     /// <summary>Records where payments should live (a replica starting with the reconciler on); unchanged when it already says so.</summary>
-    public async Task RecordDesiredAsync(string configuration, CancellationToken cancellationToken)
+    public async Task RecordDesiredAsync(string configuration, CancellationToken cancellationToken, NpgsqlConnection? connection = null, NpgsqlTransaction? transaction = null)
     {
-        await using var command = dataSource.CreateCommand(
-            "UPDATE routing_state SET desired_configuration = $1, desired_at = $2 WHERE id = 1 AND desired_configuration IS DISTINCT FROM $1");
+        const string Sql = "UPDATE routing_state SET desired_configuration = $1, desired_at = $2 WHERE id = 1 AND desired_configuration IS DISTINCT FROM $1";
+        // Within a step's own transaction when given: recorded only if the step goes through.
+        await using var command = connection is null ? dataSource.CreateCommand(Sql) : new NpgsqlCommand(Sql, connection, transaction);
         command.Parameters.Add(new() { Value = configuration });
         command.Parameters.Add(new() { Value = UtcClock.Now(time) });
         await command.ExecuteNonQueryAsync(cancellationToken);

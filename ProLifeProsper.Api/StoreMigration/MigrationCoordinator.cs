@@ -148,7 +148,10 @@ public sealed class MigrationCoordinator(
         // A failover is for dynamo-primary only, where PostgreSQL holds everything; from dynamo-only it would need DynamoDB.
         Require(by != MigrationReconciler.FailoverBy || current is { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: null },
             $"A failover rolls back from dynamo-primary only; the phase is '{current.Phase.ToWire()}'.");
-        await RecordIntentAsync(by, PaymentsStoreKind.PostgreSql, cancellationToken);
+        var failover = by == MigrationReconciler.FailoverBy;
+        // A failover's intention is recorded with its switch, under the lock: one refused there (finalized meanwhile) must not
+        // leave the target at current, or the reconciler would roll back from dynamo-only, which needs the DynamoDB that is down.
+        if (!failover) await RecordIntentAsync(by, PaymentsStoreKind.PostgreSql, cancellationToken);
 
         if (current.Phase == MigrationPhase.DynamoOnly)
         {
@@ -172,6 +175,12 @@ public sealed class MigrationCoordinator(
             Require(locked.Phase != MigrationPhase.DynamoOnly, "The migration was finalized meanwhile: roll back again (it copies DynamoDB back to PostgreSQL first).");
             Require(locked is not { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: not null } || await ReverseCopy.IsCompleteAsync(connection, transaction, cancellationToken),
                 "DynamoDB is still being copied back to PostgreSQL; the rollback finishes by itself when that is done (GET /api/admin/migration).");
+            if (failover)
+            {
+                Require(locked is { Phase: MigrationPhase.DynamoPrimary, FinalizedAt: null },
+                    $"A failover rolls back from dynamo-primary only; the phase became '{locked.Phase.ToWire()}' meanwhile.");
+                await repository.RecordDesiredAsync(RoutingConfiguration.Current.Name, cancellationToken, connection, transaction);
+            }
             if (!locked.Phase.DynamoIsPrimary())
             {
                 // PostgreSQL was the source of truth all along; the DynamoDB copy is abandoned.

@@ -240,6 +240,12 @@ public sealed class MigrationReconciler(
                 var rollback = await migration.RollbackAsync(By, cancellationToken);
                 return (rollback.Finished ? "done: payments on PostgreSQL" : "under way: copying DynamoDB back to PostgreSQL", true);
             case Step.Failover:
+                // Decided on probes up to an interval old (and this instance may have paused since): asked once more first.
+                if (await dynamoProbe.FailureAsync(cancellationToken) is null)
+                {
+                    _dynamoFailing = null;
+                    return ("not needed: DynamoDB answers again", true);
+                }
                 var failing = _dynamoFailing!.Value;
                 var down = UtcClock.Now(time) - failing.Since;
                 logger.LogError("Failover: DynamoDB has not answered for {Seconds:N0} s ({Failure}); rolling back to PostgreSQL, which holds every payment, " +

@@ -9,7 +9,12 @@ public static class StoreMigrationExtensions
     public static IHostApplicationBuilder AddStoreMigration(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
+        services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName)
+            // An intent is dropped as never acknowledged only once no write of it can still land: a write step (the record,
+            // then the payment) each within the write time-out.
+            .Validate<Microsoft.Extensions.Options.IOptions<Storage.DynamoDb.DynamoDbOptions>>((o, dynamo) => o.IntentGrace > 2 * dynamo.Value.WriteTimeout,
+                "Migration:IntentGrace must be longer than two DynamoDb:WriteTimeout (a DynamoDB intent is dropped only once no write of it can land).")
+            .ValidateOnStart();
         services.AddSingleton<MigrationMetrics>();
         services.AddSingleton<PaymentMirror>();
         services.AddSingleton<OutboxDrainer>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ProLifeProsper.Api.Infrastructure.Rows;
 using ProLifeProsper.Api.Routing;
@@ -50,5 +51,21 @@ public sealed class IntentDropTests
         // A create's intent with nothing in DynamoDB: never landed, or lost with the rest; its charge, if any, is recorded
         // by the charge reconciliation, which reads the processor. Dropped.
         Assert.Equal(OutboxOutcome.Done, await mirror.ApplyAsync(Intent(Guid.CreateVersion7(), 1, "create-never-landed"), default));
+    }
+
+    [Theory]
+    [InlineData("00:00:10", "00:02:00", true)]
+    [InlineData("00:01:00", "00:02:00", false)]
+    [InlineData("00:00:30", "00:00:30", false)]
+    public void The_intent_grace_must_outlast_two_write_time_outs(string writeTimeout, string intentGrace, bool valid)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["DynamoDb:WriteTimeout"] = writeTimeout, ["Migration:IntentGrace"] = intentGrace });
+        builder.Services.AddOptions<DynamoDbOptions>().BindConfiguration(DynamoDbOptions.SectionName);
+        builder.AddStoreMigration();
+        using var services = builder.Services.BuildServiceProvider();
+        var read = () => services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MigrationOptions>>().Value;
+        if (valid) Assert.Equal(TimeSpan.Parse(intentGrace, System.Globalization.CultureInfo.InvariantCulture), read().IntentGrace);
+        else Assert.Contains("IntentGrace", Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(read).Message);
     }
 }
