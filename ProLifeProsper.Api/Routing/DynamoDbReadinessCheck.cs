@@ -14,7 +14,8 @@ namespace ProLifeProsper.Api.Routing;
 /// key and is not rate limited; DescribeTable has a low request limit). A throttled look keeps the last answer: a flood of
 /// probes must not get a healthy instance taken out of service.
 /// </summary>
-public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServiceProvider services, IOptions<DynamoDbOptions> options, TimeProvider time)
+public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServiceProvider services, IOptions<DynamoDbOptions> options, TimeProvider time,
+    ILogger<DynamoDbReadinessCheck> logger)
     : IHealthCheck
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
@@ -61,7 +62,9 @@ public sealed class DynamoDbReadinessCheck(RoutingStateCache routing, IServicePr
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            (problems, answered) = ([$"DynamoDB could not be asked ({e.GetType().Name}: {e.Message})"], true);
+            // /health answers anyone: it names the kind of failure, and the log keeps its message (hosts, tables).
+            logger.LogWarning(e, "The readiness check could not ask DynamoDB");
+            (problems, answered) = ([$"DynamoDB could not be asked ({e.GetType().Name}; the API's log has the details)"], true);
         }
         lock (_gate)
         {

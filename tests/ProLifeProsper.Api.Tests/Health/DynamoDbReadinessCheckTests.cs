@@ -48,6 +48,24 @@ public sealed class DynamoDbReadinessCheckTests(HighScaleApiFactory factory) : I
         Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
     }
 
+    [Fact]
+    public async Task A_look_that_fails_names_the_kind_of_failure_but_not_its_message_to_anonymous_probes()
+    {
+        var (check, line, _) = CheckOverALine();
+        // A failure the look expects (no connection), and one it does not.
+        line.FailWith = new HttpRequestException("No connection to dynamodb.secret-host.internal:8000");
+        var failed = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.NotEqual(HealthStatus.Healthy, failed.Status);
+        Assert.DoesNotContain("secret-host", failed.Description);
+
+        (check, line, _) = CheckOverALine();
+        line.FailWith = new InvalidOperationException("Credentials for account 123456789012 at secret-host.internal were refused");
+        failed = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.NotEqual(HealthStatus.Healthy, failed.Status);
+        Assert.Contains("InvalidOperationException", failed.Description);
+        Assert.DoesNotContain("secret-host", failed.Description);
+    }
+
     private int Tables => DynamoDbTables.All(factory.Services.GetRequiredService<IOptions<DynamoDbOptions>>().Value).Count();
 
     private (DynamoDbReadinessCheck Check, CountingLine Line, FakeTimeProvider Clock) CheckOverALine()
@@ -57,7 +75,8 @@ public sealed class DynamoDbReadinessCheckTests(HighScaleApiFactory factory) : I
         var client = HandlerHttpClientFactory.DynamoDbClient(options.Value.ServiceUrl!, line); // set: payments are on DynamoDB here
         var services = new ServiceCollection().AddSingleton<IAmazonDynamoDB>(client).BuildServiceProvider();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        return (new DynamoDbReadinessCheck(factory.Services.GetRequiredService<RoutingStateCache>(), services, options, clock), line, clock);
+        return (new DynamoDbReadinessCheck(factory.Services.GetRequiredService<RoutingStateCache>(), services, options, clock,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<DynamoDbReadinessCheck>.Instance), line, clock);
     }
 
     /// <summary>Counts DescribeTable requests; can hold them a moment, or answer them as DynamoDB does when asked too often.</summary>
@@ -71,12 +90,15 @@ public sealed class DynamoDbReadinessCheckTests(HighScaleApiFactory factory) : I
 
         public bool Throttle { get; set; }
 
+        public Exception? FailWith { get; set; }
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             if (!request.Headers.TryGetValues("X-Amz-Target", out var target) || !target.Single().EndsWith(".DescribeTable", StringComparison.Ordinal))
                 return await base.SendAsync(request, cancellationToken);
             Interlocked.Increment(ref _describeTables);
             await Task.Delay(Delay, cancellationToken);
+            if (FailWith is { } failure) throw failure;
             if (!Throttle) return await base.SendAsync(request, cancellationToken);
             return new HttpResponseMessage(HttpStatusCode.BadRequest)
             {
