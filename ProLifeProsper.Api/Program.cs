@@ -1,4 +1,5 @@
 using ProLifeProsper.Api.Apis;
+using ProLifeProsper.Api.Auth;
 using ProLifeProsper.Api.Errors;
 using ProLifeProsper.Api.Extensions;
 using Scalar.AspNetCore;
@@ -25,6 +26,7 @@ app.UseJsonCharsetCheck();
 app.UseAuthentication();
 app.UseRateLimiter(); // after authentication: budgets are per organization, or per address without a valid key
 app.UseAuthorization();
+app.UseOrganizationAccess(); // before any endpoint reads its input
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();

@@ -34,7 +34,7 @@ internal static class ApiGroups
     public static RouteGroupBuilder MapOrganizationGroup(this IEndpointRouteBuilder app, string segment, string tag) =>
         app.MapGroup(segment.Length == 0 ? "/api/organizations/{orgId:guid}" : $"/api/organizations/{{orgId:guid}}/{segment}")
             .RequireAuthorization()
-            .AddEndpointFilter<OrganizationAccessFilter>()
+            .WithMetadata(OrganizationAccess.Required.Instance)
             .WithTags(tag)
-            .ProducesProblem(StatusCodes.Status404NotFound); // OrganizationAccessFilter: not there, or not the key's own
+            .ProducesProblem(StatusCodes.Status404NotFound); // OrganizationAccess: not there, or not the key's own
 }

@@ -49,6 +49,21 @@ public abstract class TenantIsolationApiTests<TFactory>(TFactory factory) : ICla
             Assert.DoesNotContain("\"items\"", text);
         }
 
+        // Input the routes would refuse (a broken body, a bad query string, a wrong type) is not even read: 404 as well. (A body
+        // that is not JSON at all is 415 from routing, before the key is looked at, alike for every organization's id.)
+        var malformed = new Func<HttpRequestMessage>[]
+        {
+            () => new HttpRequestMessage(HttpMethod.Post, victim.Path("/payments")) { Content = new StringContent("{", System.Text.Encoding.UTF8, "application/json") },
+            () => new HttpRequestMessage(HttpMethod.Get, victim.Path("/payments?limit=abc")),
+            () => new HttpRequestMessage(HttpMethod.Post, victim.Path("/donors")) { Content = JsonContent.Create(new { email = 42 }) },
+        };
+        foreach (var make in malformed)
+        {
+            using var request = make();
+            var response = await intruder.Client.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{request.Method} {request.RequestUri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
         // A payment for the intruder naming the victim's campaign and donor is refused too.
         var crossReference = await intruder.PostPaymentAsync(victim.PaymentBody(), Guid.NewGuid().ToString());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, crossReference.StatusCode);
