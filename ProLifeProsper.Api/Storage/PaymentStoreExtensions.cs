@@ -18,7 +18,7 @@ public static class PaymentStoreExtensions
         services.AddSingleton<StoreMetrics>();
 
         services.AddOptions<DynamoDbOptions>().BindConfiguration(DynamoDbOptions.SectionName)
-            .Validate(o => o.WriteShards is >= 1 and <= 1_000, "DynamoDb:WriteShards must be from 1 to 1000.")
+            .Validate(o => o.WriteShards is >= 1 and <= DynamoDbOptions.MaxWriteShards, $"DynamoDb:WriteShards must be from 1 to {DynamoDbOptions.MaxWriteShards}.")
             .Validate(o => !o.CapacityProblems().Any(), "DynamoDb:ProvisionedThroughput and DynamoDb:WarmThroughput take only transactions, idempotency, aggregates, "
                 + "transactionId-index and status-timestamp-index, and provisioned units of at least 1.")
             .ValidateOnStart();

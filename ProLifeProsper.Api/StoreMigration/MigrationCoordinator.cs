@@ -63,6 +63,12 @@ public sealed class MigrationCoordinator(
             // A drain of the run rolled back may still have a put on its way: it could land over what this run's backfill copies.
             var landBy = await PaymentOutbox.DynamoCopiesLandByAsync(connection, transaction, cancellationToken);
             Require(landBy is null, $"A copy of the previous migration may still be on its way to DynamoDB until {landBy:O}: start again after that.");
+            // Writes of the last DynamoDB phase not home yet (after a fail-over, or kept for an operator because DynamoDB lost
+            // their payment): this run's backfill would put those payments back into DynamoDB at PostgreSQL's version, and the
+            // drain would then take each such write for one that never landed, and drop it.
+            var notHome = await PaymentOutbox.DepthAsync(connection, transaction, PostgreSqlName, cancellationToken);
+            Require(notHome == 0, $"{notHome} writes of the last DynamoDB phase have not come home to PostgreSQL yet (GET /api/admin/migration; a row " +
+                "kept for an operator says why in its last_error): a migration starts once they have.");
             await PaymentOutbox.AbandonDynamoCopiesAsync(connection, transaction, cancellationToken);
             await Backfill.ResetAsync(connection, transaction, cancellationToken);
             return MigrationPhase.DualWrite;

@@ -12,8 +12,8 @@ public static class StoreMigrationExtensions
         services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName)
             // An intent is dropped as never acknowledged only once no write of it can still land: a write step (the record,
             // then the payment) each within the write time-out.
-            .Validate<Microsoft.Extensions.Options.IOptions<Storage.DynamoDb.DynamoDbOptions>>((o, dynamo) => o.IntentGrace > 2 * dynamo.Value.WriteTimeout,
-                "Migration:IntentGrace must be longer than two DynamoDb:WriteTimeout (a DynamoDB intent is dropped only once no write of it can land).")
+            .Validate<Microsoft.Extensions.Options.IOptions<Storage.DynamoDb.DynamoDbOptions>>((o, dynamo) => o.IntentGrace >= 2 * dynamo.Value.WriteTimeout + TimeSpan.FromSeconds(5),
+                "Migration:IntentGrace must be at least two DynamoDb:WriteTimeout and 5 s (a DynamoDB intent is dropped only once no write of it can land).")
             .ValidateOnStart();
         services.AddSingleton<MigrationMetrics>();
         services.AddSingleton<PaymentMirror>();

@@ -45,6 +45,9 @@ public sealed class DynamoDbOptions
     /// </summary>
     public int WriteShards { get; set; } = 8;
 
+    /// <summary>The most write shards the API takes (each read of the pending index asks every shard).</summary>
+    public const int MaxWriteShards = 1_000;
+
     /// <summary>
     /// Pre-warmed throughput per table and index (<c>transactions</c>, <c>idempotency</c>, or an index name), applied when a
     /// table is created and raised on existing tables at start-up (UpdateTable; never lowered). Empty: DynamoDB's defaults.

@@ -186,6 +186,18 @@ public sealed class CapacityPlannerTests
     }
 
     [Fact]
+    public void The_recommended_index_shards_stay_within_what_the_API_takes()
+    {
+        // Every payment pending, at a twentieth of each partition's limit: ~1,200 shards would be needed.
+        var plan = CapacityPlanner.Plan(new TrafficProfile
+        {
+            PeakTransactionsPerSecond = 60_000, SpikeTransactionsPerSecond = 0, PendingShare = 1, TargetUtilization = 0.05, Organizations = 1_000,
+        });
+        Assert.Equal(ProLifeProsper.Api.Storage.DynamoDb.DynamoDbOptions.MaxWriteShards, plan.PartitionHeat.RecommendedWriteShards);
+        Assert.Contains("\"WriteShards\": 1000", plan.RecommendedConfiguration);
+    }
+
+    [Fact]
     public void Small_platforms_have_no_hot_partition()
     {
         var plan = CapacityPlanner.Plan(new TrafficProfile { Organizations = 500, PeakTransactionsPerSecond = 100, SpikeTransactionsPerSecond = 50, MonthlyTransactions = 250_000 });
