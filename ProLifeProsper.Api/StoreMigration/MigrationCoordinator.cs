@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using ProLifeProsper.Api.Infrastructure.Leases;
 using ProLifeProsper.Api.Routing;
 using ProLifeProsper.Api.Storage.DynamoDb;
 using ProLifeProsper.Api.Storage.PostgreSql;
@@ -30,6 +31,7 @@ public sealed class MigrationCoordinator(
     IOptions<MigrationOptions> options,
     IOptions<RoutingStateOptions> routingStateOptions,
     IOptions<DynamoDbOptions> dynamoOptions,
+    WorkerLeases leases,
     ILogger<MigrationCoordinator> logger)
 {
     private const string PostgreSqlName = PostgreSqlPaymentTransactionStore.StoreName;
@@ -273,7 +275,15 @@ public sealed class MigrationCoordinator(
 
     private async Task<RoutingState> ChangeAsync(string by, Func<RoutingState, NpgsqlConnection, NpgsqlTransaction, Task<MigrationPhase>> decide, CancellationToken cancellationToken)
     {
-        var state = await repository.ChangeAsync(decide, by, cancellationToken);
+        // The reconciler's steps were decided before the lock, possibly before a pause in which another instance took its
+        // lease over and moved on: under the lock, only the lease's holder may still act (an operator's step always may).
+        var fenced = by is not (MigrationReconciler.By or MigrationReconciler.FailoverBy) ? decide : async (state, connection, transaction) =>
+        {
+            Require(await leases.HoldsAsync(MigrationReconciler.Lease, connection, transaction, cancellationToken),
+                "This instance no longer holds the reconciler's lease: another instance drives the migration now.");
+            return await decide(state, connection, transaction);
+        };
+        var state = await repository.ChangeAsync(fenced, by, cancellationToken);
         routing.Adopt(state);
         logger.LogInformation("Routing is now {Phase} (v{Version}), by {By}", state.Phase.ToWire(), state.Version, by);
         return state;

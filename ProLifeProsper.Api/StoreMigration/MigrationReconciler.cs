@@ -59,7 +59,10 @@ public sealed class MigrationReconciler(
     // A failover needs this many failed probes in a row as well as the time: one lost answer or a pause of this process is no outage.
     private const int FailedProbesForFailover = 3;
 
-    protected override string LeaseName => "routing-reconciler";
+    protected override string LeaseName => Lease;
+
+    /// <summary>The lease one instance holds while it drives the migration; its steps check it under the routing lock.</summary>
+    public const string Lease = "routing-reconciler";
 
     protected override TimeSpan LeaseDuration => TimeSpan.FromMinutes(1);
 

@@ -24,6 +24,18 @@ public sealed class WorkerLeases(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
+    /// <summary>
+    /// Whether this instance holds the lease with time left, read in the caller's transaction: a step that checks it under
+    /// a lock every rival step also takes cannot be one another instance has taken over meanwhile (after a pause).
+    /// </summary>
+    public async Task<bool> HoldsAsync(string name, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT 1 FROM worker_leases WHERE name = $1 AND holder = $2 AND expires_at > now()", connection, transaction);
+        command.Parameters.Add(new() { Value = name });
+        command.Parameters.Add(new() { Value = Holder });
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
     /// <summary>Gives the lease up (if this instance still holds it), so another instance need not wait for it to expire.</summary>
     public async Task ReleaseAsync(string name, CancellationToken cancellationToken)
     {
