@@ -98,7 +98,7 @@ public static class PartitionHeatSimulation
             Load("status-timestamp-index", "pending (all shards together)", configured.PeakTotal[(int)Target.Pending],
                 "Sparse: only pending payments; unsharded it would still carry every bank transfer of the platform."),
             Load("status-timestamp-index", $"{pendingKey} (hottest of {profile.WriteShards} shards)", pendingPeak,
-                pendingPeak > limit ? $"Set DynamoDb:WriteShards to {recommendedShards}." : "Fine at this shard count."),
+                pendingPeak > limit ? ShardAdvice($"Set DynamoDb:WriteShards to {recommendedShards}.") : "Fine at this shard count."),
             Load("transactionId-index", "transactionId", CapacityUnits.WriteUnits(sizes.TransactionIdIndexEntry), "One key per payment: spread evenly by nature."),
         };
 
@@ -109,8 +109,13 @@ public static class PartitionHeatSimulation
         {
             Load("table", $"{tableKey} (hottest, organizations split as recommended)", tablePeak, "Largest organizations split; every other on one key."),
             Load("idempotency table", recordKeyAfter, recordPeakAfter, "Unchanged: 16 keys per organization."),
-            Load("status-timestamp-index", $"{pendingKeyAfter} (hottest of {recommendedShards} shards)", pendingPeakAfter, $"DynamoDb:WriteShards = {recommendedShards}."),
+            Load("status-timestamp-index", $"{pendingKeyAfter} (hottest of {recommendedShards} shards)", pendingPeakAfter, ShardAdvice($"DynamoDb:WriteShards = {recommendedShards}.")),
         };
+
+        // Past what the API takes, the recommendation is short of the need, and says so.
+        string ShardAdvice(string advice) => shardsNeeded <= recommendedShards ? advice :
+            $"{advice} This load needs {shardsNeeded:N0} shards at the target utilisation; the API takes at most {DynamoDbOptions.MaxWriteShards:N0}, so each " +
+            "shard runs above the target: lower the pending share or the peak, or raise the target utilisation.";
 
         return new PartitionHeat(profile.Organizations, profile.PeakTransactionsPerSecond, Math.Round(rates[0]), over, shardsNeeded, hotSplits,
             partitions, configured.TopOrganizationPeak.Select(v => Math.Round(v)).ToList(), configured.ShardPeaks(Target.Pending),

@@ -68,7 +68,7 @@ public sealed record TrafficProfile
         if (MonthlyTransactions is < 0 or > 1_000_000_000_000) yield return "monthlyTransactions must be from 0 to 1,000,000,000,000.";
         if (PeakTransactionsPerSecond <= 0 || PeakTransactionsPerSecond > 10_000_000) yield return "peakTransactionsPerSecond must be from 0 to 10,000,000.";
         if (Organizations is < 1 or > 1_000_000) yield return "organizations must be from 1 to 1,000,000 (the simulation draws every organization's arrivals).";
-        if (WriteShards is < 1 or > 1_000) yield return "writeShards must be from 1 to 1000.";
+        if (WriteShards is < 1 or > Storage.DynamoDb.DynamoDbOptions.MaxWriteShards) yield return $"writeShards must be from 1 to {Storage.DynamoDb.DynamoDbOptions.MaxWriteShards}.";
         if (TargetUtilization is < 0.05 or > 1) yield return "targetUtilization must be from 0.05 to 1.";
         if (PendingShare is < 0 or > 1 || RefundShare is < 0 or > 1 || ReplayShare is < 0 or > 1) yield return "pendingShare, refundShare and replayShare must be from 0 to 1.";
         if (IdempotencyKeyLength is < 1 or > Domain.Payments.IdempotencyRecord.MaxKeyLength) yield return "idempotencyKeyLength must be from 1 to 255.";

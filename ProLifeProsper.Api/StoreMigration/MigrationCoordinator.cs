@@ -69,8 +69,10 @@ public sealed class MigrationCoordinator(
             // their payment): this run's backfill would put those payments back into DynamoDB at PostgreSQL's version, and the
             // drain would then take each such write for one that never landed, and drop it.
             var notHome = await PaymentOutbox.DepthAsync(connection, transaction, PostgreSqlName, cancellationToken);
-            Require(notHome == 0, $"{notHome} writes of the last DynamoDB phase have not come home to PostgreSQL yet (GET /api/admin/migration; a row " +
-                "kept for an operator says why in its last_error): a migration starts once they have.");
+            Require(notHome == 0, $"{notHome} writes of the last DynamoDB phase have not come home to PostgreSQL yet (GET /api/admin/migration: " +
+                "outboxDepth.postgresql). They normally arrive within Migration:IntentGrace once DynamoDB answers; one kept for an operator says why " +
+                "(SELECT id, transaction_id, last_error FROM payment_outbox WHERE target = 'postgresql'; docs/migration.md, 'DynamoDB came back " +
+                "without its data'). A migration starts once they have.");
             await PaymentOutbox.AbandonDynamoCopiesAsync(connection, transaction, cancellationToken);
             await Backfill.ResetAsync(connection, transaction, cancellationToken);
             return MigrationPhase.DualWrite;

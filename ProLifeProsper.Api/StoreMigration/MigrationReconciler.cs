@@ -197,7 +197,9 @@ public sealed class MigrationReconciler(
                 }
                 try
                 {
-                    if (await RenewAsync(done.Token)) { held.Restart(); continue; }
+                    // Renewed only, never taken again: a lease another instance held meanwhile (and released) means this
+                    // step's decision may be stale, and the step must stop.
+                    if (await KeepAsync(done.Token)) { held.Restart(); continue; }
                 }
                 catch (Exception e) when (!done.IsCancellationRequested)
                 {
@@ -286,7 +288,10 @@ public sealed class MigrationReconciler(
         switch (state.Phase)
         {
             case MigrationPhase.Postgres:
-                return (Step.Start, null);
+                // The start is refused while writes of the last DynamoDB phase are not home (MigrationCoordinator.StartAsync).
+                var notHome = (await outbox.DepthAsync(cancellationToken)).GetValueOrDefault(PostgreSqlPaymentTransactionStore.StoreName);
+                return notHome == 0 ? (Step.Start, null) : (Step.None, $"{notHome:N0} writes of the last DynamoDB phase to come home to PostgreSQL " +
+                    "(within Migration:IntentGrace once DynamoDB answers; one kept for an operator says why in payment_outbox.last_error: docs/migration.md)");
             case MigrationPhase.DualWrite or MigrationPhase.Backfill:
                 var progress = await backfill.ReadProgressAsync(cancellationToken);
                 return progress.IsComplete ? (Step.Verify, null) : (Step.None, $"the backfill ({progress.Copied:N0} of {progress.Total:N0} payments copied)");

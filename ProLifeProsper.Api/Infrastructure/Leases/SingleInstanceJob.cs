@@ -29,6 +29,9 @@ public abstract class SingleInstanceJob(WorkerLeases leases, ILogger logger) : B
     /// <summary>Keeps the lease; false when another instance has taken it over (this one stalled): stop then.</summary>
     protected Task<bool> RenewAsync(CancellationToken cancellationToken) => leases.TryAcquireAsync(LeaseName, LeaseDuration, cancellationToken);
 
+    /// <summary>Extends the lease only if this instance has held it without a break; never takes it again.</summary>
+    protected Task<bool> KeepAsync(CancellationToken cancellationToken) => leases.TryRenewAsync(LeaseName, LeaseDuration, cancellationToken);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval);

@@ -24,13 +24,24 @@ public sealed class WorkerLeases(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
+    /// <summary>Extends the lease if this instance still holds it with time left; never takes a free or expired one. True when extended.</summary>
+    public async Task<bool> TryRenewAsync(string name, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE worker_leases SET expires_at = clock_timestamp() + $3 WHERE name = $1 AND holder = $2 AND expires_at > clock_timestamp() RETURNING 1");
+        command.Parameters.Add(new() { Value = name });
+        command.Parameters.Add(new() { Value = Holder });
+        command.Parameters.Add(new() { Value = duration });
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
     /// <summary>
     /// Whether this instance holds the lease with time left, read in the caller's transaction: a step that checks it under
     /// a lock every rival step also takes cannot be one another instance has taken over meanwhile (after a pause).
     /// </summary>
     public async Task<bool> HoldsAsync(string name, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT 1 FROM worker_leases WHERE name = $1 AND holder = $2 AND expires_at > now()", connection, transaction);
+        await using var command = new NpgsqlCommand("SELECT 1 FROM worker_leases WHERE name = $1 AND holder = $2 AND expires_at > clock_timestamp()", connection, transaction);
         command.Parameters.Add(new() { Value = name });
         command.Parameters.Add(new() { Value = Holder });
         return await command.ExecuteScalarAsync(cancellationToken) is not null;

@@ -195,6 +195,7 @@ public sealed class CapacityPlannerTests
         });
         Assert.Equal(ProLifeProsper.Api.Storage.DynamoDb.DynamoDbOptions.MaxWriteShards, plan.PartitionHeat.RecommendedWriteShards);
         Assert.Contains("\"WriteShards\": 1000", plan.RecommendedConfiguration);
+        Assert.Contains(plan.PartitionHeat.PartitionsRecommended, p => p.Advice.Contains("the API takes at most 1,000", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -36,4 +36,29 @@ public sealed class ReconcilerLeaseFenceTests
         await migration.RollbackAsync(TimeSpan.FromSeconds(30)); // by the operator, while another could hold the lease
         Assert.Equal("postgres", await migration.PhaseAsync());
     }
+
+    [Fact]
+    public async Task A_step_keeps_its_lease_only_without_a_break_and_never_takes_it_back_from_a_rival_that_let_go()
+    {
+        var dynalite = await DynaliteServer.GetAsync();
+        await using var factory = await MigrationTests.StartAsync(dynalite.ServiceUrl);
+        await using var rival = await MigrationTests.StartAsync(dynalite.ServiceUrl, connectionString: factory.ConnectionString, prefix: factory.TablePrefix);
+        var (mine, theirs) = (factory.Services.GetRequiredService<WorkerLeases>(), rival.Services.GetRequiredService<WorkerLeases>());
+        const string Lease = "fence-test";
+
+        Assert.True(await mine.TryAcquireAsync(Lease, TimeSpan.FromMinutes(1), default));
+        Assert.True(await mine.TryRenewAsync(Lease, TimeSpan.FromMinutes(1), default));
+        Assert.False(await theirs.TryAcquireAsync(Lease, TimeSpan.FromMinutes(1), default));
+
+        // This instance pauses past its lease; the rival takes it over, acts, and lets go before this one wakes.
+        await using (var dataSource = Npgsql.NpgsqlDataSource.Create(factory.ConnectionString))
+        await using (var expire = dataSource.CreateCommand($"UPDATE worker_leases SET expires_at = now() - interval '1 second' WHERE name = '{Lease}'"))
+            await expire.ExecuteNonQueryAsync();
+        Assert.True(await theirs.TryAcquireAsync(Lease, TimeSpan.FromMinutes(1), default));
+        await theirs.ReleaseAsync(Lease, default);
+
+        // The step that woke up cannot renew (the lease is free, not its own): it stops, and only a fresh decision takes it.
+        Assert.False(await mine.TryRenewAsync(Lease, TimeSpan.FromMinutes(1), default));
+        Assert.True(await mine.TryAcquireAsync(Lease, TimeSpan.FromMinutes(1), default));
+    }
 }
