@@ -106,7 +106,10 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         var toDynamo = row.Target == DynamoDbPaymentTransactionStore.StoreName;
         IPaymentTransactionStore source = toDynamo ? postgres : dynamo;
         var payment = await source.GetAsync(row.OrganizationId, row.TransactionId, cancellationToken);
-        if (!toDynamo && (payment is null || payment.Version < row.ExpectedVersion) && row.IdempotencyKey is { } key)
+        // An update of a payment DynamoDB does not hold: its record cannot be finished (there is nothing to apply it to), and
+        // looking it up would withdraw it, the trace of which refund was claimed. Left alone; see below.
+        var paymentGone = !toDynamo && payment is null && row.ExpectedVersion > 1;
+        if (!toDynamo && !paymentGone && (payment is null || payment.Version < row.ExpectedVersion) && row.IdempotencyKey is { } key)
         {
             // The DynamoDB write may have claimed its key and been cut off before its change (the writer timed out, lost
             // the answer, or died): finish it from the record, exactly as a retry with that key would, then look again.
@@ -122,7 +125,7 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         }
         if (payment is null || payment.Version < row.ExpectedVersion)
         {
-            if (!toDynamo && payment is null && row.ExpectedVersion > 1 && row.Age > options.Value.IntentGrace)
+            if (paymentGone && row.Age > options.Value.IntentGrace)
             {
                 // An update was written against this payment in DynamoDB, which no longer has the payment at all: it lost data
                 // (a table recreated, restored, or a local DynamoDB restarted empty, after a fail-over). Whether the update

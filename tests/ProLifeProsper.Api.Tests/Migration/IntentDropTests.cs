@@ -41,6 +41,30 @@ public sealed class IntentDropTests
         var lost = await Assert.ThrowsAsync<InvalidOperationException>(() => mirror.ApplyAsync(Intent(Guid.CreateVersion7(), 2, "refund-of-a-lost-payment"), default));
         Assert.Contains("kept for an operator", lost.Message);
 
+        // Only the payments table lost (restored on its own): the refund's record, the trace of which refund was claimed, is
+        // left where it is for the operator, not withdrawn as void for want of a payment to apply it to.
+        var refunded = PaymentRequest.Create(tenant.CampaignId, tenant.DonorId, 900, "USD", "card", "tok_visa");
+        var paid = PaymentTransaction.Create(tenant.OrganizationId, refunded, GatewayOutcome.Succeeded, "paid-then-lost", DateTimeOffset.UtcNow);
+        await dynamo.CreateAsync(paid, new IdempotencyRecord(tenant.OrganizationId, "paid-then-lost", refunded.Fingerprint(), paid.TransactionId,
+            PaymentSnapshotJson.Serialize(paid), paid.CreatedAt), default);
+        var refund = new IdempotencyRecord(tenant.OrganizationId, "refund-then-lost", "fp", Guid.CreateVersion7(), "{}", DateTimeOffset.UtcNow);
+        Assert.Equal(refund, await dynamo.UpdateAsync(paid.Refund(300, DateTimeOffset.UtcNow), refund, default));
+        var client = factory.Services.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>();
+        var options = factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamoDbOptions>>().Value;
+        await client.DeleteItemAsync(options.TransactionsTableName, new Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>
+        {
+            [PaymentItemKeys.Partition] = new(PaymentItemKeys.PartitionOf(paid.OrganizationId, paid.TransactionId, 1)),
+            [PaymentItemKeys.SortKey] = new(PaymentItemKeys.SortKeyOf(paid.CreatedAt, paid.TransactionId)),
+        });
+        Assert.Null(await dynamo.GetAsync(paid.OrganizationId, paid.TransactionId, default));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => mirror.ApplyAsync(Intent(paid.TransactionId, 2, "refund-then-lost"), default));
+        var kept = await client.GetItemAsync(options.IdempotencyTableName, new Dictionary<string, Amazon.DynamoDBv2.Model.AttributeValue>
+        {
+            [DynamoDbTables.IdempotencyPartition] = new(PaymentItemKeys.IdempotencyPartitionOf(tenant.OrganizationId, "refund-then-lost")),
+            [DynamoDbTables.IdempotencyKey] = new("refund-then-lost"),
+        });
+        Assert.True(kept.Item is { Count: > 0 }, "the refund's record was withdrawn");
+
         // A refund's intent whose payment DynamoDB holds at the version before: the refund never landed. Dropped.
         var request = PaymentRequest.Create(tenant.CampaignId, tenant.DonorId, 700, "USD", "card", "tok_visa");
         var payment = PaymentTransaction.Create(tenant.OrganizationId, request, GatewayOutcome.Succeeded, "intent-drop", DateTimeOffset.UtcNow);
