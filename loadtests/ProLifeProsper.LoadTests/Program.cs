@@ -128,6 +128,7 @@ root.SetAction(async (parse, cancellationToken) =>
             await using (batcher) await RunAsync("raw-group-commit", "postgresql", groupCommit);
             using var dynamo = dynalite.CreateClient();
             await RunAsync("raw-putitem", "dynamodb", await RawCeilings.DynamoPutItemAsync(dynamo));
+            await RunAsync("raw-claim-putitem", "dynamodb", await RawCeilings.DynamoClaimPutItemAsync(dynamo));
         }
     }
 
