@@ -56,13 +56,10 @@ public static class CostModel
             life.Sum(l => l.Times * pick(l.Operation).GetValueOrDefault(pool));
 
         var peak = profile.PeakTransactionsPerSecond + profile.SpikeTransactionsPerSecond;
-        RefuseBeyondPricing(profile, peak, DynamoDbTables.CapacityTargets.Select(pool => Math.Max(PerPayment(pool, u => u.Writes), PerPayment(pool, u => u.Reads))).Max());
-        var pools = DynamoDbTables.CapacityTargets.Select(pool =>
-        {
-            var (write, read) = (PerPayment(pool, u => u.Writes), PerPayment(pool, u => u.Reads));
-            return new PoolCapacity(pool, Math.Round(write, 4), Math.Round(read, 4), Math.Round(peak * write), Math.Round(peak * read),
-                Provision(peak * write, profile.TargetUtilization), Provision(peak * read, profile.TargetUtilization));
-        }).ToList();
+        var perPool = DynamoDbTables.CapacityTargets.Select(pool => (Pool: pool, Write: PerPayment(pool, u => u.Writes), Read: PerPayment(pool, u => u.Reads))).ToList();
+        RefuseBeyondPricing(profile, peak, perPool.Max(p => Math.Max(p.Write, p.Read)));
+        var pools = perPool.Select(p => new PoolCapacity(p.Pool, Math.Round(p.Write, 4), Math.Round(p.Read, 4), Math.Round(peak * p.Write), Math.Round(peak * p.Read),
+            Provision(peak * p.Write, profile.TargetUtilization), Provision(peak * p.Read, profile.TargetUtilization))).ToList();
 
         var writePerPayment = pools.Sum(p => p.WriteUnitsPerPayment);
         var readPerPayment = pools.Sum(p => p.ReadUnitsPerPayment);

@@ -67,7 +67,7 @@ public static class PartitionHeatSimulation
 
         // What the first run calls for: index shards for the whole platform's pending payments, splits for hot organizations.
         var shardsNeeded = Math.Max(1, (int)Math.Ceiling(configured.PeakTotal[(int)Target.Pending] / limit));
-        // The count may only grow, and no further than the API takes (past it, the report shows the index's shards still hot).
+        // The count may only grow, and no further than the API takes (past it, the advice says the count is short: ShardAdvice).
         var recommendedShards = Math.Min(DynamoDbOptions.MaxWriteShards, Math.Max(profile.WriteShards, shardsNeeded));
         // The simulated hottest second for the largest organizations, the mean plus a Poisson margin for the rest; with the
         // settlements and refunds that rewrite the same items later (the simulation writes each payment once).
