@@ -107,7 +107,7 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         IPaymentTransactionStore source = toDynamo ? postgres : dynamo;
         var payment = await source.GetAsync(row.OrganizationId, row.TransactionId, cancellationToken);
         // An update of a payment DynamoDB does not hold: its record cannot be finished (there is nothing to apply it to), and
-        // looking it up would withdraw it, the trace of which refund was claimed. Left alone; see below.
+        // looking it up answered "in flight" on every attempt, so the row never reached the judgement below. Left alone.
         var paymentGone = !toDynamo && payment is null && row.ExpectedVersion > 1;
         if (!toDynamo && !paymentGone && (payment is null || payment.Version < row.ExpectedVersion) && row.IdempotencyKey is { } key)
         {

@@ -41,8 +41,8 @@ public sealed class IntentDropTests
         var lost = await Assert.ThrowsAsync<InvalidOperationException>(() => mirror.ApplyAsync(Intent(Guid.CreateVersion7(), 2, "refund-of-a-lost-payment"), default));
         Assert.Contains("kept for an operator", lost.Message);
 
-        // Only the payments table lost (restored on its own): the refund's record, the trace of which refund was claimed, is
-        // left where it is for the operator, not withdrawn as void for want of a payment to apply it to.
+        // Only the payments table lost (restored on its own): the intent is kept for the operator (not answered "in flight"
+        // forever by a look-up of its record), and the refund's record, the trace of which refund was claimed, stays.
         var refunded = PaymentRequest.Create(tenant.CampaignId, tenant.DonorId, 900, "USD", "card", "tok_visa");
         var paid = PaymentTransaction.Create(tenant.OrganizationId, refunded, GatewayOutcome.Succeeded, "paid-then-lost", DateTimeOffset.UtcNow);
         await dynamo.CreateAsync(paid, new IdempotencyRecord(tenant.OrganizationId, "paid-then-lost", refunded.Fingerprint(), paid.TransactionId,
