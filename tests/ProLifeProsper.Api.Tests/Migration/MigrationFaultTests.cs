@@ -344,7 +344,10 @@ public sealed class MigrationFaultTests
     [Fact]
     public async Task A_backfill_overtaken_by_a_rollback_and_a_new_start_cannot_write_its_progress_into_the_new_run()
     {
-        await using var factory = await MigrationTests.StartAsync();
+        // The rollback and the new start run inside one of the backfill's DynamoDB requests (its first UpdateItem, an
+        // aggregates mark), which is cut off after the write time-out: 2 s in these tests, less than both steps can take on a
+        // loaded machine (CI saw it cancelled). Long enough here that the interleaving, not the clock, decides.
+        await using var factory = await MigrationTests.StartAsync(settings: new Dictionary<string, string?> { ["DynamoDb:WriteTimeout"] = "00:00:30" });
         using var migration = new MigrationClient(factory);
         var tenant = await TestTenant.CreateAsync(factory);
         await migration.SeedAsync([tenant], 300);
