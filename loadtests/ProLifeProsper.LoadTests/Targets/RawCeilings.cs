@@ -98,8 +98,8 @@ public static class RawCeilings
     }
 
     /// <summary>
-    /// The one write a create in one round trip would make (docs/dynamodb.md, "A create in one round trip: designed, not
-    /// built"): the payment item as the API maps it, keyed by its idempotency key so that the conditional put is the claim
+    /// The one write a create in one round trip would make (docs/dynamodb.md, "A create in one round trip: why it is
+    /// not built"): the payment item as the API maps it, keyed by its idempotency key so that the conditional put is the claim
     /// (partition organization#h, h = a hash of the key mod 16, sort key the key), with a local secondary index for time
     /// order and the API's id index. Its rate is that design's ceiling here, beside the plain PutItem's.
     /// </summary>
