@@ -86,7 +86,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
     private static bool IsUnavailable(Exception e) => e switch
     {
         // A statement cut off by its time-out (statement_timeout, or a lock wait): the database is too busy to answer now.
-        Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.QueryCanceled } => true,
+        Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.QueryCanceled or Npgsql.PostgresErrorCodes.LockNotAvailable } => true,
         Npgsql.NpgsqlException npgsql => npgsql.IsTransient,
         Amazon.DynamoDBv2.Model.ResourceNotFoundException or Amazon.Runtime.AmazonClientException => true,
         // The routing phase kept changing under a write (several steps in a row): nothing was written, retrying is safe.

@@ -166,8 +166,12 @@ public sealed class PaymentMirror(PostgreSqlPaymentTransactionStore postgres, Dy
         catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation
             && e.ConstraintName == Infrastructure.EntityConfigurations.PaymentTransactionConfiguration.UniqueKeyIndex)
         {
-            // The same payment inserted meanwhile by the writer's own shadow copy (dynamo-primary) is no second payment.
-            if (await postgres.GetAsync(payment.OrganizationId, payment.TransactionId, cancellationToken) is not null) return false;
+            // The same payment inserted meanwhile (the writer's own shadow copy, or another copy of it racing this one) is no
+            // second payment. It may be an older version than this one, so the copy is made once more, now as an update of the
+            // row that exists: answering "done" here would leave PostgreSQL at the older version for good (a refund it does not
+            // know of could be paid again after a rollback).
+            if (await postgres.GetAsync(payment.OrganizationId, payment.TransactionId, cancellationToken) is not null)
+                return await postgres.CopyAsync(payment, cancellationToken);
             metrics.DuplicateRefused();
             logger.LogError("Payment {TransactionId} was not copied to PostgreSQL: another payment already holds idempotency key '{Key}' of organization {OrganizationId}",
                 payment.TransactionId, payment.IdempotencyKey, payment.OrganizationId);

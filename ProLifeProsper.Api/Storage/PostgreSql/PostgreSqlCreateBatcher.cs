@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Npgsql;
 using ProLifeProsper.Domain.Payments;
@@ -52,12 +53,33 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// How long the writer waits for a key another transaction holds. Short: every create of the instance queues behind the
+    /// writer, and such a wait normally lasts milliseconds (a racing request with the same key committing). Past it, the
+    /// batch's creates are written each on its own beside the writer, with the longer <see cref="PostgreSqlCreateStatement.KeyLockTimeout"/>,
+    /// so a key a stuck transaction holds (an instance frozen mid-refund) fails alone, and its retries, the charge
+    /// reconciliation's included, hold the others up by this much at most.
+    /// </summary>
+    private static readonly TimeSpan WriterKeyLockTimeout = TimeSpan.FromMilliseconds(100);
+
+    private readonly ConcurrentDictionary<Task, bool> _aside = new();
+
     private async Task WriteAsync(List<Pending> items, PostgreSqlWriteGuard? guard)
     {
         try
         {
-            var results = await PostgreSqlCreateStatement.ExecuteAsync(_dataSource, items.Select(p => (p.Payment, p.Record)).ToList(), guard, CancellationToken.None);
+            var results = await PostgreSqlCreateStatement.ExecuteAsync(_dataSource, items.Select(p => (p.Payment, p.Record)).ToList(), guard, CancellationToken.None,
+                WriterKeyLockTimeout);
             for (var i = 0; i < items.Count; i++) items[i].Done.TrySetResult(results[i]);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            foreach (var item in items)
+            {
+                var aside = WriteAsideAsync(item, guard);
+                _aside.TryAdd(aside, true);
+                _ = aside.ContinueWith(t => _aside.TryRemove(t, out _), TaskScheduler.Default);
+            }
         }
         catch (PostgresException) when (items.Count > 1)
         {
@@ -71,9 +93,22 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
         }
     }
 
+    private async Task WriteAsideAsync(Pending item, PostgreSqlWriteGuard? guard)
+    {
+        try
+        {
+            item.Done.TrySetResult((await PostgreSqlCreateStatement.ExecuteAsync(_dataSource, [(item.Payment, item.Record)], guard, CancellationToken.None))[0]);
+        }
+        catch (Exception e)
+        {
+            item.Done.TrySetException(e);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await Task.WhenAll(_writers);
+        await Task.WhenAll(_aside.Keys);
     }
 }

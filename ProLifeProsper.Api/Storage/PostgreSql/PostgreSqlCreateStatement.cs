@@ -17,11 +17,21 @@ public readonly record struct CreateResult(bool Current, bool Inserted, long? Ou
 /// </summary>
 public static class PostgreSqlCreateStatement
 {
+    /// <summary>How long a create written on its own waits for a key another transaction holds uncommitted (55P03 after it: 503, retry).</summary>
+    public static readonly TimeSpan KeyLockTimeout = TimeSpan.FromSeconds(2);
+
+    /// <param name="keyLockTimeout">How long the statement waits for a key another transaction holds (default <see cref="KeyLockTimeout"/>).</param>
     public static async Task<CreateResult[]> ExecuteAsync(NpgsqlDataSource dataSource, IReadOnlyList<(PaymentTransaction Payment, IdempotencyRecord Record)> items,
-        PostgreSqlWriteGuard? guard, CancellationToken cancellationToken)
+        PostgreSqlWriteGuard? guard, CancellationToken cancellationToken, TimeSpan? keyLockTimeout = null)
     {
         await using var batch = dataSource.CreateBatch();
         if (guard is not null) batch.BatchCommands.Add(new NpgsqlBatchCommand(RoutingLock.AcquireShared));
+        // After the routing lock, which a phase change holds for as long as it needs. A key is waited for only while another
+        // transaction holds it uncommitted, normally for milliseconds; one held by a stuck transaction (its instance frozen or cut
+        // off mid-refund) fails this statement after the lock time-out instead of the 30 s command time-out (see
+        // PostgreSqlCreateBatcher for how the creates batched with it are then written).
+        var lockTimeout = (int)(keyLockTimeout ?? KeyLockTimeout).TotalMilliseconds;
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT set_config('lock_timeout', '{lockTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)}', true)"));
         var command = new NpgsqlBatchCommand(
             (guard is null ? "WITH guard AS (SELECT 1) " : $"WITH guard AS ({PostgreSqlWriteGuard.RoutingVersionIsCurrent(19)}) ") +
             ", input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], " +
@@ -73,6 +83,7 @@ public static class PostgreSqlCreateStatement
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             if (guard is not null) await reader.NextResultAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken); // past the lock time-out's setting
             while (await reader.ReadAsync(cancellationToken))
             {
                 current = reader.GetBoolean(0);

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using ProLifeProsper.Api.Infrastructure.EntityConfigurations;
 using ProLifeProsper.Domain.Common;
 using ProLifeProsper.Domain.Payments;
 
@@ -79,9 +80,22 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     {
         // One statement either way (see PostgreSqlCreateStatement); with group commit, shared with concurrent creates.
         // A racing request with the same key waits on the unique index, then inserts nothing and reads the winner's record.
-        var result = batcher is not null
-            ? await batcher.CreateAsync(payment, record, guard, cancellationToken)
-            : (await PostgreSqlCreateStatement.ExecuteAsync(dataSource, [(payment, record)], guard, cancellationToken))[0];
+        CreateResult result;
+        try
+        {
+            result = batcher is not null
+                ? await batcher.CreateAsync(payment, record, guard, cancellationToken)
+                : (await PostgreSqlCreateStatement.ExecuteAsync(dataSource, [(payment, record)], guard, cancellationToken))[0];
+        }
+        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: PaymentTransactionConfiguration.UniqueKeyIndex })
+        {
+            // A payment holds the key without an idempotency record: copied home from DynamoDB, which had lost the record
+            // (docs/migration.md). It is the key's payment, so the request is answered as a retry of it (replayed, or 422 for
+            // another body) from a record made of it, instead of failing on the unique index on every retry. Nothing is
+            // written: a record still on its way home keeps its place.
+            if (await FindByKeyAsync(record.OrganizationId, record.Key, cancellationToken) is { } holder) return (RecordOf(holder), null);
+            throw;
+        }
         if (!result.Current) throw new StaleRoutingException(guard!.RoutingVersion);
         if (result.Inserted) return (record, result.OutboxId);
         // No record under a key that inserted nothing: its DynamoDB write is still on its way here (after a rollback).
@@ -303,6 +317,20 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     {
         await using var command = dataSource.CreateCommand("SELECT count(*) FROM payment_transactions");
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>The idempotency record a payment's create would have left: the payment as it stands, under its key.</summary>
+    private static IdempotencyRecord RecordOf(PaymentTransaction payment) => new(payment.OrganizationId, payment.IdempotencyKey,
+        new PaymentRequest(payment.CampaignId, payment.DonorId, payment.AmountMinor, payment.Currency, payment.PaymentMethodType, payment.PaymentMethodToken).Fingerprint(),
+        payment.TransactionId, PaymentSnapshotJson.Serialize(payment), payment.CreatedAt);
+
+    private async Task<PaymentTransaction?> FindByKeyAsync(Guid organizationId, string key, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM payment_transactions WHERE organization_id = $1 AND idempotency_key = $2");
+        command.Parameters.Add(new() { Value = organizationId });
+        command.Parameters.Add(new() { Value = key });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadPayment(reader) : null;
     }
 
     public async Task<PaymentTransaction?> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken)

@@ -154,4 +154,43 @@ public abstract class IdempotencyApiTests<TFactory>(TFactory factory) : IClassFi
     }
 }
 
-public sealed class IdempotencyApiOnPostgreSqlTests(ApiFactory factory) : IdempotencyApiTests<ApiFactory>(factory);
+public sealed class IdempotencyApiOnPostgreSqlTests(ApiFactory factory) : IdempotencyApiTests<ApiFactory>(factory)
+{
+    [Fact]
+    public async Task A_key_a_stuck_transaction_holds_is_a_503_to_retry_and_holds_no_other_create()
+    {
+        var tenant = await TestTenant.CreateAsync(Factory);
+        // A refund's record left uncommitted under this key by an instance that froze mid-transaction.
+        await using var frozen = new NpgsqlConnection(Factory.ConnectionString);
+        await frozen.OpenAsync();
+        await using var transaction = await frozen.BeginTransactionAsync();
+        await using (var claim = new NpgsqlCommand(
+            "INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) VALUES ($1, 'stuck-key', 'fp', $2, '{}', now())",
+            frozen, transaction))
+        {
+            claim.Parameters.Add(new() { Value = tenant.OrganizationId });
+            claim.Parameters.Add(new() { Value = Guid.CreateVersion7() });
+            await claim.ExecuteNonQueryAsync();
+        }
+
+        var stuck = tenant.PostPaymentAsync(tenant.PaymentBody(1_234), "stuck-key");
+        // One after another (the card-testing limit counts a donor's attempts in flight), all while the key is held: stored well
+        // within the 30 s command time-out that held every create of the instance behind the stuck one before.
+        var others = Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var created = await tenant.PostPaymentAsync(tenant.PaymentBody(2_000 + i), $"free-key-{i}");
+                Assert.True(created.StatusCode == HttpStatusCode.Created, $"{created.StatusCode}: {await created.Content.ReadAsStringAsync()}");
+            }
+        });
+        await others.WaitAsync(TimeSpan.FromSeconds(15));
+        var refused = await stuck;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+
+        await transaction.RollbackAsync();
+        Assert.Equal(HttpStatusCode.Created, (await tenant.PostPaymentAsync(tenant.PaymentBody(1_234), "stuck-key")).StatusCode);
+        Assert.Equal(11, (await tenant.ListPaymentsAsync()).Items.Count);
+    }
+}

@@ -90,4 +90,65 @@ public sealed class PostgreSqlGroupCommitPaymentTransactionStoreTests(PostgreSql
         foreach (var payment in good) Assert.Equal(payment, await Store.GetAsync(org, payment.TransactionId, default));
         Assert.Null(await Store.GetAsync(org, bad.TransactionId, default));
     }
+
+    [Fact]
+    public async Task A_key_a_stuck_transaction_holds_fails_alone_and_holds_none_of_the_creates_batched_with_it()
+    {
+        var org = Guid.CreateVersion7();
+        var now = DateTimeOffset.UtcNow;
+        var stuck = NewPayment(org, now);
+        // A refund's record insert left uncommitted by an instance that froze mid-transaction: the server keeps its lock.
+        await using var frozen = await fixture.DataSource.OpenConnectionAsync();
+        await using var transaction = await frozen.BeginTransactionAsync();
+        await using (var claim = new NpgsqlCommand(
+            "INSERT INTO idempotency_records (organization_id, key, fingerprint, resource_id, response_json, created_at) VALUES ($1, $2, 'fp', $3, '{}', now())",
+            frozen, transaction))
+        {
+            claim.Parameters.Add(new() { Value = org });
+            claim.Parameters.Add(new() { Value = stuck.IdempotencyKey });
+            claim.Parameters.Add(new() { Value = Guid.CreateVersion7() });
+            await claim.ExecuteNonQueryAsync();
+        }
+
+        var good = Enumerable.Range(1, 40).Select(i => NewPayment(org, now.AddMilliseconds(i))).ToList();
+        var blocked = Store.CreateAsync(stuck, RecordFor(stuck, stuck.IdempotencyKey), default);
+        var creates = good.Select(p => Store.CreateAsync(p, RecordFor(p, p.IdempotencyKey), default)).ToList();
+
+        // While the stuck transaction still holds its key: the others are stored well before the 30 s command time-out that
+        // used to fail them all with it, and the stuck key's create fails on the lock time-out (a 503: retry).
+        await Task.WhenAll(creates).WaitAsync(TimeSpan.FromSeconds(20));
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => blocked.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, refused.SqlState);
+        foreach (var payment in good) Assert.Equal(payment, await Store.GetAsync(org, payment.TransactionId, default));
+        Assert.Null(await Store.GetAsync(org, stuck.TransactionId, default));
+
+        // Once the stuck transaction is gone, the key is free and its retry goes through.
+        await transaction.RollbackAsync();
+        Assert.Equal(stuck.TransactionId, (await Store.CreateAsync(stuck, RecordFor(stuck, stuck.IdempotencyKey), default)).ResourceId);
+    }
+
+    [Fact]
+    public async Task A_payment_that_holds_its_key_without_a_record_answers_the_keys_next_create_as_its_retry()
+    {
+        // Copied home from a DynamoDB that had lost its records: the payment, and no record under its key.
+        var org = Guid.CreateVersion7();
+        var holder = NewPayment(org, DateTimeOffset.UtcNow.AddMinutes(-5));
+        Assert.True(await new PostgreSqlPaymentTransactionStore(fixture.DataSource).CopyAsync(holder, default));
+        Assert.Null(await Store.FindIdempotencyRecordAsync(org, holder.IdempotencyKey, default));
+
+        var retry = NewPayment(org, DateTimeOffset.UtcNow) with { IdempotencyKey = holder.IdempotencyKey };
+        var others = Enumerable.Range(0, 20).Select(i => NewPayment(org, DateTimeOffset.UtcNow.AddMilliseconds(i))).ToList();
+        var creates = others.Select(p => Store.CreateAsync(p, RecordFor(p, p.IdempotencyKey), default)).ToList();
+        var answer = await Store.CreateAsync(retry, RecordFor(retry, retry.IdempotencyKey), default);
+
+        // Answered with the payment that holds the key (the service replays it, or refuses another body by the fingerprint made
+        // of it), not a unique-index failure; no second payment, and the creates batched with it are stored.
+        Assert.Equal(holder.TransactionId, answer.ResourceId);
+        Assert.Equal(new PaymentRequest(holder.CampaignId, holder.DonorId, holder.AmountMinor, holder.Currency, holder.PaymentMethodType,
+            holder.PaymentMethodToken).Fingerprint(), answer.Fingerprint);
+        Assert.Equal(holder, PaymentSnapshotJson.DeserializePayment(answer.ResponseJson));
+        Assert.Null(await Store.GetAsync(org, retry.TransactionId, default));
+        foreach (var create in creates) await create;
+        foreach (var payment in others) Assert.Equal(payment, await Store.GetAsync(org, payment.TransactionId, default));
+    }
 }
