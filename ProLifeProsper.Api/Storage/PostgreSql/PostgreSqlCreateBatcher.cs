@@ -64,6 +64,9 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
 
     private readonly ConcurrentDictionary<Task, bool> _aside = new();
 
+    /// <summary>Creates written beside the writer at once: each may hold a connection for the whole lock time-out.</summary>
+    private readonly SemaphoreSlim _asideSlots = new(8);
+
     private async Task WriteAsync(List<Pending> items, PostgreSqlWriteGuard? guard)
     {
         try
@@ -95,6 +98,7 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
 
     private async Task WriteAsideAsync(Pending item, PostgreSqlWriteGuard? guard)
     {
+        await _asideSlots.WaitAsync();
         try
         {
             item.Done.TrySetResult((await PostgreSqlCreateStatement.ExecuteAsync(_dataSource, [(item.Payment, item.Record)], guard, CancellationToken.None))[0]);
@@ -102,6 +106,10 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
         catch (Exception e)
         {
             item.Done.TrySetException(e);
+        }
+        finally
+        {
+            _asideSlots.Release();
         }
     }
 

@@ -20,6 +20,11 @@ public static class PostgreSqlCreateStatement
     /// <summary>How long a create written on its own waits for a key another transaction holds uncommitted (55P03 after it: 503, retry).</summary>
     public static readonly TimeSpan KeyLockTimeout = TimeSpan.FromSeconds(2);
 
+    // The locks the create takes on its three tables (ROW EXCLUSIVE), taken by deleting nothing from each.
+    private const string TakeTableLocks =
+        "WITH r AS (DELETE FROM idempotency_records WHERE false), p AS (DELETE FROM payment_transactions WHERE false), " +
+        "o AS (DELETE FROM payment_outbox WHERE false) SELECT 1";
+
     /// <param name="keyLockTimeout">How long the statement waits for a key another transaction holds (default <see cref="KeyLockTimeout"/>).</param>
     public static async Task<CreateResult[]> ExecuteAsync(NpgsqlDataSource dataSource, IReadOnlyList<(PaymentTransaction Payment, IdempotencyRecord Record)> items,
         PostgreSqlWriteGuard? guard, CancellationToken cancellationToken, TimeSpan? keyLockTimeout = null)
@@ -30,6 +35,9 @@ public static class PostgreSqlCreateStatement
         // transaction holds it uncommitted, normally for milliseconds; one held by a stuck transaction (its instance frozen or cut
         // off mid-refund) fails this statement after the lock time-out instead of the 30 s command time-out (see
         // PostgreSqlCreateBatcher for how the creates batched with it are then written).
+        // The tables' own locks first, under no such time-out: a schema change queued for one of them is waited for as before,
+        // so the time-out below is only ever spent on a key.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(TakeTableLocks));
         var lockTimeout = (int)(keyLockTimeout ?? KeyLockTimeout).TotalMilliseconds;
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT set_config('lock_timeout', '{lockTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)}', true)"));
         var command = new NpgsqlBatchCommand(
@@ -83,6 +91,7 @@ public static class PostgreSqlCreateStatement
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             if (guard is not null) await reader.NextResultAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken); // past the table locks
             await reader.NextResultAsync(cancellationToken); // past the lock time-out's setting
             while (await reader.ReadAsync(cancellationToken))
             {

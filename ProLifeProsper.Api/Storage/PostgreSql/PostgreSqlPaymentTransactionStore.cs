@@ -91,10 +91,15 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         {
             // A payment holds the key without an idempotency record: copied home from DynamoDB, which had lost the record
             // (docs/migration.md). It is the key's payment, so the request is answered as a retry of it (replayed, or 422 for
-            // another body) from a record made of it, instead of failing on the unique index on every retry. Nothing is
-            // written: a record still on its way home keeps its place.
-            if (await FindByKeyAsync(record.OrganizationId, record.Key, cancellationToken) is { } holder) return (RecordOf(holder), null);
-            throw;
+            // another body) from a record made of it, which is kept: later retries take the usual path, and the key is no longer
+            // free for a refund to take (which would give this payment's charge back while it stands).
+            if (await FindByKeyAsync(record.OrganizationId, record.Key, cancellationToken) is not { } holder) throw;
+            await using (var keep = dataSource.CreateCommand(InsertRecordIfAbsent))
+            {
+                AddRecordParameters(keep.Parameters, RecordOf(holder));
+                await keep.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken) ?? throw DomainErrors.IdempotencyKeyInFlight(), null);
         }
         if (!result.Current) throw new StaleRoutingException(guard!.RoutingVersion);
         if (result.Inserted) return (record, result.OutboxId);

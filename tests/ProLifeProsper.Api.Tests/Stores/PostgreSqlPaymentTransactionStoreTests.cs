@@ -128,6 +128,25 @@ public sealed class PostgreSqlGroupCommitPaymentTransactionStoreTests(PostgreSql
     }
 
     [Fact]
+    public async Task A_schema_change_holding_a_table_is_waited_for_not_answered_as_a_held_key()
+    {
+        var org = Guid.CreateVersion7();
+        var payments = Enumerable.Range(0, 20).Select(i => NewPayment(org, DateTimeOffset.UtcNow.AddMilliseconds(i))).ToList();
+        // A migration's ALTER TABLE holds the outbox for 3 s: longer than any key's lock time-out.
+        await using var schema = await fixture.DataSource.OpenConnectionAsync();
+        await using var transaction = await schema.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE payment_outbox IN ACCESS EXCLUSIVE MODE", schema, transaction))
+            await lockTable.ExecuteNonQueryAsync();
+        var creates = payments.Select(p => Store.CreateAsync(p, RecordFor(p, p.IdempotencyKey), default)).ToList();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await transaction.CommitAsync();
+
+        // They waited for the table, as they did before keys had a lock time-out, and were stored.
+        foreach (var create in creates) await create;
+        foreach (var payment in payments) Assert.Equal(payment, await Store.GetAsync(org, payment.TransactionId, default));
+    }
+
+    [Fact]
     public async Task A_payment_that_holds_its_key_without_a_record_answers_the_keys_next_create_as_its_retry()
     {
         // Copied home from a DynamoDB that had lost its records: the payment, and no record under its key.
@@ -148,6 +167,8 @@ public sealed class PostgreSqlGroupCommitPaymentTransactionStoreTests(PostgreSql
             holder.PaymentMethodToken).Fingerprint(), answer.Fingerprint);
         Assert.Equal(holder, PaymentSnapshotJson.DeserializePayment(answer.ResponseJson));
         Assert.Null(await Store.GetAsync(org, retry.TransactionId, default));
+        // The record made of it is kept: the key is no longer free (for a refund to take, say), and the next retry finds it.
+        Assert.Equal(answer, await Store.FindIdempotencyRecordAsync(org, holder.IdempotencyKey, default));
         foreach (var create in creates) await create;
         foreach (var payment in others) Assert.Equal(payment, await Store.GetAsync(org, payment.TransactionId, default));
     }
