@@ -329,20 +329,18 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
         new PaymentRequest(payment.CampaignId, payment.DonorId, payment.AmountMinor, payment.Currency, payment.PaymentMethodType, payment.PaymentMethodToken).Fingerprint(),
         payment.TransactionId, PaymentSnapshotJson.Serialize(payment), payment.CreatedAt);
 
-    private async Task<PaymentTransaction?> FindByKeyAsync(Guid organizationId, string key, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM payment_transactions WHERE organization_id = $1 AND idempotency_key = $2");
-        command.Parameters.Add(new() { Value = organizationId });
-        command.Parameters.Add(new() { Value = key });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadPayment(reader) : null;
-    }
+    private Task<PaymentTransaction?> FindByKeyAsync(Guid organizationId, string key, CancellationToken cancellationToken) =>
+        FindOneAsync("organization_id = $1 AND idempotency_key = $2", organizationId, key, cancellationToken);
 
-    public async Task<PaymentTransaction?> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken)
+    public Task<PaymentTransaction?> GetAsync(Guid organizationId, Guid transactionId, CancellationToken cancellationToken) =>
+        FindOneAsync("organization_id = $1 AND transaction_id = $2", organizationId, transactionId, cancellationToken);
+
+    /// <summary>The organization's payment that a unique condition on its rows names, if any.</summary>
+    private async Task<PaymentTransaction?> FindOneAsync(string condition, Guid organizationId, object value, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM payment_transactions WHERE transaction_id = $1 AND organization_id = $2");
-        command.Parameters.Add(new() { Value = transactionId });
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM payment_transactions WHERE {condition}");
         command.Parameters.Add(new() { Value = organizationId });
+        command.Parameters.Add(new() { Value = value });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadPayment(reader) : null;
     }
