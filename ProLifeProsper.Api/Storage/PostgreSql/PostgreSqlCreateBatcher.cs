@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Npgsql;
 using ProLifeProsper.Domain.Payments;
@@ -23,12 +22,20 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Task[] _writers;
 
+    /// <summary>Creates written each on its own beside the writer (see <see cref="WriterKeyLockTimeout"/>), by this many at once:
+    /// each may hold a connection for the whole lock time-out.</summary>
+    private const int AsideWriters = 8;
+
+    private readonly Channel<Pending> _aside = Channel.CreateUnbounded<Pending>();
+    private readonly Task[] _asideWriters;
+
     private sealed record Pending(PaymentTransaction Payment, IdempotencyRecord Record, PostgreSqlWriteGuard? Guard, TaskCompletionSource<CreateResult> Done);
 
     public PostgreSqlCreateBatcher(NpgsqlDataSource dataSource)
     {
         _dataSource = dataSource;
         _writers = Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteLoopAsync)).ToArray();
+        _asideWriters = Enumerable.Range(0, AsideWriters).Select(_ => Task.Run(WriteAsideLoopAsync)).ToArray();
     }
 
     public Task<CreateResult> CreateAsync(PaymentTransaction payment, IdempotencyRecord record, PostgreSqlWriteGuard? guard, CancellationToken cancellationToken)
@@ -62,11 +69,6 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
     /// </summary>
     private static readonly TimeSpan WriterKeyLockTimeout = TimeSpan.FromMilliseconds(100);
 
-    private readonly ConcurrentDictionary<Task, bool> _aside = new();
-
-    /// <summary>Creates written beside the writer at once: each may hold a connection for the whole lock time-out.</summary>
-    private readonly SemaphoreSlim _asideSlots = new(8);
-
     private async Task WriteAsync(List<Pending> items, PostgreSqlWriteGuard? guard)
     {
         try
@@ -77,12 +79,7 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
         {
-            foreach (var item in items)
-            {
-                var aside = WriteAsideAsync(item, guard);
-                _aside.TryAdd(aside, true);
-                _ = aside.ContinueWith(t => _aside.TryRemove(t, out _), TaskScheduler.Default);
-            }
+            foreach (var item in items) _aside.Writer.TryWrite(item);
         }
         catch (PostgresException) when (items.Count > 1)
         {
@@ -96,20 +93,18 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
         }
     }
 
-    private async Task WriteAsideAsync(Pending item, PostgreSqlWriteGuard? guard)
+    private async Task WriteAsideLoopAsync()
     {
-        await _asideSlots.WaitAsync();
-        try
+        await foreach (var item in _aside.Reader.ReadAllAsync())
         {
-            item.Done.TrySetResult((await PostgreSqlCreateStatement.ExecuteAsync(_dataSource, [(item.Payment, item.Record)], guard, CancellationToken.None))[0]);
-        }
-        catch (Exception e)
-        {
-            item.Done.TrySetException(e);
-        }
-        finally
-        {
-            _asideSlots.Release();
+            try
+            {
+                item.Done.TrySetResult((await PostgreSqlCreateStatement.ExecuteAsync(_dataSource, [(item.Payment, item.Record)], item.Guard, CancellationToken.None))[0]);
+            }
+            catch (Exception e)
+            {
+                item.Done.TrySetException(e);
+            }
         }
     }
 
@@ -117,6 +112,7 @@ public sealed class PostgreSqlCreateBatcher : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await Task.WhenAll(_writers);
-        await Task.WhenAll(_aside.Keys);
+        _aside.Writer.TryComplete();
+        await Task.WhenAll(_asideWriters);
     }
 }

@@ -20,10 +20,12 @@ public static class PostgreSqlCreateStatement
     /// <summary>How long a create written on its own waits for a key another transaction holds uncommitted (55P03 after it: 503, retry).</summary>
     public static readonly TimeSpan KeyLockTimeout = TimeSpan.FromSeconds(2);
 
-    // The locks the create takes on its three tables (ROW EXCLUSIVE), taken by deleting nothing from each.
-    private const string TakeTableLocks =
+    // The locks the create takes on its three tables (ROW EXCLUSIVE, by deleting nothing from each), then the key lock
+    // time-out ($1, ms): a statement's table locks are taken before it runs, so set_config comes after them and they are
+    // waited for without it.
+    private const string TakeTableLocksThenSetKeyLockTimeout =
         "WITH r AS (DELETE FROM idempotency_records WHERE false), p AS (DELETE FROM payment_transactions WHERE false), " +
-        "o AS (DELETE FROM payment_outbox WHERE false) SELECT 1";
+        "o AS (DELETE FROM payment_outbox WHERE false) SELECT set_config('lock_timeout', $1, true)";
 
     /// <param name="keyLockTimeout">How long the statement waits for a key another transaction holds (default <see cref="KeyLockTimeout"/>).</param>
     public static async Task<CreateResult[]> ExecuteAsync(NpgsqlDataSource dataSource, IReadOnlyList<(PaymentTransaction Payment, IdempotencyRecord Record)> items,
@@ -31,15 +33,14 @@ public static class PostgreSqlCreateStatement
     {
         await using var batch = dataSource.CreateBatch();
         if (guard is not null) batch.BatchCommands.Add(new NpgsqlBatchCommand(RoutingLock.AcquireShared));
-        // After the routing lock, which a phase change holds for as long as it needs. A key is waited for only while another
-        // transaction holds it uncommitted, normally for milliseconds; one held by a stuck transaction (its instance frozen or cut
-        // off mid-refund) fails this statement after the lock time-out instead of the 30 s command time-out (see
-        // PostgreSqlCreateBatcher for how the creates batched with it are then written).
-        // The tables' own locks first, under no such time-out: a schema change queued for one of them is waited for as before,
-        // so the time-out below is only ever spent on a key.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(TakeTableLocks));
-        var lockTimeout = (int)(keyLockTimeout ?? KeyLockTimeout).TotalMilliseconds;
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT set_config('lock_timeout', '{lockTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)}', true)"));
+        // After the routing lock, which a phase change holds for as long as it needs, and after the tables' own locks, so that a
+        // schema change queued for one of them is waited for as before: the lock time-out is only ever spent on a key. A key is
+        // waited for only while another transaction holds it uncommitted, normally for milliseconds; one held by a stuck
+        // transaction (its instance frozen or cut off mid-refund) fails this statement after the time-out instead of the 30 s
+        // command time-out (see PostgreSqlCreateBatcher for how the creates batched with it are then written).
+        var settings = new NpgsqlBatchCommand(TakeTableLocksThenSetKeyLockTimeout);
+        settings.Parameters.Add(new() { Value = ((long)(keyLockTimeout ?? KeyLockTimeout).TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        batch.BatchCommands.Add(settings);
         var command = new NpgsqlBatchCommand(
             (guard is null ? "WITH guard AS (SELECT 1) " : $"WITH guard AS ({PostgreSqlWriteGuard.RoutingVersionIsCurrent(19)}) ") +
             ", input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], " +
@@ -91,8 +92,7 @@ public static class PostgreSqlCreateStatement
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             if (guard is not null) await reader.NextResultAsync(cancellationToken);
-            await reader.NextResultAsync(cancellationToken); // past the table locks
-            await reader.NextResultAsync(cancellationToken); // past the lock time-out's setting
+            await reader.NextResultAsync(cancellationToken); // past the table locks and the lock time-out
             while (await reader.ReadAsync(cancellationToken))
             {
                 current = reader.GetBoolean(0);
