@@ -62,9 +62,9 @@ public sealed class CapacityItems
 
         // A create as PaymentTransactionService.CreateAsync makes it: the payment, and its record holding the payment as the response.
         var cardPayment = PaymentTransaction.Create(organizationId, card, GatewayOutcome.Succeeded, idempotencyKey, CreatedAt) with { TransactionId = IdOnLastShard(shards, 4) };
-        var cardRecord = CreateRecord(cardPayment, card);
+        var cardRecord = IdempotencyRecord.OfCreate(cardPayment, card.Fingerprint());
         var pending = PaymentTransaction.Create(organizationId, bankTransfer, GatewayOutcome.Pending, idempotencyKey, CreatedAt) with { TransactionId = IdOnLastShard(shards, 5) };
-        var pendingRecord = CreateRecord(pending, bankTransfer);
+        var pendingRecord = IdempotencyRecord.OfCreate(pending, bankTransfer.Fingerprint());
         var settled = pending.Settle(CreatedAt.AddMinutes(1));
 
         // A partial refund (its status is the longer one) as RefundAsync makes it: the record holds the receipt (with the
@@ -130,9 +130,6 @@ public sealed class CapacityItems
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes[12..], last);
         return new Guid(bytes, bigEndian: true);
     }
-
-    private static IdempotencyRecord CreateRecord(PaymentTransaction payment, PaymentRequest request) =>
-        new(payment.OrganizationId, payment.IdempotencyKey, request.Fingerprint(), payment.TransactionId, PaymentSnapshotJson.Serialize(payment), payment.CreatedAt);
 
     // Custom metadata, as one attribute of that many bytes (name included).
     private static Dictionary<string, AttributeValue> Pad(Dictionary<string, AttributeValue> item, int bytes)

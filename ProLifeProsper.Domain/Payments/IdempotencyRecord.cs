@@ -14,4 +14,8 @@ public sealed record IdempotencyRecord(
     DateTimeOffset CreatedAt)
 {
     public const int MaxKeyLength = 255;
+
+    /// <summary>The record a create leaves: the payment, as its response, under the payment's own key.</summary>
+    public static IdempotencyRecord OfCreate(PaymentTransaction payment, string fingerprint) =>
+        new(payment.OrganizationId, payment.IdempotencyKey, fingerprint, payment.TransactionId, PaymentSnapshotJson.Serialize(payment), payment.CreatedAt);
 }

@@ -325,9 +325,8 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     }
 
     /// <summary>The idempotency record a payment's create would have left: the payment as it stands, under its key.</summary>
-    private static IdempotencyRecord RecordOf(PaymentTransaction payment) => new(payment.OrganizationId, payment.IdempotencyKey,
-        new PaymentRequest(payment.CampaignId, payment.DonorId, payment.AmountMinor, payment.Currency, payment.PaymentMethodType, payment.PaymentMethodToken).Fingerprint(),
-        payment.TransactionId, PaymentSnapshotJson.Serialize(payment), payment.CreatedAt);
+    private static IdempotencyRecord RecordOf(PaymentTransaction payment) => IdempotencyRecord.OfCreate(payment,
+        new PaymentRequest(payment.CampaignId, payment.DonorId, payment.AmountMinor, payment.Currency, payment.PaymentMethodType, payment.PaymentMethodToken).Fingerprint());
 
     private Task<PaymentTransaction?> FindByKeyAsync(Guid organizationId, string key, CancellationToken cancellationToken) =>
         FindOneAsync("organization_id = $1 AND idempotency_key = $2", organizationId, key, cancellationToken);
