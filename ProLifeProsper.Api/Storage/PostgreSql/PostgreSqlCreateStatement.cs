@@ -20,12 +20,12 @@ public static class PostgreSqlCreateStatement
     /// <summary>How long a create written on its own waits for a key another transaction holds uncommitted (55P03 after it: 503, retry).</summary>
     public static readonly TimeSpan KeyLockTimeout = TimeSpan.FromSeconds(2);
 
-    // The locks the create takes on its three tables (ROW EXCLUSIVE, by deleting nothing from each), then the key lock
-    // time-out ($1, ms): a statement's table locks are taken before it runs, so set_config comes after them and they are
-    // waited for without it.
+    // The locks the create takes on its tables (ROW EXCLUSIVE on the three it writes, by deleting nothing from each; ACCESS
+    // SHARE on routing_state, which its guard reads), then the key lock time-out ($1, ms): a statement's table locks are taken
+    // before it runs, so set_config comes after them and they are waited for without it.
     private const string TakeTableLocksThenSetKeyLockTimeout =
         "WITH r AS (DELETE FROM idempotency_records WHERE false), p AS (DELETE FROM payment_transactions WHERE false), " +
-        "o AS (DELETE FROM payment_outbox WHERE false) SELECT set_config('lock_timeout', $1, true)";
+        "o AS (DELETE FROM payment_outbox WHERE false), s AS (SELECT FROM routing_state) SELECT set_config('lock_timeout', $1, true)";
 
     /// <param name="keyLockTimeout">How long the statement waits for a key another transaction holds (default <see cref="KeyLockTimeout"/>).</param>
     public static async Task<CreateResult[]> ExecuteAsync(NpgsqlDataSource dataSource, IReadOnlyList<(PaymentTransaction Payment, IdempotencyRecord Record)> items,

@@ -94,12 +94,8 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
             // another body) from a record made of it, which is kept: later retries take the usual path, and the key is no longer
             // free for a refund to take (which would give this payment's charge back while it stands).
             if (await FindByKeyAsync(record.OrganizationId, record.Key, cancellationToken) is not { } holder) throw;
-            await using (var keep = dataSource.CreateCommand(InsertRecordIfAbsent))
-            {
-                AddRecordParameters(keep.Parameters, RecordOf(holder));
-                await keep.ExecuteNonQueryAsync(cancellationToken);
-            }
-            return (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken) ?? throw DomainErrors.IdempotencyKeyInFlight(), null);
+            var outboxId = await KeepRecordOfAsync(holder, guard, cancellationToken);
+            return (await FindIdempotencyRecordAsync(record.OrganizationId, record.Key, cancellationToken) ?? throw DomainErrors.IdempotencyKeyInFlight(), outboxId);
         }
         if (!result.Current) throw new StaleRoutingException(guard!.RoutingVersion);
         if (result.Inserted) return (record, result.OutboxId);
@@ -327,6 +323,33 @@ public sealed class PostgreSqlPaymentTransactionStore(NpgsqlDataSource dataSourc
     /// <summary>The idempotency record a payment's create would have left: the payment as it stands, under its key.</summary>
     private static IdempotencyRecord RecordOf(PaymentTransaction payment) => IdempotencyRecord.OfCreate(payment,
         new PaymentRequest(payment.CampaignId, payment.DonorId, payment.AmountMinor, payment.Currency, payment.PaymentMethodType, payment.PaymentMethodToken).Fingerprint());
+
+    /// <summary>
+    /// Keeps the record made of a payment that holds its key without one, as a guarded create keeps its own: under the shared
+    /// routing lock, only while the routing version is current (else <see cref="StaleRoutingException"/>), and with the outbox
+    /// row that mirrors it to the other store, so the key is taken there too. Returns that row's id, if one was written.
+    /// </summary>
+    private async Task<long?> KeepRecordOfAsync(PaymentTransaction holder, PostgreSqlWriteGuard? guard, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        if (guard is not null) batch.BatchCommands.Add(new NpgsqlBatchCommand(RoutingLock.AcquireShared));
+        var keep = new NpgsqlBatchCommand(
+            $"WITH guard AS ({(guard is null ? "SELECT 1" : PostgreSqlWriteGuard.RoutingVersionIsCurrent(7))}), " +
+            $"kept AS (INSERT INTO idempotency_records ({RecordColumns}) SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM guard) " +
+            "ON CONFLICT DO NOTHING RETURNING resource_id), " +
+            $"box AS ({PostgreSqlWriteGuard.InsertOutboxRow}SELECT $8, $1, $4, $2, $9, now(), 0, now() WHERE $8 IS NOT NULL AND EXISTS (SELECT 1 FROM kept) RETURNING id) " +
+            "SELECT EXISTS (SELECT 1 FROM guard), (SELECT id FROM box)");
+        AddRecordParameters(keep.Parameters, RecordOf(holder));
+        keep.Parameters.Add(new() { Value = guard?.RoutingVersion ?? 0L });
+        keep.Parameters.Add(new() { Value = (object?)guard?.MirrorTo ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        keep.Parameters.Add(new() { Value = holder.Version });
+        batch.BatchCommands.Add(keep);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (guard is not null) await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        if (!reader.GetBoolean(0)) throw new StaleRoutingException(guard!.RoutingVersion);
+        return reader.IsDBNull(1) ? null : reader.GetInt64(1);
+    }
 
     private Task<PaymentTransaction?> FindByKeyAsync(Guid organizationId, string key, CancellationToken cancellationToken) =>
         FindOneAsync("organization_id = $1 AND idempotency_key = $2", organizationId, key, cancellationToken);

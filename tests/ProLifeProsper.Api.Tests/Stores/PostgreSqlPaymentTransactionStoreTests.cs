@@ -127,23 +127,67 @@ public sealed class PostgreSqlGroupCommitPaymentTransactionStoreTests(PostgreSql
         Assert.Equal(stuck.TransactionId, (await Store.CreateAsync(stuck, RecordFor(stuck, stuck.IdempotencyKey), default)).ResourceId);
     }
 
-    [Fact]
-    public async Task A_schema_change_holding_a_table_is_waited_for_not_answered_as_a_held_key()
+    /// <summary>The routing version in this database (set up as an API's start-up would).</summary>
+    private async Task<long> RoutingVersionAsync()
+    {
+        await using (var seed = fixture.DataSource.CreateCommand(
+            "INSERT INTO routing_state (id, phase, version, changed_at, changed_by) VALUES (1, 'dual-write', 1, now(), 'test') ON CONFLICT (id) DO NOTHING"))
+            await seed.ExecuteNonQueryAsync();
+        await using var read = fixture.DataSource.CreateCommand("SELECT version FROM routing_state WHERE id = 1");
+        return (long)(await read.ExecuteScalarAsync())!;
+    }
+
+    [Theory]
+    [InlineData("payment_outbox")]
+    [InlineData("routing_state")]
+    public async Task A_schema_change_holding_a_table_is_waited_for_not_answered_as_a_held_key(string table)
     {
         var org = Guid.CreateVersion7();
         var payments = Enumerable.Range(0, 20).Select(i => NewPayment(org, DateTimeOffset.UtcNow.AddMilliseconds(i))).ToList();
-        // A migration's ALTER TABLE holds the outbox for 3 s: longer than any key's lock time-out.
+        var guard = new PostgreSqlWriteGuard(await RoutingVersionAsync(), null); // as every create the API makes: it reads routing_state
+        var store = new PostgreSqlPaymentTransactionStore(fixture.DataSource, _batcher);
+        // A migration's ALTER TABLE holds the table for 3 s: longer than any key's lock time-out.
         await using var schema = await fixture.DataSource.OpenConnectionAsync();
         await using var transaction = await schema.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE payment_outbox IN ACCESS EXCLUSIVE MODE", schema, transaction))
+        await using (var lockTable = new NpgsqlCommand($"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", schema, transaction))
             await lockTable.ExecuteNonQueryAsync();
-        var creates = payments.Select(p => Store.CreateAsync(p, RecordFor(p, p.IdempotencyKey), default)).ToList();
+        var creates = payments.Select(p => store.CreateAsync(p, RecordFor(p, p.IdempotencyKey), guard, default)).ToList();
         await Task.Delay(TimeSpan.FromSeconds(3));
         await transaction.CommitAsync();
 
         // They waited for the table, as they did before keys had a lock time-out, and were stored.
         foreach (var create in creates) await create;
         foreach (var payment in payments) Assert.Equal(payment, await Store.GetAsync(org, payment.TransactionId, default));
+    }
+
+    [Fact]
+    public async Task The_record_made_of_a_payment_that_holds_its_key_is_kept_under_the_routing_guard_and_mirrored()
+    {
+        var version = await RoutingVersionAsync();
+        var org = Guid.CreateVersion7();
+        var plain = new PostgreSqlPaymentTransactionStore(fixture.DataSource, _batcher);
+        var stale = NewPayment(org, DateTimeOffset.UtcNow.AddMinutes(-5));
+        var mirrored = NewPayment(org, DateTimeOffset.UtcNow.AddMinutes(-4));
+        Assert.True(await plain.CopyAsync(stale, default));
+        Assert.True(await plain.CopyAsync(mirrored, default));
+
+        // Under a routing version that has moved on, nothing is kept: the write is decided again under the new one.
+        var retry = NewPayment(org, DateTimeOffset.UtcNow) with { IdempotencyKey = stale.IdempotencyKey };
+        await Assert.ThrowsAsync<StaleRoutingException>(() =>
+            plain.CreateAsync(retry, RecordFor(retry, retry.IdempotencyKey), new PostgreSqlWriteGuard(version - 1, "dynamodb"), default));
+        Assert.Null(await plain.FindIdempotencyRecordAsync(org, stale.IdempotencyKey, default));
+
+        // Under the current one, while mirroring, the record is kept with the outbox row that takes the key to DynamoDB too.
+        var again = NewPayment(org, DateTimeOffset.UtcNow) with { IdempotencyKey = mirrored.IdempotencyKey };
+        var (kept, outboxId) = await plain.CreateAsync(again, RecordFor(again, again.IdempotencyKey), new PostgreSqlWriteGuard(version, "dynamodb"), default);
+        Assert.Equal(mirrored.TransactionId, kept.ResourceId);
+        Assert.NotNull(outboxId);
+        await using var box = fixture.DataSource.CreateCommand("SELECT target, transaction_id, idempotency_key, expected_version FROM payment_outbox WHERE id = $1");
+        box.Parameters.Add(new() { Value = outboxId!.Value });
+        await using var row = await box.ExecuteReaderAsync();
+        Assert.True(await row.ReadAsync());
+        Assert.Equal(("dynamodb", mirrored.TransactionId, mirrored.IdempotencyKey, mirrored.Version),
+            (row.GetString(0), row.GetGuid(1), row.GetString(2), row.GetInt32(3)));
     }
 
     [Fact]
